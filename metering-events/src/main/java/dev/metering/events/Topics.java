@@ -1,0 +1,51 @@
+package dev.metering.events;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The pipeline's topic names (DESIGN.md §3), built once from the configured prefix
+ * ({@code METERING_TOPIC_PREFIX}, default {@code metering.}). Code never spells a topic name
+ * as a string literal; it asks this record.
+ *
+ * @param prefix the prefix every topic name starts with, e.g. {@code metering.}
+ */
+public record Topics(String prefix) {
+
+    /** The default prefix, {@code metering.}. */
+    public static final String DEFAULT_PREFIX = "metering.";
+
+    private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]*");
+
+    public Topics {
+        Objects.requireNonNull(prefix, "prefix");
+        if (!LEGAL.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("topic prefix '" + prefix + "' may only contain [a-zA-Z0-9._-]");
+        }
+    }
+
+    /** The topics with the default prefix. */
+    public static Topics defaults() {
+        return new Topics(DEFAULT_PREFIX);
+    }
+
+    /** Raw usage events: key orgId (UTF-8), value {@code UsageEvent}. The log replays start from. */
+    public String events() {
+        return prefix + "usage.events";
+    }
+
+    /** The compacted price book: key {@code provider/model}, value {@code ModelPrice}. */
+    public String prices() {
+        return prefix + "prices";
+    }
+
+    /** Window totals from streams to the sink: key {@code UsageWindowKey}, value {@code UsageWindowTotals}. */
+    public String aggregates() {
+        return prefix + "usage.aggregates";
+    }
+
+    /** What the pipeline refused: original key and value bytes, reason in {@link DeadLetterHeaders}. */
+    public String deadLetters() {
+        return prefix + "usage.dlq";
+    }
+}
