@@ -1,0 +1,115 @@
+package dev.metering.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+class KafkaBrokerIT {
+
+    private final KafkaBroker broker = TestInfra.kafka();
+
+    @Test
+    void shouldCreateTopicAndDeliverProducedRecordToConsumer() throws Exception {
+        String topic = "devstack.roundtrip";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains(topic);
+        }
+
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(new ProducerRecord<>(topic, "acme", "hello")).get(30, TimeUnit.SECONDS);
+        }
+
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            consumer.subscribe(Set.of(topic));
+            List<ConsumerRecord<String, String>> received = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (received.isEmpty() && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(received::add);
+            }
+            assertThat(received).hasSize(1);
+            assertThat(received.get(0).key()).isEqualTo("acme");
+            assertThat(received.get(0).value()).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void shouldFailSendWhileStoppedAndDeliverAgainAfterRestart() throws Exception {
+        String topic = "devstack.outage";
+        try (KafkaBroker own = KafkaBroker.start(KafkaBroker.Options.defaults());
+             KafkaProducer<String, String> producer = producer(own, Map.of(
+                     ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000,
+                     ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000,
+                     ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 4_000,
+                     ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            RecordMetadata before = producer.send(new ProducerRecord<>(topic, "acme", "before")).get(30, TimeUnit.SECONDS);
+            assertThat(before.offset()).isEqualTo(0);
+
+            own.stop();
+            assertThat(own.isRunning()).isFalse();
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, "acme", "during")).get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(TimeoutException.class);
+
+            own.start();
+            RecordMetadata after = sendUntilAccepted(producer, new ProducerRecord<>(topic, "acme", "after"));
+            assertThat(after.topic()).isEqualTo(topic);
+            assertThat(after.offset()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    private static RecordMetadata sendUntilAccepted(KafkaProducer<String, String> producer, ProducerRecord<String, String> record)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                return producer.send(record).get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the restarted broker did not accept a record within 60 s", e);
+                }
+            }
+        }
+    }
+
+    private KafkaProducer<String, String> producer() {
+        return producer(broker, Map.of());
+    }
+
+    private static KafkaProducer<String, String> producer(KafkaBroker target, Map<String, Object> overrides) {
+        Map<String, Object> config = new java.util.HashMap<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
+        config.putAll(overrides);
+        return new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
+    }
+
+    private KafkaConsumer<String, String> consumer() {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "devstack-roundtrip",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new StringDeserializer(), new StringDeserializer());
+    }
+}
