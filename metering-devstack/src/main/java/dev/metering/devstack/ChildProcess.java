@@ -84,6 +84,7 @@ final class ChildProcess {
         while (true) {
             if (!process.isAlive()) {
                 RUNNING.remove(this);
+                closeStdin();
                 throw new DevstackException(name + " exited with code " + process.exitValue()
                         + " during start-up; last lines of " + logFile.toAbsolutePath() + ":\n" + tail(40));
             }

@@ -29,7 +29,10 @@ final class Dirs {
     static Path newTempDataDir(String prefix) {
         try {
             Path parent = Files.createDirectories(target().resolve("devstack-data"));
-            return Files.createTempDirectory(parent, prefix);
+            Path dir = Files.createTempDirectory(parent, prefix);
+            // other users must be able to pass through: PostgreSQL runs as an unprivileged user when we are root
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data directory under " + target(), e);
         }

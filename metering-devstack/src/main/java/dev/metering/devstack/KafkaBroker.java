@@ -31,6 +31,8 @@ import org.apache.kafka.common.Uuid;
  */
 public final class KafkaBroker implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KafkaBroker.class);
+
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
     private final Options options;
@@ -100,6 +102,7 @@ public final class KafkaBroker implements AutoCloseable {
         process = ChildProcess.start("Kafka broker " + bootstrapServers(), command(config), Map.of(), logFile());
         process.awaitReady(options.startupTimeout(), this::answersDescribeCluster);
         lastStartupTime = Duration.ofNanos(System.nanoTime() - started);
+        log.info("Kafka broker {} ready in {} ms", bootstrapServers(), lastStartupTime.toMillis());
     }
 
     /** Shuts the broker down (orderly, then forcibly after 30 s); its data is kept for {@link #start()}. */

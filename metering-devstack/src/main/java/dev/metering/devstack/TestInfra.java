@@ -15,6 +15,14 @@ public final class TestInfra {
         return KafkaHolder.BROKER;
     }
 
+    public static PostgresServer postgres() {
+        return PostgresHolder.SERVER;
+    }
+
+    private static final class PostgresHolder {
+        static final PostgresServer SERVER = closeAtExit(PostgresServer.start(PostgresServer.Options.defaults()));
+    }
+
     private static final class KafkaHolder {
         static final KafkaBroker BROKER = closeAtExit(KafkaBroker.start(KafkaBroker.Options.defaults()));
     }

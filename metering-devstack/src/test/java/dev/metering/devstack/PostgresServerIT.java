@@ -1,0 +1,81 @@
+package dev.metering.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+class PostgresServerIT {
+
+    private final PostgresServer postgres = TestInfra.postgres();
+
+    @Test
+    void shouldAcceptJdbcConnectionsToConfiguredDatabase() throws SQLException {
+        assertThat(postgres.jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:" + postgres.port() + "/metering");
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_database(), current_user, current_setting('server_version_num')::int / 10000")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("metering");
+            assertThat(rs.getString(2)).isEqualTo("metering");
+            assertThat(rs.getInt(3)).isEqualTo(17);
+        }
+    }
+
+    @Test
+    void shouldRefuseWrongPassword() {
+        assertThatThrownBy(() -> DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), "wrong"))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed for user \"metering\"");
+    }
+
+    @Test
+    void shouldCreateFreshDatabaseEachTime() throws SQLException {
+        String url = postgres.createDatabase("devstack_fresh");
+        assertThat(url).isEqualTo(postgres.jdbcUrl("devstack_fresh"));
+        execute(url, "CREATE TABLE t (id int)");
+
+        postgres.createDatabase("devstack_fresh");
+
+        assertThat(count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 't'")).isZero();
+    }
+
+    @Test
+    void shouldKeepDataAcrossStopAndStart() throws SQLException {
+        try (PostgresServer own = PostgresServer.start(PostgresServer.Options.defaults())) {
+            String url = own.createDatabase("devstack_restart");
+            execute(url, "CREATE TABLE usage (org text PRIMARY KEY, events bigint)");
+            execute(url, "INSERT INTO usage VALUES ('acme', 42)");
+            int port = own.port();
+
+            own.stop();
+            assertThat(own.isRunning()).isFalse();
+            assertThatThrownBy(() -> DriverManager.getConnection(url, own.user(), own.password()))
+                    .isInstanceOf(SQLException.class);
+
+            own.start();
+            assertThat(own.port()).isEqualTo(port);
+            assertThat(count(url, "SELECT events FROM usage WHERE org = 'acme'")).isEqualTo(42);
+        }
+    }
+
+    private void execute(String url, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, postgres.user(), postgres.password()); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private long count(String url, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, postgres.user(), postgres.password());
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(1);
+        }
+    }
+}
