@@ -1,0 +1,137 @@
+package dev.metering.events;
+
+import dev.metering.avro.UsageEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The rules a {@link UsageEvent} must satisfy (DESIGN.md §4): the one implementation shared by
+ * {@link UsageMeter} (before sending), the streams app (invalid events go to the dead-letter
+ * topic as {@code INVALID}) and the HTTP ingest (per-index errors).
+ *
+ * <p>Rules, each reported as a {@link Violation} with the field name and a code:
+ * <ul>
+ *   <li>{@code eventId}, {@code orgId}: not null, not blank ({@link #REQUIRED}), at most
+ *       {@value #MAX_ID_LENGTH} characters ({@link #TOO_LONG});</li>
+ *   <li>{@code feature}: matches {@code [A-Z][A-Z0-9_]{0,63}} ({@link #REQUIRED} when absent,
+ *       else {@link #INVALID_FORMAT});</li>
+ *   <li>{@code quantity}, {@code inputTokens}, {@code outputTokens}, {@code cachedInputTokens},
+ *       {@code costNanos}: not negative ({@link #NEGATIVE});</li>
+ *   <li>absurd values ({@link #TOO_LARGE}): any token count above {@value #MAX_TOKENS}
+ *       (10^9) per event; {@code quantity} above {@value #MAX_QUANTITY} (10^6 units of a feature
+ *       in one event: a million messages, files or runs at once is a producer bug, and the bound
+ *       keeps window sums far from overflow); {@code costNanos} above {@value #MAX_COST_NANOS}
+ *       (USD 1,000,000 in one event);</li>
+ *   <li>{@code occurredAt}: present ({@link #REQUIRED}) and at most {@link #MAX_CLOCK_SKEW}
+ *       (5 minutes) after {@code now} ({@link #IN_FUTURE}).</li>
+ * </ul>
+ * Every problem is reported, not just the first. Stateless and thread-safe.
+ */
+public final class UsageEventValidator {
+
+    /** A required field is missing or blank. */
+    public static final String REQUIRED = "REQUIRED";
+    /** A field does not have the required format. */
+    public static final String INVALID_FORMAT = "INVALID_FORMAT";
+    /** A count or cost is negative. */
+    public static final String NEGATIVE = "NEGATIVE";
+    /** A count or cost is absurdly large for one event. */
+    public static final String TOO_LARGE = "TOO_LARGE";
+    /** An id is longer than {@link #MAX_ID_LENGTH}. */
+    public static final String TOO_LONG = "TOO_LONG";
+    /** {@code occurredAt} is more than {@link #MAX_CLOCK_SKEW} in the future. */
+    public static final String IN_FUTURE = "IN_FUTURE";
+
+    /** The feature code format. */
+    public static final Pattern FEATURE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+    /** The largest token count (each of input, output, cached input) one event may carry. */
+    public static final long MAX_TOKENS = 1_000_000_000L;
+    /** The largest quantity one event may carry. */
+    public static final long MAX_QUANTITY = 1_000_000L;
+    /** The largest producer-supplied cost of one event, in nano-USD (USD 1,000,000). */
+    public static final long MAX_COST_NANOS = 1_000_000_000_000_000L;
+    /** The longest {@code eventId} or {@code orgId}. */
+    public static final int MAX_ID_LENGTH = 256;
+    /** How far in the future {@code occurredAt} may be, for producers' clock skew. */
+    public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    /**
+     * One broken rule.
+     *
+     * @param field   the {@link UsageEvent} field name, e.g. {@code feature}
+     * @param code    one of this class's codes, e.g. {@link #INVALID_FORMAT}
+     * @param message a human-readable explanation including the offending value
+     */
+    public record Violation(String field, String code, String message) {
+
+        public Violation {
+            Objects.requireNonNull(field, "field");
+            Objects.requireNonNull(code, "code");
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public String toString() {
+            return field + " " + code + ": " + message;
+        }
+    }
+
+    private UsageEventValidator() {
+    }
+
+    /**
+     * Every rule {@code event} breaks, in field order; empty when it is valid.
+     *
+     * @param event the event
+     * @param now   the current time (from the caller's injected clock), for the future check
+     */
+    public static List<Violation> validate(UsageEvent event, Instant now) {
+        Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(now, "now");
+        List<Violation> violations = new ArrayList<>();
+        id(violations, "eventId", event.getEventId());
+        id(violations, "orgId", event.getOrgId());
+        if (event.getOccurredAt() == null) {
+            violations.add(new Violation("occurredAt", REQUIRED, "occurredAt is required"));
+        } else if (event.getOccurredAt().isAfter(now.plus(MAX_CLOCK_SKEW))) {
+            violations.add(new Violation("occurredAt", IN_FUTURE, "occurredAt " + event.getOccurredAt()
+                    + " is more than " + MAX_CLOCK_SKEW.toMinutes() + " minutes after now (" + now + ")"));
+        }
+        String feature = event.getFeature();
+        if (feature == null || feature.isBlank()) {
+            violations.add(new Violation("feature", REQUIRED, "feature is required"));
+        } else if (!FEATURE.matcher(feature).matches()) {
+            violations.add(new Violation("feature", INVALID_FORMAT,
+                    "feature '" + feature + "' must match " + FEATURE.pattern()));
+        }
+        amount(violations, "quantity", event.getQuantity(), MAX_QUANTITY);
+        amount(violations, "inputTokens", event.getInputTokens(), MAX_TOKENS);
+        amount(violations, "outputTokens", event.getOutputTokens(), MAX_TOKENS);
+        amount(violations, "cachedInputTokens", event.getCachedInputTokens(), MAX_TOKENS);
+        if (event.getCostNanos() != null) {
+            amount(violations, "costNanos", event.getCostNanos(), MAX_COST_NANOS);
+        }
+        return List.copyOf(violations);
+    }
+
+    private static void id(List<Violation> violations, String field, String value) {
+        if (value == null || value.isBlank()) {
+            violations.add(new Violation(field, REQUIRED, field + " must not be empty"));
+        } else if (value.length() > MAX_ID_LENGTH) {
+            violations.add(new Violation(field, TOO_LONG, field + " has " + value.length()
+                    + " characters, more than " + MAX_ID_LENGTH));
+        }
+    }
+
+    private static void amount(List<Violation> violations, String field, long value, long max) {
+        if (value < 0) {
+            violations.add(new Violation(field, NEGATIVE, field + " " + value + " must not be negative"));
+        } else if (value > max) {
+            violations.add(new Violation(field, TOO_LARGE, field + " " + value + " exceeds " + max + " per event"));
+        }
+    }
+}

@@ -1,0 +1,634 @@
+package dev.metering.events.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaParseException;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SchemaRegistryClient} over the Confluent Schema Registry REST API (content type
+ * {@value #CONTENT_TYPE}), with the JDK {@link HttpClient} and Jackson.
+ *
+ * <p>Works against Confluent Schema Registry, Confluent Cloud (basic auth), Apicurio
+ * ({@code http://host:8080/apis/ccompat/v7}: the base URL may carry a path), Karapace and
+ * Redpanda. Requests used:
+ * <ul>
+ *   <li>{@code POST /subjects/{subject}/versions {"schema": ...}} → {@code {"id": n}}</li>
+ *   <li>{@code POST /subjects/{subject} {"schema": ...}} → {@code {"subject","version","id","schema"}}</li>
+ *   <li>{@code GET /schemas/ids/{id}} → {@code {"schema": ...}}</li>
+ *   <li>{@code GET /subjects/{subject}/versions/{latest|n}}</li>
+ *   <li>{@code POST /compatibility/subjects/{subject}/versions/latest} → {@code {"is_compatible": b}}</li>
+ *   <li>{@code GET|PUT /config/{subject}}</li>
+ * </ul>
+ *
+ * <p>Guarantees: schema→id and id→schema answers are cached forever (they never change in a
+ * registry); the latest version of a subject is cached for {@link Builder#latestCacheTtl}.
+ * Each request has a connect and a request timeout. Only I/O errors, timeouts and HTTP 5xx are
+ * retried, with exponential backoff ({@code retries.wait.ms} doubling up to
+ * {@code retries.max.wait.ms}, at most {@code max.retries} retries), and an I/O error moves on
+ * to the next URL of a comma-separated {@code schema.registry.url}. A 4xx answer is never
+ * retried: it surfaces at once as a {@link SchemaRegistryException} with the registry's
+ * {@code error_code} and {@code message}. Thread-safe.
+ */
+public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
+
+    /** The Confluent REST content type, sent with every request body. */
+    public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    /** What we accept, as Confluent's own client sends it. */
+    static final String ACCEPT = "application/vnd.schemaregistry.v1+json, "
+            + "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5";
+
+    /** Comma-separated base URLs (Confluent key). */
+    public static final String URL_CONFIG = "schema.registry.url";
+    /** {@code USER_INFO} (credentials from {@link #BASIC_AUTH_USER_INFO_CONFIG}) or {@code URL} (from the URL's user info). */
+    public static final String BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG = "basic.auth.credentials.source";
+    /** {@code user:password}, e.g. a Confluent Cloud API key and secret. */
+    public static final String BASIC_AUTH_USER_INFO_CONFIG = "basic.auth.user.info";
+    /** {@code STATIC_TOKEN}: send {@link #BEARER_AUTH_TOKEN_CONFIG} as a bearer token. */
+    public static final String BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG = "bearer.auth.credentials.source";
+    /** The bearer token for {@code bearer.auth.credentials.source=STATIC_TOKEN}. */
+    public static final String BEARER_AUTH_TOKEN_CONFIG = "bearer.auth.token";
+    /** Connect timeout in ms (default 10000). */
+    public static final String CONNECT_TIMEOUT_MS_CONFIG = "http.connect.timeout.ms";
+    /** Per-request timeout in ms (default 30000). */
+    public static final String READ_TIMEOUT_MS_CONFIG = "http.read.timeout.ms";
+    /** Retries after the first attempt (default 3). */
+    public static final String MAX_RETRIES_CONFIG = "max.retries";
+    /** First backoff in ms (default 100), doubled after each retry. */
+    public static final String RETRIES_WAIT_MS_CONFIG = "retries.wait.ms";
+    /** Backoff cap in ms (default 5000). */
+    public static final String RETRIES_MAX_WAIT_MS_CONFIG = "retries.max.wait.ms";
+    /** How long the latest version of a subject is cached, in seconds (default 60; 0 = not cached). */
+    public static final String LATEST_CACHE_TTL_SEC_CONFIG = "latest.cache.ttl.sec";
+
+    private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Waits between retries; replaced in tests to observe the backoff without waiting. */
+    interface Sleeper {
+        void sleep(Duration duration) throws InterruptedException;
+    }
+
+    private final List<URI> urls;
+    private final AtomicInteger currentUrl = new AtomicInteger();
+    private final String authorization;
+    private final Duration requestTimeout;
+    private final int maxRetries;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final Duration latestCacheTtl;
+    private final Clock clock;
+    private final Sleeper sleeper;
+    private final HttpClient http;
+
+    private final Map<String, Map<Schema, Integer>> idBySubjectAndSchema = new ConcurrentHashMap<>();
+    private final Map<Integer, Schema> schemaById = new ConcurrentHashMap<>();
+    private final Map<String, SchemaVersion> versionBySubjectAndNumber = new ConcurrentHashMap<>();
+    private final Map<String, CachedLatest> latestBySubject = new ConcurrentHashMap<>();
+
+    private record CachedLatest(SchemaVersion version, Instant fetchedAt) {
+    }
+
+    private HttpSchemaRegistryClient(Builder b) {
+        this.urls = List.copyOf(b.urls);
+        this.authorization = b.authorization;
+        this.requestTimeout = b.requestTimeout;
+        this.maxRetries = b.maxRetries;
+        this.initialBackoff = b.initialBackoff;
+        this.maxBackoff = b.maxBackoff;
+        this.latestCacheTtl = b.latestCacheTtl;
+        this.clock = b.clock;
+        this.sleeper = b.sleeper;
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(b.connectTimeout)
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+    }
+
+    /**
+     * A builder for the given base URLs (at least one), e.g. {@code http://127.0.0.1:8081} or
+     * {@code http://127.0.0.1:8080/apis/ccompat/v7}.
+     */
+    public static Builder builder(String... urls) {
+        return new Builder(List.of(urls));
+    }
+
+    /**
+     * A client from Confluent's configuration keys: {@value #URL_CONFIG} (required, may be a
+     * comma-separated list), {@value #BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG} ({@code USER_INFO}
+     * or {@code URL}) with {@value #BASIC_AUTH_USER_INFO_CONFIG},
+     * {@value #BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG} ({@code STATIC_TOKEN}) with
+     * {@value #BEARER_AUTH_TOKEN_CONFIG}, and the timeout and retry keys of this class. Every key
+     * other than the URL is also accepted with Confluent's {@code schema.registry.} prefix.
+     *
+     * @throws ConfigException naming every missing or invalid key
+     */
+    public static HttpSchemaRegistryClient fromConfig(Map<String, ?> config) {
+        List<String> problems = new ArrayList<>();
+        List<String> urls = urls(config.get(URL_CONFIG));
+        if (urls.isEmpty()) {
+            problems.add(URL_CONFIG + " is required");
+        }
+        Builder builder = new Builder(urls);
+        String basicSource = string(config, BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG);
+        String bearerSource = string(config, BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG);
+        if (basicSource != null && bearerSource != null) {
+            problems.add("only one of " + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + " and "
+                    + BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + " may be set");
+        } else if (basicSource != null) {
+            switch (basicSource.toUpperCase(Locale.ROOT)) {
+                case "USER_INFO" -> {
+                    String userInfo = string(config, BASIC_AUTH_USER_INFO_CONFIG);
+                    if (userInfo == null || !userInfo.contains(":")) {
+                        problems.add(BASIC_AUTH_USER_INFO_CONFIG + " must be user:password when "
+                                + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=USER_INFO");
+                    } else {
+                        builder.basicAuth(userInfo);
+                    }
+                }
+                case "URL" -> {
+                    String userInfo = urls.isEmpty() ? null : URI.create(urls.get(0)).getUserInfo();
+                    if (userInfo == null) {
+                        problems.add(URL_CONFIG + " carries no user:password although "
+                                + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=URL");
+                    } else {
+                        builder.basicAuth(userInfo);
+                    }
+                }
+                default -> problems.add(BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=" + basicSource
+                        + " is not supported (USER_INFO or URL)");
+            }
+        } else if (bearerSource != null) {
+            String token = string(config, BEARER_AUTH_TOKEN_CONFIG);
+            if (!"STATIC_TOKEN".equalsIgnoreCase(bearerSource)) {
+                problems.add(BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + "=" + bearerSource
+                        + " is not supported (STATIC_TOKEN)");
+            } else if (token == null || token.isBlank()) {
+                problems.add(BEARER_AUTH_TOKEN_CONFIG + " is required when "
+                        + BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + "=STATIC_TOKEN");
+            } else {
+                builder.bearerToken(token);
+            }
+        }
+        Long connect = number(config, CONNECT_TIMEOUT_MS_CONFIG, 1, problems);
+        Long read = number(config, READ_TIMEOUT_MS_CONFIG, 1, problems);
+        Long retries = number(config, MAX_RETRIES_CONFIG, 0, problems);
+        Long wait = number(config, RETRIES_WAIT_MS_CONFIG, 0, problems);
+        Long maxWait = number(config, RETRIES_MAX_WAIT_MS_CONFIG, 0, problems);
+        Long ttl = number(config, LATEST_CACHE_TTL_SEC_CONFIG, 0, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException("Invalid schema registry configuration: " + String.join("; ", problems));
+        }
+        if (connect != null) {
+            builder.connectTimeout(Duration.ofMillis(connect));
+        }
+        if (read != null) {
+            builder.requestTimeout(Duration.ofMillis(read));
+        }
+        if (retries != null) {
+            builder.maxRetries(retries.intValue());
+        }
+        if (wait != null || maxWait != null) {
+            builder.backoff(wait != null ? Duration.ofMillis(wait) : builder.initialBackoff,
+                    maxWait != null ? Duration.ofMillis(maxWait) : builder.maxBackoff);
+        }
+        if (ttl != null) {
+            builder.latestCacheTtl(Duration.ofSeconds(ttl));
+        }
+        return builder.build();
+    }
+
+    /** The base URLs, in failover order. */
+    public List<URI> urls() {
+        return urls;
+    }
+
+    @Override
+    public int register(String subject, Schema schema) {
+        Map<Schema, Integer> known = idBySubjectAndSchema.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
+        Integer cached = known.get(schema);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode response = send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
+        int id = requiredInt(response, "id", "POST /subjects/" + subject + "/versions");
+        known.put(schema, id);
+        schemaById.putIfAbsent(id, schema);
+        latestBySubject.remove(subject);
+        return id;
+    }
+
+    @Override
+    public int getId(String subject, Schema schema) {
+        Map<Schema, Integer> known = idBySubjectAndSchema.computeIfAbsent(subject, s -> new ConcurrentHashMap<>());
+        Integer cached = known.get(schema);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode response = send("POST", "/subjects/" + encode(subject), schemaBody(schema));
+        int id = requiredInt(response, "id", "POST /subjects/" + subject);
+        known.put(schema, id);
+        schemaById.putIfAbsent(id, schema);
+        return id;
+    }
+
+    @Override
+    public Schema getSchemaById(int id) {
+        Schema cached = schemaById.get(id);
+        if (cached != null) {
+            return cached;
+        }
+        String request = "/schemas/ids/" + id;
+        Schema schema = parseSchema(send("GET", request, null), "GET " + request);
+        schemaById.putIfAbsent(id, schema);
+        return schema;
+    }
+
+    @Override
+    public SchemaVersion getLatestVersion(String subject) {
+        CachedLatest cached = latestBySubject.get(subject);
+        Instant now = clock.instant();
+        if (cached != null && now.isBefore(cached.fetchedAt().plus(latestCacheTtl))) {
+            return cached.version();
+        }
+        SchemaVersion latest = fetchVersion(subject, "latest");
+        if (!latestCacheTtl.isZero()) {
+            latestBySubject.put(subject, new CachedLatest(latest, now));
+        }
+        return latest;
+    }
+
+    @Override
+    public SchemaVersion getVersion(String subject, int version) {
+        String key = subject + '\n' + version;
+        SchemaVersion cached = versionBySubjectAndNumber.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        return fetchVersion(subject, Integer.toString(version));
+    }
+
+    @Override
+    public boolean testCompatibility(String subject, Schema schema) {
+        String path = "/compatibility/subjects/" + encode(subject) + "/versions/latest";
+        try {
+            JsonNode response = send("POST", path, schemaBody(schema));
+            JsonNode compatible = response.get("is_compatible");
+            if (compatible == null || !compatible.isBoolean()) {
+                throw malformedResponse("POST " + path, "is_compatible", response);
+            }
+            return compatible.booleanValue();
+        } catch (SchemaRegistryException e) {
+            if (e.isNotFound() && (e.errorCode() == SUBJECT_NOT_FOUND || e.errorCode() == VERSION_NOT_FOUND)) {
+                return true; // nothing registered yet: any schema may be the first version
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String getCompatibility(String subject) {
+        String path = "/config/" + encode(subject) + "?defaultToGlobal=true";
+        JsonNode response;
+        try {
+            response = send("GET", path, null);
+        } catch (SchemaRegistryException e) {
+            if (!e.isNotFound()) {
+                throw e;
+            }
+            // registries that ignore defaultToGlobal answer 404 for a subject without its own level
+            path = "/config";
+            response = send("GET", path, null);
+        }
+        JsonNode level = response.get("compatibilityLevel");
+        if (level == null) {
+            level = response.get("compatibility");
+        }
+        if (level == null || !level.isTextual()) {
+            throw malformedResponse("GET " + path, "compatibilityLevel", response);
+        }
+        return level.textValue();
+    }
+
+    @Override
+    public void setCompatibility(String subject, String level) {
+        ObjectNode body = JSON.createObjectNode().put("compatibility", level);
+        send("PUT", "/config/" + encode(subject), body);
+    }
+
+    private SchemaVersion fetchVersion(String subject, String version) {
+        String path = "/subjects/" + encode(subject) + "/versions/" + version;
+        String request = "GET " + path;
+        JsonNode response = send("GET", path, null);
+        int id = requiredInt(response, "id", request);
+        int number = requiredInt(response, "version", request);
+        Schema schema = schemaById.computeIfAbsent(id, i -> parseSchema(response, request));
+        SchemaVersion result = new SchemaVersion(subject, number, id, schema);
+        versionBySubjectAndNumber.putIfAbsent(subject + '\n' + number, result);
+        idBySubjectAndSchema.computeIfAbsent(subject, s -> new ConcurrentHashMap<>()).putIfAbsent(schema, id);
+        return result;
+    }
+
+    /**
+     * Sends one request with retries: I/O errors (moving on to the next URL) and 5xx answers are
+     * retried with exponential backoff; any other non-2xx answer is thrown at once.
+     */
+    private JsonNode send(String method, String pathAndQuery, JsonNode body) {
+        String request = method + " " + pathAndQuery;
+        byte[] bytes = body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8);
+        Duration backoff = initialBackoff;
+        for (int attempt = 0; ; attempt++) {
+            int urlIndex = Math.floorMod(currentUrl.get(), urls.size());
+            URI base = urls.get(urlIndex);
+            RuntimeException failure;
+            try {
+                HttpResponse<byte[]> response = http.send(httpRequest(base, pathAndQuery, method, bytes),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    return parseBody(response.body(), request);
+                }
+                SchemaRegistryException refusal = refusal(status, response.body(), request);
+                if (status < 500) {
+                    throw refusal;
+                }
+                failure = refusal;
+            } catch (IOException e) {
+                currentUrl.compareAndSet(urlIndex, urlIndex + 1);
+                failure = new SchemaRegistryException(request + " to " + base + " failed after "
+                        + (attempt + 1) + " attempt(s): " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchemaRegistryException(request + " interrupted", e);
+            }
+            if (attempt >= maxRetries) {
+                throw failure;
+            }
+            log.debug("{} failed (attempt {}), retrying in {}: {}", request, attempt + 1, backoff, failure.getMessage());
+            try {
+                sleeper.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchemaRegistryException(request + " interrupted while backing off", e);
+            }
+            backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
+        }
+    }
+
+    private HttpRequest httpRequest(URI base, String pathAndQuery, String method, byte[] body) {
+        String baseText = base.toString();
+        if (base.getUserInfo() != null) {
+            baseText = baseText.replace(base.getRawUserInfo() + "@", "");
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseText.replaceFirst("/+$", "") + pathAndQuery))
+                .timeout(requestTimeout)
+                .header("Accept", ACCEPT)
+                .method(method, body == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (body != null) {
+            builder.header("Content-Type", CONTENT_TYPE);
+        }
+        if (authorization != null) {
+            builder.header("Authorization", authorization);
+        }
+        return builder.build();
+    }
+
+    private static JsonNode parseBody(byte[] body, String request) {
+        if (body == null || body.length == 0) {
+            return JSON.createObjectNode();
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            throw new SchemaRegistryException(request + " returned a body that is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static SchemaRegistryException refusal(int status, byte[] body, String request) {
+        String text = body == null ? "" : new String(body, StandardCharsets.UTF_8);
+        try {
+            JsonNode json = JSON.readTree(text);
+            if (json != null && json.has("error_code")) {
+                return new SchemaRegistryException(status, json.get("error_code").asInt(status),
+                        json.path("message").asText(""), request);
+            }
+        } catch (IOException notJson) {
+            // fall through: some proxies answer with HTML or plain text
+        }
+        return new SchemaRegistryException(status, status, text.length() > 500 ? text.substring(0, 500) : text, request);
+    }
+
+    private static Schema parseSchema(JsonNode response, String request) {
+        JsonNode type = response.get("schemaType");
+        if (type != null && type.isTextual() && !"AVRO".equalsIgnoreCase(type.textValue())) {
+            throw new SchemaRegistryException(request + " returned a " + type.textValue() + " schema, not AVRO", null);
+        }
+        JsonNode schema = response.get("schema");
+        if (schema == null || !schema.isTextual()) {
+            throw malformedResponse(request, "schema", response);
+        }
+        try {
+            return new Schema.Parser().parse(schema.textValue());
+        } catch (SchemaParseException e) {
+            throw new SchemaRegistryException(request + " returned a schema Avro cannot parse: " + e.getMessage(), e);
+        }
+    }
+
+    private static int requiredInt(JsonNode response, String field, String request) {
+        JsonNode value = response.get(field);
+        if (value == null || !value.canConvertToInt()) {
+            throw malformedResponse(request, field, response);
+        }
+        return value.intValue();
+    }
+
+    private static SchemaRegistryException malformedResponse(String request, String field, JsonNode response) {
+        return new SchemaRegistryException(request + " returned no '" + field + "': " + response, null);
+    }
+
+    private static ObjectNode schemaBody(Schema schema) {
+        return JSON.createObjectNode().put("schema", schema.toString());
+    }
+
+    private static String encode(String pathSegment) {
+        return URLEncoder.encode(pathSegment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static List<String> urls(Object value) {
+        List<String> urls = new ArrayList<>();
+        if (value instanceof Collection<?> list) {
+            list.forEach(v -> urls.addAll(urls(v)));
+        } else if (value != null) {
+            for (String url : value.toString().split(",")) {
+                if (!url.isBlank()) {
+                    urls.add(url.trim());
+                }
+            }
+        }
+        return urls;
+    }
+
+    private static String string(Map<String, ?> config, String key) {
+        Object value = config.get(key);
+        if (value == null) {
+            value = config.get("schema.registry." + key);
+        }
+        return value == null || value.toString().isBlank() ? null : value.toString().trim();
+    }
+
+    private static Long number(Map<String, ?> config, String key, long min, List<String> problems) {
+        String value = string(config, key);
+        if (value == null) {
+            return null;
+        }
+        try {
+            long parsed = Long.parseLong(value);
+            if (parsed < min) {
+                problems.add(key + "=" + value + " must be >= " + min);
+                return null;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add(key + "=" + value + " is not a whole number");
+            return null;
+        }
+    }
+
+    /** Builds an {@link HttpSchemaRegistryClient}; every setting has a production default. */
+    public static final class Builder {
+        private final List<URI> urls = new ArrayList<>();
+        private String authorization;
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private int maxRetries = 3;
+        private Duration initialBackoff = Duration.ofMillis(100);
+        private Duration maxBackoff = Duration.ofSeconds(5);
+        private Duration latestCacheTtl = Duration.ofSeconds(60);
+        private Clock clock = Clock.systemUTC();
+        private Sleeper sleeper = duration -> Thread.sleep(duration.toMillis());
+
+        private Builder(List<String> urls) {
+            for (String url : urls) {
+                this.urls.add(URI.create(url.trim()));
+            }
+        }
+
+        /** Basic auth from {@code user:password} (Confluent Cloud: API key and secret). */
+        public Builder basicAuth(String userInfo) {
+            Objects.requireNonNull(userInfo, "userInfo");
+            this.authorization = "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8));
+            return this;
+        }
+
+        /** Basic auth from a user and a password. */
+        public Builder basicAuth(String user, String password) {
+            return basicAuth(user + ":" + password);
+        }
+
+        /** A static bearer token sent as {@code Authorization: Bearer <token>}. */
+        public Builder bearerToken(String token) {
+            this.authorization = "Bearer " + Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /** TCP connect timeout (default 10 s). */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** Timeout of one request until its response headers (default 30 s). */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /** Retries after the first attempt, for I/O errors and 5xx only (default 3). */
+        public Builder maxRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("maxRetries must be >= 0");
+            }
+            this.maxRetries = retries;
+            return this;
+        }
+
+        /** First backoff (default 100 ms), doubled after each retry up to {@code max} (default 5 s). */
+        public Builder backoff(Duration initial, Duration max) {
+            if (initial.isNegative() || max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("backoff must satisfy 0 <= initial <= max");
+            }
+            this.initialBackoff = initial;
+            this.maxBackoff = max;
+            return this;
+        }
+
+        /** How long {@link #getLatestVersion} answers are reused (default 60 s; zero: never). */
+        public Builder latestCacheTtl(Duration ttl) {
+            if (ttl.isNegative()) {
+                throw new IllegalArgumentException("latestCacheTtl must not be negative");
+            }
+            this.latestCacheTtl = ttl;
+            return this;
+        }
+
+        /** The clock for the latest-version cache (tests use a fixed clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /** The client. */
+        public HttpSchemaRegistryClient build() {
+            if (urls.isEmpty()) {
+                throw new IllegalArgumentException("at least one schema registry URL is required");
+            }
+            for (URI url : urls) {
+                if (url.getScheme() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))) {
+                    throw new IllegalArgumentException("schema registry URL '" + url + "' must start with http:// or https://");
+                }
+            }
+            if (authorization == null && urls.get(0).getUserInfo() != null) {
+                basicAuth(urls.get(0).getUserInfo());
+            }
+            return new HttpSchemaRegistryClient(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            if (d == null || d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException(name + " must be positive");
+            }
+            return d;
+        }
+    }
+}
