@@ -45,6 +45,10 @@ final class ChildProcess {
     }
 
     static ChildProcess start(String name, List<String> command, Map<String, String> environment, Path logFile) {
+        return start(name, command, environment, logFile, null);
+    }
+
+    static ChildProcess start(String name, List<String> command, Map<String, String> environment, Path logFile, Path workDir) {
         try {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             Files.writeString(logFile, "---- devstack: starting " + name + ": " + String.join(" ", command) + System.lineSeparator(),
@@ -54,6 +58,9 @@ final class ChildProcess {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.PIPE);
             builder.environment().putAll(environment);
+            if (workDir != null) {
+                builder.directory(workDir.toFile());
+            }
             ChildProcess child = new ChildProcess(name, builder.start(), logFile);
             RUNNING.add(child);
             log.info("started {} (pid {}), log: {}", name, child.process.pid(), logFile.toAbsolutePath());

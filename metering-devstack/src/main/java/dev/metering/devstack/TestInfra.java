@@ -15,6 +15,14 @@ public final class TestInfra {
         return KafkaHolder.BROKER;
     }
 
+    public static SchemaRegistryServer registry() {
+        return RegistryHolder.SERVER;
+    }
+
+    private static final class RegistryHolder {
+        static final SchemaRegistryServer SERVER = closeAtExit(SchemaRegistryServer.start(SchemaRegistryServer.Options.defaults()));
+    }
+
     public static PostgresServer postgres() {
         return PostgresHolder.SERVER;
     }
