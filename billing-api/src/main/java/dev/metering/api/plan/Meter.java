@@ -1,0 +1,42 @@
+package dev.metering.api.plan;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** What a limit counts. Names are the catalog's (contract, DESIGN §7.2). */
+public enum Meter {
+    EVENTS("events"),
+    QUANTITY("quantity"),
+    INPUT_TOKENS("input_tokens"),
+    OUTPUT_TOKENS("output_tokens"),
+    /** input + output tokens (cached input tokens are a subset of input tokens and not added again). */
+    TOKENS("tokens"),
+    COST_USD("cost_usd");
+
+    private final String wireName;
+
+    Meter(String wireName) {
+        this.wireName = wireName;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+
+    public boolean isMoney() {
+        return this == COST_USD;
+    }
+
+    public boolean isTokens() {
+        return this == INPUT_TOKENS || this == OUTPUT_TOKENS || this == TOKENS;
+    }
+
+    public static Optional<Meter> fromWireName(String name) {
+        return Arrays.stream(values()).filter(m -> m.wireName.equals(name)).findFirst();
+    }
+
+    @Override
+    public String toString() {
+        return wireName;
+    }
+}

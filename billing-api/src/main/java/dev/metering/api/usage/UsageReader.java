@@ -1,0 +1,11 @@
+package dev.metering.api.usage;
+
+import java.util.Map;
+import java.util.Set;
+
+/** Reads the totals of a set of segments of one org, ideally in one round trip. */
+@FunctionalInterface
+public interface UsageReader {
+    /** Every requested segment is in the result; segments without rows map to {@link UsageTotals#ZERO}. */
+    Map<UsageSegment, UsageTotals> totals(String orgId, Set<UsageSegment> segments);
+}

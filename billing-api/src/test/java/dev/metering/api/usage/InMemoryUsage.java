@@ -1,0 +1,65 @@
+package dev.metering.api.usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Usage rows held in memory the way the sink writes them: hourly and daily windows, detail
+ * (per user) and org totals. Recording an event adds it to all four. Counts reads.
+ */
+public final class InMemoryUsage implements UsageReader {
+
+    private record Row(Grain grain, String orgId, String userId, String feature, Instant windowStart,
+                       UsageTotals totals) {
+    }
+
+    private final List<Row> rows = new ArrayList<>();
+    private int reads;
+
+    public InMemoryUsage record(String orgId, String userId, String feature, Instant at, long quantity,
+                                long inputTokens, long outputTokens, String costUsd) {
+        UsageTotals t = new UsageTotals(1, quantity, inputTokens, outputTokens, 0, new BigDecimal(costUsd));
+        Instant hour = at.truncatedTo(ChronoUnit.HOURS);
+        Instant day = at.truncatedTo(ChronoUnit.DAYS);
+        rows.add(new Row(Grain.HOURLY, orgId, userId, feature, hour, t));
+        rows.add(new Row(Grain.DAILY, orgId, userId, feature, day, t));
+        return this;
+    }
+
+    public InMemoryUsage messages(String orgId, String userId, Instant at, long count) {
+        return record(orgId, userId, "CHAT_MESSAGE", at, count, 0, 0, "0");
+    }
+
+    public InMemoryUsage cost(String orgId, String feature, Instant at, String costUsd) {
+        return record(orgId, "", feature, at, 1, 0, 0, costUsd);
+    }
+
+    public int reads() {
+        return reads;
+    }
+
+    @Override
+    public Map<UsageSegment, UsageTotals> totals(String orgId, Set<UsageSegment> segments) {
+        reads++;
+        Map<UsageSegment, UsageTotals> out = new HashMap<>();
+        for (UsageSegment s : segments) {
+            UsageTotals t = UsageTotals.ZERO;
+            for (Row r : rows) {
+                if (r.grain == s.grain() && r.orgId.equals(orgId)
+                        && (s.userId() == null || s.userId().equals(r.userId))
+                        && (s.feature() == null || s.feature().equals(r.feature))
+                        && !r.windowStart.isBefore(s.from()) && r.windowStart.isBefore(s.to())) {
+                    t = t.plus(r.totals);
+                }
+            }
+            out.put(s, t);
+        }
+        return out;
+    }
+}
