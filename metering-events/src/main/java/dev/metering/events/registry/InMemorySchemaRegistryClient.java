@@ -22,7 +22,20 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
     private final Map<String, List<Integer>> versionsBySubject = new HashMap<>();
     private final Map<String, CompatibilityLevel> levelBySubject = new HashMap<>();
     private CompatibilityLevel globalLevel = CompatibilityLevel.BACKWARD;
-    private int nextId = 1;
+    private int nextId;
+
+    /** A registry that assigns ids from 1. */
+    public InMemorySchemaRegistryClient() {
+        this(1);
+    }
+
+    /** A registry that assigns ids from {@code firstId} (tests pin ids for golden bytes). */
+    public InMemorySchemaRegistryClient(int firstId) {
+        if (firstId < 0) {
+            throw new IllegalArgumentException("firstId must not be negative");
+        }
+        this.nextId = firstId;
+    }
 
     @Override
     public synchronized int register(String subject, Schema schema) {

@@ -5,9 +5,11 @@ import dev.metering.events.registry.SchemaRegistryClient;
 import dev.metering.events.registry.SchemaRegistryException;
 import java.io.EOFException;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
@@ -145,18 +147,28 @@ public class AvroDeserializer<T> implements Deserializer<T> {
             throw new SerializationException("cannot fetch schema id " + schemaId + " from the registry: " + e.getMessage(), e);
         }
         if (type != null) {
-            return new SpecificDatumReader<>(writer, readerSchema, SpecificData.getForClass(type));
+            return new SpecificDatumReader<>(writer, readerSchema, TrustedSpecificData.forClass(type));
         }
         if (specificReader) {
-            Class<?> generated = SpecificData.get().getClass(writer);
+            Class<?> generated;
+            try {
+                generated = new TrustedSpecificData(classLoader(), List.of()).getClass(writer);
+            } catch (AvroRuntimeException e) {
+                generated = null;
+            }
             if (generated == null || !SpecificRecord.class.isAssignableFrom(generated)) {
                 throw new SerializationException("specific.avro.reader=true but no generated class "
                         + writer.getFullName() + " is on the classpath (schema id " + schemaId + ")");
             }
-            SpecificData model = SpecificData.getForClass(generated);
+            SpecificData model = TrustedSpecificData.forClass(generated);
             return new SpecificDatumReader<>(writer, model.getSchema(generated), model);
         }
         return new GenericDatumReader<>(writer, readerSchema != null ? readerSchema : writer, GenericData.get());
+    }
+
+    private static ClassLoader classLoader() {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        return context != null ? context : AvroDeserializer.class.getClassLoader();
     }
 
     private String describe(int schemaId) {
