@@ -1,0 +1,79 @@
+package dev.metering.streams.window;
+
+import dev.metering.avro.UsageWindowTotals;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+
+/**
+ * The running, absolute totals of one window row. {@code version} grows by one with every event
+ * folded in (the sink keeps the highest version per key). Store encoding: nine longs then the
+ * cost's two's-complement bytes.
+ */
+public final class Totals {
+
+    long events;
+    long quantity;
+    long inputTokens;
+    long outputTokens;
+    long cachedInputTokens;
+    long unpricedEvents;
+    long firstEventAt = Long.MAX_VALUE;
+    long lastEventAt = Long.MIN_VALUE;
+    long version;
+    BigInteger costFemtos = BigInteger.ZERO;
+
+    /** Folds one accepted, priced event in. */
+    void add(long occurredAt, long qty, long in, long out, long cached, boolean unpriced, BigInteger femtos) {
+        events++;
+        quantity += qty;
+        inputTokens += in;
+        outputTokens += out;
+        cachedInputTokens += cached;
+        if (unpriced) {
+            unpricedEvents++;
+        }
+        costFemtos = costFemtos.add(femtos);
+        firstEventAt = Math.min(firstEventAt, occurredAt);
+        lastEventAt = Math.max(lastEventAt, occurredAt);
+        version++;
+    }
+
+    public UsageWindowTotals toAvro() {
+        return UsageWindowTotals.newBuilder()
+                .setEvents(events).setQuantity(quantity)
+                .setInputTokens(inputTokens).setOutputTokens(outputTokens).setCachedInputTokens(cachedInputTokens)
+                .setUnpricedEvents(unpricedEvents)
+                .setCostFemtos(new BigDecimal(costFemtos))
+                .setFirstEventAt(Instant.ofEpochMilli(firstEventAt)).setLastEventAt(Instant.ofEpochMilli(lastEventAt))
+                .setVersion(version)
+                .build();
+    }
+
+    byte[] encode() {
+        byte[] cost = costFemtos.toByteArray();
+        return ByteBuffer.allocate(72 + cost.length)
+                .putLong(events).putLong(quantity).putLong(inputTokens).putLong(outputTokens).putLong(cachedInputTokens)
+                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version)
+                .put(cost).array();
+    }
+
+    static Totals decode(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        Totals t = new Totals();
+        t.events = b.getLong();
+        t.quantity = b.getLong();
+        t.inputTokens = b.getLong();
+        t.outputTokens = b.getLong();
+        t.cachedInputTokens = b.getLong();
+        t.unpricedEvents = b.getLong();
+        t.firstEventAt = b.getLong();
+        t.lastEventAt = b.getLong();
+        t.version = b.getLong();
+        byte[] cost = new byte[b.remaining()];
+        b.get(cost);
+        t.costFemtos = new BigInteger(cost);
+        return t;
+    }
+}
