@@ -1,0 +1,101 @@
+package dev.metering.events;
+
+import static dev.metering.events.TestEvents.T0;
+import static dev.metering.events.TestEvents.anEvent;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.metering.avro.UsageEvent;
+import dev.metering.events.UsageEventValidator.Violation;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class UsageEventValidatorTest {
+
+    @Test
+    void shouldAcceptValidEvent() {
+        UsageEvent event = anEvent().model("openai", "gpt-5").tokens(1_000_000_000L, 1_000_000_000L)
+                .cachedInputTokens(1_000_000_000L).quantity(1_000_000L).costNanos(0L).build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).isEmpty();
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnce() {
+        UsageEvent event = anEvent().eventId(" ").org("").feature("chat").quantity(-1).tokens(-2, 1_000_000_001L)
+                .cachedInputTokens(-3).costNanos(-4L).at(T0.plus(Duration.ofMinutes(6))).build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).containsExactly(
+                new Violation("eventId", "REQUIRED", "eventId must not be empty"),
+                new Violation("orgId", "REQUIRED", "orgId must not be empty"),
+                new Violation("occurredAt", "IN_FUTURE",
+                        "occurredAt 2023-11-14T22:19:20Z is more than 5 minutes after now (2023-11-14T22:13:20Z)"),
+                new Violation("feature", "INVALID_FORMAT", "feature 'chat' must match [A-Z][A-Z0-9_]{0,63}"),
+                new Violation("quantity", "NEGATIVE", "quantity -1 must not be negative"),
+                new Violation("inputTokens", "NEGATIVE", "inputTokens -2 must not be negative"),
+                new Violation("outputTokens", "TOO_LARGE", "outputTokens 1000000001 exceeds 1000000000 per event"),
+                new Violation("cachedInputTokens", "NEGATIVE", "cachedInputTokens -3 must not be negative"),
+                new Violation("costNanos", "NEGATIVE", "costNanos -4 must not be negative"));
+    }
+
+    @Test
+    void shouldReportMissingRequiredFields() {
+        UsageEvent event = new UsageEvent();
+        event.setQuantity(1);
+
+        assertThat(UsageEventValidator.validate(event, T0)).extracting(v -> v.field() + " " + v.code()).containsExactly(
+                "eventId REQUIRED", "orgId REQUIRED", "occurredAt REQUIRED", "feature REQUIRED");
+    }
+
+    @Test
+    void shouldAcceptOccurredAtExactlyFiveMinutesAhead() {
+        assertThat(UsageEventValidator.validate(anEvent().at(T0.plus(Duration.ofMinutes(5))).build(), T0)).isEmpty();
+        assertThat(UsageEventValidator.validate(anEvent().at(T0.plus(Duration.ofMinutes(5)).plusMillis(1)).build(), T0))
+                .extracting(Violation::code).containsExactly("IN_FUTURE");
+    }
+
+    @Test
+    void shouldAcceptOldEvents() {
+        assertThat(UsageEventValidator.validate(anEvent().at(T0.minus(Duration.ofDays(30))).build(), T0)).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseAbsurdQuantityAndCost() {
+        UsageEvent event = anEvent().quantity(1_000_001L).costNanos(1_000_000_000_000_001L).build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).extracting(v -> v.field() + " " + v.code())
+                .containsExactly("quantity TOO_LARGE", "costNanos TOO_LARGE");
+    }
+
+    @Test
+    void shouldRefuseOverlongIds() {
+        UsageEvent event = anEvent().org("o".repeat(257)).eventId("e".repeat(256)).build();
+
+        assertThat(UsageEventValidator.validate(event, T0))
+                .containsExactly(new Violation("orgId", "TOO_LONG", "orgId has 257 characters, more than 256"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"CHAT_MESSAGE", "A", "AI_COMPLETION", "X9", "A_123456789_123456789_123456789_123456789_123456789_123456789_12"})
+    void shouldAcceptFeatureCodes(String feature) {
+        assertThat(UsageEventValidator.validate(anEvent().feature(feature).build(), T0)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"chat", "_CHAT", "9CHAT", "CHAT-MESSAGE", "CHAT MESSAGE", "A_123456789_123456789_123456789_123456789_123456789_123456789_123"})
+    void shouldRefuseFeatureCodes(String feature) {
+        assertThat(UsageEventValidator.validate(anEvent().feature(feature).build(), T0))
+                .extracting(Violation::code).containsExactly("INVALID_FORMAT");
+    }
+
+    @Test
+    void shouldListAllViolationsInExceptionMessage() {
+        UsageEvent event = anEvent().org("").quantity(-1).build();
+        InvalidUsageEventException e = new InvalidUsageEventException(UsageEventValidator.validate(event, T0));
+
+        assertThat(e.getMessage()).isEqualTo("invalid usage event: orgId REQUIRED: orgId must not be empty; "
+                + "quantity NEGATIVE: quantity -1 must not be negative");
+        assertThat(e.violations()).hasSize(2);
+    }
+}
