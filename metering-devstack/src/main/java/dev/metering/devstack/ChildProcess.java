@@ -95,7 +95,14 @@ final class ChildProcess {
                 throw new DevstackException(name + " exited with code " + process.exitValue()
                         + " during start-up; last lines of " + logFile.toAbsolutePath() + ":\n" + tail(40));
             }
-            if (ready.getAsBoolean()) {
+            boolean isReady;
+            try {
+                isReady = ready.getAsBoolean();
+            } catch (RuntimeException e) {
+                stop(Duration.ofSeconds(5)); // the probe found a problem waiting will not fix
+                throw e;
+            }
+            if (isReady) {
                 return;
             }
             if (System.nanoTime() - deadline > 0) {

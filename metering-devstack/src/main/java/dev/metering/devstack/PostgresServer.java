@@ -260,6 +260,10 @@ public final class PostgresServer implements AutoCloseable {
         try (Connection c = connect("postgres")) {
             return c.isValid(2);
         } catch (SQLException e) {
+            if ("28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState())) {
+                throw new DevstackException("PostgreSQL at " + jdbcUrl() + " refuses user '" + options.user() + "': "
+                        + e.getMessage() + " (the data directory " + dataDir + " was created with other credentials)", e);
+            }
             return false;
         }
     }

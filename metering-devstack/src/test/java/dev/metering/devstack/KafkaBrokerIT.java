@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,13 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
 import org.junit.jupiter.api.Test;
 
 class KafkaBrokerIT {
@@ -75,6 +83,49 @@ class KafkaBrokerIT {
             RecordMetadata after = sendUntilAccepted(producer, new ProducerRecord<>(topic, "acme", "after"));
             assertThat(after.topic()).isEqualTo(topic);
             assertThat(after.offset()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldRunExactlyOnceStreamsApplication() throws Exception {
+        String in = "devstack.eos.in";
+        String out = "devstack.eos.out";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(in, 2, (short) 1), new NewTopic(out, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(in, Consumed.with(Serdes.String(), Serdes.String()))
+                .mapValues(v -> v.toUpperCase(java.util.Locale.ROOT), Named.as("upper"))
+                .to(out, Produced.with(Serdes.String(), Serdes.String()));
+        Properties config = new Properties();
+        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "devstack-eos");
+        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        config.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        config.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        config.put(StreamsConfig.STATE_DIR_CONFIG, Dirs.newTempDataDir("streams-").toString());
+        config.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), config);
+             KafkaProducer<String, String> producer = producer();
+             KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                     ConsumerConfig.GROUP_ID_CONFIG, "devstack-eos-reader",
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                     new StringDeserializer(), new StringDeserializer())) {
+            streams.start();
+            for (String value : List.of("a", "b", "c")) {
+                producer.send(new ProducerRecord<>(in, "acme", value)).get(30, TimeUnit.SECONDS);
+            }
+
+            consumer.subscribe(Set.of(out));
+            List<String> values = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (values.size() < 3 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(r.value()));
+            }
+            assertThat(values).containsExactly("A", "B", "C");
+            assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
         }
     }
 

@@ -64,6 +64,22 @@ class PostgresServerIT {
         }
     }
 
+    @Test
+    void shouldFailClearlyWhenExistingDataDirWasCreatedWithOtherPassword() {
+        java.nio.file.Path dataDir = Dirs.newTempDataDir("postgres-fixed-").resolve("pgdata");
+        try {
+            PostgresServer.Options options = PostgresServer.Options.defaults().withDataDir(dataDir);
+            PostgresServer.start(options).close();
+
+            assertThatThrownBy(() -> PostgresServer.start(options.withUser("metering", "changed")))
+                    .isInstanceOf(DevstackException.class)
+                    .hasMessageContaining("refuses user 'metering'")
+                    .hasMessageContaining("was created with other credentials");
+        } finally {
+            Dirs.deleteRecursively(dataDir.getParent());
+        }
+    }
+
     private void execute(String url, String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(url, postgres.user(), postgres.password()); Statement s = c.createStatement()) {
             s.execute(sql);
