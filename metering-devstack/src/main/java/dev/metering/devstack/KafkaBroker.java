@@ -47,7 +47,14 @@ public final class KafkaBroker implements AutoCloseable {
     private KafkaBroker(Options options) {
         this.options = Objects.requireNonNull(options, "options");
         this.port = Ports.resolve(options.port(), "Kafka");
-        this.controllerPort = Ports.resolve(options.controllerPort(), "Kafka controller");
+        if (options.port() != 0 && options.port() == options.controllerPort()) {
+            throw new IllegalArgumentException("the Kafka port and the controller port must differ: " + port);
+        }
+        int controller = Ports.resolve(options.controllerPort(), "Kafka controller");
+        while (controller == port) { // only possible when both were picked free
+            controller = Ports.resolve(options.controllerPort(), "Kafka controller");
+        }
+        this.controllerPort = controller;
         this.tempDataDir = options.dataDir() == null;
         this.dataDir = tempDataDir ? Dirs.newTempDataDir("kafka-") : Dirs.createDirectories(options.dataDir().toAbsolutePath());
     }

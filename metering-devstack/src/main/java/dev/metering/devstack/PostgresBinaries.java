@@ -39,8 +39,7 @@ final class PostgresBinaries {
     /** The installation directory, containing {@code bin/initdb} and {@code bin/postgres}. */
     static synchronized Path install() {
         try {
-            Path root = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "metering-devstack"));
-            Files.setPosixFilePermissions(root, WORLD_READABLE_DIR);
+            Path root = installRoot();
             Path archive = Files.createTempFile(root, "postgres-", ".txz");
             String hash;
             try {
@@ -70,6 +69,22 @@ final class PostgresBinaries {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot install the PostgreSQL binaries", e);
         }
+    }
+
+    /** {@code <tmp>/metering-devstack}, or a per-user directory when another user owns that one. */
+    private static Path installRoot() throws IOException {
+        Path shared = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "metering-devstack"));
+        if (Files.isWritable(shared)) {
+            try {
+                Files.setPosixFilePermissions(shared, WORLD_READABLE_DIR);
+            } catch (IOException e) {
+                // created by another user with the right permissions already
+            }
+            return shared;
+        }
+        Path own = Files.createDirectories(shared.resolveSibling("metering-devstack-" + System.getProperty("user.name")));
+        Files.setPosixFilePermissions(own, WORLD_READABLE_DIR);
+        return own;
     }
 
     private static String copyArchive(Path archive) throws IOException {

@@ -129,7 +129,6 @@ public final class SchemaRegistryServer implements AutoCloseable {
         command.add("-Djava.awt.headless=true");
         command.add("-Dquarkus.http.host=" + Ports.HOST);
         command.add("-Dquarkus.http.port=" + port);
-        command.add("-Dquarkus.log.console.color=false");
         // a handful of connections is plenty for tests and a laptop (the distribution pre-opens 20)
         command.add("-Dquarkus.datasource.jdbc.initial-size=2");
         command.add("-Dquarkus.datasource.jdbc.min-size=2");
