@@ -1,0 +1,181 @@
+package dev.metering.sink;
+
+import dev.metering.avro.UsageEvent;
+import dev.metering.avro.UsageWindowKey;
+import dev.metering.avro.UsageWindowTotals;
+import dev.metering.events.DeadLetterHeaders;
+import dev.metering.events.serde.MalformedPayloadException;
+import dev.metering.events.serde.UnknownSchemaException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Turns a {@link Batch} of raw records into a {@link PreparedBatch}: aggregates decoded and
+ * collapsed to the newest version per window key, dead letters parsed from their headers.
+ *
+ * <p>An aggregate that does not decode is not retried forever: it becomes a dead letter
+ * ({@code MALFORMED} or {@code UNKNOWN_SCHEMA}, stage {@code sink}). A schema registry that cannot
+ * be reached is not the record's fault: that throws {@link TransientException} and the batch is
+ * retried.
+ */
+final class RecordDecoder {
+
+    static final String STAGE = "sink";
+    /** The reason stored when a dead letter carries no reason header. */
+    static final String UNSPECIFIED_REASON = "UNSPECIFIED";
+
+    /** Orders updates by their primary key, for a fixed lock order. */
+    static final Comparator<WindowUpdate> KEY_ORDER = Comparator
+            .comparing((WindowUpdate u) -> u.key().getGrain())
+            .thenComparing(u -> u.key().getSize())
+            .thenComparing(u -> u.key().getOrgId())
+            .thenComparing(u -> u.key().getWindowStart())
+            .thenComparing(u -> u.key().getUserId())
+            .thenComparing(u -> u.key().getFeature())
+            .thenComparing(u -> u.key().getProvider())
+            .thenComparing(u -> u.key().getModel());
+
+    private final String aggregatesTopic;
+    private final String deadLetterTopic;
+    private final Deserializer<UsageWindowKey> keyDeserializer;
+    private final Deserializer<UsageWindowTotals> totalsDeserializer;
+    private final Deserializer<UsageEvent> eventDeserializer;
+
+    RecordDecoder(String aggregatesTopic, String deadLetterTopic, Deserializer<UsageWindowKey> keyDeserializer,
+                  Deserializer<UsageWindowTotals> totalsDeserializer, Deserializer<UsageEvent> eventDeserializer) {
+        this.aggregatesTopic = Objects.requireNonNull(aggregatesTopic);
+        this.deadLetterTopic = Objects.requireNonNull(deadLetterTopic);
+        this.keyDeserializer = Objects.requireNonNull(keyDeserializer);
+        this.totalsDeserializer = Objects.requireNonNull(totalsDeserializer);
+        this.eventDeserializer = Objects.requireNonNull(eventDeserializer);
+    }
+
+    PreparedBatch prepare(Batch batch) {
+        Map<UsageWindowKey, WindowUpdate> newest = new HashMap<>();
+        List<DeadLetter> deadLetters = new ArrayList<>();
+        Map<TopicPartition, Instant> newestEventAt = new HashMap<>();
+        int decoded = 0;
+        for (ConsumerRecord<byte[], byte[]> record : batch.records()) {
+            if (record.topic().equals(aggregatesTopic)) {
+                Object result = decodeAggregate(record);
+                if (result instanceof WindowUpdate update) {
+                    decoded++;
+                    // the highest version of a key wins; on a tie the later record (same totals)
+                    newest.merge(update.key(), update, (a, b) -> b.version() >= a.version() ? b : a);
+                    newestEventAt.merge(update.source(), update.totals().getLastEventAt(),
+                            (a, b) -> a.isAfter(b) ? a : b);
+                } else {
+                    deadLetters.add((DeadLetter) result);
+                }
+            } else if (record.topic().equals(deadLetterTopic)) {
+                deadLetters.add(parseDeadLetter(record));
+            }
+        }
+        List<WindowUpdate> updates = new ArrayList<>(newest.values());
+        updates.sort(KEY_ORDER);
+        Map<TopicPartition, PreparedBatch.Progress> progress = new HashMap<>();
+        batch.nextOffsets().forEach((tp, next) ->
+                progress.put(tp, new PreparedBatch.Progress(next, newestEventAt.get(tp))));
+        return new PreparedBatch(List.copyOf(updates), decoded - updates.size(), List.copyOf(deadLetters),
+                Map.copyOf(progress), batch.size());
+    }
+
+    /** A {@link WindowUpdate}, or a {@link DeadLetter} when the record cannot be decoded. */
+    private Object decodeAggregate(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            if (record.key() == null || record.value() == null) {
+                throw new MalformedPayloadException("aggregate record without " + (record.key() == null ? "key" : "value"));
+            }
+            UsageWindowKey key = keyDeserializer.deserialize(record.topic(), record.headers(), record.key());
+            UsageWindowTotals totals = totalsDeserializer.deserialize(record.topic(), record.headers(), record.value());
+            return new WindowUpdate(key, totals, new TopicPartition(record.topic(), record.partition()),
+                    record.offset(), record.timestamp(), record.key(), record.value());
+        } catch (UnknownSchemaException e) {
+            return sinkDeadLetter(record, DeadLetterHeaders.Reason.UNKNOWN_SCHEMA.name(), e.getMessage());
+        } catch (RuntimeException e) {
+            if (Failures.isRegistryUnavailable(e)) {
+                throw new TransientException("schema registry unavailable while decoding "
+                        + record.topic() + "-" + record.partition() + "@" + record.offset(), e);
+            }
+            return sinkDeadLetter(record, DeadLetterHeaders.Reason.MALFORMED.name(), String.valueOf(e.getMessage()));
+        }
+    }
+
+    /** A record read by the sink that it refuses itself (stage {@code sink}). */
+    static DeadLetter sinkDeadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String message) {
+        return new DeadLetter(reason, message, STAGE, record.topic(), record.partition(), record.offset(),
+                timestampOf(record), record.key(), record.value(), false, null);
+    }
+
+    private DeadLetter parseDeadLetter(ConsumerRecord<byte[], byte[]> record) {
+        String reason = header(record, DeadLetterHeaders.REASON);
+        String topic = header(record, DeadLetterHeaders.ORIGINAL_TOPIC);
+        Integer partition = parseInt(header(record, DeadLetterHeaders.ORIGINAL_PARTITION));
+        Long offset = parseLong(header(record, DeadLetterHeaders.ORIGINAL_OFFSET));
+        Long timestamp = parseLong(header(record, DeadLetterHeaders.ORIGINAL_TIMESTAMP));
+        boolean haveOrigin = topic != null && !topic.isEmpty() && partition != null && offset != null;
+        boolean late = DeadLetterHeaders.Reason.LATE.name().equals(reason);
+        UsageEvent event = late ? decodeLateEvent(record, haveOrigin ? topic : record.topic()) : null;
+        return new DeadLetter(
+                reason == null || reason.isBlank() ? UNSPECIFIED_REASON : reason,
+                header(record, DeadLetterHeaders.MESSAGE),
+                header(record, DeadLetterHeaders.STAGE),
+                haveOrigin ? topic : record.topic(),
+                haveOrigin ? partition : record.partition(),
+                haveOrigin ? offset : record.offset(),
+                timestamp != null ? Instant.ofEpochMilli(timestamp) : (haveOrigin ? null : timestampOf(record)),
+                record.key(), record.value(), late, event);
+    }
+
+    /** The decoded late event, or null when its bytes do not decode (the raw bytes are kept anyway). */
+    private UsageEvent decodeLateEvent(ConsumerRecord<byte[], byte[]> record, String originalTopic) {
+        if (record.value() == null) {
+            return null;
+        }
+        try {
+            return eventDeserializer.deserialize(originalTopic, record.value());
+        } catch (RuntimeException e) {
+            if (Failures.isRegistryUnavailable(e)) {
+                throw new TransientException("schema registry unavailable while decoding a late event", e);
+            }
+            return null;
+        }
+    }
+
+    private static Instant timestampOf(ConsumerRecord<?, ?> record) {
+        return record.timestampType() == TimestampType.NO_TIMESTAMP_TYPE || record.timestamp() < 0
+                ? null : Instant.ofEpochMilli(record.timestamp());
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static Integer parseInt(String text) {
+        try {
+            return text == null ? null : Integer.valueOf(text.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static Long parseLong(String text) {
+        try {
+            return text == null ? null : Long.valueOf(text.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.metering.sink;
+
+import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.KafkaClientProperties;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The sink's configuration (DESIGN.md §9), validated once at start-up.
+ *
+ * <table>
+ *   <caption>variables</caption>
+ *   <tr><td>METERING_KAFKA_BOOTSTRAP</td><td>required</td></tr>
+ *   <tr><td>METERING_SCHEMA_REGISTRY_URL</td><td>required</td></tr>
+ *   <tr><td>METERING_SCHEMA_REGISTRY_AUTH</td><td>optional {@code user:password}</td></tr>
+ *   <tr><td>METERING_TOPIC_PREFIX</td><td>default {@code metering.}</td></tr>
+ *   <tr><td>METERING_DB_URL, METERING_DB_USER, METERING_DB_PASSWORD</td><td>URL required, {@code jdbc:postgresql:}</td></tr>
+ *   <tr><td>METERING_SINK_GROUP_ID</td><td>default {@code metering-sink}</td></tr>
+ *   <tr><td>METERING_SINK_BATCH_SIZE</td><td>records per transaction, default 5000 (1-100000)</td></tr>
+ *   <tr><td>METERING_SINK_BATCH_LINGER</td><td>how long a batch waits to fill, default {@code 200ms}</td></tr>
+ *   <tr><td>METERING_SINK_RETRY_BACKOFF_MAX</td><td>cap of the retry backoff, default {@code 30s}</td></tr>
+ *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
+ *   <tr><td>METERING_SINK_MIGRATE</td><td>apply Flyway migrations at start, default true</td></tr>
+ *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
+ * </table>
+ *
+ * @param clientProperties Kafka client and schema registry properties (bootstrap, pass-through, registry)
+ */
+public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
+                         int batchSize, Duration batchLinger, Duration retryBackoffMax, int metricsPort,
+                         boolean migrate, Map<String, Object> clientProperties) {
+
+    public static final String DB_URL = "METERING_DB_URL";
+    public static final String DB_USER = "METERING_DB_USER";
+    public static final String DB_PASSWORD = "METERING_DB_PASSWORD";
+    public static final String TOPIC_PREFIX = "METERING_TOPIC_PREFIX";
+    public static final String GROUP_ID = "METERING_SINK_GROUP_ID";
+    public static final String BATCH_SIZE = "METERING_SINK_BATCH_SIZE";
+    public static final String BATCH_LINGER = "METERING_SINK_BATCH_LINGER";
+    public static final String RETRY_BACKOFF_MAX = "METERING_SINK_RETRY_BACKOFF_MAX";
+    public static final String METRICS_PORT = "METERING_SINK_METRICS_PORT";
+    public static final String MIGRATE = "METERING_SINK_MIGRATE";
+
+    public SinkConfig {
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(dbUrl, "dbUrl");
+        Objects.requireNonNull(groupId, "groupId");
+        clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /**
+     * Reads and validates every variable.
+     *
+     * @throws dev.metering.events.config.ConfigException listing every problem, each with its variable name
+     */
+    public static SinkConfig from(ConfigSource source) {
+        source.requiredString(KafkaClientProperties.BOOTSTRAP);
+        source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
+        Map<String, Object> client = KafkaClientProperties.passThrough(source);
+        String dbUrl = source.requiredString(DB_URL);
+        if (dbUrl != null && !dbUrl.startsWith("jdbc:postgresql:")) {
+            source.problem(DB_URL, "'" + dbUrl + "' must start with jdbc:postgresql:");
+        }
+        String prefix = source.string(TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
+        Topics topics = Topics.defaults();
+        try {
+            topics = new Topics(prefix);
+        } catch (IllegalArgumentException e) {
+            source.problem(TOPIC_PREFIX, e.getMessage());
+        }
+        String groupId = source.string(GROUP_ID, "metering-sink");
+        int batchSize = source.intInRange(BATCH_SIZE, 5000, 1, 100_000);
+        Duration linger = source.duration(BATCH_LINGER, Duration.ofMillis(200));
+        Duration backoffMax = source.duration(RETRY_BACKOFF_MAX, Duration.ofSeconds(30));
+        if (backoffMax.isZero()) {
+            source.problem(RETRY_BACKOFF_MAX, "must be greater than 0");
+        }
+        int metricsPort = source.intInRange(METRICS_PORT, 9402, -1, 65535);
+        boolean migrate = source.bool(MIGRATE, true);
+        String user = source.string(DB_USER, null);
+        String password = source.string(DB_PASSWORD, null);
+        source.throwIfInvalid();
+        return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
+                metricsPort, migrate, client);
+    }
+
+    /** A copy with another consumer group (tests, benchmarks). */
+    public SinkConfig withGroupId(String newGroupId) {
+        return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
+                retryBackoffMax, metricsPort, migrate, clientProperties);
+    }
+
+    @Override
+    public String toString() {
+        return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
+                + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
+                + retryBackoffMax + ", metricsPort=" + metricsPort + ", migrate=" + migrate + "]";
+    }
+}

@@ -1,0 +1,83 @@
+package dev.metering.sink;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The sink's Prometheus metrics, registered in a registry of its own (several sinks may run in
+ * one JVM: tests, dev mode).
+ */
+final class SinkMetrics {
+
+    final PrometheusRegistry registry;
+    final Counter batches;
+    final Counter records;
+    final Counter rowsUpserted;
+    final Counter staleIgnored;
+    final Counter collapsed;
+    final Counter retries;
+    final Counter deadLetters;
+    final Counter lateEvents;
+    final Counter isolated;
+    final Gauge lag;
+    final Histogram batchSeconds;
+
+    SinkMetrics(PrometheusRegistry registry) {
+        this.registry = registry;
+        batches = Counter.builder().name("metering_sink_batches")
+                .help("Batches written to PostgreSQL and committed").register(registry);
+        records = Counter.builder().name("metering_sink_records")
+                .help("Kafka records consumed and committed").labelNames("topic").register(registry);
+        rowsUpserted = Counter.builder().name("metering_sink_rows_upserted")
+                .help("Window rows inserted or changed").labelNames("table").register(registry);
+        staleIgnored = Counter.builder().name("metering_sink_stale_updates_ignored")
+                .help("Window updates the version guard ignored: the table already held that version or a newer one")
+                .labelNames("table").register(registry);
+        collapsed = Counter.builder().name("metering_sink_updates_collapsed")
+                .help("Window updates superseded by a newer version of the same key in the same batch")
+                .register(registry);
+        retries = Counter.builder().name("metering_sink_retries")
+                .help("Batch write attempts that failed and were retried").labelNames("kind").register(registry);
+        deadLetters = Counter.builder().name("metering_sink_dead_letters")
+                .help("Dead letters stored, by reason").labelNames("reason").register(registry);
+        lateEvents = Counter.builder().name("metering_sink_late_events")
+                .help("Late events stored").register(registry);
+        isolated = Counter.builder().name("metering_sink_unwritable_updates")
+                .help("Window updates the database refused for good, dead-lettered by the sink").register(registry);
+        lag = Gauge.builder().name("metering_sink_consumer_lag")
+                .help("Records not yet consumed, per partition").labelNames("topic", "partition").register(registry);
+        batchSeconds = Histogram.builder().name("metering_sink_batch_write_seconds")
+                .help("Time to write one batch, retries included").register(registry);
+    }
+
+    void recordBatch(PreparedBatch batch, SinkWriter.Result result, double seconds) {
+        batches.inc();
+        collapsed.inc(batch.collapsed());
+        result.usage().forEach((target, outcome) -> {
+            rowsUpserted.labelValues(target.tableName()).inc(outcome.written());
+            staleIgnored.labelValues(target.tableName()).inc(outcome.stale());
+        });
+        result.deadLetters().forEach((reason, n) -> deadLetters.labelValues(reason).inc(n));
+        lateEvents.inc(result.lateEvents());
+        isolated.inc(result.isolated());
+        batchSeconds.observe(seconds);
+    }
+
+    void recordConsumed(Map<TopicPartition, Long> counts) {
+        counts.forEach((tp, n) -> records.labelValues(tp.topic()).inc(n));
+    }
+
+    void updateLag(Consumer<?, ?> consumer) {
+        Set<TopicPartition> assignment = consumer.assignment();
+        for (TopicPartition tp : assignment) {
+            consumer.currentLag(tp).ifPresent(lagValue ->
+                    lag.labelValues(tp.topic(), Integer.toString(tp.partition())).set(lagValue));
+        }
+    }
+}

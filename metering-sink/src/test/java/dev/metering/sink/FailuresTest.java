@@ -1,0 +1,37 @@
+package dev.metering.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ConnectException;
+import java.sql.SQLException;
+import org.jooq.exception.DataAccessException;
+import org.junit.jupiter.api.Test;
+
+class FailuresTest {
+
+    @Test
+    void shouldRetryWhenTheServerIsGoneOrRestarting() {
+        assertThat(Failures.isTransient(wrapped(new SQLException("refused", "08001")))).isTrue();
+        assertThat(Failures.isTransient(wrapped(new SQLException("I/O error", "08006")))).isTrue();
+        assertThat(Failures.isTransient(wrapped(new SQLException("admin shutdown", "57P01")))).isTrue();
+        assertThat(Failures.isTransient(wrapped(new SQLException("starting up", "57P03")))).isTrue();
+        assertThat(Failures.isTransient(wrapped(new SQLException("deadlock", "40P01")))).isTrue();
+        assertThat(Failures.isTransient(new RuntimeException(new ConnectException("Connection refused")))).isTrue();
+    }
+
+    @Test
+    void shouldNotRetryForeverWhenTheDataIsWrong() {
+        assertThat(Failures.isTransient(wrapped(new SQLException("numeric field overflow", "22003")))).isFalse();
+        assertThat(Failures.isTransient(wrapped(new SQLException("not null violation", "23502")))).isFalse();
+    }
+
+    @Test
+    void shouldDescribeWithTheDatabaseMessageAndState() {
+        assertThat(Failures.describe(wrapped(new SQLException("numeric field overflow", "22003"))))
+                .isEqualTo("numeric field overflow (SQLState 22003)");
+    }
+
+    private static RuntimeException wrapped(SQLException e) {
+        return new DataAccessException("SQL [insert ...]; " + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.metering.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.metering.events.config.ConfigException;
+import dev.metering.events.config.ConfigSource;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SinkConfigTest {
+
+    @Test
+    void shouldReportEveryProblemAtOnce() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> SinkConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "postgres://localhost/metering",
+                "METERING_SINK_BATCH_SIZE", "0",
+                "METERING_SINK_BATCH_LINGER", "soon"))));
+
+        assertThat(e.problems()).hasSize(5).anySatisfy(p -> assertThat(p).startsWith("METERING_KAFKA_BOOTSTRAP"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_SCHEMA_REGISTRY_URL"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_DB_URL"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_BATCH_SIZE"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_BATCH_LINGER"));
+    }
+
+    @Test
+    void shouldApplyDefaultsAndPassKafkaPropertiesThrough() {
+        SinkConfig config = SinkConfig.from(ConfigSource.of(Map.of(
+                "METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                "METERING_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                "METERING_DB_URL", "jdbc:postgresql://db/metering")));
+
+        assertThat(config.topics().aggregates()).isEqualTo("metering.usage.aggregates");
+        assertThat(config.batchSize()).isEqualTo(5000);
+        assertThat(config.batchLinger()).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.metricsPort()).isEqualTo(9402);
+        assertThat(config.clientProperties()).containsEntry("bootstrap.servers", "broker:9092")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("schema.registry.url", "http://registry:8081");
+    }
+
+    @Test
+    void shouldNeverLetPassThroughPropertiesWeakenTheCommitOrdering() {
+        SinkConfig config = SinkConfig.from(ConfigSource.of(Map.of(
+                "METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                "METERING_KAFKA_ENABLE_AUTO_COMMIT", "true",
+                "METERING_KAFKA_ISOLATION_LEVEL", "read_uncommitted",
+                "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                "METERING_DB_URL", "jdbc:postgresql://db/metering")));
+
+        assertThat(SinkApp.consumerProperties(config))
+                .containsEntry("enable.auto.commit", false)
+                .containsEntry("isolation.level", "read_committed");
+    }
+}
