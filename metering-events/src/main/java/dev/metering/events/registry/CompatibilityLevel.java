@@ -13,7 +13,20 @@ import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
  * FULL: both; {@code _TRANSITIVE}: against every earlier version, not only the latest.
  */
 public enum CompatibilityLevel {
-    NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE;
+    /** No check. */
+    NONE,
+    /** The new schema reads data written with the latest one. */
+    BACKWARD,
+    /** The new schema reads data written with every earlier one. */
+    BACKWARD_TRANSITIVE,
+    /** The latest schema reads data written with the new one. */
+    FORWARD,
+    /** Every earlier schema reads data written with the new one. */
+    FORWARD_TRANSITIVE,
+    /** BACKWARD and FORWARD against the latest schema. */
+    FULL,
+    /** BACKWARD and FORWARD against every earlier schema. */
+    FULL_TRANSITIVE;
 
     /**
      * Parses a level name, case-insensitively.
