@@ -1,0 +1,241 @@
+package dev.metering.streams;
+
+import dev.metering.events.config.ConfigException;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.registry.HttpSchemaRegistryClient;
+import dev.metering.events.registry.SchemaRegistryClient;
+import dev.metering.events.registry.SchemaRegistryException;
+import dev.metering.streams.metrics.MetricsServer;
+import dev.metering.streams.metrics.PrometheusMeteringMetrics;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link MeteringTopology}: {@code java -cp ... dev.metering.streams.StreamsApp} with the
+ * {@code METERING_*} environment ({@link StreamsAppConfig}), or in-process with
+ * {@link #start(StreamsAppConfig)} (the dev-mode launcher and end-to-end tests).
+ *
+ * <p>Start-up: validate the configuration (every problem at once), create missing topics,
+ * build the topology with the events topic's real partition count, expose metrics, start.
+ * Shutdown: {@link #close()} (also on SIGTERM from {@link #main}) closes Kafka Streams cleanly
+ * (final commit). Errors: a transient failure (retriable Kafka error, registry unreachable)
+ * replaces the stream thread (its transaction aborts, the records are processed again); anything
+ * else, or more than {@value #MAX_REPLACEMENTS} replacements in {@value #REPLACEMENT_WINDOW_MIN}
+ * minutes, shuts the client down with an error log naming the cause. Local state is never wiped
+ * unconditionally: under exactly-once Kafka Streams itself restores it from the changelogs when
+ * it is not trustworthy.
+ */
+public final class StreamsApp implements AutoCloseable {
+
+    static final int MAX_REPLACEMENTS = 10;
+    static final int REPLACEMENT_WINDOW_MIN = 5;
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
+
+    private final KafkaStreams streams;
+    private final PrometheusMeteringMetrics metrics;
+    private final MetricsServer metricsServer;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean failed;
+
+    private StreamsApp(KafkaStreams streams, PrometheusMeteringMetrics metrics, MetricsServer metricsServer) {
+        this.streams = streams;
+        this.metrics = metrics;
+        this.metricsServer = metricsServer;
+    }
+
+    public static void main(String[] args) {
+        StreamsAppConfig config;
+        try {
+            config = StreamsAppConfig.load(ConfigSource.fromEnvironment());
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        StreamsApp app = start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "metering-streams-shutdown"));
+        try {
+            app.stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.exit(app.failed ? 1 : 0);
+    }
+
+    /** Starts the service with a registry client from the configuration and the system clock. */
+    public static StreamsApp start(StreamsAppConfig config) {
+        return start(config, HttpSchemaRegistryClient.fromConfig(config.clientProperties()), Clock.systemUTC());
+    }
+
+    /** Starts the service on a given registry client and clock. */
+    public static StreamsApp start(StreamsAppConfig config, SchemaRegistryClient registry, Clock clock) {
+        int partitions = TopicProvisioner.ensureTopics(config.kafkaProperties(), config.topics(), config.partitions(),
+                config.replicationFactor(), config.createTopics());
+        PrometheusMeteringMetrics metrics = new PrometheusMeteringMetrics(new PrometheusRegistry(), clock);
+        MeteringSerdes serdes = MeteringSerdes.create(registry, config.clientProperties());
+        Topology topology = MeteringTopology.build(config.topology(clock, partitions), serdes, metrics);
+        KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
+        registerConsumerLag(metrics.registry(), streams, config.topics().events());
+        MetricsServer server = null;
+        if (config.metricsPort() >= 0) {
+            try {
+                server = MetricsServer.start(config.metricsPort(), metrics.registry());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot serve metrics on port " + config.metricsPort()
+                        + " (METERING_STREAMS_METRICS_PORT): " + e.getMessage(), e);
+            }
+        }
+        StreamsApp app = new StreamsApp(streams, metrics, server);
+        streams.setUncaughtExceptionHandler(app.exceptionHandler());
+        streams.setStateListener((now, before) -> {
+            LOG.info("metering-streams {} -> {}", before, now);
+            if (now == KafkaStreams.State.ERROR) {
+                app.failed = true;
+            }
+            if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                app.stopped.countDown();
+            }
+        });
+        LOG.info("starting metering-streams: application.id={}, topics={}, guarantee={}, grace={}, state.dir={}",
+                config.applicationId(), config.topics(), config.guarantee().value(), config.grace(), config.stateDir());
+        streams.start();
+        return app;
+    }
+
+    /** {@code metering_streams_consumer_lag_records}: records not yet read from the events topic, over all partitions. */
+    private static void registerConsumerLag(PrometheusRegistry registry, KafkaStreams streams, String eventsTopic) {
+        GaugeWithCallback.builder().name("metering_streams_consumer_lag_records")
+                .help("records of the usage events topic not yet consumed (sum over this instance's partitions)")
+                .callback(callback -> {
+                    double lag = 0;
+                    for (Map.Entry<MetricName, ? extends Metric> m : streams.metrics().entrySet()) {
+                        MetricName name = m.getKey();
+                        if (name.name().equals("records-lag") && name.group().equals("consumer-fetch-manager-metrics")
+                                && eventsTopic.equals(name.tags().get("topic"))) {
+                            Object v = m.getValue().metricValue();
+                            if (v instanceof Number n && !Double.isNaN(n.doubleValue())) {
+                                lag += n.doubleValue();
+                            }
+                        }
+                    }
+                    callback.call(lag);
+                })
+                .register(registry);
+    }
+
+    static Properties streamsProperties(StreamsAppConfig config) {
+        Map<String, Object> p = new HashMap<>(config.kafkaProperties());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.guarantee().value());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        // the cache only buffers state store writes (the aggregate stage emits on its own schedule)
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.cacheBytes());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
+        config.replicationFactor().ifPresent(rf -> p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) rf));
+        p.putIfAbsent(StreamsConfig.producerPrefix("linger.ms"), 5);
+        // route global-store processing errors through the processing exception handler (the 5.0 default)
+        p.putIfAbsent("processing.exception.handler.global.enabled", true);
+        Properties props = new Properties();
+        props.putAll(p);
+        return props;
+    }
+
+    private StreamsUncaughtExceptionHandler exceptionHandler() {
+        Deque<Long> replacements = new ArrayDeque<>();
+        return e -> {
+            long now = System.currentTimeMillis();
+            synchronized (replacements) {
+                while (!replacements.isEmpty() && replacements.peekFirst() < now - TimeUnit.MINUTES.toMillis(REPLACEMENT_WINDOW_MIN)) {
+                    replacements.pollFirst();
+                }
+                if (isTransient(e) && replacements.size() < MAX_REPLACEMENTS) {
+                    replacements.addLast(now);
+                    LOG.warn("transient failure in a stream thread, replacing it (its transaction is aborted and its records "
+                            + "processed again): {}", e.toString(), e);
+                    return StreamThreadExceptionResponse.REPLACE_THREAD;
+                }
+            }
+            failed = true;
+            LOG.error("FATAL: metering-streams stops: {}. Fix the cause and restart; the committed state and offsets are "
+                    + "consistent (exactly-once), nothing is lost.", e.toString(), e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        };
+    }
+
+    /** Retriable Kafka errors and an unreachable schema registry are transient; anything else is fatal. */
+    static boolean isTransient(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RetriableException || t instanceof SchemaRegistryException || t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public PrometheusMeteringMetrics metrics() {
+        return metrics;
+    }
+
+    /** The port metrics are served on, or -1 when off. */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** True when the client stopped because of an error. */
+    public boolean failed() {
+        return failed;
+    }
+
+    /** Waits until the client is RUNNING; false on timeout or when it stopped. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (!s.isRunningOrRebalancing() && s != KafkaStreams.State.CREATED) {
+                return false;
+            }
+            stopped.await(50, TimeUnit.MILLISECONDS);
+        }
+        return false;
+    }
+
+    /** Clean shutdown: final commit, state checkpointed; at most 60 s. */
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(60));
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        stopped.countDown();
+    }
+}

@@ -1,0 +1,143 @@
+package dev.metering.streams;
+
+import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.KafkaClientProperties;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The streams service's configuration (DESIGN.md §9), read once from {@code METERING_*}
+ * variables and validated at start-up, reporting every problem at once.
+ *
+ * <table>
+ *   <caption>variables</caption>
+ *   <tr><td>{@code METERING_KAFKA_BOOTSTRAP}</td><td>required</td></tr>
+ *   <tr><td>{@code METERING_SCHEMA_REGISTRY_URL}</td><td>required; {@code METERING_SCHEMA_REGISTRY_AUTH} {@code user:password} optional</td></tr>
+ *   <tr><td>{@code METERING_TOPIC_PREFIX}</td><td>{@code metering.}</td></tr>
+ *   <tr><td>{@code METERING_GRACE}</td><td>{@code 48h}</td></tr>
+ *   <tr><td>{@code METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD}</td><td>none (e.g. {@code 0.002})</td></tr>
+ *   <tr><td>{@code METERING_TOPIC_PARTITIONS}</td><td>12, for topics this service creates</td></tr>
+ *   <tr><td>{@code METERING_TOPIC_REPLICATION_FACTOR}</td><td>broker default</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_APPLICATION_ID}</td><td>{@code metering-streams}</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code <tmpdir>/metering-streams}</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 100ms}</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_EMIT_INTERVAL}</td><td>the commit interval; {@code 0ms}: every update</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>10485760 (state store write cache)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
+ *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
+ * </table>
+ */
+public record StreamsAppConfig(
+        Map<String, Object> clientProperties,
+        Topics topics,
+        Duration grace,
+        Optional<BigDecimal> fallbackPricePer1kUsd,
+        int partitions,
+        Optional<Short> replicationFactor,
+        String applicationId,
+        Path stateDir,
+        int threads,
+        Guarantee guarantee,
+        Duration commitInterval,
+        Duration emitInterval,
+        long cacheBytes,
+        int metricsPort,
+        boolean createTopics) {
+
+    /** {@code processing.guarantee}. */
+    public enum Guarantee {
+        EXACTLY_ONCE_V2("exactly_once_v2"), AT_LEAST_ONCE("at_least_once");
+
+        private final String value;
+
+        Guarantee(String value) {
+            this.value = value;
+        }
+
+        public String value() {
+            return value;
+        }
+    }
+
+    public StreamsAppConfig {
+        clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
+    public static StreamsAppConfig load(ConfigSource source) {
+        source.requiredString(KafkaClientProperties.BOOTSTRAP);
+        source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
+        Map<String, Object> clients = new TreeMap<>(KafkaClientProperties.passThrough(source));
+        Topics topics = null;
+        try {
+            topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+        } catch (IllegalArgumentException e) {
+            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
+        }
+        Duration grace = source.duration("METERING_GRACE", TopologyConfig.DEFAULT_GRACE);
+        Optional<BigDecimal> fallback = Optional.ofNullable(source.decimal("METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD", null));
+        fallback.ifPresent(usd -> {
+            if (usd.stripTrailingZeros().scale() > 12) {
+                source.problem("METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD",
+                        "'" + usd.toPlainString() + "' is finer than 1 femto-USD per token (at most 12 decimals)");
+            }
+        });
+        int partitions = source.intInRange("METERING_TOPIC_PARTITIONS", 12, 1, 10_000);
+        int rf = source.intInRange("METERING_TOPIC_REPLICATION_FACTOR", -1, -1, Short.MAX_VALUE);
+        String applicationId = source.string("METERING_STREAMS_APPLICATION_ID", "metering-streams");
+        Path stateDir = Path.of(source.string("METERING_STREAMS_STATE_DIR",
+                Path.of(System.getProperty("java.io.tmpdir"), "metering-streams").toString()));
+        int threads = source.intInRange("METERING_STREAMS_THREADS", 1, 1, 64);
+        Guarantee guarantee = source.enumValue("METERING_STREAMS_PROCESSING_GUARANTEE", Guarantee.class,
+                Guarantee.EXACTLY_ONCE_V2);
+        Duration commit = source.duration("METERING_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(100));
+        if (commit.isZero()) {
+            source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be greater than 0");
+        }
+        Duration emit = source.duration("METERING_STREAMS_EMIT_INTERVAL", commit);
+        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 10L * 1024 * 1024, 0, Long.MAX_VALUE);
+        int metricsPort = source.intInRange("METERING_STREAMS_METRICS_PORT", 9464, -1, 65_535);
+        boolean createTopics = source.bool("METERING_STREAMS_CREATE_TOPICS", true);
+        source.throwIfInvalid();
+        return new StreamsAppConfig(clients, topics, grace, fallback, partitions,
+                rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit, emit,
+                cacheBytes, metricsPort, createTopics);
+    }
+
+    public StreamsAppConfig withGuarantee(Guarantee value) {
+        return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
+                applicationId, stateDir, threads, value, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+    }
+
+    public StreamsAppConfig withApplicationId(String value) {
+        return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
+                value, stateDir, threads, guarantee, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+    }
+
+    public StreamsAppConfig withStateDir(Path value) {
+        return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
+                applicationId, value, threads, guarantee, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+    }
+
+    /** Only the Kafka client properties (no registry keys). */
+    public Map<String, Object> kafkaProperties() {
+        Map<String, Object> kafka = new TreeMap<>(clientProperties);
+        kafka.keySet().removeIf(k -> k.startsWith("schema.registry.") || k.startsWith("basic.auth.")
+                || k.startsWith("bearer.auth."));
+        return kafka;
+    }
+
+    /** The topology's view of this configuration. */
+    public TopologyConfig topology(java.time.Clock clock, int eventsPartitions) {
+        return new TopologyConfig(topics, grace, TopologyConfig.DEFAULT_DEDUPE_MARGIN, fallbackPricePer1kUsd, emitInterval,
+                eventsPartitions, clock);
+    }
+}
