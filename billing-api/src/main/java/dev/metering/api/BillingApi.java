@@ -1,0 +1,114 @@
+package dev.metering.api;
+
+import dev.metering.api.account.AccountCache;
+import dev.metering.api.account.BillingService;
+import dev.metering.api.account.CheckOutcomes;
+import dev.metering.api.check.CheckEvaluator;
+import dev.metering.api.check.ModePolicy;
+import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.http.ApiMetrics;
+import dev.metering.api.http.Routes;
+import dev.metering.api.store.ApiKeyRepository;
+import dev.metering.api.store.ChangeRepository;
+import dev.metering.api.store.CheckOutcomeRepository;
+import dev.metering.api.store.CreditRepository;
+import dev.metering.api.store.Database;
+import dev.metering.api.store.PlanRepository;
+import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.store.UsageRepository;
+import dev.metering.db.Migrations;
+import io.javalin.Javalin;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running billing API: {@code BillingApi.start(config, clock)} migrates the database, loads the
+ * catalog, starts the cache refresher and the HTTP server; {@link #close()} stops accepting
+ * requests, lets in-flight ones finish (up to 5 s), flushes check counters and closes the pool.
+ */
+public final class BillingApi implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BillingApi.class);
+
+    private final Javalin app;
+    private final Database database;
+    private final ScheduledExecutorService scheduler;
+    private final CheckOutcomes outcomes;
+    private final BillingService service;
+
+    private BillingApi(Javalin app, Database database, ScheduledExecutorService scheduler, CheckOutcomes outcomes,
+                       BillingService service) {
+        this.app = app;
+        this.database = database;
+        this.scheduler = scheduler;
+        this.outcomes = outcomes;
+        this.service = service;
+    }
+
+    public static BillingApi start(BillingApiConfig config, Clock clock) {
+        Database db = Database.open(config);
+        ScheduledExecutorService scheduler = null;
+        try {
+            Migrations.migrate(db.dataSource());
+            var dsl = db.dsl();
+            ApiMetrics metrics = new ApiMetrics();
+            AccountCache cache = new AccountCache(new PlanRepository(dsl), new SubscriptionRepository(dsl),
+                    new CreditRepository(dsl), new ApiKeyRepository(dsl), new ChangeRepository(dsl), clock,
+                    config.adminToken());
+            cache.refresh();
+            CheckOutcomes outcomes = new CheckOutcomes(new CheckOutcomeRepository(dsl));
+            BillingService service = new BillingService(cache,
+                    new CheckEvaluator(new ModePolicy(config.enforcement(), config.canaryPercent()), config.stalePolicy()),
+                    new UsageRepository(dsl), new PlanRepository(dsl), new SubscriptionRepository(dsl),
+                    new CreditRepository(dsl), new ApiKeyRepository(dsl), outcomes, metrics, config.maxStaleness(), clock);
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "billing-api-refresh");
+                t.setDaemon(true);
+                return t;
+            });
+            scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", cache::refresh), 500, 500,
+                    TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
+                    TimeUnit.SECONDS);
+            Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy());
+            app.start(config.port());
+            log.info("billing-api listening on port {} ({})", app.port(), config);
+            return new BillingApi(app, db, scheduler, outcomes, service);
+        } catch (RuntimeException e) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
+            db.close();
+            throw e;
+        }
+    }
+
+    private static void guarded(String what, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            log.warn("{} failed: {}", what, e.toString());
+        }
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    /** For tests and tools in the same process: the service behind the routes. */
+    public BillingService service() {
+        return service;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        scheduler.shutdownNow();
+        guarded("final check outcome flush", outcomes::flush);
+        database.close();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.metering.api.account;
+
+import dev.metering.api.auth.ApiKeys;
+import dev.metering.api.auth.Principal;
+import dev.metering.api.auth.Scope;
+import dev.metering.api.check.BillingAccount;
+import dev.metering.api.credit.CreditGrant;
+import dev.metering.api.plan.Plan;
+import dev.metering.api.plan.PlanCatalog;
+import dev.metering.api.store.ApiKeyRepository;
+import dev.metering.api.store.ChangeRepository;
+import dev.metering.api.store.CreditRepository;
+import dev.metering.api.store.PlanRepository;
+import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.subscription.Subscription;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a check needs besides usage, cached in memory: the plan catalog in force, each org's
+ * subscription and credit grants, API keys, and the sink's freshness.
+ *
+ * <p>Coherence: writes through this instance invalidate at once; writes through other instances
+ * are found by {@link #refresh()} (run every 500 ms) from the {@code revision} columns, which
+ * take values from one sequence on every write. Because sequence values can commit out of
+ * order, each refresh looks back {@value #LOOKBACK} revisions behind its watermark and skips the
+ * revisions it already handled. Entries also expire after {@link #TTL} as a last resort.
+ */
+public final class AccountCache {
+
+    static final int LOOKBACK = 256;
+    static final Duration TTL = Duration.ofSeconds(60);
+    private static final int MAX_ORGS = 500_000;
+
+    /** The catalog in force; version 0 when none was stored yet (every org unlimited). */
+    public record CatalogState(long version, PlanRepository.StoredCatalog stored, PlanCatalog catalog) {
+    }
+
+    private record OrgEntry(Subscription subscription, List<CreditGrant> grants, Instant loadedAt) {
+    }
+
+    private final PlanRepository plans;
+    private final SubscriptionRepository subscriptions;
+    private final CreditRepository credits;
+    private final ApiKeyRepository keys;
+    private final ChangeRepository changes;
+    private final Clock clock;
+    private final byte[] adminTokenHash;
+
+    private volatile CatalogState catalog = new CatalogState(0, null, PlanCatalog.unlimited());
+    private final ConcurrentHashMap<String, OrgEntry> orgs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ApiKeyRepository.StoredKey> keysByHash = new ConcurrentHashMap<>();
+    private final AtomicLong invalidations = new AtomicLong();
+    private volatile Instant usageAsOf;
+    private long watermark;
+    private final Set<Long> handledRevisions = new HashSet<>();
+
+    public AccountCache(PlanRepository plans, SubscriptionRepository subscriptions, CreditRepository credits,
+                        ApiKeyRepository keys, ChangeRepository changes, Clock clock, String adminToken) {
+        this.plans = plans;
+        this.subscriptions = subscriptions;
+        this.credits = credits;
+        this.keys = keys;
+        this.changes = changes;
+        this.clock = clock;
+        this.adminTokenHash = adminToken == null ? null : ApiKeys.sha256(adminToken);
+    }
+
+    public CatalogState catalog() {
+        return catalog;
+    }
+
+    public Instant usageAsOf() {
+        return usageAsOf;
+    }
+
+    /** Polls the database for changes made anywhere; called periodically and after local writes. */
+    public synchronized void refresh() {
+        long version = plans.latestVersion();
+        if (version != catalog.version()) {
+            reloadCatalog();
+        }
+        for (ChangeRepository.Change c : changes.since(Math.max(0, watermark - LOOKBACK))) {
+            if (handledRevisions.add(c.revision())) {
+                if (c.key()) {
+                    invalidateKey(c.id());
+                } else {
+                    invalidateOrg(c.id());
+                }
+                watermark = Math.max(watermark, c.revision());
+            }
+        }
+        handledRevisions.removeIf(r -> r <= watermark - LOOKBACK);
+        usageAsOf = changes.usageAsOf();
+    }
+
+    public synchronized void reloadCatalog() {
+        catalog = plans.latest()
+                .map(s -> new CatalogState(s.version(), s, s.catalog()))
+                .orElse(new CatalogState(0, null, PlanCatalog.unlimited()));
+    }
+
+    public void invalidateOrg(String orgId) {
+        invalidations.incrementAndGet();
+        orgs.remove(orgId);
+    }
+
+    private void invalidateKey(String hashHex) {
+        keysByHash.remove(hashHex);
+    }
+
+    /** The org's plan (its subscription's, else the catalog's default), subscription and grants. */
+    public BillingAccount account(String orgId) {
+        OrgEntry e = orgs.get(orgId);
+        Instant now = clock.instant();
+        if (e == null || e.loadedAt().plus(TTL).isBefore(now)) {
+            long before = invalidations.get();
+            e = new OrgEntry(subscriptions.find(orgId).orElse(null), credits.unexpired(orgId, now), now);
+            if (orgs.size() >= MAX_ORGS) {
+                orgs.clear();
+            }
+            orgs.put(orgId, e);
+            if (invalidations.get() != before) {
+                // an invalidation raced with this load: do not keep what may be stale
+                orgs.remove(orgId, e);
+            }
+        }
+        PlanCatalog cat = catalog.catalog();
+        Plan plan = e.subscription() == null ? cat.defaultPlan()
+                : cat.plan(e.subscription().planId()).orElse(cat.defaultPlan());
+        return new BillingAccount(orgId, plan, e.subscription(), e.grants());
+    }
+
+    /** The principal of a bearer token, comparing hashes in constant time. */
+    public Optional<Principal> authenticate(String token) {
+        byte[] hash = ApiKeys.sha256(token);
+        if (adminTokenHash != null && MessageDigest.isEqual(adminTokenHash, hash)) {
+            return Optional.of(new Principal("bootstrap-admin", null, Set.of(Scope.ADMIN)));
+        }
+        String hex = HexFormat.of().formatHex(hash);
+        ApiKeyRepository.StoredKey stored = keysByHash.get(hex);
+        if (stored == null) {
+            stored = keys.findActive(hash).orElse(null);
+            if (stored == null) {
+                return Optional.empty();
+            }
+            keysByHash.put(hex, stored);
+        }
+        return MessageDigest.isEqual(stored.hash(), hash) ? Optional.of(stored.principal()) : Optional.empty();
+    }
+
+    public void forgetKeys() {
+        keysByHash.clear();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.metering.api.http;
+
+import dev.metering.api.check.CheckResult;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Prometheus metrics of one API instance (own registry, nothing static): requests by route and
+ * status with latency histograms, and check decisions by outcome and code (the block rate:
+ * {@code sum(rate(metering_checks_total{outcome="blocked"}[5m])) / sum(rate(metering_checks_total[5m]))}).
+ */
+public final class ApiMetrics {
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests = Counter.builder().name("metering_api_requests_total")
+            .help("HTTP requests by route, method and status").labelNames("route", "method", "status").register(registry);
+    private final Histogram latency = Histogram.builder().name("metering_api_request_duration_seconds")
+            .help("HTTP request latency by route").labelNames("route", "method")
+            .classicUpperBounds(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+            .classicOnly().register(registry);
+    private final Counter checks = Counter.builder().name("metering_checks_total")
+            .help("Usage checks by outcome (allowed, blocked, would_block) and code")
+            .labelNames("outcome", "code", "mode").register(registry);
+    private final Gauge usageAge = Gauge.builder().name("metering_api_usage_age_seconds")
+            .help("Seconds since the sink last wrote usage (usageAsOf); -1 when it never did").register(registry);
+
+    public void request(String route, String method, int status, double seconds) {
+        requests.labelValues(route, method, Integer.toString(status)).inc();
+        latency.labelValues(route, method).observe(seconds);
+    }
+
+    public void check(CheckResult r) {
+        checks.labelValues(outcome(r), r.code() == null ? "" : r.code(), r.mode().wireName()).inc();
+    }
+
+    public static String outcome(CheckResult r) {
+        return !r.allowed() ? "blocked" : r.wouldBlock() ? "would_block" : "allowed";
+    }
+
+    public void usageAge(double seconds) {
+        usageAge.set(seconds);
+    }
+
+    public String scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            PrometheusTextFormatWriter.create().write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    public static String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.metering.api.http;
+
+import dev.metering.api.ApiException;
+import dev.metering.api.account.AccountCache;
+import dev.metering.api.auth.Principal;
+import dev.metering.api.auth.Scope;
+import io.javalin.http.Context;
+
+/**
+ * Bearer-key authorization (DESIGN §7.3): 401 without a valid key, 403 for another org's data
+ * or a missing scope. Admin keys may do everything.
+ */
+final class Auth {
+
+    private final AccountCache cache;
+
+    Auth(AccountCache cache) {
+        this.cache = cache;
+    }
+
+    Principal authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new ApiException(401, "UNAUTHORIZED", null, "an API key is required: Authorization: Bearer <key>");
+        }
+        return cache.authenticate(header.substring(7).trim()).orElseThrow(() -> {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            return new ApiException(401, "UNAUTHORIZED", null, "the API key is invalid or revoked");
+        });
+    }
+
+    Principal requireOrg(Context ctx, String orgId, Scope scope) {
+        Principal p = authenticate(ctx);
+        if (!p.may(orgId, scope)) {
+            throw new ApiException(403, "FORBIDDEN", null, p.orgId() != null && !p.orgId().equals(orgId)
+                    ? "this key belongs to another org"
+                    : "this key lacks the '" + scope.wireName() + "' scope");
+        }
+        return p;
+    }
+
+    Principal requireAny(Context ctx, Scope scope) {
+        Principal p = authenticate(ctx);
+        if (!p.isAdmin() && !p.scopes().contains(scope)) {
+            throw new ApiException(403, "FORBIDDEN", null, "this key lacks the '" + scope.wireName() + "' scope");
+        }
+        return p;
+    }
+
+    Principal requireAdmin(Context ctx) {
+        Principal p = authenticate(ctx);
+        if (!p.isAdmin()) {
+            throw new ApiException(403, "FORBIDDEN", null, "an admin key is required");
+        }
+        return p;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.metering.api.store;
+
+import static dev.metering.db.jooq.Sequences.BILLING_REVISION;
+import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
+
+import dev.metering.api.credit.CreditGrant;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.jooq.DSLContext;
+
+/** Prepaid credit grants. */
+public final class CreditRepository {
+
+    private final DSLContext dsl;
+
+    public CreditRepository(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant grantedAt, Instant expiresAt) {
+        long id = dsl.insertInto(CREDIT_GRANTS)
+                .set(CREDIT_GRANTS.ORG_ID, orgId)
+                .set(CREDIT_GRANTS.AMOUNT_USD, amountUsd)
+                .set(CREDIT_GRANTS.REASON, reason)
+                .set(CREDIT_GRANTS.GRANTED_AT, grantedAt.atOffset(ZoneOffset.UTC))
+                .set(CREDIT_GRANTS.EXPIRES_AT, expiresAt == null ? null : expiresAt.atOffset(ZoneOffset.UTC))
+                .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                .returningResult(CREDIT_GRANTS.ID)
+                .fetchOne(CREDIT_GRANTS.ID);
+        return new CreditGrant(id, orgId, amountUsd, reason, grantedAt, expiresAt, null);
+    }
+
+    /** Grants not expired at {@code now} (including ones granted later than now, which do not count yet). */
+    public List<CreditGrant> unexpired(String orgId, Instant now) {
+        return dsl.selectFrom(CREDIT_GRANTS)
+                .where(CREDIT_GRANTS.ORG_ID.eq(orgId))
+                .and(CREDIT_GRANTS.EXPIRES_AT.isNull().or(CREDIT_GRANTS.EXPIRES_AT.gt(now.atOffset(ZoneOffset.UTC))))
+                .orderBy(CREDIT_GRANTS.GRANTED_AT, CREDIT_GRANTS.ID)
+                .fetch(r -> new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
+                        r.getGrantedAt().toInstant(), r.getExpiresAt() == null ? null : r.getExpiresAt().toInstant(),
+                        r.getWelcomePlanId()));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.metering.api.store;
+
+import static dev.metering.db.jooq.Tables.PLANS;
+import static dev.metering.db.jooq.Tables.PLAN_CATALOGS;
+import static dev.metering.db.jooq.Tables.PLAN_LIMITS;
+import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
+import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.max;
+
+import dev.metering.api.plan.CatalogParser;
+import dev.metering.api.plan.Plan;
+import dev.metering.api.plan.PlanCatalog;
+import dev.metering.api.plan.PlanLimit;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+
+/** Plan catalog versions: the source as submitted plus relational plans and limits for SQL reports. */
+public final class PlanRepository {
+
+    /** A stored catalog version. */
+    public record StoredCatalog(long version, CatalogParser.Format format, String source, PlanCatalog catalog,
+                                Instant createdAt) {
+    }
+
+    private final DSLContext dsl;
+
+    public PlanRepository(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    public long latestVersion() {
+        Long v = dsl.select(max(PLAN_CATALOGS.VERSION)).from(PLAN_CATALOGS).fetchOne(0, Long.class);
+        return v == null ? 0L : v;
+    }
+
+    public Optional<StoredCatalog> latest() {
+        Record r = dsl.select(PLAN_CATALOGS.VERSION, PLAN_CATALOGS.FORMAT, PLAN_CATALOGS.SOURCE, PLAN_CATALOGS.CREATED_AT)
+                .from(PLAN_CATALOGS).orderBy(PLAN_CATALOGS.VERSION.desc()).limit(1).fetchOne();
+        if (r == null) {
+            return Optional.empty();
+        }
+        CatalogParser.Format format = "json".equals(r.get(PLAN_CATALOGS.FORMAT))
+                ? CatalogParser.Format.JSON : CatalogParser.Format.YAML;
+        String source = r.get(PLAN_CATALOGS.SOURCE);
+        return Optional.of(new StoredCatalog(r.get(PLAN_CATALOGS.VERSION), format, source,
+                CatalogParser.parse(source, format), r.get(PLAN_CATALOGS.CREATED_AT).toInstant()));
+    }
+
+    /** Number of subscriptions per plan id, for plans not in {@code keep}. */
+    public Map<String, Integer> subscriptionsOnPlansOtherThan(Set<String> keep) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        dsl.select(SUBSCRIPTIONS.PLAN_ID, count()).from(SUBSCRIPTIONS)
+                .where(SUBSCRIPTIONS.PLAN_ID.notIn(keep))
+                .groupBy(SUBSCRIPTIONS.PLAN_ID).orderBy(SUBSCRIPTIONS.PLAN_ID)
+                .forEach(r -> out.put(r.value1(), r.value2()));
+        return out;
+    }
+
+    /** Stores a validated catalog as the next version; returns the version. */
+    public long store(PlanCatalog catalog, CatalogParser.Format format, String source, String createdBy, Instant now) {
+        return dsl.transactionResult(tx -> {
+            DSLContext t = tx.dsl();
+            // serialise concurrent PUTs: versions are dense and ordered by commit
+            t.execute("LOCK TABLE metering.plan_catalogs IN SHARE ROW EXCLUSIVE MODE");
+            Long current = t.select(max(PLAN_CATALOGS.VERSION)).from(PLAN_CATALOGS).fetchOne(0, Long.class);
+            long version = (current == null ? 0L : current) + 1;
+            t.insertInto(PLAN_CATALOGS)
+                    .set(PLAN_CATALOGS.VERSION, version)
+                    .set(PLAN_CATALOGS.FORMAT, format == CatalogParser.Format.JSON ? "json" : "yaml")
+                    .set(PLAN_CATALOGS.SOURCE, source)
+                    .set(PLAN_CATALOGS.DEFAULT_PLAN, catalog.defaultPlanId())
+                    .set(PLAN_CATALOGS.CREATED_AT, now.atOffset(ZoneOffset.UTC))
+                    .set(PLAN_CATALOGS.CREATED_BY, createdBy)
+                    .execute();
+            for (Plan p : catalog.plans()) {
+                t.insertInto(PLANS)
+                        .set(PLANS.CATALOG_VERSION, version)
+                        .set(PLANS.PLAN_ID, p.id())
+                        .set(PLANS.NAME, p.name())
+                        .set(PLANS.PRICE_USD, p.priceUsd())
+                        .set(PLANS.FEATURES, p.features() == null ? null : String.join(",", p.features().stream().sorted().toList()))
+                        .set(PLANS.PREPAID, p.prepaid())
+                        .set(PLANS.MIN_BALANCE_USD, p.minBalanceUsd())
+                        .set(PLANS.WELCOME_CREDIT_USD, p.welcomeCreditUsd())
+                        .execute();
+                int ordinal = 0;
+                for (PlanLimit l : p.limits()) {
+                    t.insertInto(PLAN_LIMITS)
+                            .set(PLAN_LIMITS.CATALOG_VERSION, version)
+                            .set(PLAN_LIMITS.PLAN_ID, p.id())
+                            .set(PLAN_LIMITS.LIMIT_ID, l.id())
+                            .set(PLAN_LIMITS.ORDINAL, ordinal++)
+                            .set(PLAN_LIMITS.FEATURE, l.feature())
+                            .set(PLAN_LIMITS.METER, l.meter().wireName())
+                            .set(PLAN_LIMITS.TIME_WINDOW, l.window().toString())
+                            .set(PLAN_LIMITS.SCOPE, l.scope().wireName())
+                            .set(PLAN_LIMITS.MAX, l.max())
+                            .set(PLAN_LIMITS.PER_SEAT, l.perSeat())
+                            .set(PLAN_LIMITS.ENFORCEMENT, l.enforcement().wireName())
+                            .set(PLAN_LIMITS.CODE, l.code())
+                            .execute();
+                }
+            }
+            return version;
+        });
+    }
+}

@@ -1,0 +1,110 @@
+package dev.metering.api.store;
+
+import static dev.metering.db.jooq.Sequences.BILLING_REVISION;
+import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
+import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
+import static dev.metering.db.jooq.Tables.SUBSCRIPTION_OVERRIDES;
+
+import dev.metering.api.check.EnforcementMode;
+import dev.metering.api.subscription.Subscription;
+import dev.metering.api.subscription.SubscriptionStatus;
+import dev.metering.db.jooq.tables.records.SubscriptionsRecord;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.jooq.DSLContext;
+
+/** Subscriptions, their per-limit overrides and the welcome credit granted with the first one. */
+public final class SubscriptionRepository {
+
+    /** What a PUT did: whether the org had no subscription before, and the welcome credit granted now (if any). */
+    public record Saved(boolean created, Subscription subscription, Long welcomeGrantId) {
+    }
+
+    private final DSLContext dsl;
+
+    public SubscriptionRepository(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    public Optional<Subscription> find(String orgId) {
+        return find(dsl, orgId);
+    }
+
+    private static Optional<Subscription> find(DSLContext dsl, String orgId) {
+        SubscriptionsRecord r = dsl.selectFrom(SUBSCRIPTIONS).where(SUBSCRIPTIONS.ORG_ID.eq(orgId)).fetchOne();
+        if (r == null) {
+            return Optional.empty();
+        }
+        Map<String, BigDecimal> overrides = new LinkedHashMap<>();
+        dsl.select(SUBSCRIPTION_OVERRIDES.LIMIT_ID, SUBSCRIPTION_OVERRIDES.MAX).from(SUBSCRIPTION_OVERRIDES)
+                .where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(orgId)).orderBy(SUBSCRIPTION_OVERRIDES.LIMIT_ID)
+                .forEach(o -> overrides.put(o.value1(), o.value2()));
+        return Optional.of(new Subscription(r.getOrgId(), r.getPlanId(),
+                SubscriptionStatus.fromWireName(r.getStatus()).orElseThrow(),
+                r.getPeriodStart().toInstant(), r.getPeriodEnd().toInstant(), r.getSeats(), overrides,
+                r.getEnforcement() == null ? null : EnforcementMode.fromWireName(r.getEnforcement()).orElseThrow(),
+                r.getUpdatedAt().toInstant()));
+    }
+
+    /**
+     * Creates or replaces the org's subscription in one transaction. When {@code welcomeCreditUsd}
+     * is positive, grants it unless this org already received the welcome credit of this plan
+     * (a unique index makes "once" hold under concurrent PUTs too).
+     */
+    public Saved save(Subscription s, BigDecimal welcomeCreditUsd, Instant now) {
+        return dsl.transactionResult(tx -> {
+            DSLContext t = tx.dsl();
+            boolean existed = t.fetchExists(t.selectOne().from(SUBSCRIPTIONS).where(SUBSCRIPTIONS.ORG_ID.eq(s.orgId())));
+            var ts = now.atOffset(ZoneOffset.UTC);
+            t.insertInto(SUBSCRIPTIONS)
+                    .set(SUBSCRIPTIONS.ORG_ID, s.orgId())
+                    .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
+                    .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
+                    .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
+                    .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
+                    .set(SUBSCRIPTIONS.SEATS, s.seats())
+                    .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
+                    .set(SUBSCRIPTIONS.CREATED_AT, ts)
+                    .set(SUBSCRIPTIONS.UPDATED_AT, ts)
+                    .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
+                    .onConflict(SUBSCRIPTIONS.ORG_ID)
+                    .doUpdate()
+                    .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
+                    .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
+                    .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
+                    .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
+                    .set(SUBSCRIPTIONS.SEATS, s.seats())
+                    .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
+                    .set(SUBSCRIPTIONS.UPDATED_AT, ts)
+                    .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
+                    .execute();
+            t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())).execute();
+            for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
+                t.insertInto(SUBSCRIPTION_OVERRIDES)
+                        .set(SUBSCRIPTION_OVERRIDES.ORG_ID, s.orgId())
+                        .set(SUBSCRIPTION_OVERRIDES.LIMIT_ID, o.getKey())
+                        .set(SUBSCRIPTION_OVERRIDES.MAX, o.getValue())
+                        .execute();
+            }
+            Long welcome = null;
+            if (welcomeCreditUsd != null && welcomeCreditUsd.signum() > 0) {
+                welcome = t.insertInto(CREDIT_GRANTS)
+                        .set(CREDIT_GRANTS.ORG_ID, s.orgId())
+                        .set(CREDIT_GRANTS.AMOUNT_USD, welcomeCreditUsd)
+                        .set(CREDIT_GRANTS.REASON, "welcome credit of plan " + s.planId())
+                        .set(CREDIT_GRANTS.GRANTED_AT, ts)
+                        .set(CREDIT_GRANTS.WELCOME_PLAN_ID, s.planId())
+                        .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                        .onConflictDoNothing()
+                        .returningResult(CREDIT_GRANTS.ID)
+                        .fetchOptional(CREDIT_GRANTS.ID)
+                        .orElse(null);
+            }
+            return new Saved(!existed, find(t, s.orgId()).orElseThrow(), welcome);
+        });
+    }
+}
