@@ -39,7 +39,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <ul>
  *   <li>{@link #record} validates first with {@link UsageEventValidator} and throws
  *       {@link InvalidUsageEventException} listing every problem: nothing invalid is sent;</li>
- *   <li>{@link #record} blocks the caller at most {@link UsageMeterConfig#maxBlock()}, and the
+ *   <li>{@link #record} blocks the caller at most {@link UsageMeterConfig#maxBlock()} waiting on
+ *       Kafka (metadata, buffer space; validation and encoding add microseconds), and the
  *       returned stage completes within {@link UsageMeterConfig#deliveryTimeout()} after that:
  *       an unreachable broker fails the stage (with Kafka's {@code TimeoutException}) instead of
  *       hanging the chat request;</li>

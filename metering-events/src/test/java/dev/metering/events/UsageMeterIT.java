@@ -106,7 +106,8 @@ class UsageMeterIT {
                 long failedAfterMs = elapsedMs(start);
 
                 assertThatThrownBy(result::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
-                assertThat(returnedAfterMs).isLessThanOrEqualTo(config.maxBlock().toMillis());
+                // Kafka's max.block.ms plus validation and encoding, with slack for a loaded CI machine
+                assertThat(returnedAfterMs).isLessThan(config.maxBlock().toMillis() + 500);
                 assertThat(failedAfterMs).isLessThan(config.maxBlock().plus(config.deliveryTimeout()).toMillis() + 1_000);
                 assertThat(meter.sent()).isEqualTo(1);
                 assertThat(meter.failed()).isEqualTo(1);

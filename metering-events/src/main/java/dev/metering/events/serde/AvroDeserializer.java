@@ -95,6 +95,10 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         readers.clear();
     }
 
+    void client(SchemaRegistryClient client) {
+        this.client = client;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public T deserialize(String topic, byte[] data) {

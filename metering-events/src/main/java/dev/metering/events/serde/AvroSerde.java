@@ -47,6 +47,7 @@ public class AvroSerde<T> implements Serde<T> {
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         serializer.configure(configs, isKey);
+        deserializer.client(serializer.client()); // one registry client (and cache) for both directions
         deserializer.configure(configs, isKey);
     }
 

@@ -45,7 +45,8 @@ public class AvroSerializer<T> implements Serializer<T> {
     private SchemaRegistryClient client;
     private AvroSerdeConfig config = AvroSerdeConfig.from(Map.of());
     private boolean isKey;
-    private final Map<Schema, DatumWriter<Object>> writers = new ConcurrentHashMap<>();
+    private final Map<Schema, DatumWriter<Object>> specificWriters = new ConcurrentHashMap<>();
+    private final Map<Schema, DatumWriter<Object>> genericWriters = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective instantiation; {@link #configure} must follow. */
     public AvroSerializer() {
@@ -69,6 +70,14 @@ public class AvroSerializer<T> implements Serializer<T> {
         if (client == null) {
             client = HttpSchemaRegistryClient.fromConfig(configs);
         }
+    }
+
+    SchemaRegistryClient client() {
+        return client;
+    }
+
+    void client(SchemaRegistryClient client) {
+        this.client = client;
     }
 
     @Override
@@ -118,9 +127,13 @@ public class AvroSerializer<T> implements Serializer<T> {
     }
 
     private DatumWriter<Object> writer(Schema schema, Object data) {
-        return writers.computeIfAbsent(schema, s -> data instanceof SpecificRecord
-                ? new SpecificDatumWriter<>(s, SpecificData.getForClass(data.getClass()))
-                : new GenericDatumWriter<>(s, GenericData.get()));
+        // one schema may arrive both as a generated class (with logical-type conversions, e.g.
+        // Instant) and as a GenericRecord (raw longs): each needs its own writer
+        if (data instanceof SpecificRecord) {
+            return specificWriters.computeIfAbsent(schema,
+                    s -> new SpecificDatumWriter<>(s, SpecificData.getForClass(data.getClass())));
+        }
+        return genericWriters.computeIfAbsent(schema, s -> new GenericDatumWriter<>(s, GenericData.get()));
     }
 
     @Override

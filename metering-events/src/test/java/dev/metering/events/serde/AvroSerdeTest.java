@@ -148,6 +148,18 @@ class AvroSerdeTest {
     }
 
     @Test
+    void shouldWriteSameSchemaAsGenericAndAsSpecificRecord() {
+        AvroSerializer<Object> serializer = new AvroSerializer<>(registry);
+        UsageEvent event = anEvent().build();
+        GenericRecord generic = new AvroDeserializer<GenericRecord>(registry)
+                .deserialize(TOPIC, serializer.serialize(TOPIC, event));
+
+        byte[] fromGeneric = serializer.serialize(TOPIC, generic);
+
+        assertThat(fromGeneric).isEqualTo(serializer.serialize(TOPIC, event));
+    }
+
+    @Test
     void shouldRefuseNonAvroValues() {
         AvroSerializer<Object> serializer = new AvroSerializer<>(registry);
 
