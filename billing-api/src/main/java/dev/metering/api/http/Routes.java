@@ -123,8 +123,14 @@ public final class Routes {
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.field(), e.getMessage(), null));
         app.exception(CatalogValidationException.class, (e, ctx) -> error(ctx, 400, "INVALID_CATALOG",
                 e.problems().get(0).split(":", 2)[0], String.join("; ", e.problems()), e.problems()));
-        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
-                e.getStatus() == 413 ? "PAYLOAD_TOO_LARGE" : "HTTP_" + e.getStatus(), null, e.getMessage(), null));
+        app.exception(HttpResponseException.class, (e, ctx) -> {
+            switch (e.getStatus()) {
+                case 404 -> error(ctx, 404, "NOT_FOUND", null, "no route " + ctx.method() + " " + ctx.path(), null);
+                case 405 -> error(ctx, 405, "METHOD_NOT_ALLOWED", null, ctx.method() + " is not allowed on " + ctx.path(), null);
+                case 413 -> error(ctx, 413, "PAYLOAD_TOO_LARGE", null, "the body is larger than " + MAX_BODY_BYTES + " bytes", null);
+                default -> error(ctx, e.getStatus(), "HTTP_" + e.getStatus(), null, e.getMessage(), null);
+            }
+        });
         app.exception(DataAccessException.class, (e, ctx) -> {
             log.warn("database failure on {} {}: {}", ctx.method(), ctx.path(), e.toString());
             error(ctx, 503, "UNAVAILABLE", null, "the database is unavailable; retry shortly", null);

@@ -1,0 +1,109 @@
+package dev.metering.api.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.metering.api.check.EnforcementMode;
+import dev.metering.api.check.ModePolicy;
+import dev.metering.api.check.StalePolicy;
+import dev.metering.api.it.ApiServer.Response;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** off / shadow / enforce, canary by stable org hash, per-org override, staleness policies. */
+class ModesIT {
+
+    /** Every check of the default plan is over its limit (max 0). */
+    private static final String ALWAYS_OVER = """
+            defaultPlan: closed
+            plans:
+              - id: closed
+                limits:
+                  - { id: none, meter: quantity, window: day, max: 0, code: DAILY_MESSAGE_LIMIT_EXCEEDED }
+              - id: open
+            """;
+
+    private static String url;
+
+    @BeforeAll
+    static void database() {
+        url = ApiServer.freshDatabase("billing_modes");
+        try (ApiServer s = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            s.applyCatalog(ALWAYS_OVER);
+        }
+    }
+
+    @Test
+    void shadowShouldAllowAndReportWouldBlock() {
+        try (ApiServer shadow = ApiServer.start(url, EnforcementMode.SHADOW, 0, StalePolicy.FAIL_OPEN)) {
+            Response r = shadow.check("any-org", "CHAT_MESSAGE", null);
+            assertThat(r.json().get("allowed").asBoolean()).isTrue();
+            assertThat(r.json().get("wouldBlock").asBoolean()).isTrue();
+            assertThat(r.text("/mode")).isEqualTo("shadow");
+            assertThat(r.text("/code")).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED");
+            assertThat(r.json().get("suggestedStatus").asInt()).isEqualTo(200);
+            assertThat(r.json().get("retryAfterSeconds").isNull()).isTrue();
+        }
+    }
+
+    @Test
+    void offShouldNeverBlockAndAnOrgOverrideShouldWin() {
+        try (ApiServer off = ApiServer.start(url, EnforcementMode.OFF, 0, StalePolicy.FAIL_OPEN)) {
+            assertThat(off.check("org-off", "CHAT_MESSAGE", null).json().get("allowed").asBoolean()).isTrue();
+            off.subscribe("org-enforced", "{\"planId\":\"closed\",\"enforcement\":\"enforce\"}");
+            Response r = off.check("org-enforced", "CHAT_MESSAGE", null);
+            assertThat(r.json().get("allowed").asBoolean()).isFalse();
+            assertThat(r.text("/mode")).isEqualTo("enforce");
+        }
+    }
+
+    @Test
+    void aTenPercentCanaryShouldEnforceForRoughlyTenPercentOfOrgsAlwaysTheSameOnes() {
+        try (ApiServer canary = ApiServer.start(url, EnforcementMode.SHADOW, 10, StalePolicy.FAIL_OPEN)) {
+            Set<String> enforced = new HashSet<>();
+            for (int i = 0; i < 10_000; i++) {
+                String org = "org-" + i;
+                Response r = canary.check(org, "CHAT_MESSAGE", null);
+                if (!r.json().get("allowed").asBoolean()) {
+                    enforced.add(org);
+                    assertThat(r.text("/mode")).isEqualTo("enforce");
+                }
+            }
+            assertThat(enforced.size()).isBetween(900, 1100);
+            for (String org : enforced) {
+                assertThat(ModePolicy.bucket(org)).isLessThan(10);
+            }
+            try (ApiServer again = ApiServer.start(url, EnforcementMode.SHADOW, 10, StalePolicy.FAIL_OPEN)) {
+                for (int i = 0; i < 1_000; i++) {
+                    String org = "org-" + i;
+                    assertThat(!again.check(org, "CHAT_MESSAGE", null).json().get("allowed").asBoolean())
+                            .as(org).isEqualTo(enforced.contains(org));
+                }
+            }
+        }
+    }
+
+    @Test
+    void staleUsageShouldFailClosedOrOpenAsConfigured() {
+        try (ApiServer closed = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_CLOSED)) {
+            closed.subscribe("org-open", "{\"planId\":\"open\"}");
+            assertThat(closed.check("org-open", "CHAT_MESSAGE", null).json().get("allowed").asBoolean()).isTrue();
+            closed.clock.advance(java.time.Duration.ofSeconds(61));
+            Response r = closed.check("org-open", "CHAT_MESSAGE", null);
+            assertThat(r.json().get("stale").asBoolean()).isTrue();
+            assertThat(r.json().get("allowed").asBoolean()).isFalse();
+            assertThat(r.text("/code")).isEqualTo("USAGE_DATA_STALE");
+            assertThat(r.json().get("suggestedStatus").asInt()).isEqualTo(503);
+            assertThat(closed.get("/ready", null).status()).isEqualTo(503);
+        }
+        try (ApiServer open = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            open.clock.advance(java.time.Duration.ofSeconds(61));
+            Response r = open.check("org-open", "CHAT_MESSAGE", null);
+            assertThat(r.json().get("stale").asBoolean()).isTrue();
+            assertThat(r.json().get("allowed").asBoolean()).isTrue();
+            assertThat(open.get("/ready", null).status()).isEqualTo(200);
+        }
+    }
+}
