@@ -37,7 +37,12 @@ public enum CompatibilityLevel {
         if (name == null) {
             throw new IllegalArgumentException("compatibility level must not be null");
         }
-        return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown compatibility level '" + name + "' (one of "
+                    + java.util.Arrays.toString(values()) + ")", e);
+        }
     }
 
     /**

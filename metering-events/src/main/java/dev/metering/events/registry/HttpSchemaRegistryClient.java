@@ -336,7 +336,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
     @Override
     public void setCompatibility(String subject, String level) {
-        ObjectNode body = JSON.createObjectNode().put("compatibility", level);
+        // checked here: registries disagree on how they refuse an unknown level (422, 400)
+        String checked = CompatibilityLevel.parse(level).name();
+        ObjectNode body = JSON.createObjectNode().put("compatibility", checked);
         send("PUT", "/config/" + encode(subject), body);
     }
 

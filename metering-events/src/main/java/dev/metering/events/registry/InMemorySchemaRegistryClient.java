@@ -106,15 +106,7 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
 
     @Override
     public synchronized void setCompatibility(String subject, String level) {
-        CompatibilityLevel parsed;
-        try {
-            parsed = CompatibilityLevel.parse(level);
-        } catch (IllegalArgumentException e) {
-            throw new SchemaRegistryException(422, INVALID_COMPATIBILITY_LEVEL,
-                    "Invalid compatibility level. Valid values are none, backward, forward, full, "
-                            + "backward_transitive, forward_transitive, and full_transitive",
-                    "PUT /config/" + subject);
-        }
+        CompatibilityLevel parsed = CompatibilityLevel.parse(level);
         if (subject == null) {
             globalLevel = parsed;
         } else {

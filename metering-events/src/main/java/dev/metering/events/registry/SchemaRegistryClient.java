@@ -73,7 +73,10 @@ public interface SchemaRegistryClient {
 
     /**
      * Sets the compatibility level of {@code subject}: one of {@code NONE, BACKWARD,
-     * BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE}.
+     * BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE} (case-insensitive).
+     *
+     * @throws IllegalArgumentException for an unknown level, before asking the registry
+     *     (registries disagree on how they refuse one: Confluent 422, Apicurio 400)
      */
     void setCompatibility(String subject, String level);
 }

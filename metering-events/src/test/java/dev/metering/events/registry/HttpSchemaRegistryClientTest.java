@@ -151,7 +151,7 @@ class HttpSchemaRegistryClientTest {
         CountDownLatch hold = new CountDownLatch(1);
         fake.respondAfter(hold, 200, "{\"id\":1}").respond(200, "{\"id\":7}");
         try {
-            int id = client().requestTimeout(Duration.ofMillis(200)).build().register("s", SCHEMA);
+            int id = client().requestTimeout(Duration.ofSeconds(1)).build().register("s", SCHEMA);
 
             assertThat(id).isEqualTo(7);
             assertThat(sleeps).containsExactly(Duration.ofMillis(100));
@@ -248,6 +248,14 @@ class HttpSchemaRegistryClientTest {
                 "PUT /apis/ccompat/v7/config/my%20subject {\"compatibility\":\"FULL\"}",
                 "GET /apis/ccompat/v7/config/s?defaultToGlobal=true ",
                 "GET /apis/ccompat/v7/config ");
+    }
+
+    @Test
+    void shouldRefuseUnknownCompatibilityLevelWithoutAskingTheRegistry() {
+        assertThatThrownBy(() -> client().build().setCompatibility("s", "sideways"))
+                .isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("unknown compatibility level 'sideways'");
+        assertThat(fake.requests()).isEmpty();
     }
 
     private static int freePort() throws IOException {
