@@ -1,0 +1,233 @@
+package dev.metering.app;
+
+import dev.metering.api.BillingApi;
+import dev.metering.api.config.BillingApiConfig;
+import dev.metering.db.Migrations;
+import dev.metering.devstack.KafkaBroker;
+import dev.metering.devstack.PortInUseException;
+import dev.metering.devstack.PostgresServer;
+import dev.metering.devstack.SchemaRegistryServer;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.sink.SinkApp;
+import dev.metering.sink.SinkConfig;
+import dev.metering.streams.StreamsApp;
+import dev.metering.streams.StreamsAppConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The whole pipeline in this JVM on real local infrastructure (DESIGN.md §8): PostgreSQL, a KRaft
+ * broker and Apicurio Registry as child processes, then migrations, the streams service, the sink
+ * and the billing API in-process. {@link #close()} stops everything in reverse order; the
+ * devstack's children also die with this JVM whatever the cause.
+ */
+final class DevStack implements AutoCloseable {
+
+    /** Where things listen and live; port 0 picks a free port (benchmarks, tests). */
+    record Settings(Path dataDir, int kafkaPort, int registryPort, int postgresPort, int apiPort, String adminToken,
+                    int partitions, Map<String, String> extraEnv) {
+    }
+
+    private final Settings settings;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private PostgresServer postgres;
+    private KafkaBroker kafka;
+    private SchemaRegistryServer registry;
+    private StreamsApp streams;
+    private SinkApp.RunningSink sink;
+    private BillingApi api;
+
+    private DevStack(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Starts everything, reporting each step to {@code progress}; on failure stops what was started. */
+    static DevStack start(Settings settings, Consumer<String> progress) {
+        requireFree(settings.postgresPort(), "PostgreSQL");
+        requireFree(settings.kafkaPort(), "Kafka");
+        requireFree(settings.registryPort(), "schema registry");
+        requireFree(settings.apiPort(), "billing API");
+        DevStack stack = new DevStack(settings);
+        try {
+            stack.startAll(progress);
+            return stack;
+        } catch (PortInUseException e) {
+            stack.close();
+            throw new UserException(e.getMessage() + "; stop what uses it or pick another port (see --help)", 1, e);
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Consumer<String> progress) {
+        Path logs = settings.dataDir().resolve("logs");
+        long t0 = System.nanoTime();
+        postgres = track(PostgresServer.start(PostgresServer.Options.defaults().withPort(settings.postgresPort())
+                .withDurable(true).withDataDir(settings.dataDir().resolve("postgres")).withLogDir(logs)));
+        progress.accept("PostgreSQL   " + postgres.jdbcUrl() + " (" + secondsSince(t0) + ")");
+        t0 = System.nanoTime();
+        kafka = track(startBroker(KafkaBroker.Options.defaults().withPort(settings.kafkaPort())
+                .withDataDir(settings.dataDir().resolve("kafka")).withLogDir(logs)));
+        progress.accept("Kafka        " + kafka.bootstrapServers() + " (" + secondsSince(t0) + ")");
+        t0 = System.nanoTime();
+        registry = track(SchemaRegistryServer.start(SchemaRegistryServer.Options.defaults().withPort(settings.registryPort())
+                .withDataDir(settings.dataDir().resolve("registry")).withLogDir(logs)));
+        progress.accept("Registry     " + registry.confluentUrl() + " (" + secondsSince(t0) + ")");
+        t0 = System.nanoTime();
+        int applied = Migrations.migrate(postgres.jdbcUrl(), postgres.user(), postgres.password());
+        progress.accept("Migrations   " + applied + " applied (" + secondsSince(t0) + ")");
+
+        Map<String, String> env = env();
+        t0 = System.nanoTime();
+        streams = track(StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env))));
+        progress.accept("Streams      started (" + secondsSince(t0) + ")");
+        sink = track(SinkApp.start(SinkConfig.from(ConfigSource.of(env))));
+        api = track(BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC()));
+        progress.accept("Sink and API started");
+    }
+
+    /**
+     * Starts the broker so that it reuses the data of an earlier dev run. WORKAROUND: devstack's
+     * {@code KafkaBroker} formats its storage with a new random cluster id per instance, which a
+     * data directory from a previous process refuses ("Invalid cluster.id"); until it keeps the id
+     * found in {@code meta.properties}, dev mode gives the instance that id before starting it.
+     */
+    static KafkaBroker startBroker(KafkaBroker.Options options) {
+        Path meta = options.dataDir().resolve("kraft-logs").resolve("meta.properties");
+        if (!Files.isReadable(meta)) {
+            return KafkaBroker.start(options);
+        }
+        Properties properties = new Properties();
+        try (var in = Files.newInputStream(meta)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + meta, e);
+        }
+        String clusterId = properties.getProperty("cluster.id");
+        KafkaBroker broker;
+        try {
+            Constructor<KafkaBroker> constructor = KafkaBroker.class.getDeclaredConstructor(KafkaBroker.Options.class);
+            constructor.setAccessible(true);
+            broker = constructor.newInstance(options);
+            Field field = KafkaBroker.class.getDeclaredField("clusterId");
+            field.setAccessible(true);
+            field.set(broker, clusterId);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot restart the dev broker on " + options.dataDir() + " (cluster id "
+                    + clusterId + "); delete that directory to start afresh", e);
+        }
+        try {
+            broker.start();
+        } catch (RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        return broker;
+    }
+
+    /** The {@code METERING_*} configuration the in-process services run with (DESIGN.md §9). */
+    Map<String, String> env() {
+        Map<String, String> env = new TreeMap<>(settings.extraEnv());
+        env.put("METERING_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+        env.put("METERING_SCHEMA_REGISTRY_URL", registry.confluentUrl());
+        env.put("METERING_DB_URL", postgres.jdbcUrl());
+        env.put("METERING_DB_USER", postgres.user());
+        env.put("METERING_DB_PASSWORD", postgres.password());
+        env.put("METERING_API_PORT", Integer.toString(settings.apiPort()));
+        env.put("METERING_ADMIN_TOKEN", settings.adminToken());
+        env.putIfAbsent("METERING_TOPIC_PARTITIONS", Integer.toString(settings.partitions()));
+        env.put("METERING_STREAMS_STATE_DIR", settings.dataDir().resolve("streams").toAbsolutePath().toString());
+        env.putIfAbsent("METERING_STREAMS_METRICS_PORT", "-1");
+        env.putIfAbsent("METERING_SINK_METRICS_PORT", "-1");
+        env.put("METERING_SINK_MIGRATE", "false");
+        // Kafka Streams does not leave its group on close: a restart waits for the old member's
+        // session to expire (default 45 s); 10 s keeps a dev restart quick
+        env.putIfAbsent("METERING_KAFKA_SESSION_TIMEOUT_MS", "10000");
+        return env;
+    }
+
+    private <T extends AutoCloseable> T track(T service) {
+        started.push(service);
+        return service;
+    }
+
+    static void requireFree(int port, String what) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new UserException("port " + port + " is already in use (" + what + "); stop what uses it or pick "
+                    + "another port (see --help)");
+        }
+    }
+
+    private static String secondsSince(long t0) {
+        return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);
+    }
+
+    KafkaBroker kafka() {
+        return kafka;
+    }
+
+    SchemaRegistryServer registry() {
+        return registry;
+    }
+
+    PostgresServer postgres() {
+        return postgres;
+    }
+
+    StreamsApp streams() {
+        return streams;
+    }
+
+    SinkApp.RunningSink sink() {
+        return sink;
+    }
+
+    BillingApi api() {
+        return api;
+    }
+
+    String apiUrl() {
+        return "http://127.0.0.1:" + api.port();
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    /** Stops the services, then the infrastructure; each step guarded so one failure stops nothing else. */
+    @Override
+    public synchronized void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable next = started.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                System.err.println("while stopping " + next.getClass().getSimpleName() + ": " + e);
+            }
+        }
+    }
+
+    static Duration since(long nanos) {
+        return Duration.ofNanos(System.nanoTime() - nanos);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.metering.app;
+
+import dev.metering.app.prices.PriceBookCsv;
+import dev.metering.app.prices.PriceBookPublisher;
+import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.KafkaClientProperties;
+import dev.metering.events.registry.HttpSchemaRegistryClient;
+import dev.metering.streams.TopicProvisioner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "prices", mixinStandardHelpOptions = true, description = "Manages the model price book.",
+        subcommands = PricesCommand.Apply.class)
+final class PricesCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true,
+            description = {"Applies a price book CSV (provider,model,input_per_1m_usd,cached_input_per_1m_usd,"
+                    + "output_per_1m_usd,effective_from[,unit_usd]; USD per 1M tokens): upserts "
+                    + "metering.model_prices and publishes one ModelPrice per model to the prices topic.",
+                "Configuration: METERING_DB_URL, METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required), "
+                    + "METERING_DB_USER, METERING_DB_PASSWORD, METERING_TOPIC_PREFIX, METERING_KAFKA_<PROPERTY>."})
+    static final class Apply implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "the CSV, e.g. examples/model-prices.csv")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            ConfigSource source = ConfigSource.fromEnvironment();
+            source.requiredString(KafkaClientProperties.BOOTSTRAP);
+            source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
+            Map<String, Object> kafka = KafkaClientProperties.kafka(source);
+            Map<String, Object> registry = KafkaClientProperties.schemaRegistry(source);
+            Topics topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+            Db db = Db.from(source);
+            if (!Files.isReadable(file)) {
+                throw new UserException("cannot read " + file);
+            }
+            List<PriceBookCsv.Row> rows = PriceBookCsv.read(file);
+            int stored;
+            try (Connection c = db.connect()) {
+                stored = PriceBookPublisher.store(c, rows);
+            }
+            TopicProvisioner.ensureTopics(kafka, topics, 12, Optional.empty(), true);
+            int published = PriceBookPublisher.publish(kafka, HttpSchemaRegistryClient.fromConfig(registry), topics,
+                    PriceBookCsv.toModelPrices(rows));
+            System.out.println("prices applied from " + file + ": " + stored + " price version(s) in metering.model_prices, "
+                    + published + " model(s) published to " + topics.prices());
+            return 0;
+        }
+    }
+}
