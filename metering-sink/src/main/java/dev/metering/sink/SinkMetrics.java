@@ -21,6 +21,7 @@ final class SinkMetrics {
     final Counter rowsUpserted;
     final Counter staleIgnored;
     final Counter collapsed;
+    final Counter statements;
     final Counter retries;
     final Counter deadLetters;
     final Counter lateEvents;
@@ -38,6 +39,9 @@ final class SinkMetrics {
                 .help("Window rows inserted or changed").labelNames("table").register(registry);
         staleIgnored = Counter.builder().name("metering_sink_stale_updates_ignored")
                 .help("Window updates the version guard ignored: the table already held that version or a newer one")
+                .labelNames("table").register(registry);
+        statements = Counter.builder().name("metering_sink_upsert_statements")
+                .help("Multi-row upsert statements sent (rows per statement = rows / statements)")
                 .labelNames("table").register(registry);
         collapsed = Counter.builder().name("metering_sink_updates_collapsed")
                 .help("Window updates superseded by a newer version of the same key in the same batch")
@@ -62,6 +66,7 @@ final class SinkMetrics {
         result.usage().forEach((target, outcome) -> {
             rowsUpserted.labelValues(target.tableName()).inc(outcome.written());
             staleIgnored.labelValues(target.tableName()).inc(outcome.stale());
+            statements.labelValues(target.tableName()).inc(outcome.statements());
         });
         result.deadLetters().forEach((reason, n) -> deadLetters.labelValues(reason).inc(n));
         lateEvents.inc(result.lateEvents());

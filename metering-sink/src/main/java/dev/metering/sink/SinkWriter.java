@@ -113,7 +113,8 @@ final class SinkWriter implements AutoCloseable {
                 Map<UsageUpsert.Target, UsageUpsert.Outcome> one =
                         inTransaction(tx -> writeUsage(tx, List.of(update), OffsetDateTime.now(clock)));
                 one.forEach((t, o) -> usage.merge(t, o,
-                        (a, b) -> new UsageUpsert.Outcome(a.written() + b.written(), a.stale() + b.stale())));
+                        (a, b) -> new UsageUpsert.Outcome(a.written() + b.written(), a.stale() + b.stale(),
+                                a.statements() + b.statements())));
             } catch (RuntimeException e) {
                 if (Failures.isTransient(e)) {
                     throw e;

@@ -19,7 +19,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.InsertValuesStepN;
@@ -43,11 +42,12 @@ import org.jooq.impl.DSL;
  * Absolute totals, never {@code total = total + x}: an update that is older than (or as old as)
  * the stored row changes nothing, so replays, duplicates and reordering cannot double count.
  *
- * <p>jOOQ renders the statement from the generated table classes, once per (table, row count);
- * the rows are bound through the JDBC statement jOOQ's transaction hands out. Row counts are
- * 1024 or powers of two below it, so at most 11 statement shapes per table exist and pgjdbc
- * keeps each one server-prepared. One statement carries 17 x 1024 = 17,408 bind values, under
- * the protocol's limit of 32,767.
+ * <p>jOOQ renders the statement from the generated table classes, once per (table, row count),
+ * kept in a small LRU cache; the rows are bound with plain JDBC on the transaction's connection
+ * and sent as ONE statement. A table's rows go in as few statements as possible: up to 1024 rows
+ * in one, more split into equal parts (1250 rows: 2 x 625), so steady batch sizes reuse the same
+ * statement texts and pgjdbc keeps them server-prepared. One statement carries at most
+ * 17 x 1024 = 17,408 bind values, under the protocol's limit of 32,767.
  */
 final class UsageUpsert {
 
@@ -97,17 +97,25 @@ final class UsageUpsert {
     }
 
     /** What one upsert did to one table. */
-    record Outcome(int written, int stale) {
+    record Outcome(int written, int stale, int statements) {
     }
 
     private static final DSLContext RENDERER = DSL.using(SQLDialect.POSTGRES,
             new Settings().withRenderFormatted(false));
 
+    /** Statement texts kept per table (a 1024-row text is about 190 KB). */
+    private static final int CACHED_SHAPES_PER_TABLE = 32;
+
     private final Map<Target, Map<Integer, String>> statements = new EnumMap<>(Target.class);
 
     UsageUpsert() {
         for (Target target : Target.values()) {
-            statements.put(target, new ConcurrentHashMap<>());
+            statements.put(target, new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, String> eldest) {
+                    return size() > CACHED_SHAPES_PER_TABLE;
+                }
+            });
         }
     }
 
@@ -127,9 +135,11 @@ final class UsageUpsert {
     Outcome upsert(Connection connection, Target target, List<WindowUpdate> rows, OffsetDateTime now)
             throws SQLException {
         int written = 0;
+        int statementsSent = 0;
         int from = 0;
-        while (from < rows.size()) {
-            int n = chunkSize(rows.size() - from);
+        int parts = statementsFor(rows.size());
+        for (int part = 0; part < parts; part++) {
+            int n = (rows.size() - from) / (parts - part);
             String sql = statements.get(target).computeIfAbsent(n, size -> render(target, size));
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
                 int i = 1;
@@ -137,15 +147,16 @@ final class UsageUpsert {
                     i = bind(statement, i, target, row, now);
                 }
                 written += statement.executeUpdate();
+                statementsSent++;
             }
             from += n;
         }
-        return new Outcome(written, rows.size() - written);
+        return new Outcome(written, rows.size() - written, statementsSent);
     }
 
-    /** 1024, else the greatest power of two not above {@code remaining}. */
-    static int chunkSize(int remaining) {
-        return remaining >= MAX_ROWS_PER_STATEMENT ? MAX_ROWS_PER_STATEMENT : Integer.highestOneBit(remaining);
+    /** How many statements {@code rows} rows need: the fewest that keep each at most 1024 rows. */
+    static int statementsFor(int rows) {
+        return (rows + MAX_ROWS_PER_STATEMENT - 1) / MAX_ROWS_PER_STATEMENT;
     }
 
     /** The SQL text jOOQ renders for {@code rows} rows (indexed {@code ?} parameters). */

@@ -28,11 +28,10 @@ class UsageUpsertTest {
     }
 
     @Test
-    void shouldSplitRowsIntoFullStatementsAndPowersOfTwo() {
-        assertThat(UsageUpsert.chunkSize(5000)).isEqualTo(1024);
-        assertThat(UsageUpsert.chunkSize(1024)).isEqualTo(1024);
-        assertThat(UsageUpsert.chunkSize(1000)).isEqualTo(512);
-        assertThat(UsageUpsert.chunkSize(3)).isEqualTo(2);
-        assertThat(UsageUpsert.chunkSize(1)).isEqualTo(1);
+    void shouldSendAsFewStatementsAsTheBindLimitAllows() {
+        assertThat(UsageUpsert.statementsFor(1)).isEqualTo(1);
+        assertThat(UsageUpsert.statementsFor(1024)).isEqualTo(1);
+        assertThat(UsageUpsert.statementsFor(1025)).isEqualTo(2);
+        assertThat(UsageUpsert.statementsFor(5000)).isEqualTo(5);
     }
 }
