@@ -271,6 +271,7 @@ final class SinkLoop implements Runnable {
         }
 
         private void drop(Collection<TopicPartition> partitions) {
+            metrics.forgetLag(partitions);
             if (batch.removePartitions(partitions)) {
                 prepared = null;
                 log.info("dropped uncommitted records of revoked partitions {}", partitions);

@@ -78,6 +78,13 @@ final class SinkMetrics {
         counts.forEach((tp, n) -> records.labelValues(tp.topic()).inc(n));
     }
 
+    /** Partitions this sink no longer owns stop reporting lag (their new owner reports it). */
+    void forgetLag(java.util.Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            lag.remove(tp.topic(), Integer.toString(tp.partition()));
+        }
+    }
+
     void updateLag(Consumer<?, ?> consumer) {
         Set<TopicPartition> assignment = consumer.assignment();
         for (TopicPartition tp : assignment) {

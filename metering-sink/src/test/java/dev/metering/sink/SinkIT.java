@@ -70,6 +70,29 @@ class SinkIT {
     }
 
     @Test
+    void shouldStopCleanlyWhenClosedAndContinueWhereItStopped() throws Exception {
+        SinkApp.RunningSink first = it.startSink();
+        tenOrgsInFourTables(2).forEach(it::send);
+        it.flush();
+        await().atMost(TIMEOUT).until(it::everythingCommitted);
+
+        first.close();
+        tenOrgsInFourTables(5).forEach(it::send);
+        it.flush();
+        SinkApp.RunningSink second = it.startSink();
+        sinks.add(second);
+        await().atMost(TIMEOUT).until(it::everythingCommitted);
+
+        assertThat(first.isRunning()).isFalse();
+        assertThat(first.failure()).isNull();
+        assertThat(it.rows("SELECT count(*), sum(events), min(version) FROM metering.org_usage_hourly"))
+                .containsExactly("10|50|5");
+        assertThat(metrics(second)).contains("metering_sink_records_total{topic=\"" + it.topics.aggregates()
+                + "\"} 40.0").contains("metering_sink_consumer_lag{partition=\"0\",topic=\""
+                + it.topics.aggregates() + "\"} 0.0");
+    }
+
+    @Test
     void shouldKeepTheNewestVersionWhenVersionsArriveOutOfOrder() throws Exception {
         SinkApp.RunningSink sink = it.startSink();
         sinks.add(sink);
