@@ -170,7 +170,7 @@ final class DevStack implements AutoCloseable {
         if (port == 0) {
             return;
         }
-        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("0.0.0.0"))) {
             s.setReuseAddress(true);
         } catch (IOException e) {
             throw new UserException("port " + port + " is already in use (" + what + "); stop what uses it or pick "

@@ -48,6 +48,7 @@ final class PricesCommand implements Runnable {
             Map<String, Object> kafka = KafkaClientProperties.kafka(source);
             Map<String, Object> registry = KafkaClientProperties.schemaRegistry(source);
             Topics topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+            int partitions = source.intInRange("METERING_TOPIC_PARTITIONS", 12, 1, 10_000);
             Db db = Db.from(source);
             if (!Files.isReadable(file)) {
                 throw new UserException("cannot read " + file);
@@ -57,7 +58,8 @@ final class PricesCommand implements Runnable {
             try (Connection c = db.connect()) {
                 stored = PriceBookPublisher.store(c, rows);
             }
-            TopicProvisioner.ensureTopics(kafka, topics, 12, Optional.empty(), true);
+            // the same topics the streams service creates, in case prices come first
+            TopicProvisioner.ensureTopics(kafka, topics, partitions, Optional.empty(), true);
             int published = PriceBookPublisher.publish(kafka, HttpSchemaRegistryClient.fromConfig(registry), topics,
                     PriceBookCsv.toModelPrices(rows));
             System.out.println("prices applied from " + file + ": " + stored + " price version(s) in metering.model_prices, "
