@@ -6,7 +6,7 @@ import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.check.ModePolicy;
 import dev.metering.api.config.BillingApiConfig;
-import dev.metering.api.http.ApiMetrics;
+import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.http.Routes;
 import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.ChangeRepository;
@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ public final class BillingApi implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final CheckOutcomes outcomes;
     private final BillingService service;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private BillingApi(Javalin app, Database database, ScheduledExecutorService scheduler, CheckOutcomes outcomes,
                        BillingService service) {
@@ -106,6 +108,9 @@ public final class BillingApi implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         app.stop();
         scheduler.shutdownNow();
         guarded("final check outcome flush", outcomes::flush);

@@ -11,7 +11,7 @@ import dev.metering.api.check.Freshness;
 import dev.metering.api.check.LimitsReport;
 import dev.metering.api.credit.Balance;
 import dev.metering.api.credit.CreditGrant;
-import dev.metering.api.http.ApiMetrics;
+import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;

@@ -1,7 +1,7 @@
 package dev.metering.api.account;
 
 import dev.metering.api.check.CheckResult;
-import dev.metering.api.http.ApiMetrics;
+import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.store.CheckOutcomeRepository;
 import java.time.Instant;
 import java.time.LocalDate;

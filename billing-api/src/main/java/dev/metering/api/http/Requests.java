@@ -106,8 +106,9 @@ final class Requests {
         try {
             node = mapper.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("body", "malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr();
+            throw ApiException.badRequest("body", "malformed JSON" + where + ": " + e.getOriginalMessage());
         }
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("body", "expected a JSON object");

@@ -11,6 +11,7 @@ import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.StalePolicy;
+import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.CatalogValidationException;
 import dev.metering.api.plan.Plan;

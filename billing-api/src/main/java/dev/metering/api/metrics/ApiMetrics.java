@@ -1,4 +1,4 @@
-package dev.metering.api.http;
+package dev.metering.api.metrics;
 
 import dev.metering.api.check.CheckResult;
 import io.prometheus.metrics.core.metrics.Counter;

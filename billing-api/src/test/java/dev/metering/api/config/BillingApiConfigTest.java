@@ -1,0 +1,43 @@
+package dev.metering.api.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.metering.api.check.EnforcementMode;
+import dev.metering.api.check.StalePolicy;
+import dev.metering.events.config.ConfigSource;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BillingApiConfigTest {
+
+    @Test
+    void shouldReadEveryVariableWithDefaults() {
+        BillingApiConfig c = BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering",
+                "METERING_ENFORCEMENT", "shadow",
+                "METERING_ENFORCEMENT_CANARY_PERCENT", "10",
+                "METERING_STALE_POLICY", "fail-closed",
+                "METERING_MAX_STALENESS", "90s")));
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.enforcement()).isEqualTo(EnforcementMode.SHADOW);
+        assertThat(c.canaryPercent()).isEqualTo(10);
+        assertThat(c.stalePolicy()).isEqualTo(StalePolicy.FAIL_CLOSED);
+        assertThat(c.maxStaleness()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.adminToken()).isNull();
+        assertThat(c.toString()).doesNotContain("password");
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnce() {
+        Throwable t = catchThrowable(() -> BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_ENFORCEMENT", "maybe",
+                "METERING_ENFORCEMENT_CANARY_PERCENT", "150",
+                "METERING_ADMIN_TOKEN", "short"))));
+        assertThat(t).hasMessageContaining("METERING_DB_URL")
+                .hasMessageContaining("METERING_ENFORCEMENT")
+                .hasMessageContaining("METERING_ENFORCEMENT_CANARY_PERCENT")
+                .hasMessageContaining("METERING_ADMIN_TOKEN");
+    }
+}
