@@ -10,6 +10,7 @@ import dev.metering.streams.metrics.MeteringMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
@@ -35,7 +36,11 @@ import org.apache.kafka.streams.state.Stores;
  *       {@code UsageWindowTotals}, the ABSOLUTE totals of the row with {@code version} = number
  *       of events folded in; either every update (emit interval 0) or the latest state of every
  *       row changed since the last emission, every emit interval (default: the commit interval;
- *       under exactly-once a reader sees records only at commit anyway, so nothing is lost);</li>
+ *       under exactly-once a reader sees records only at commit anyway, so nothing is lost).
+ *       Each row remembers the version it last emitted, in the same store and transaction as
+ *       its totals, so after a crash the rows updated but not yet emitted are found again (one
+ *       scan of the task's rows when the task starts) and emitted: no update is ever lost and
+ *       the changelog carries no extra bookkeeping records;</li>
  *   <li>refused events ({@code LATE}) to the dead-letter stage.</li>
  * </ul>
  *
@@ -46,26 +51,25 @@ import org.apache.kafka.streams.state.Stores;
  * Rows past that are purged by a punctuator, after their last update was emitted.
  *
  * <p>Guarantee (with {@code exactly_once_v2}): every accepted event is folded into exactly four
- * rows exactly once; rows, stream time, pending emissions, output records and input offsets
- * commit in one transaction, so a crash and restart changes no total.
+ * rows exactly once; rows (with their emitted version), stream time, output records and input
+ * offsets commit in one transaction, so a crash and restart changes no total.
  */
 public final class AggregateStage implements Processor<String, MeteredEvent, Object, Object> {
 
     public static final String STAGE = "aggregate";
     public static final String WINDOWS_STORE = "aggregate-windows-store";
     public static final String STREAM_TIME_STORE = "aggregate-stream-time-store";
-    public static final String PENDING_STORE = "aggregate-pending-store";
 
     private static final String STREAM_TIME_KEY = "stream-time";
-    private static final byte[] MARK = new byte[0];
 
     private final long graceMs;
     private final Duration emitInterval;
     private final MeteringMetrics metrics;
+    /** Rows changed since the last emission; rebuilt from the store when the task starts. */
+    private final Set<Bytes> dirty = new LinkedHashSet<>();
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> windows;
     private KeyValueStore<String, Long> streamTimeStore;
-    private KeyValueStore<Bytes, byte[]> pending;
     private long streamTime = Long.MIN_VALUE;
 
     AggregateStage(Duration grace, Duration emitInterval, MeteringMetrics metrics) {
@@ -75,8 +79,8 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     }
 
     /**
-     * The supplier with its three stores (all persistent or changelogged, with caching: writes
-     * reach RocksDB and the changelog once per commit per key, not once per event).
+     * The supplier with its stores (changelogged, with caching: writes reach RocksDB and the
+     * changelog once per commit per key, not once per event).
      */
     public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Duration grace, Duration emitInterval,
             MeteringMetrics metrics) {
@@ -92,9 +96,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(),
                                 Serdes.ByteArray()).withCachingEnabled(),
                         Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STREAM_TIME_STORE), Serdes.String(),
-                                Serdes.Long()).withCachingEnabled(),
-                        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.Bytes(),
-                                Serdes.ByteArray()).withCachingEnabled());
+                                Serdes.Long()).withCachingEnabled());
             }
         };
     }
@@ -104,13 +106,21 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         this.context = context;
         this.windows = context.getStateStore(WINDOWS_STORE);
         this.streamTimeStore = context.getStateStore(STREAM_TIME_STORE);
-        this.pending = context.getStateStore(PENDING_STORE);
         Long persisted = streamTimeStore.get(STREAM_TIME_KEY);
         this.streamTime = persisted == null ? Long.MIN_VALUE : persisted;
+        // rows whose last update was committed but not emitted (a crash between the two)
+        try (KeyValueIterator<Bytes, byte[]> it = windows.all()) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> row = it.next();
+                if (Totals.decode(row.value).unemitted()) {
+                    dirty.add(row.key);
+                }
+            }
+        }
         Duration every = emitInterval.isZero() ? Duration.ofSeconds(1) : emitInterval;
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, now -> {
-            emitPending(now);
-            purgeExpired();
+            emitDirty(now);
+            purgeExpired(now);
         });
     }
 
@@ -154,34 +164,37 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         Totals totals = stored == null ? new Totals() : Totals.decode(stored);
         totals.add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
                 e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
-        windows.put(key, totals.encode());
         if (emitInterval.isZero()) {
+            totals.emittedVersion = totals.version;
+            windows.put(key, totals.encode());
             context.forward(new Record<Object, Object>(id.toAvro(), totals.toAvro(), record.timestamp()));
         } else {
-            pending.put(key, MARK);
+            windows.put(key, totals.encode());
+            dirty.add(key);
         }
     }
 
-    /** Emits the latest totals of every row changed since the last emission. */
-    private void emitPending(long now) {
-        List<Bytes> emitted = new ArrayList<>();
-        try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
-            while (it.hasNext()) {
-                Bytes key = it.next().key;
-                byte[] stored = windows.get(key);
-                if (stored != null) {
-                    context.forward(new Record<Object, Object>(WindowId.decode(key).toAvro(), Totals.decode(stored).toAvro(), now));
-                }
-                emitted.add(key);
+    /** Emits the latest totals of every row changed since the last emission, and remembers it did. */
+    private void emitDirty(long now) {
+        for (Bytes key : dirty) {
+            byte[] stored = windows.get(key);
+            if (stored != null) {
+                emit(key, Totals.decode(stored), now);
             }
         }
-        for (Bytes key : emitted) {
-            pending.delete(key);
+        dirty.clear();
+    }
+
+    private void emit(Bytes key, Totals totals, long now) {
+        if (totals.unemitted()) {
+            context.forward(new Record<Object, Object>(WindowId.decode(key).toAvro(), totals.toAvro(), now));
+            totals.emittedVersion = totals.version;
+            windows.put(key, totals.encode());
         }
     }
 
     /** Deletes the rows no event can reach any more (their window end + grace <= stream time). */
-    private void purgeExpired() {
+    private void purgeExpired(long now) {
         if (streamTime == Long.MIN_VALUE) {
             return;
         }
@@ -198,7 +211,9 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                 }
             }
             for (KeyValue<Bytes, byte[]> row : expired) {
+                emit(row.key, Totals.decode(row.value), now); // never drop an update that was not emitted yet
                 windows.delete(row.key);
+                dirty.remove(row.key);
             }
         }
     }

@@ -1,0 +1,87 @@
+package dev.metering.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.metering.events.config.ConfigException;
+import dev.metering.events.config.ConfigSource;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class StreamsAppConfigTest {
+
+    private static final Map<String, String> MINIMAL = Map.of(
+            "METERING_KAFKA_BOOTSTRAP", "127.0.0.1:9092",
+            "METERING_SCHEMA_REGISTRY_URL", "http://127.0.0.1:8081/apis/ccompat/v7");
+
+    @Test
+    void shouldApplyTheDocumentedDefaults() {
+        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(MINIMAL));
+
+        assertThat(config.topics().events()).isEqualTo("metering.usage.events");
+        assertThat(config.grace()).isEqualTo(Duration.ofHours(48));
+        assertThat(config.fallbackPricePer1kUsd()).isEmpty();
+        assertThat(config.partitions()).isEqualTo(12);
+        assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.EXACTLY_ONCE_V2);
+        assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.emitInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.metricsPort()).isEqualTo(9464);
+        assertThat(config.kafkaProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
+                .doesNotContainKey("schema.registry.url");
+        assertThat(StreamsApp.streamsProperties(config))
+                .containsEntry("processing.guarantee", "exactly_once_v2")
+                .containsEntry("commit.interval.ms", 100L)
+                .containsEntry("application.id", "metering-streams");
+    }
+
+    @Test
+    void shouldReadEveryVariableAndPassKafkaPropertiesThrough() {
+        Map<String, String> env = new java.util.HashMap<>(MINIMAL);
+        env.putAll(Map.of(
+                "METERING_TOPIC_PREFIX", "acme.",
+                "METERING_GRACE", "6h",
+                "METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD", "0.002",
+                "METERING_SCHEMA_REGISTRY_AUTH", "key:secret",
+                "METERING_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
+                "METERING_STREAMS_PROCESSING_GUARANTEE", "at_least_once",
+                "METERING_STREAMS_EMIT_INTERVAL", "0ms",
+                "METERING_TOPIC_REPLICATION_FACTOR", "3"));
+        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+
+        assertThat(config.topics().aggregates()).isEqualTo("acme.usage.aggregates");
+        assertThat(config.grace()).isEqualTo(Duration.ofHours(6));
+        assertThat(config.fallbackPricePer1kUsd()).contains(new BigDecimal("0.002"));
+        assertThat(config.clientProperties()).containsEntry("basic.auth.user.info", "key:secret");
+        assertThat(config.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
+        assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.AT_LEAST_ONCE);
+        assertThat(config.emitInterval()).isZero();
+        assertThat(config.replicationFactor()).isEqualTo(Optional.of((short) 3));
+        assertThat(config.topology(java.time.Clock.systemUTC(), 12).fallbackFemtosPerToken())
+                .contains(java.math.BigInteger.valueOf(2_000_000_000L));
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnce() {
+        Map<String, String> env = Map.of(
+                "METERING_SCHEMA_REGISTRY_URL", "127.0.0.1:8081",
+                "METERING_GRACE", "two days",
+                "METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD", "0.0000000000001",
+                "METERING_TOPIC_PARTITIONS", "0",
+                "METERING_STREAMS_PROCESSING_GUARANTEE", "exactly_once",
+                "METERING_TOPIC_PREFIX", "bad prefix!");
+
+        assertThatThrownBy(() -> StreamsAppConfig.load(ConfigSource.of(env)))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.startsWith("METERING_KAFKA_BOOTSTRAP"))
+                        .anyMatch(p -> p.startsWith("METERING_SCHEMA_REGISTRY_URL"))
+                        .anyMatch(p -> p.startsWith("METERING_GRACE"))
+                        .anyMatch(p -> p.startsWith("METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD"))
+                        .anyMatch(p -> p.startsWith("METERING_TOPIC_PARTITIONS"))
+                        .anyMatch(p -> p.startsWith("METERING_STREAMS_PROCESSING_GUARANTEE"))
+                        .anyMatch(p -> p.startsWith("METERING_TOPIC_PREFIX"))
+                        .hasSize(7));
+    }
+}
