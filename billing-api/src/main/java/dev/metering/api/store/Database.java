@@ -34,7 +34,7 @@ public final class Database implements AutoCloseable {
         hc.setMaximumPoolSize(config.dbPoolSize());
         hc.setMinimumIdle(Math.min(4, config.dbPoolSize()));
         hc.setPoolName("billing-api");
-        hc.setConnectionTimeout(5_000);
+        hc.setConnectionTimeout(2_000);
         // do not fail start-up when the database is briefly unreachable: /ready reports it
         hc.setInitializationFailTimeout(-1);
         return new Database(new HikariDataSource(hc));
