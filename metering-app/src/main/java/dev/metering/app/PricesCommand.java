@@ -58,13 +58,21 @@ final class PricesCommand implements Runnable {
             try (Connection c = db.connect()) {
                 stored = PriceBookPublisher.store(c, rows);
             }
-            // the same topics the streams service creates, in case prices come first
-            TopicProvisioner.ensureTopics(kafka, topics, partitions, Optional.empty(), true);
+            if (!topicExists(kafka, topics.prices())) {
+                // the same topics the streams service creates, in case prices come first
+                TopicProvisioner.ensureTopics(kafka, topics, partitions, Optional.empty(), true);
+            }
             int published = PriceBookPublisher.publish(kafka, HttpSchemaRegistryClient.fromConfig(registry), topics,
                     PriceBookCsv.toModelPrices(rows));
             System.out.println("prices applied from " + file + ": " + stored + " price version(s) in metering.model_prices, "
                     + published + " model(s) published to " + topics.prices());
             return 0;
+        }
+
+        private static boolean topicExists(Map<String, Object> kafka, String topic) throws Exception {
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(kafka)) {
+                return admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS).contains(topic);
+            }
         }
     }
 }
