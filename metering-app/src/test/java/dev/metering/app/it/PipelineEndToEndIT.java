@@ -1,0 +1,465 @@
+package dev.metering.app.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.api.BillingApi;
+import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.plan.CatalogParser;
+import dev.metering.app.prices.PriceBookCsv;
+import dev.metering.app.prices.PriceBookPublisher;
+import dev.metering.avro.UsageEvent;
+import dev.metering.db.Migrations;
+import dev.metering.devstack.KafkaBroker;
+import dev.metering.devstack.PostgresServer;
+import dev.metering.devstack.SchemaRegistryServer;
+import dev.metering.devstack.TestInfra;
+import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.registry.HttpSchemaRegistryClient;
+import dev.metering.events.registry.SchemaRegistryClient;
+import dev.metering.events.serde.AvroSerdes;
+import dev.metering.sink.SinkApp;
+import dev.metering.sink.SinkConfig;
+import dev.metering.streams.StreamsApp;
+import dev.metering.streams.StreamsAppConfig;
+import dev.metering.streams.TopicProvisioner;
+import java.io.File;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole pipeline on the real broker, registry and PostgreSQL: a generator with an
+ * independently computed ground truth (duplicates, out-of-order within grace, late beyond grace,
+ * undecodable bytes, invalid events, an unknown model). The streams service and the sink first
+ * run as their own processes ({@code main} with {@code METERING_*} variables, the production
+ * way) and are killed with SIGKILL in the middle of the traffic, then run again in this JVM
+ * ({@code StreamsApp.start}, {@code SinkApp.start}) with the billing API. At the end the
+ * {@code usage_hourly} and {@code usage_daily} tables and the check endpoint agree exactly with
+ * the ground truth, and every refused record is in {@code dead_letters} with its reason.
+ */
+class PipelineEndToEndIT {
+
+    private static final String TOKEN = "e2e-admin-token-0123456789";
+    private static final List<String> ORGS = List.of("org-a", "org-b", "org-c", "org-d", "org-e", "org-f", "org-g", "org-h");
+    private static final String PRICES = """
+            provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from
+            openai,gpt-5-mini,0.25,0.025,2.00,2025-08-07
+            anthropic,claude-haiku-4-5,1.00,0.10,5.00,2025-10-15
+            """;
+    private static final String CATALOG = """
+            defaultPlan: team
+            plans:
+              - id: team
+                name: Team
+                limits:
+                  - { id: week-messages, feature: CHAT_MESSAGE, meter: quantity, window: "rolling:7d", max: 1000000 }
+                  - { id: week-events, meter: events, window: "rolling:7d", max: 1000000 }
+                  - { id: week-cost, meter: cost_usd, window: "rolling:7d", max: "100000" }
+            """;
+
+    private static final KafkaBroker KAFKA = TestInfra.kafka();
+    private static final SchemaRegistryServer REGISTRY = TestInfra.registry();
+    private static final PostgresServer PG = TestInfra.postgres();
+
+    private static Map<String, String> env;
+    private static String dbUrl;
+    private static Topics topics;
+    private static Path work;
+    private static BillingApi api;
+    private static StreamsApp streams;
+    private static SinkApp.RunningSink sink;
+    private static final List<Process> children = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        String id = "e2e" + Long.toHexString(System.nanoTime());
+        work = Files.createDirectories(Path.of("target", "e2e", id));
+        dbUrl = PG.createDatabase("e2e_pipeline");
+        topics = new Topics(id + ".");
+        env = new HashMap<>();
+        env.put("METERING_KAFKA_BOOTSTRAP", KAFKA.bootstrapServers());
+        env.put("METERING_SCHEMA_REGISTRY_URL", REGISTRY.confluentUrl());
+        env.put("METERING_TOPIC_PREFIX", topics.prefix());
+        env.put("METERING_TOPIC_PARTITIONS", "4");
+        env.put("METERING_DB_URL", dbUrl);
+        env.put("METERING_DB_USER", PG.user());
+        env.put("METERING_DB_PASSWORD", PG.password());
+        env.put("METERING_GRACE", "2h");
+        env.put("METERING_STREAMS_APPLICATION_ID", id + "-streams");
+        env.put("METERING_STREAMS_STATE_DIR", work.resolve("streams-1").toAbsolutePath().toString());
+        env.put("METERING_STREAMS_METRICS_PORT", "-1");
+        env.put("METERING_SINK_GROUP_ID", id + "-sink");
+        env.put("METERING_SINK_METRICS_PORT", "-1");
+        env.put("METERING_SINK_MIGRATE", "false");
+        env.put("METERING_KAFKA_SESSION_TIMEOUT_MS", "6000");
+        env.put("METERING_API_PORT", "0");
+        env.put("METERING_ADMIN_TOKEN", TOKEN);
+        env.put("METERING_STALE_POLICY", "fail-open");
+        env.put("METERING_MAX_STALENESS", "1d");
+
+        Migrations.migrate(dbUrl, PG.user(), PG.password());
+        Map<String, Object> kafka = Map.of("bootstrap.servers", KAFKA.bootstrapServers());
+        TopicProvisioner.ensureTopics(kafka, topics, 4, Optional.empty(), true);
+        List<PriceBookCsv.Row> rows = PriceBookCsv.parse(PRICES, "e2e");
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password())) {
+            PriceBookPublisher.store(c, rows);
+        }
+        PriceBookPublisher.publish(kafka, registry(), topics, PriceBookCsv.toModelPrices(rows));
+        api = BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC());
+        api.service().putCatalog(CATALOG, CatalogParser.Format.YAML, "e2e");
+    }
+
+    @AfterAll
+    static void tearDown() {
+        children.forEach(Process::destroyForcibly);
+        if (sink != null) {
+            sink.close();
+        }
+        if (streams != null) {
+            streams.close();
+        }
+        if (api != null) {
+            api.close();
+        }
+    }
+
+    @Test
+    void shouldAgreeExactlyWithTheGroundTruthAfterServicesAreKilledMidway() throws Exception {
+        Instant base = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(6, ChronoUnit.HOURS);
+        GroundTruth truth = new GroundTruth();
+        Traffic traffic = new Traffic(base, new Random(7));
+        List<Traffic.Planned> plan = traffic.plan(2400);
+
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            Serializer<UsageEvent> serializer = AvroSerdes.specific(UsageEvent.class, registry(),
+                    Map.of("auto.register.schemas", true), false).serializer();
+            Map<String, Set<String>> refused = new TreeMap<>();
+
+            // 1. the services as their own processes; first third of the traffic
+            children.add(child("dev.metering.streams.StreamsApp", "streams-1"));
+            children.add(child("dev.metering.sink.SinkApp", "sink-1"));
+            int third = plan.size() / 3;
+            send(producer, serializer, plan.subList(0, third), truth, refused);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> eventsInDb("usage_hourly") > 0);
+
+            // 2. second third while the services run, then SIGKILL both mid-stream
+            send(producer, serializer, plan.subList(third, 2 * third), truth, refused);
+            children.forEach(Process::destroyForcibly);
+            for (Process p : children) {
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+
+            // 3. the rest while they are down, then start them again in this JVM, streams on an
+            //    empty state directory (its state is restored from the changelogs)
+            send(producer, serializer, plan.subList(2 * third, plan.size()), truth, refused);
+            Map<String, String> restart = new HashMap<>(env);
+            restart.put("METERING_STREAMS_STATE_DIR", work.resolve("streams-2").toAbsolutePath().toString());
+            streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(restart)));
+            sink = SinkApp.start(SinkConfig.from(ConfigSource.of(restart)));
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> assertThat(rows("usage_hourly")).isEqualTo(truth.hourly()));
+
+            // 4. late beyond grace, sent once every org's stream time is past base + 3 h
+            send(producer, serializer, traffic.late(), truth, refused);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> assertThat(deadLetters()).isEqualTo(refused));
+
+            assertThat(rows("usage_hourly")).isEqualTo(truth.hourly());
+            assertThat(rows("usage_daily")).isEqualTo(truth.daily());
+            assertThat(refused.keySet()).containsExactlyInAnyOrder("INVALID", "LATE", "MALFORMED");
+            assertThat(lateEventsInDb()).isEqualTo(refused.get("LATE").size());
+            for (String org : ORGS) {
+                assertThat(check(org)).as("check %s", org).isEqualTo(truth.check(org));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- traffic and ground truth
+
+    /** What the generator sends, in order; duplicates are the very same event again. */
+    static final class Traffic {
+        enum Kind { ACCEPTED, DUPLICATE, MALFORMED, INVALID, LATE }
+
+        record Planned(Kind kind, UsageEvent event, byte[] raw, String key) {
+        }
+
+        private static final String[][] MODELS = {{"openai", "gpt-5-mini"}, {"anthropic", "claude-haiku-4-5"},
+            {"acme", "in-house-llm"}};
+        private final Instant base;
+        private final Random random;
+
+        Traffic(Instant base, Random random) {
+            this.base = base;
+            this.random = random;
+        }
+
+        /** Events spread over 4 hours in ascending time, each swapped with a neighbour up to 10 minutes apart. */
+        List<Planned> plan(int count) {
+            List<Planned> out = new ArrayList<>();
+            long span = Duration.ofHours(4).toMillis();
+            UsageEvent previous = null;
+            for (int i = 0; i < count; i++) {
+                long offset = span * i / count + random.nextInt(600_000) - 300_000;
+                Instant at = base.plusMillis(Math.max(0, offset));
+                UsageEvent e = event(ORGS.get(random.nextInt(ORGS.size())), at);
+                out.add(new Planned(Kind.ACCEPTED, e, null, e.getOrgId()));
+                if (previous != null && random.nextInt(100) < 5) {
+                    out.add(new Planned(Kind.DUPLICATE, previous, null, previous.getOrgId()));
+                }
+                if (i % 200 == 50) {
+                    out.add(new Planned(Kind.MALFORMED, null, ("garbage-" + i).getBytes(StandardCharsets.UTF_8),
+                            e.getOrgId()));
+                }
+                if (i % 200 == 150) {
+                    UsageEvent bad = event(e.getOrgId(), at);
+                    bad.setFeature("not a feature");
+                    bad.setInputTokens(-5L);
+                    out.add(new Planned(Kind.INVALID, bad, null, bad.getOrgId()));
+                }
+                previous = e;
+            }
+            return out;
+        }
+
+        /** Two events per org three hours before the traffic: beyond the 2 h grace. */
+        List<Planned> late() {
+            List<Planned> out = new ArrayList<>();
+            for (String org : ORGS) {
+                for (int i = 0; i < 2; i++) {
+                    UsageEvent e = event(org, base.minus(3, ChronoUnit.HOURS).plusSeconds(60L * i));
+                    out.add(new Planned(Kind.LATE, e, null, org));
+                }
+            }
+            return out;
+        }
+
+        private UsageEvent event(String org, Instant at) {
+            UsageEvent.Builder b = UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId(org)
+                    .setOccurredAt(at).setUserId("user-" + random.nextInt(5)).setSource("e2e")
+                    .setConversationId("conv-" + random.nextInt(50)).setAttributes(new HashMap<>());
+            int roll = random.nextInt(100);
+            if (roll < 80) {
+                String[] m = MODELS[random.nextInt(100) < 10 ? 2 : random.nextInt(2)];
+                b.setFeature(roll < 60 ? "CHAT_MESSAGE" : "AI_COMPLETION").setProvider(m[0]).setModel(m[1])
+                        .setQuantity(1).setInputTokens(100 + random.nextInt(3000)).setOutputTokens(20 + random.nextInt(900))
+                        .setCachedInputTokens(random.nextInt(3) == 0 ? random.nextInt(500) : 0);
+            } else {
+                b.setFeature("FILE_UPLOAD").setQuantity(1 + random.nextInt(3)).setInputTokens(0).setOutputTokens(0)
+                        .setCachedInputTokens(0).setProvider(null).setModel(null);
+            }
+            return b.build();
+        }
+    }
+
+    /** Independently computed expected totals, per window row (window cost rounded once, as stored). */
+    static final class GroundTruth {
+        private static final Map<String, BigDecimal[]> PRICE = Map.of(
+                "openai/gpt-5-mini", new BigDecimal[] {new BigDecimal("0.25"), new BigDecimal("0.025"), new BigDecimal("2.00")},
+                "anthropic/claude-haiku-4-5", new BigDecimal[] {BigDecimal.ONE, new BigDecimal("0.10"), new BigDecimal("5.00")});
+        private final Map<String, Row> hourly = new TreeMap<>();
+        private final Map<String, Row> daily = new TreeMap<>();
+        private final Map<String, long[]> perOrg = new TreeMap<>();
+        private final Map<String, BigDecimal> costPerOrg = new TreeMap<>();
+
+        void accept(UsageEvent e) {
+            String dims = e.getOrgId() + "|" + e.getUserId() + "|" + e.getFeature() + "|"
+                    + (e.getProvider() == null ? "" : e.getProvider()) + "|" + (e.getModel() == null ? "" : e.getModel());
+            BigDecimal cost = BigDecimal.ZERO;
+            long unpriced = 0;
+            if (e.getModel() != null) {
+                BigDecimal[] p = PRICE.get(e.getProvider() + "/" + e.getModel());
+                if (p == null) {
+                    unpriced = 1;
+                } else {
+                    cost = p[0].multiply(BigDecimal.valueOf(e.getInputTokens()))
+                            .add(p[1].multiply(BigDecimal.valueOf(e.getCachedInputTokens())))
+                            .add(p[2].multiply(BigDecimal.valueOf(e.getOutputTokens())))
+                            .divide(BigDecimal.valueOf(1_000_000));
+                }
+            }
+            Instant at = e.getOccurredAt();
+            add(hourly, dims + "|" + at.truncatedTo(ChronoUnit.HOURS), e, unpriced, cost);
+            add(daily, dims + "|" + at.truncatedTo(ChronoUnit.DAYS), e, unpriced, cost);
+            long[] o = perOrg.computeIfAbsent(e.getOrgId(), k -> new long[2]);
+            o[0]++;
+            if ("CHAT_MESSAGE".equals(e.getFeature())) {
+                o[1] += e.getQuantity();
+            }
+            costPerOrg.merge(e.getOrgId(), cost, BigDecimal::add);
+        }
+
+        private static void add(Map<String, Row> rows, String key, UsageEvent e, long unpriced, BigDecimal cost) {
+            Row r = rows.getOrDefault(key, Row.ZERO);
+            rows.put(key, new Row(r.events() + 1, r.quantity() + e.getQuantity(), r.inputTokens() + e.getInputTokens(),
+                    r.outputTokens() + e.getOutputTokens(), r.cachedInputTokens() + e.getCachedInputTokens(),
+                    r.unpricedEvents() + unpriced, r.costUsd().add(cost)));
+        }
+
+        Map<String, Row> hourly() {
+            return rounded(hourly);
+        }
+
+        Map<String, Row> daily() {
+            return rounded(daily);
+        }
+
+        /** week-messages, week-events, week-cost used (the rolling 7 days hold every accepted event). */
+        String check(String org) {
+            long[] o = perOrg.getOrDefault(org, new long[2]);
+            return "week-messages=" + o[1] + " week-events=" + o[0] + " week-cost="
+                    + costPerOrg.getOrDefault(org, BigDecimal.ZERO).setScale(9, RoundingMode.HALF_EVEN).stripTrailingZeros()
+                    .toPlainString();
+        }
+
+        private static Map<String, Row> rounded(Map<String, Row> rows) {
+            Map<String, Row> out = new TreeMap<>();
+            rows.forEach((k, r) -> out.put(k, new Row(r.events(), r.quantity(), r.inputTokens(), r.outputTokens(),
+                    r.cachedInputTokens(), r.unpricedEvents(), r.costUsd().setScale(9, RoundingMode.HALF_EVEN))));
+            return out;
+        }
+    }
+
+    record Row(long events, long quantity, long inputTokens, long outputTokens, long cachedInputTokens,
+               long unpricedEvents, BigDecimal costUsd) {
+        static final Row ZERO = new Row(0, 0, 0, 0, 0, 0, BigDecimal.ZERO);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private static void send(KafkaProducer<String, byte[]> producer, Serializer<UsageEvent> serializer,
+                             List<Traffic.Planned> plan, GroundTruth truth, Map<String, Set<String>> refused) throws Exception {
+        List<Map.Entry<Traffic.Planned, java.util.concurrent.Future<RecordMetadata>>> acks = new ArrayList<>();
+        for (Traffic.Planned p : plan) {
+            byte[] value = p.raw() != null ? p.raw() : serializer.serialize(topics.events(), p.event());
+            acks.add(Map.entry(p, producer.send(new ProducerRecord<>(topics.events(), p.key(), value))));
+            if (p.kind() == Traffic.Kind.ACCEPTED) {
+                truth.accept(p.event());
+            }
+        }
+        producer.flush();
+        for (var a : acks) {
+            RecordMetadata m = a.getValue().get(30, TimeUnit.SECONDS);
+            Traffic.Kind k = a.getKey().kind();
+            if (k == Traffic.Kind.MALFORMED || k == Traffic.Kind.INVALID || k == Traffic.Kind.LATE) {
+                refused.computeIfAbsent(k.name(), x -> new HashSet<>()).add(m.partition() + "@" + m.offset());
+            }
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(Map.of("bootstrap.servers", KAFKA.bootstrapServers(), "acks", "all",
+                "enable.idempotence", true, "linger.ms", 5), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static SchemaRegistryClient registry() {
+        return HttpSchemaRegistryClient.fromConfig(Map.of(HttpSchemaRegistryClient.URL_CONFIG, REGISTRY.confluentUrl()));
+    }
+
+    /** A service's {@code main} in its own JVM on this test's class path, configured like production. */
+    private static Process child(String mainClass, String name) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), mainClass);
+        pb.environment().putAll(env);
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(new File(work.toFile(), name + ".log"));
+        return pb.start();
+    }
+
+    private static Map<String, Row> rows(String table) throws Exception {
+        Map<String, Row> out = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT org_id, user_id, feature, provider, model, window_start, events, quantity, "
+                     + "input_tokens, output_tokens, cached_input_tokens, unpriced_events, cost_usd FROM metering." + table)) {
+            while (rs.next()) {
+                String key = rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4) + "|"
+                        + rs.getString(5) + "|" + rs.getTimestamp(6).toInstant();
+                out.put(key, new Row(rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getLong(11),
+                        rs.getLong(12), rs.getBigDecimal(13)));
+            }
+        }
+        return out;
+    }
+
+    private static long eventsInDb(String table) throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(events), 0) FROM metering." + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static long lateEventsInDb() throws Exception {
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM metering.late_events")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static Map<String, Set<String>> deadLetters() throws Exception {
+        Map<String, Set<String>> out = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT reason, kafka_partition, kafka_offset FROM metering.dead_letters "
+                     + "WHERE topic = '" + topics.events() + "'")) {
+            while (rs.next()) {
+                out.computeIfAbsent(rs.getString(1), x -> new HashSet<>()).add(rs.getInt(2) + "@" + rs.getLong(3));
+            }
+        }
+        return out;
+    }
+
+    private static String check(String org) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + api.port() + "/api/v1/usage/" + org + "/check/CHAT_MESSAGE"))
+                .header("Authorization", "Bearer " + TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = new ObjectMapper().readTree(r.body());
+        assertThat(body.path("allowed").asBoolean()).isTrue();
+        Map<String, String> used = new TreeMap<>();
+        for (JsonNode l : body.path("limits")) {
+            used.put(l.path("id").asText(), new BigDecimal(l.path("used").asText()).stripTrailingZeros().toPlainString());
+        }
+        return "week-messages=" + used.get("week-messages") + " week-events=" + used.get("week-events") + " week-cost="
+                + used.get("week-cost");
+    }
+}
