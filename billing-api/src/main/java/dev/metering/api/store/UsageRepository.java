@@ -12,6 +12,8 @@ import dev.metering.api.usage.UsageReader;
 import dev.metering.api.usage.UsageSegment;
 import dev.metering.api.usage.UsageTotals;
 import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -34,6 +37,7 @@ import org.jooq.Table;
 public final class UsageRepository implements UsageReader {
 
     private final DSLContext dsl;
+    private final Map<String, String> sqlByShape = new ConcurrentHashMap<>();
 
     public UsageRepository(DSLContext dsl) {
         this.dsl = dsl;
@@ -42,22 +46,73 @@ public final class UsageRepository implements UsageReader {
     @Override
     public Map<UsageSegment, UsageTotals> totals(String orgId, Set<UsageSegment> segments) {
         List<UsageSegment> list = new ArrayList<>(segments);
+        Map<UsageSegment, UsageTotals> out = new HashMap<>();
+        list.forEach(s -> out.put(s, UsageTotals.ZERO));
+        if (list.isEmpty()) {
+            return out;
+        }
+        // The statement depends only on the segments' shape (grain, user or org, one feature or
+        // all): rendered by jOOQ once per shape, then executed as a plain prepared statement, so
+        // the hot path pays neither query building nor rendering, and the driver reuses the
+        // server-side prepared statement.
+        List<Object> binds = binds(orgId, list);
+        String sql = sqlByShape.computeIfAbsent(shape(list), k -> {
+            Select<? extends Record> q = query(orgId, list);
+            if (dsl.extractBindValues(q).size() != binds.size()) {
+                throw new IllegalStateException("bind values of the usage query do not match its shape " + k);
+            }
+            return dsl.render(q);
+        });
+        return dsl.connectionResult(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < binds.size(); i++) {
+                    ps.setObject(i + 1, binds.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        BigDecimal cost = rs.getBigDecimal(7);
+                        out.put(list.get(rs.getInt(1)), new UsageTotals(rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                                rs.getLong(5), rs.getLong(6), cost == null ? BigDecimal.ZERO : cost));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private static String shape(List<UsageSegment> list) {
+        StringBuilder b = new StringBuilder(list.size() * 4);
+        for (UsageSegment s : list) {
+            b.append(s.grain() == Grain.HOURLY ? 'h' : 'd').append(s.userId() == null ? 'o' : 'u')
+                    .append(s.feature() == null ? 'a' : 'f').append(',');
+        }
+        return b.toString();
+    }
+
+    /** Bind values in the order {@link #part} renders them: org, from, to, [user], [feature]. */
+    private static List<Object> binds(String orgId, List<UsageSegment> list) {
+        List<Object> binds = new ArrayList<>(list.size() * 5);
+        for (UsageSegment s : list) {
+            binds.add(orgId);
+            binds.add(s.from().atOffset(ZoneOffset.UTC));
+            binds.add(s.to().atOffset(ZoneOffset.UTC));
+            if (s.userId() != null) {
+                binds.add(s.userId());
+            }
+            if (s.feature() != null) {
+                binds.add(s.feature());
+            }
+        }
+        return binds;
+    }
+
+    private static Select<? extends Record> query(String orgId, List<UsageSegment> list) {
         Select<? extends Record> query = null;
         for (int i = 0; i < list.size(); i++) {
             Select<? extends Record> part = part(i, list.get(i), orgId);
             query = query == null ? part : query.unionAll((Select) part);
         }
-        Map<UsageSegment, UsageTotals> out = new HashMap<>();
-        list.forEach(s -> out.put(s, UsageTotals.ZERO));
-        if (query == null) {
-            return out;
-        }
-        for (Record r : dsl.fetch(query)) {
-            int seg = r.get(0, Integer.class);
-            out.put(list.get(seg), new UsageTotals(asLong(r.get(1)), asLong(r.get(2)), asLong(r.get(3)),
-                    asLong(r.get(4)), asLong(r.get(5)), r.get(6) == null ? BigDecimal.ZERO : r.get(6, BigDecimal.class)));
-        }
-        return out;
+        return query;
     }
 
     private static Select<? extends Record> part(int index, UsageSegment s, String orgId) {
@@ -86,7 +141,4 @@ public final class UsageRepository implements UsageReader {
                 .where(c);
     }
 
-    private static long asLong(Object v) {
-        return v == null ? 0L : ((Number) v).longValue();
-    }
 }

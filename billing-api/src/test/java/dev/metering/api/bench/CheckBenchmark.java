@@ -67,8 +67,9 @@ public final class CheckBenchmark {
         if (url == null) {
             String pgdata = System.getProperty("bench.pgdata");
             PostgresServer pg = pgdata == null ? TestInfra.postgres()
-                    : (own = PostgresServer.start(PostgresServer.Options.defaults().withDataDir(Path.of(pgdata))));
-            url = pg.jdbcUrl();
+                    : (own = PostgresServer.start(PostgresServer.Options.defaults().withDataDir(Path.of(pgdata))
+                            .withDatabase("billing_bench")));
+            url = pgdata == null ? pg.createDatabase("billing_bench") : pg.jdbcUrl();
             user = pg.user();
             password = pg.password();
         }
