@@ -209,25 +209,31 @@ final class SinkWriter implements AutoCloseable {
                 .execute() == 1;
     }
 
-    /** newest_event_at never goes back (GREATEST ignores NULL); next_offset is where this batch ends. */
+    /**
+     * One multi-row upsert for all partitions of the batch. newest_event_at never goes back
+     * (GREATEST ignores NULL); next_offset is where this batch ends.
+     */
     private static void writeProgress(DSLContext tx, Map<TopicPartition, PreparedBatch.Progress> progress,
                                       OffsetDateTime now) {
-        progress.entrySet().stream()
-                .sorted(Map.Entry.comparingByKey(java.util.Comparator.comparing(TopicPartition::topic)
-                        .thenComparingInt(TopicPartition::partition)))
-                .forEach(entry -> tx.insertInto(SINK_PROGRESS)
-                        .set(SINK_PROGRESS.TOPIC, entry.getKey().topic())
-                        .set(SINK_PROGRESS.KAFKA_PARTITION, entry.getKey().partition())
-                        .set(SINK_PROGRESS.NEXT_OFFSET, entry.getValue().nextOffset())
-                        .set(SINK_PROGRESS.NEWEST_EVENT_AT, UsageUpsert.utc(entry.getValue().newestEventAt()))
-                        .set(SINK_PROGRESS.WRITTEN_AT, now)
-                        .onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
-                        .doUpdate()
-                        .set(SINK_PROGRESS.NEXT_OFFSET, DSL.excluded(SINK_PROGRESS.NEXT_OFFSET))
-                        .set(SINK_PROGRESS.NEWEST_EVENT_AT,
-                                DSL.greatest(SINK_PROGRESS.NEWEST_EVENT_AT, DSL.excluded(SINK_PROGRESS.NEWEST_EVENT_AT)))
-                        .set(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT))
-                        .execute());
+        if (progress.isEmpty()) {
+            return;
+        }
+        var insert = tx.insertInto(SINK_PROGRESS, SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION,
+                SINK_PROGRESS.NEXT_OFFSET, SINK_PROGRESS.NEWEST_EVENT_AT, SINK_PROGRESS.WRITTEN_AT);
+        List<Map.Entry<TopicPartition, PreparedBatch.Progress>> rows = new ArrayList<>(progress.entrySet());
+        rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparing(TopicPartition::topic)
+                .thenComparingInt(TopicPartition::partition)));
+        for (Map.Entry<TopicPartition, PreparedBatch.Progress> row : rows) {
+            insert = insert.values(row.getKey().topic(), row.getKey().partition(), row.getValue().nextOffset(),
+                    UsageUpsert.utc(row.getValue().newestEventAt()), now);
+        }
+        insert.onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
+                .doUpdate()
+                .set(SINK_PROGRESS.NEXT_OFFSET, DSL.excluded(SINK_PROGRESS.NEXT_OFFSET))
+                .set(SINK_PROGRESS.NEWEST_EVENT_AT,
+                        DSL.greatest(SINK_PROGRESS.NEWEST_EVENT_AT, DSL.excluded(SINK_PROGRESS.NEWEST_EVENT_AT)))
+                .set(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT))
+                .execute();
     }
 
     /** PostgreSQL text cannot hold NUL; a refused record's message must still be storable. */
