@@ -57,7 +57,7 @@ public final class BillingApi implements AutoCloseable {
         try {
             Migrations.migrate(db.dataSource());
             var dsl = db.dsl();
-            ApiMetrics metrics = new ApiMetrics();
+            ApiMetrics metrics = new ApiMetrics(clock);
             AccountCache cache = new AccountCache(new PlanRepository(dsl), new SubscriptionRepository(dsl),
                     new CreditRepository(dsl), new ApiKeyRepository(dsl), new ChangeRepository(dsl), clock,
                     config.adminToken());

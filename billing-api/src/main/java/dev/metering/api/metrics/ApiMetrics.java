@@ -1,8 +1,11 @@
 package dev.metering.api.metrics;
 
 import dev.metering.api.check.CheckResult;
+import dev.metering.api.check.LimitStatus;
+import dev.metering.api.plan.Enforcement;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -10,11 +13,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Prometheus metrics of one API instance (own registry, nothing static): requests by route and
  * status with latency histograms, and check decisions by outcome and code (the block rate:
- * {@code sum(rate(metering_checks_total{outcome="blocked"}[5m])) / sum(rate(metering_checks_total[5m]))}).
+ * {@code sum(rate(metering_checks_total{outcome="blocked"}[5m])) / sum(rate(metering_checks_total[5m]))}),
+ * and how many orgs are near a limit (latest check at 80% or more of a hard limit).
  */
 public final class ApiMetrics {
 
@@ -31,6 +39,20 @@ public final class ApiMetrics {
     private final Gauge usageAge = Gauge.builder().name("metering_api_usage_age_seconds")
             .help("Seconds since the sink last wrote usage (usageAsOf); -1 when it never did").register(registry);
 
+    /** Org id → (highest fraction of a hard limit used, when) as of its latest check on this instance. */
+    private record Usage(double fraction, Instant at) {
+    }
+
+    private final ConcurrentHashMap<String, Usage> latestUsage = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    public ApiMetrics(Clock clock) {
+        this.clock = clock;
+        GaugeWithCallback.builder().name("metering_orgs_near_limit")
+                .help("Orgs whose latest check (within the last hour, on this instance) used at least 80% of a hard limit")
+                .callback(cb -> cb.call(orgsNearLimit(0.8))).register(registry);
+    }
+
     public void request(String route, String method, int status, double seconds) {
         requests.labelValues(route, method, Integer.toString(status)).inc();
         latency.labelValues(route, method).observe(seconds);
@@ -38,6 +60,22 @@ public final class ApiMetrics {
 
     public void check(CheckResult r) {
         checks.labelValues(outcome(r), r.code() == null ? "" : r.code(), r.mode().wireName()).inc();
+        double max = 0;
+        for (LimitStatus l : r.limits()) {
+            if (l.definition().enforcement() == Enforcement.HARD && l.limit().signum() > 0) {
+                max = Math.max(max, l.used().doubleValue() / l.limit().doubleValue());
+            }
+        }
+        if (latestUsage.size() < 1_000_000 || latestUsage.containsKey(r.orgId())) {
+            latestUsage.put(r.orgId(), new Usage(max, clock.instant()));
+        }
+    }
+
+    /** Orgs whose latest check in the last hour showed at least {@code threshold} of a hard limit used. */
+    public long orgsNearLimit(double threshold) {
+        Instant since = clock.instant().minus(Duration.ofHours(1));
+        latestUsage.values().removeIf(u -> u.at().isBefore(since));
+        return latestUsage.values().stream().filter(u -> u.fraction() >= threshold).count();
     }
 
     public static String outcome(CheckResult r) {

@@ -47,7 +47,8 @@ class OpsIT {
                 .contains("metering_checks_total{code=\"DAILY_MESSAGE_LIMIT_EXCEEDED\",mode=\"enforce\",outcome=\"blocked\"} 1")
                 .contains("metering_checks_total{code=\"\",mode=\"enforce\",outcome=\"allowed\"}")
                 .contains("metering_api_requests_total{method=\"GET\",route=\"/api/v1/usage/{orgId}/check/{feature}\",status=\"200\"}")
-                .contains("metering_api_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/usage/{orgId}/check/{feature}\",le=\"0.005\"}");
+                .contains("metering_api_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/usage/{orgId}/check/{feature}\",le=\"0.005\"}")
+                .contains("metering_orgs_near_limit 1");
     }
 
     @Test
