@@ -29,7 +29,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
  *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 100ms}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_EMIT_INTERVAL}</td><td>the commit interval; {@code 0ms}: every update</td></tr>
- *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>10485760 (state store write cache)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>67108864 (state store write cache)</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
  *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
  *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
@@ -103,7 +103,7 @@ public record StreamsAppConfig(
             source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be greater than 0");
         }
         Duration emit = source.duration("METERING_STREAMS_EMIT_INTERVAL", commit);
-        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 10L * 1024 * 1024, 0, Long.MAX_VALUE);
+        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 64L * 1024 * 1024, 0, Long.MAX_VALUE);
         int metricsPort = source.intInRange("METERING_STREAMS_METRICS_PORT", 9464, -1, 65_535);
         boolean createTopics = source.bool("METERING_STREAMS_CREATE_TOPICS", true);
         source.throwIfInvalid();

@@ -10,8 +10,9 @@ import dev.metering.streams.metrics.MeteringMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -37,10 +38,12 @@ import org.apache.kafka.streams.state.Stores;
  *       of events folded in; either every update (emit interval 0) or the latest state of every
  *       row changed since the last emission, every emit interval (default: the commit interval;
  *       under exactly-once a reader sees records only at commit anyway, so nothing is lost).
- *       Each row remembers the version it last emitted, in the same store and transaction as
- *       its totals, so after a crash the rows updated but not yet emitted are found again (one
- *       scan of the task's rows when the task starts) and emitted: no update is ever lost and
- *       the changelog carries no extra bookkeeping records;</li>
+ *       Every emission increments the task's emission epoch (kept with the stream time); each row
+ *       records the epoch of its last update, in the same write as its totals. So after a crash
+ *       the rows updated since the last committed emission are exactly those with
+ *       {@code updatedEpoch >= epoch}: one scan of the task's rows when the task starts finds and
+ *       emits them again (re-emitting a row is harmless: absolute totals, same version). No
+ *       update is lost and the changelog carries no per-row bookkeeping;</li>
  *   <li>refused events ({@code LATE}) to the dead-letter stage.</li>
  * </ul>
  *
@@ -61,16 +64,18 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     public static final String STREAM_TIME_STORE = "aggregate-stream-time-store";
 
     private static final String STREAM_TIME_KEY = "stream-time";
+    private static final String EPOCH_KEY = "emission-epoch";
 
     private final long graceMs;
     private final Duration emitInterval;
     private final MeteringMetrics metrics;
-    /** Rows changed since the last emission; rebuilt from the store when the task starts. */
-    private final Set<Bytes> dirty = new LinkedHashSet<>();
+    /** Rows changed since the last emission, with their latest totals; rebuilt from the store when the task starts. */
+    private final Map<Bytes, Totals> dirty = new LinkedHashMap<>();
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> windows;
     private KeyValueStore<String, Long> streamTimeStore;
     private long streamTime = Long.MIN_VALUE;
+    private long epoch;
 
     AggregateStage(Duration grace, Duration emitInterval, MeteringMetrics metrics) {
         this.graceMs = grace.toMillis();
@@ -108,19 +113,23 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         this.streamTimeStore = context.getStateStore(STREAM_TIME_STORE);
         Long persisted = streamTimeStore.get(STREAM_TIME_KEY);
         this.streamTime = persisted == null ? Long.MIN_VALUE : persisted;
-        // rows whose last update was committed but not emitted (a crash between the two)
-        try (KeyValueIterator<Bytes, byte[]> it = windows.all()) {
-            while (it.hasNext()) {
+        Long persistedEpoch = streamTimeStore.get(EPOCH_KEY);
+        this.epoch = persistedEpoch == null ? 0 : persistedEpoch;
+        // rows updated since the last committed emission (a crash may have come in between);
+        // with emit interval 0 every update is emitted in the transaction that makes it
+        try (KeyValueIterator<Bytes, byte[]> it = emitInterval.isZero() ? null : windows.all()) {
+            while (it != null && it.hasNext()) {
                 KeyValue<Bytes, byte[]> row = it.next();
-                if (Totals.decode(row.value).unemitted()) {
-                    dirty.add(row.key);
+                Totals totals = Totals.decode(row.value);
+                if (totals.updatedEpoch >= epoch) {
+                    dirty.put(row.key, totals);
                 }
             }
         }
         Duration every = emitInterval.isZero() ? Duration.ofSeconds(1) : emitInterval;
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, now -> {
             emitDirty(now);
-            purgeExpired(now);
+            purgeExpired();
         });
     }
 
@@ -164,37 +173,33 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         Totals totals = stored == null ? new Totals() : Totals.decode(stored);
         totals.add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
                 e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
+        totals.updatedEpoch = epoch;
+        windows.put(key, totals.encode());
         if (emitInterval.isZero()) {
-            totals.emittedVersion = totals.version;
-            windows.put(key, totals.encode());
             context.forward(new Record<Object, Object>(id.toAvro(), totals.toAvro(), record.timestamp()));
         } else {
-            windows.put(key, totals.encode());
-            dirty.add(key);
+            dirty.put(key, totals);
         }
     }
 
-    /** Emits the latest totals of every row changed since the last emission, and remembers it did. */
+    /**
+     * Emits the latest totals of every row changed since the last emission, then starts a new
+     * epoch: once this is committed, every row with {@code updatedEpoch < epoch} was emitted.
+     */
     private void emitDirty(long now) {
-        for (Bytes key : dirty) {
-            byte[] stored = windows.get(key);
-            if (stored != null) {
-                emit(key, Totals.decode(stored), now);
-            }
+        if (emitInterval.isZero()) {
+            return;
+        }
+        for (Map.Entry<Bytes, Totals> row : dirty.entrySet()) {
+            context.forward(new Record<Object, Object>(WindowId.decode(row.getKey()).toAvro(), row.getValue().toAvro(), now));
         }
         dirty.clear();
-    }
-
-    private void emit(Bytes key, Totals totals, long now) {
-        if (totals.unemitted()) {
-            context.forward(new Record<Object, Object>(WindowId.decode(key).toAvro(), totals.toAvro(), now));
-            totals.emittedVersion = totals.version;
-            windows.put(key, totals.encode());
-        }
+        epoch++;
+        streamTimeStore.put(EPOCH_KEY, epoch);
     }
 
     /** Deletes the rows no event can reach any more (their window end + grace <= stream time). */
-    private void purgeExpired(long now) {
+    private void purgeExpired() {
         if (streamTime == Long.MIN_VALUE) {
             return;
         }
@@ -211,9 +216,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                 }
             }
             for (KeyValue<Bytes, byte[]> row : expired) {
-                emit(row.key, Totals.decode(row.value), now); // never drop an update that was not emitted yet
-                windows.delete(row.key);
-                dirty.remove(row.key);
+                windows.delete(row.key); // emitDirty ran just before: its last update was emitted
             }
         }
     }

@@ -9,7 +9,7 @@ import java.time.Instant;
 /**
  * The running, absolute totals of one window row. {@code version} grows by one with every event
  * folded in (the sink keeps the highest version per key). Store encoding: ten longs (the last
- * one the version already emitted) then the cost's two's-complement bytes.
+ * one the task's emission epoch at the last update) then the cost's two's-complement bytes.
  */
 public final class Totals {
 
@@ -22,8 +22,8 @@ public final class Totals {
     long firstEventAt = Long.MAX_VALUE;
     long lastEventAt = Long.MIN_VALUE;
     long version;
-    /** The version last written to the aggregates topic (internal: never leaves the store). */
-    long emittedVersion;
+    /** The emission epoch of the task when this row was last updated (internal: never leaves the store). */
+    long updatedEpoch;
     BigInteger costFemtos = BigInteger.ZERO;
 
     /** Folds one accepted, priced event in. */
@@ -42,11 +42,6 @@ public final class Totals {
         version++;
     }
 
-    /** True when this state has not been written to the aggregates topic yet. */
-    boolean unemitted() {
-        return version > emittedVersion;
-    }
-
     public UsageWindowTotals toAvro() {
         return UsageWindowTotals.newBuilder()
                 .setEvents(events).setQuantity(quantity)
@@ -62,7 +57,7 @@ public final class Totals {
         byte[] cost = costFemtos.toByteArray();
         return ByteBuffer.allocate(80 + cost.length)
                 .putLong(events).putLong(quantity).putLong(inputTokens).putLong(outputTokens).putLong(cachedInputTokens)
-                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(emittedVersion)
+                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(updatedEpoch)
                 .put(cost).array();
     }
 
@@ -78,7 +73,7 @@ public final class Totals {
         t.firstEventAt = b.getLong();
         t.lastEventAt = b.getLong();
         t.version = b.getLong();
-        t.emittedVersion = b.getLong();
+        t.updatedEpoch = b.getLong();
         byte[] cost = new byte[b.remaining()];
         b.get(cost);
         t.costFemtos = new BigInteger(cost);
