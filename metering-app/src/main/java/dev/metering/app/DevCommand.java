@@ -4,9 +4,6 @@ import dev.metering.api.plan.CatalogParser;
 import dev.metering.app.demo.DemoSummary;
 import dev.metering.app.demo.DemoTraffic;
 import dev.metering.app.prices.PriceBookCsv;
-import dev.metering.app.prices.PriceBookPublisher;
-import dev.metering.events.Topics;
-import dev.metering.events.registry.HttpSchemaRegistryClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -14,8 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -121,15 +116,7 @@ final class DevCommand implements Callable<Integer> {
 
     private void applyPrices(DevStack stack, PrintStream out) throws Exception {
         String csv = prices != null ? Files.readString(prices, StandardCharsets.UTF_8) : resource("examples/model-prices.csv");
-        List<PriceBookCsv.Row> rows = PriceBookCsv.parse(csv, prices != null ? prices.toString() : "examples/model-prices.csv");
-        try (Connection c = DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(),
-                stack.postgres().password())) {
-            PriceBookPublisher.store(c, rows);
-        }
-        Map<String, Object> kafka = Map.of("bootstrap.servers", stack.kafka().bootstrapServers());
-        int models = PriceBookPublisher.publish(kafka, HttpSchemaRegistryClient.fromConfig(
-                Map.of(HttpSchemaRegistryClient.URL_CONFIG, stack.registry().confluentUrl())), topics(stack),
-                PriceBookCsv.toModelPrices(rows));
+        int models = stack.applyPrices(PriceBookCsv.parse(csv, prices != null ? prices.toString() : "examples/model-prices.csv"));
         out.println("  Prices       " + models + " models (" + (prices != null ? prices : "examples/model-prices.csv") + ")");
     }
 
@@ -146,10 +133,6 @@ final class DevCommand implements Callable<Integer> {
         long version = service.putCatalog(yaml, format, "dev");
         out.println("  Plans        catalog version " + version + " ("
                 + (plans != null ? plans : "examples/000-chat-rate-limiting.yaml") + ")");
-    }
-
-    private static Topics topics(DevStack stack) {
-        return new Topics(stack.env().getOrDefault("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
     }
 
     static String resource(String name) throws IOException {

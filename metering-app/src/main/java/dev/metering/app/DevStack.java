@@ -161,6 +161,23 @@ final class DevStack implements AutoCloseable {
         return env;
     }
 
+    /** Stores the price book in PostgreSQL and publishes it to the prices topic; returns the number of models. */
+    int applyPrices(java.util.List<dev.metering.app.prices.PriceBookCsv.Row> rows) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
+                postgres.password())) {
+            dev.metering.app.prices.PriceBookPublisher.store(c, rows);
+        }
+        return dev.metering.app.prices.PriceBookPublisher.publish(Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                dev.metering.events.registry.HttpSchemaRegistryClient.fromConfig(Map.of(
+                        dev.metering.events.registry.HttpSchemaRegistryClient.URL_CONFIG, registry.confluentUrl())),
+                topics(), dev.metering.app.prices.PriceBookCsv.toModelPrices(rows));
+    }
+
+    dev.metering.events.Topics topics() {
+        return new dev.metering.events.Topics(env().getOrDefault("METERING_TOPIC_PREFIX",
+                dev.metering.events.Topics.DEFAULT_PREFIX));
+    }
+
     private <T extends AutoCloseable> T track(T service) {
         started.push(service);
         return service;

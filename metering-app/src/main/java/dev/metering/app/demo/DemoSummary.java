@@ -176,7 +176,7 @@ public final class DemoSummary implements AutoCloseable {
         return lag;
     }
 
-    static double counter(PrometheusRegistry registry, String name) {
+    public static double counter(PrometheusRegistry registry, String name) {
         double sum = 0;
         for (MetricSnapshot s : registry.scrape()) {
             if (s instanceof CounterSnapshot c && (c.getMetadata().getName().equals(name)
