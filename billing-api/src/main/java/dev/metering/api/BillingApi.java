@@ -16,9 +16,15 @@ import dev.metering.api.store.Database;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
+import dev.metering.api.http.Json;
+import dev.metering.api.ingest.IngestRoutes;
+import dev.metering.api.ingest.IngestService;
+import dev.metering.api.kafka.KafkaClients;
 import dev.metering.db.Migrations;
 import io.javalin.Javalin;
+import io.javalin.http.HandlerType;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,11 +46,13 @@ public final class BillingApi implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final CheckOutcomes outcomes;
     private final BillingService service;
+    private final KafkaClients kafka;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BillingApi(Javalin app, Database database, ScheduledExecutorService scheduler, CheckOutcomes outcomes,
-                       BillingService service) {
+                       BillingService service, KafkaClients kafka) {
         this.app = app;
+        this.kafka = kafka;
         this.database = database;
         this.scheduler = scheduler;
         this.outcomes = outcomes;
@@ -54,6 +62,7 @@ public final class BillingApi implements AutoCloseable {
     public static BillingApi start(BillingApiConfig config, Clock clock) {
         Database db = Database.open(config);
         ScheduledExecutorService scheduler = null;
+        KafkaClients kafka = config.kafka() == null ? null : new KafkaClients(config.kafka(), clock);
         try {
             Migrations.migrate(db.dataSource());
             var dsl = db.dsl();
@@ -76,13 +85,21 @@ public final class BillingApi implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
                     TimeUnit.SECONDS);
-            Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy());
+            if (kafka != null) {
+                kafka.warmUp();
+            }
+            var mapper = Json.mapper();
+            Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
+                    new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock)));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
-            return new BillingApi(app, db, scheduler, outcomes, service);
+            return new BillingApi(app, db, scheduler, outcomes, service, kafka);
         } catch (RuntimeException e) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
+            }
+            if (kafka != null) {
+                kafka.close();
             }
             db.close();
             throw e;
@@ -106,6 +123,15 @@ public final class BillingApi implements AutoCloseable {
         return service;
     }
 
+    /** Every registered route as {@code "METHOD /path"} (what the OpenAPI document must describe). */
+    public List<String> routes() {
+        return app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
+                .map(e -> e.getEndpoint())
+                .filter(e -> e.getMethod().isHttpMethod() && e.getMethod() != HandlerType.HEAD)
+                .map(e -> e.getMethod().name() + " " + e.getPath())
+                .sorted().distinct().toList();
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -113,6 +139,9 @@ public final class BillingApi implements AutoCloseable {
         }
         app.stop();
         scheduler.shutdownNow();
+        if (kafka != null) {
+            kafka.close();
+        }
         guarded("final check outcome flush", outcomes::flush);
         database.close();
     }

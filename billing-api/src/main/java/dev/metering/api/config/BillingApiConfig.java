@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param maxStaleness    {@code METERING_MAX_STALENESS}, default 60s
  * @param stalePolicy     {@code METERING_STALE_POLICY} fail-open|fail-closed, default fail-open
  * @param dbPoolSize      {@code METERING_DB_POOL_SIZE}, default 16
+ * @param kafka           Kafka and registry for ingest, prices and dead-letter decoding; null
+ *                        when {@code METERING_KAFKA_BOOTSTRAP} is unset (those routes answer 503)
  */
 public record BillingApiConfig(
         int port,
@@ -28,7 +30,22 @@ public record BillingApiConfig(
         int canaryPercent,
         Duration maxStaleness,
         StalePolicy stalePolicy,
-        int dbPoolSize) {
+        int dbPoolSize,
+        KafkaSettings kafka) {
+
+    /** Without Kafka (part 1's constructor, kept source-compatible). */
+    public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
+                            EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
+                            StalePolicy stalePolicy, int dbPoolSize) {
+        this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
+                dbPoolSize, null);
+    }
+
+    /** The same configuration with these Kafka settings. */
+    public BillingApiConfig withKafka(KafkaSettings settings) {
+        return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
+                maxStaleness, stalePolicy, dbPoolSize, settings);
+    }
 
     public static BillingApiConfig from(ConfigSource source) {
         int port = source.intInRange("METERING_API_PORT", 8080, 0, 65535);
@@ -48,8 +65,9 @@ public record BillingApiConfig(
             source.problem("METERING_DB_URL", "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '"
                     + url + "'");
         }
+        KafkaSettings kafka = KafkaSettings.from(source);
         source.throwIfInvalid();
-        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool);
+        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka);
     }
 
     public static BillingApiConfig fromEnvironment() {
@@ -61,6 +79,7 @@ public record BillingApiConfig(
         return "BillingApiConfig[port=" + port + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser
                 + ", adminToken=" + (adminToken == null ? "unset" : "***") + ", enforcement=" + enforcement
                 + ", canaryPercent=" + canaryPercent + ", maxStaleness=" + maxStaleness + ", stalePolicy="
-                + stalePolicy + ", dbPoolSize=" + dbPoolSize + "]";
+                + stalePolicy + ", dbPoolSize=" + dbPoolSize + ", kafka="
+                + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix()) + "]";
     }
 }

@@ -10,7 +10,7 @@ import io.javalin.http.Context;
  * Bearer-key authorization (DESIGN §7.3): 401 without a valid key, 403 for another org's data
  * or a missing scope. Admin keys may do everything.
  */
-final class Auth {
+public final class Auth {
 
     private final AccountCache cache;
 
@@ -18,7 +18,7 @@ final class Auth {
         this.cache = cache;
     }
 
-    Principal authenticate(Context ctx) {
+    public Principal authenticate(Context ctx) {
         String header = ctx.header("Authorization");
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             ctx.header("WWW-Authenticate", "Bearer");
@@ -30,7 +30,7 @@ final class Auth {
         });
     }
 
-    Principal requireOrg(Context ctx, String orgId, Scope scope) {
+    public Principal requireOrg(Context ctx, String orgId, Scope scope) {
         Principal p = authenticate(ctx);
         if (!p.may(orgId, scope)) {
             throw new ApiException(403, "FORBIDDEN", null, p.orgId() != null && !p.orgId().equals(orgId)
@@ -40,7 +40,7 @@ final class Auth {
         return p;
     }
 
-    Principal requireAny(Context ctx, Scope scope) {
+    public Principal requireAny(Context ctx, Scope scope) {
         Principal p = authenticate(ctx);
         if (!p.isAdmin() && !p.scopes().contains(scope)) {
             throw new ApiException(403, "FORBIDDEN", null, "this key lacks the '" + scope.wireName() + "' scope");
@@ -48,7 +48,7 @@ final class Auth {
         return p;
     }
 
-    Principal requireAdmin(Context ctx) {
+    public Principal requireAdmin(Context ctx) {
         Principal p = authenticate(ctx);
         if (!p.isAdmin()) {
             throw new ApiException(403, "FORBIDDEN", null, "an admin key is required");

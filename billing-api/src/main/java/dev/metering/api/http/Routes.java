@@ -59,9 +59,11 @@ public final class Routes {
     private final ObjectMapper mapper;
     private final Clock clock;
     private final StalePolicy stalePolicy;
+    private final List<RouteModule> modules;
 
     private Routes(BillingService service, Database database, ApiMetrics metrics, ObjectMapper mapper, Clock clock,
-                   StalePolicy stalePolicy) {
+                   StalePolicy stalePolicy, List<RouteModule> modules) {
+        this.modules = List.copyOf(modules);
         this.service = service;
         this.database = database;
         this.metrics = metrics;
@@ -74,8 +76,14 @@ public final class Routes {
     /** The configured, not yet started server with every route. */
     public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
                                  StalePolicy stalePolicy) {
+        return create(service, database, metrics, clock, stalePolicy, List.of());
+    }
+
+    /** The same, plus the routes of {@code modules}. */
+    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
+                                 StalePolicy stalePolicy, List<RouteModule> modules) {
         ObjectMapper mapper = Json.mapper();
-        Routes r = new Routes(service, database, metrics, mapper, clock, stalePolicy);
+        Routes r = new Routes(service, database, metrics, mapper, clock, stalePolicy, modules);
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
@@ -113,6 +121,7 @@ public final class Routes {
         app.get("/api/v1/orgs/{orgId}/balance", this::balance);
         app.post("/api/v1/api-keys", this::postApiKey);
         app.delete("/api/v1/api-keys/{id}", this::deleteApiKey);
+        modules.forEach(m -> m.register(app, auth));
 
         app.before(ctx -> {
             long length = ctx.contentLength();

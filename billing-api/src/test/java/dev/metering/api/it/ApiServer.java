@@ -74,6 +74,16 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
 
+    /** A fresh database and a server with Kafka (ingest, prices, dead-letter decoding) on the shared broker and registry. */
+    public static ApiServer startWithKafka(String database, dev.metering.api.config.KafkaSettings kafka) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
     /** An HTTP response: status, raw body and the body parsed as JSON (null when not JSON). */
     public record Response(int status, String body, JsonNode json, HttpResponse<String> raw) {
         public String text(String pointer) {

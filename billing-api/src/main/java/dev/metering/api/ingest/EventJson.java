@@ -1,0 +1,137 @@
+package dev.metering.api.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.avro.UsageEvent;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * One JSON event (DESIGN §7.4: the {@code UsageEvent} field names) to a {@code UsageEvent}, or
+ * the first shape problem (wrong type, unknown field). Rules on values are NOT checked here: that
+ * is the shared {@code UsageEventValidator}'s job, exactly as in the Java client.
+ *
+ * <p>Defaults: {@code eventId} a random UUID only when absent (a given id is kept as is, so a
+ * retry with the same id is deduplicated downstream); {@code occurredAt} now when absent;
+ * {@code orgId} the key's org when absent and the key is org-scoped.
+ */
+final class EventJson {
+
+    static final Set<String> FIELDS = Set.of("eventId", "orgId", "occurredAt", "feature", "userId", "conversationId",
+            "provider", "model", "source", "quantity", "inputTokens", "outputTokens", "cachedInputTokens", "costNanos",
+            "attributes");
+
+    /** A shape problem of one event. */
+    record Problem(String field, String code, String message) {
+    }
+
+    static final class ShapeException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient Problem problem;
+
+        ShapeException(String field, String code, String message) {
+            super(message, null, false, false);
+            this.problem = new Problem(field, code, message);
+        }
+    }
+
+    private EventJson() {
+    }
+
+    static UsageEvent parse(JsonNode node, Instant now, String defaultOrg, Supplier<UUID> ids) {
+        if (node == null || !node.isObject()) {
+            throw new ShapeException("", "INVALID_TYPE", "expected a JSON object");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!FIELDS.contains(f)) {
+                throw new ShapeException(f, "UNKNOWN_FIELD", "unknown field '" + f + "'");
+            }
+        }
+        UsageEvent e = new UsageEvent();
+        String eventId = text(node, "eventId");
+        e.setEventId(eventId == null ? ids.get().toString() : eventId);
+        String org = text(node, "orgId");
+        e.setOrgId(org == null ? (defaultOrg == null ? "" : defaultOrg) : org);
+        e.setOccurredAt(instant(node, "occurredAt", now));
+        String feature = text(node, "feature");
+        e.setFeature(feature == null ? "" : feature);
+        e.setUserId(text(node, "userId"));
+        e.setConversationId(text(node, "conversationId"));
+        e.setProvider(text(node, "provider"));
+        e.setModel(text(node, "model"));
+        e.setSource(text(node, "source"));
+        e.setQuantity(longValue(node, "quantity", 1L));
+        e.setInputTokens(longValue(node, "inputTokens", 0L));
+        e.setOutputTokens(longValue(node, "outputTokens", 0L));
+        e.setCachedInputTokens(longValue(node, "cachedInputTokens", 0L));
+        e.setCostNanos(longValue(node, "costNanos", null));
+        e.setAttributes(attributes(node));
+        return e;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new ShapeException(field, "INVALID_TYPE", field + " must be a string");
+        }
+        return v.asText();
+    }
+
+    private static Long longValue(JsonNode node, String field, Long dflt) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new ShapeException(field, "INVALID_TYPE", field + " must be a whole number, got " + v);
+        }
+        return v.longValue();
+    }
+
+    private static Instant instant(JsonNode node, String field, Instant now) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return now;
+        }
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            return Instant.ofEpochMilli(v.longValue());
+        }
+        if (v.isTextual()) {
+            try {
+                return Instant.parse(v.asText());
+            } catch (DateTimeParseException e) {
+                // fall through
+            }
+        }
+        throw new ShapeException(field, "INVALID_TYPE", field + " must be epoch milliseconds or an ISO-8601 instant "
+                + "such as 2026-11-22T18:30:00Z, got " + v);
+    }
+
+    private static Map<String, String> attributes(JsonNode node) {
+        JsonNode v = node.get("attributes");
+        Map<String, String> out = new LinkedHashMap<>();
+        if (v == null || v.isNull()) {
+            return out;
+        }
+        if (!v.isObject()) {
+            throw new ShapeException("attributes", "INVALID_TYPE", "attributes must be an object of strings");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> a = it.next();
+            if (!a.getValue().isTextual()) {
+                throw new ShapeException("attributes." + a.getKey(), "INVALID_TYPE", "attribute values must be strings");
+            }
+            out.put(a.getKey(), a.getValue().asText());
+        }
+        return out;
+    }
+}
