@@ -67,6 +67,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private final PrintStream out = System.out;
     private double loadAtStart;
+    private dev.metering.streams.StreamsAppConfig streamsConfig;
 
     @Override
     public Integer call() throws Exception {
@@ -78,13 +79,21 @@ final class BenchCommand implements Callable<Integer> {
         Logging.addFileLog(dir.resolve("logs").resolve("metering.log"));
         String token = "bench-admin-token-0123456789";
         out.println("bench: starting local infrastructure and the pipeline in " + dir);
-        Map<String, String> extra = Map.of("METERING_MAX_STALENESS", "1d");
+        // METERING_* from the environment apply (e.g. METERING_STREAMS_COMMIT_INTERVAL), as in dev mode
+        Map<String, String> extra = new TreeMap<>();
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("METERING_") && !k.equals("METERING_ADMIN_TOKEN")) {
+                extra.put(k, v);
+            }
+        });
+        extra.putIfAbsent("METERING_MAX_STALENESS", "1d");
         try (DevStack stack = DevStack.start(new DevStack.Settings(dir, 0, 0, 0, 0, token, 4, extra),
                 line -> out.println("  " + line))) {
             stack.applyPrices(PriceBookCsv.parse(DevCommand.resource("examples/model-prices.csv"), "examples/model-prices.csv"));
             stack.api().service().putCatalog(DevCommand.resource("examples/000-chat-rate-limiting.yaml"),
                     CatalogParser.Format.YAML, "bench");
             Map<String, String> env = stack.env();
+            streamsConfig = dev.metering.streams.StreamsAppConfig.load(ConfigSource.of(env));
             Results r = new Results();
             try (UsageMeter meter = UsageMeter.create(UsageMeterConfig.fromSource(ConfigSource.of(env), Clock.systemUTC()))) {
                 meter.record(UsageEvents.builder(Clock.systemUTC()).org("bench-warmup").feature("CHAT_MESSAGE").build())
@@ -292,10 +301,11 @@ final class BenchCommand implements Callable<Integer> {
         long memGb = Math.round(((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize() / (1024.0 * 1024 * 1024));
         out.println();
         out.printf("metering bench, %s: %d cores, %d GiB, %s %s, Java %s; Kafka 4.3.1 (1 broker), PostgreSQL 17 (durable), "
-                + "4 partitions, exactly_once_v2; everything in one machine; load average %.1f at start, %.1f at end%n",
+                + "4 partitions, %s, commit interval %s; everything in one machine; load average %.1f at start, %.1f at end%n",
                 Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
                 Runtime.getRuntime().availableProcessors(), memGb, os.getName(), os.getArch(), System.getProperty("java.version"),
-                loadAtStart, os.getSystemLoadAverage());
+                streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", loadAtStart,
+                os.getSystemLoadAverage());
         out.println();
         out.println("| measurement | result |");
         out.println("|---|---|");
