@@ -20,6 +20,9 @@ import dev.metering.api.http.Json;
 import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
 import dev.metering.api.kafka.KafkaClients;
+import dev.metering.api.price.PriceRepository;
+import dev.metering.api.price.PriceRoutes;
+import dev.metering.api.price.PriceService;
 import dev.metering.db.Migrations;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
@@ -90,7 +93,8 @@ public final class BillingApi implements AutoCloseable {
             }
             var mapper = Json.mapper();
             Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
-                    new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock)));
+                    new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
+                    new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper)));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);
