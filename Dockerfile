@@ -6,7 +6,9 @@ FROM eclipse-temurin:17-jre
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/metering --create-home metering
+ && useradd --system --uid 10001 --home-dir /var/lib/metering --create-home metering \
+ && mkdir -p /var/lib/metering/streams && chown -R metering:metering /var/lib/metering
+# (/var/lib/metering/streams exists and belongs to metering, so a named volume mounted there does too)
 
 COPY --chown=root:root metering-app/target/metering.jar /app/metering.jar
 COPY --chown=root:root examples/ /app/examples/
