@@ -128,7 +128,9 @@ final class SinkLoop implements Runnable {
         PreparedBatch written = prepared;
         hooks.afterDatabaseCommit(written);
         // (2) the database holds the batch: now, and only now, commit the offsets
+        long committing = System.nanoTime();
         commitOffsets(batch.offsetsToCommit());
+        metrics.commitSeconds.observe((System.nanoTime() - committing) / 1e9);
         metrics.recordBatch(written, result, (System.nanoTime() - started) / 1e9);
         metrics.recordConsumed(countByPartition());
         batch.clear();

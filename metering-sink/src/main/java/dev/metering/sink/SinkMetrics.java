@@ -28,6 +28,7 @@ final class SinkMetrics {
     final Counter isolated;
     final Gauge lag;
     final Histogram batchSeconds;
+    final Histogram commitSeconds;
 
     SinkMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -57,7 +58,9 @@ final class SinkMetrics {
         lag = Gauge.builder().name("metering_sink_consumer_lag")
                 .help("Records not yet consumed, per partition").labelNames("topic", "partition").register(registry);
         batchSeconds = Histogram.builder().name("metering_sink_batch_write_seconds")
-                .help("Time to write one batch, retries included").register(registry);
+                .help("Time to write one batch and commit its offsets, retries included").register(registry);
+        commitSeconds = Histogram.builder().name("metering_sink_offset_commit_seconds")
+                .help("Time to commit one batch's offsets to Kafka").register(registry);
     }
 
     void recordBatch(PreparedBatch batch, SinkWriter.Result result, double seconds) {

@@ -114,6 +114,8 @@ public final class SinkBenchmark {
         long statements = sum(metrics, "metering_sink_upsert_statements_total");
         long batches = sum(metrics, "metering_sink_batches_total");
         long collapsed = sum(metrics, "metering_sink_updates_collapsed_total");
+        double flushSeconds = sumDouble(metrics, "metering_sink_batch_write_seconds_sum");
+        double commitSeconds = sumDouble(metrics, "metering_sink_offset_commit_seconds_sum");
 
         // 4. the ceiling again, after the sink
         String jdbcDbAfter = postgres.createDatabase(run + "_jdbc2");
@@ -130,6 +132,8 @@ public final class SinkBenchmark {
                         + "%.0f rows/statement, %,d rows written, %,d stale ignored, %,d collapsed in batch)%n",
                 updates, sinkSeconds, sinkRate, batches, statements, statements == 0 ? 0.0 : (double) (rowsWritten + stale)
                         / statements, rowsWritten, stale, collapsed);
+        System.out.printf("            of which %.1f s decoding, collapsing and writing batches, %.1f s committing offsets,"
+                        + " %.1f s polling%n", flushSeconds - commitSeconds, commitSeconds, sinkSeconds - flushSeconds);
         System.out.printf("bare JDBC : %,d rows upserted in %.1f s before and %.1f s after the sink, mean %,.0f rows/s"
                         + " (%d rows per statement, commit every %,d)%n",
                 updates, jdbcSecondsBefore, jdbcSecondsAfter, jdbcRate, JDBC_ROWS_PER_STATEMENT, batchSize);
@@ -324,12 +328,16 @@ public final class SinkBenchmark {
     }
 
     private static long sum(String metrics, String name) {
+        return (long) sumDouble(metrics, name);
+    }
+
+    private static double sumDouble(String metrics, String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*})? ([0-9.E+]+)$").matcher(metrics);
         double total = 0;
         while (m.find()) {
             total += Double.parseDouble(m.group(2));
         }
-        return (long) total;
+        return total;
     }
 
     private static double seconds(long startNanos) {
