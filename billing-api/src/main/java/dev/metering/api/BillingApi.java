@@ -23,6 +23,8 @@ import dev.metering.api.kafka.KafkaClients;
 import dev.metering.api.price.PriceRepository;
 import dev.metering.api.price.PriceRoutes;
 import dev.metering.api.price.PriceService;
+import dev.metering.api.report.ReportRepository;
+import dev.metering.api.report.ReportRoutes;
 import dev.metering.db.Migrations;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
@@ -94,7 +96,8 @@ public final class BillingApi implements AutoCloseable {
             var mapper = Json.mapper();
             Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
-                    new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper)));
+                    new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
+                    new ReportRoutes(new ReportRepository(dsl), service)));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);
