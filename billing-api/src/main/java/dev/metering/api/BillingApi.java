@@ -16,6 +16,8 @@ import dev.metering.api.store.Database;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
+import dev.metering.api.deadletter.DeadLetterRepository;
+import dev.metering.api.deadletter.DeadLetterRoutes;
 import dev.metering.api.http.Json;
 import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
@@ -97,7 +99,8 @@ public final class BillingApi implements AutoCloseable {
             Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
-                    new ReportRoutes(new ReportRepository(dsl), service)));
+                    new ReportRoutes(new ReportRepository(dsl), service),
+                    new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka)));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);

@@ -1,0 +1,143 @@
+package dev.metering.api.deadletter;
+
+import dev.metering.api.ApiException;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.RouteModule;
+import dev.metering.api.kafka.KafkaClients;
+import dev.metering.avro.UsageEvent;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET /api/v1/dead-letters?reason=&since=&limit=} (admin): what the pipeline refused,
+ * newest first. Key and payload are always given in base64 (the original bytes); the key also as
+ * text when it is UTF-8, and the payload decoded as a {@code UsageEvent} when it decodes (e.g.
+ * {@code INVALID} and {@code LATE} records; {@code MALFORMED} ones do not).
+ */
+public final class DeadLetterRoutes implements RouteModule {
+
+    private static final Pattern REASON = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+    private static final int MAX_LIMIT = 1000;
+
+    private final DeadLetterRepository repository;
+    private final KafkaClients kafka;
+
+    /** {@code kafka} null: payloads are not decoded. */
+    public DeadLetterRoutes(DeadLetterRepository repository, KafkaClients kafka) {
+        this.repository = repository;
+        this.kafka = kafka;
+    }
+
+    @Override
+    public void register(Javalin app, Auth auth) {
+        app.get("/api/v1/dead-letters", ctx -> list(ctx, auth));
+    }
+
+    private void list(Context ctx, Auth auth) {
+        auth.requireAdmin(ctx);
+        String reason = ctx.queryParam("reason");
+        if (reason != null && reason.isEmpty()) {
+            reason = null;
+        }
+        if (reason != null && !REASON.matcher(reason).matches()) {
+            throw ApiException.badRequest("reason", "'" + reason + "' is not a reason such as MALFORMED, "
+                    + "UNKNOWN_SCHEMA, INVALID, LATE");
+        }
+        Instant since = null;
+        String sinceText = ctx.queryParam("since");
+        if (sinceText != null && !sinceText.isEmpty()) {
+            try {
+                since = Instant.parse(sinceText);
+            } catch (DateTimeParseException e) {
+                throw ApiException.badRequest("since", "'" + sinceText + "' is not an ISO-8601 instant such as "
+                        + "2026-11-22T00:00:00Z");
+            }
+        }
+        int limit = 100;
+        String limitText = ctx.queryParam("limit");
+        if (limitText != null && !limitText.isEmpty()) {
+            try {
+                limit = Integer.parseInt(limitText);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("limit", "'" + limitText + "' is not a whole number");
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + limit);
+            }
+        }
+        List<Map<String, Object>> out = repository.newest(reason, since, limit).stream().map(this::json).toList();
+        ctx.json(Map.of("deadLetters", out));
+    }
+
+    private Map<String, Object> json(DeadLetter d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.id());
+        m.put("reason", d.reason());
+        m.put("message", d.message());
+        m.put("stage", d.stage());
+        m.put("topic", d.topic());
+        m.put("partition", d.partition());
+        m.put("offset", d.offset());
+        m.put("recordTimestamp", d.recordTimestamp() == null ? null : d.recordTimestamp().toString());
+        m.put("receivedAt", d.receivedAt().toString());
+        m.put("key", utf8(d.key()));
+        m.put("keyBase64", d.key() == null ? null : Base64.getEncoder().encodeToString(d.key()));
+        m.put("payloadBase64", d.payload() == null ? null : Base64.getEncoder().encodeToString(d.payload()));
+        m.put("payload", decode(d));
+        return m;
+    }
+
+    private static String utf8(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private Map<String, Object> decode(DeadLetter d) {
+        if (kafka == null || d.payload() == null || d.payload().length < 5 || d.payload()[0] != 0) {
+            return null;
+        }
+        try {
+            UsageEvent e = kafka.eventDeserializer().deserialize(d.topic(), d.payload());
+            if (e == null) {
+                return null;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("eventId", e.getEventId());
+            m.put("orgId", e.getOrgId());
+            m.put("occurredAt", e.getOccurredAt() == null ? null : e.getOccurredAt().toString());
+            m.put("feature", e.getFeature());
+            m.put("userId", e.getUserId());
+            m.put("conversationId", e.getConversationId());
+            m.put("provider", e.getProvider());
+            m.put("model", e.getModel());
+            m.put("source", e.getSource());
+            m.put("quantity", e.getQuantity());
+            m.put("inputTokens", e.getInputTokens());
+            m.put("outputTokens", e.getOutputTokens());
+            m.put("cachedInputTokens", e.getCachedInputTokens());
+            m.put("costNanos", e.getCostNanos());
+            m.put("attributes", e.getAttributes());
+            return m;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}
