@@ -180,11 +180,11 @@ final class DevCommand implements Callable<Integer> {
         out.println();
         out.println("Try it (another terminal):");
         out.println("  export METERING_ADMIN_TOKEN=" + token);
-        out.println("  # 1. send an event: the HTTP ingest (POST /api/v1/events) is not in the API yet; from a JVM");
-        out.println("  #    service use UsageMeter (see README), or send demo load with the loadgen command:");
-        out.println("  METERING_KAFKA_BOOTSTRAP=" + stack.kafka().bootstrapServers() + " METERING_SCHEMA_REGISTRY_URL="
-                + stack.registry().confluentUrl() + " \\");
-        out.println("    java -jar metering-app/target/metering.jar loadgen --rate 20 --orgs 5 --duration 10s");
+        out.println("  # 1. send an event through the HTTP ingest (JVM services embed UsageMeter; see README)");
+        out.println("  curl -s -X POST -H \"Authorization: Bearer $METERING_ADMIN_TOKEN\" -H 'Content-Type: application/json' "
+                + api + "/api/v1/events \\");
+        out.println("    -d '{\"orgId\":\"org-00001\",\"feature\":\"CHAT_MESSAGE\",\"userId\":\"u-42\",\"provider\":\"openai\","
+                + "\"model\":\"gpt-5-mini\",\"inputTokens\":820,\"outputTokens\":210}'");
         out.println("  # 2. can org-00001 send a chat message now?");
         out.println("  curl -s -H \"Authorization: Bearer $METERING_ADMIN_TOKEN\" " + api
                 + "/api/v1/usage/org-00001/check/CHAT_MESSAGE");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.config.KafkaSettings;
 import dev.metering.events.config.ConfigSource;
 import dev.metering.events.config.KafkaClientProperties;
 import dev.metering.sink.SinkConfig;
@@ -39,7 +40,7 @@ class ComposeFileTest {
     private static final Map<String, List<Class<?>>> READERS = Map.of(
             "streams", List.of(StreamsAppConfig.class, KafkaClientProperties.class),
             "sink", List.of(SinkConfig.class, KafkaClientProperties.class),
-            "api", List.of(BillingApiConfig.class),
+            "api", List.of(BillingApiConfig.class, KafkaSettings.class, KafkaClientProperties.class),
             "migrate", List.of(Db.class),
             "prices", List.of(PricesCommand.Apply.class, Db.class, KafkaClientProperties.class));
 
