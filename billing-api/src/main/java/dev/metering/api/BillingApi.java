@@ -22,6 +22,7 @@ import dev.metering.api.http.Json;
 import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
 import dev.metering.api.kafka.KafkaClients;
+import dev.metering.api.openapi.OpenApiRoutes;
 import dev.metering.api.price.PriceRepository;
 import dev.metering.api.price.PriceRoutes;
 import dev.metering.api.price.PriceService;
@@ -100,7 +101,8 @@ public final class BillingApi implements AutoCloseable {
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
-                    new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka)));
+                    new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
+                    new OpenApiRoutes()));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);
