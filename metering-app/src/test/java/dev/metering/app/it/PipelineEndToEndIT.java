@@ -73,7 +73,8 @@ import org.junit.jupiter.api.Test;
  * way) and are killed with SIGKILL in the middle of the traffic, then run again in this JVM
  * ({@code StreamsApp.start}, {@code SinkApp.start}) with the billing API. At the end the
  * {@code usage_hourly} and {@code usage_daily} tables and the check endpoint agree exactly with
- * the ground truth, and every refused record is in {@code dead_letters} with its reason.
+ * the ground truth, and every refused record is in {@code dead_letters} with its reason. While the
+ * services are down, the accepted events go through the API's HTTP ingest instead of Kafka.
  */
 class PipelineEndToEndIT {
 
@@ -188,9 +189,12 @@ class PipelineEndToEndIT {
                 assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             }
 
-            // 3. the rest while they are down, then start them again in this JVM, streams on an
-            //    empty state directory (its state is restored from the changelogs)
-            send(producer, serializer, plan.subList(2 * third, plan.size()), truth, refused);
+            // 3. the rest while they are down, the accepted events through the API's HTTP ingest; then
+            //    start them again in this JVM, streams on an empty state directory (its state is
+            //    restored from the changelogs)
+            List<Traffic.Planned> rest = plan.subList(2 * third, plan.size());
+            ingestOverHttp(rest.stream().filter(p -> p.kind() == Traffic.Kind.ACCEPTED).toList(), truth);
+            send(producer, serializer, rest.stream().filter(p -> p.kind() != Traffic.Kind.ACCEPTED).toList(), truth, refused);
             Map<String, String> restart = new HashMap<>(env);
             restart.put("METERING_STREAMS_STATE_DIR", work.resolve("streams-2").toAbsolutePath().toString());
             streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(restart)));
@@ -382,6 +386,41 @@ class PipelineEndToEndIT {
             if (k == Traffic.Kind.MALFORMED || k == Traffic.Kind.INVALID || k == Traffic.Kind.LATE) {
                 refused.computeIfAbsent(k.name(), x -> new HashSet<>()).add(m.partition() + "@" + m.offset());
             }
+        }
+    }
+
+    /** POST /api/v1/events in batches of 200 (202 after Kafka acknowledged every event of the batch). */
+    private static void ingestOverHttp(List<Traffic.Planned> accepted, GroundTruth truth) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        HttpClient http = HttpClient.newHttpClient();
+        for (int from = 0; from < accepted.size(); from += 200) {
+            List<Map<String, Object>> batch = new ArrayList<>();
+            for (Traffic.Planned p : accepted.subList(from, Math.min(accepted.size(), from + 200))) {
+                UsageEvent e = p.event();
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("eventId", e.getEventId());
+                m.put("orgId", e.getOrgId());
+                m.put("occurredAt", e.getOccurredAt().toEpochMilli());
+                m.put("feature", e.getFeature());
+                m.put("userId", e.getUserId());
+                m.put("conversationId", e.getConversationId());
+                m.put("provider", e.getProvider());
+                m.put("model", e.getModel());
+                m.put("source", e.getSource());
+                m.put("quantity", e.getQuantity());
+                m.put("inputTokens", e.getInputTokens());
+                m.put("outputTokens", e.getOutputTokens());
+                m.put("cachedInputTokens", e.getCachedInputTokens());
+                batch.add(m);
+                truth.accept(e);
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                            + "/api/v1/events")).header("Authorization", "Bearer " + TOKEN)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(batch))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+            assertThat(json.readTree(r.body()).path("accepted").asInt()).as(r.body()).isEqualTo(batch.size());
         }
     }
 
