@@ -1,0 +1,135 @@
+package dev.metering.api.it;
+
+import static dev.metering.api.it.ApiServer.ADMIN;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.metering.api.config.KafkaSettings;
+import dev.metering.api.it.ApiServer.Response;
+import dev.metering.avro.ModelPrice;
+import dev.metering.devstack.PostgresServer;
+import dev.metering.devstack.TestInfra;
+import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.registry.HttpSchemaRegistryClient;
+import dev.metering.events.serde.AvroSerdes;
+import dev.metering.sink.SinkApp;
+import dev.metering.sink.SinkConfig;
+import dev.metering.streams.StreamsApp;
+import dev.metering.streams.StreamsAppConfig;
+import dev.metering.streams.pricing.PriceBook;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole loop in one JVM on the real broker, registry and PostgreSQL: PUT /api/v1/prices →
+ * the real streams topology (in-process {@link StreamsApp}) prices events sent through
+ * POST /api/v1/events → the real sink writes the totals → GET .../report shows the cost. A
+ * price version PUT later changes the cost of events from its effective time on, not before.
+ */
+class PricedPipelineIT {
+
+    private static final String PREFIX = "it-e2e-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+
+    private static ApiServer server;
+    private static StreamsApp streams;
+    private static SinkApp.RunningSink sink;
+
+    @BeforeAll
+    static void start() throws Exception {
+        PostgresServer pg = TestInfra.postgres();
+        server = ApiServer.startWithKafka("billing_priced_pipeline", KafkaSettings.of(TestInfra.kafka().bootstrapServers(),
+                TestInfra.registry().confluentUrl(), new Topics(PREFIX)));
+        Map<String, String> env = new HashMap<>();
+        env.put("METERING_KAFKA_BOOTSTRAP", TestInfra.kafka().bootstrapServers());
+        env.put("METERING_SCHEMA_REGISTRY_URL", TestInfra.registry().confluentUrl());
+        env.put("METERING_TOPIC_PREFIX", PREFIX);
+        env.put("METERING_TOPIC_PARTITIONS", "1");
+        env.put("METERING_STREAMS_APPLICATION_ID", PREFIX + "streams");
+        env.put("METERING_STREAMS_STATE_DIR", Files.createTempDirectory("priced-pipeline").toString());
+        env.put("METERING_STREAMS_METRICS_PORT", "-1");
+        env.put("METERING_SINK_METRICS_PORT", "-1");
+        env.put("METERING_SINK_MIGRATE", "false");
+        env.put("METERING_SINK_GROUP_ID", PREFIX + "sink");
+        env.put("METERING_DB_URL", server.jdbcUrl);
+        env.put("METERING_DB_USER", pg.user());
+        env.put("METERING_DB_PASSWORD", pg.password());
+        streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env)));
+        assertThat(streams.awaitRunning(Duration.ofSeconds(60))).isTrue();
+        sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sink != null) {
+            sink.close();
+        }
+        if (streams != null) {
+            streams.close();
+        }
+        server.close();
+    }
+
+    private static final String HEADER = "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from\n";
+
+    private static String event(String id, String at) {
+        return "{\"eventId\":\"" + id + "\",\"orgId\":\"e2e\",\"feature\":\"AI_COMPLETION\",\"provider\":\"openai\","
+                + "\"model\":\"gpt-5\",\"inputTokens\":1000,\"outputTokens\":100,\"occurredAt\":\"" + at + "\"}";
+    }
+
+    private static List<String> hourlyCost() {
+        Response r = server.get("/api/v1/usage/e2e/report?from=2026-11-22&to=2026-11-23&granularity=hour&groupBy=model",
+                ADMIN);
+        List<String> rows = new ArrayList<>();
+        r.json().get("rows").forEach(row -> rows.add(row.get("period").asText() + " " + row.get("model").asText() + " "
+                + row.get("events").asText() + " " + row.get("costUsd").asText()));
+        return rows;
+    }
+
+    @Test
+    void shouldPriceLaterEventsByAPricePutAfterEarlierOnes() {
+        assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", HEADER + "openai,gpt-5,1.25,0.125,10.00,2025-08-07\n")
+                .status()).isEqualTo(200);
+        awaitPriceVersions(1);
+        assertThat(server.post("/api/v1/events", ADMIN, event("e2e-1", "2026-11-22T17:10:00Z")).status()).isEqualTo(202);
+        // 1000 x 1.25 + 100 x 10 USD per 1M tokens = 0.00225 USD
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(hourlyCost()).containsExactly("2026-11-22T17:00:00Z gpt-5 1 0.00225"));
+
+        assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", HEADER + "openai,gpt-5,2.50,0.25,20,2026-11-22T18:00:00Z\n")
+                .status()).isEqualTo(200);
+        awaitPriceVersions(2);
+        // a retry of the first event (same eventId) counts once; the new event is priced by the new version
+        assertThat(server.post("/api/v1/events", ADMIN, "[" + event("e2e-1", "2026-11-22T17:10:00Z") + ","
+                + event("e2e-2", "2026-11-22T18:10:00Z") + "]").json().get("accepted").asInt()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(hourlyCost()).containsExactly(
+                "2026-11-22T17:00:00Z gpt-5 1 0.00225",
+                "2026-11-22T18:00:00Z gpt-5 1 0.0045"));
+    }
+
+    /** Waits until the streams app's global price store holds gpt-5 with {@code versions} versions. */
+    private static void awaitPriceVersions(int versions) {
+        Deserializer<ModelPrice> des = AvroSerdes.specific(ModelPrice.class,
+                HttpSchemaRegistryClient.fromConfig(Map.of("schema.registry.url", TestInfra.registry().confluentUrl())),
+                Map.of("specific.avro.reader", true), false).deserializer();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            ReadOnlyKeyValueStore<String, byte[]> store = streams.streams().store(StoreQueryParameters.fromNameAndType(
+                    PriceBook.STORE, QueryableStoreTypes.keyValueStore()));
+            byte[] raw = store.get("openai/gpt-5");
+            assertThat(raw).isNotNull();
+            assertThat(des.deserialize(new Topics(PREFIX).prices(), raw).getHistory()).hasSize(versions - 1);
+        });
+    }
+}
