@@ -69,8 +69,13 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private final long graceMs;
     private final Duration emitInterval;
     private final MeteringMetrics metrics;
-    /** Rows changed since the last emission, with their latest totals; rebuilt from the store when the task starts. */
-    private final Map<Bytes, Totals> dirty = new LinkedHashMap<>();
+    /**
+     * Rows changed since the last emission, with their identity and latest totals (the same
+     * object as last written to the store, so a busy row is read from here, not through the
+     * store cache, and emitted without decoding its key); rebuilt from the store when the task
+     * starts.
+     */
+    private final Map<Bytes, Pending> dirty = new LinkedHashMap<>();
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> windows;
     private KeyValueStore<String, Long> streamTimeStore;
@@ -122,7 +127,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                 KeyValue<Bytes, byte[]> row = it.next();
                 Totals totals = Totals.decode(row.value);
                 if (totals.updatedEpoch >= epoch) {
-                    dirty.put(row.key, totals);
+                    dirty.put(row.key, new Pending(WindowId.decode(row.key), totals));
                 }
             }
         }
@@ -169,16 +174,23 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private void fold(WindowId id, MeteredEvent in, Record<String, MeteredEvent> record) {
         UsageEvent e = in.event();
         Bytes key = id.encode();
-        byte[] stored = windows.get(key);
-        Totals totals = stored == null ? new Totals() : Totals.decode(stored);
+        // a row changed since the last emission holds exactly what was last written to the store
+        Pending pending = dirty.get(key);
+        Totals totals;
+        if (pending != null) {
+            totals = pending.totals();
+        } else {
+            byte[] stored = windows.get(key);
+            totals = stored == null ? new Totals() : Totals.decode(stored);
+        }
         totals.add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
                 e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
         totals.updatedEpoch = epoch;
         windows.put(key, totals.encode());
         if (emitInterval.isZero()) {
             context.forward(new Record<Object, Object>(id.toAvro(), totals.toAvro(), record.timestamp()));
-        } else {
-            dirty.put(key, totals);
+        } else if (pending == null) {
+            dirty.put(key, new Pending(id, totals));
         }
     }
 
@@ -190,8 +202,8 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         if (emitInterval.isZero()) {
             return;
         }
-        for (Map.Entry<Bytes, Totals> row : dirty.entrySet()) {
-            context.forward(new Record<Object, Object>(WindowId.decode(row.getKey()).toAvro(), row.getValue().toAvro(), now));
+        for (Pending row : dirty.values()) {
+            context.forward(new Record<Object, Object>(row.id().toAvro(), row.totals().toAvro(), now));
         }
         dirty.clear();
         epoch++;
@@ -219,6 +231,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                 windows.delete(row.key); // emitDirty ran just before: its last update was emitted
             }
         }
+    }
+
+    /** A row changed since the last emission: its identity and its latest totals. */
+    private record Pending(WindowId id, Totals totals) {
     }
 
     private static String nz(String s) {
