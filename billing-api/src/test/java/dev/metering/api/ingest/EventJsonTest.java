@@ -1,0 +1,71 @@
+package dev.metering.api.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.avro.UsageEvent;
+import dev.metering.events.UsageEventValidator;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class EventJsonTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Instant NOW = Instant.parse("2026-11-22T18:30:00Z");
+    private static final UUID ID = UUID.fromString("00000000-0000-0000-0000-000000000042");
+
+    private static UsageEvent parse(String json, String keyOrg) throws Exception {
+        return EventJson.parse(JSON.readTree(json), NOW, keyOrg, () -> ID);
+    }
+
+    @Test
+    void shouldReadEveryFieldOfTheContract() throws Exception {
+        UsageEvent e = parse("{\"eventId\":\"e1\",\"orgId\":\"acme\",\"occurredAt\":1763836200000,\"feature\":\"AI_COMPLETION\","
+                + "\"userId\":\"u\",\"conversationId\":\"c\",\"provider\":\"openai\",\"model\":\"gpt-5\",\"source\":\"web\","
+                + "\"quantity\":2,\"inputTokens\":10,\"outputTokens\":20,\"cachedInputTokens\":5,\"costNanos\":7,"
+                + "\"attributes\":{\"plan\":\"pro\"}}", null);
+        assertThat(e.getEventId()).isEqualTo("e1");
+        assertThat(e.getOccurredAt()).isEqualTo(Instant.ofEpochMilli(1763836200000L));
+        assertThat(e.getQuantity()).isEqualTo(2);
+        assertThat(e.getCachedInputTokens()).isEqualTo(5);
+        assertThat(e.getCostNanos()).isEqualTo(7);
+        assertThat(e.getAttributes()).isEqualTo(Map.of("plan", "pro"));
+        assertThat(UsageEventValidator.validate(e, NOW)).isEmpty();
+    }
+
+    @Test
+    void shouldDefaultIdTimeOrgAndCountsOnlyWhenAbsent() throws Exception {
+        UsageEvent e = parse("{\"feature\":\"CHAT_MESSAGE\"}", "acme");
+        assertThat(e.getEventId()).isEqualTo(ID.toString());
+        assertThat(e.getOrgId()).isEqualTo("acme");
+        assertThat(e.getOccurredAt()).isEqualTo(NOW);
+        assertThat(e.getQuantity()).isEqualTo(1);
+        assertThat(e.getInputTokens()).isZero();
+        assertThat(e.getCostNanos()).isNull();
+        assertThat(parse("{\"feature\":\"F\",\"occurredAt\":\"2026-11-22T18:00:00Z\"}", null).getOccurredAt())
+                .isEqualTo(Instant.parse("2026-11-22T18:00:00Z"));
+    }
+
+    @Test
+    void shouldLeaveMissingIdsToTheSharedValidator() throws Exception {
+        UsageEvent e = parse("{\"eventId\":\"\"}", null);
+        assertThat(UsageEventValidator.validate(e, NOW)).extracting(UsageEventValidator.Violation::field)
+                .containsExactly("eventId", "orgId", "feature");
+    }
+
+    @Test
+    void shouldRefuseWrongTypesNamingTheField() {
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"inputTokens\":1.5}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> {
+                    assertThat(e.problem.field()).isEqualTo("inputTokens");
+                    assertThat(e.problem.code()).isEqualTo("INVALID_TYPE");
+                });
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"attributes\":{\"a\":1}}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> assertThat(e.problem.field())
+                        .isEqualTo("attributes.a"));
+        assertThatThrownBy(() -> parse("[1]", null)).isInstanceOf(EventJson.ShapeException.class);
+    }
+}
