@@ -72,7 +72,7 @@ import org.junit.jupiter.api.Test;
  * run as their own processes ({@code main} with {@code METERING_*} variables, the production
  * way) and are killed with SIGKILL in the middle of the traffic, then run again in this JVM
  * ({@code StreamsApp.start}, {@code SinkApp.start}) with the billing API. At the end the
- * {@code usage_hourly} and {@code usage_daily} tables and the check endpoint agree exactly with
+ * {@code usage_hourly} and {@code usage_daily} tables, the report endpoint and the check endpoint agree exactly with
  * the ground truth, and every refused record is in {@code dead_letters} with its reason. While the
  * services are down, the accepted events go through the API's HTTP ingest instead of Kafka.
  */
@@ -213,6 +213,7 @@ class PipelineEndToEndIT {
             assertThat(lateEventsInDb()).isEqualTo(refused.get("LATE").size());
             for (String org : ORGS) {
                 assertThat(check(org)).as("check %s", org).isEqualTo(truth.check(org));
+                assertThat(report(org, base)).as("report %s", org).isEqualTo(truth.report(org));
             }
         }
     }
@@ -354,6 +355,18 @@ class PipelineEndToEndIT {
                     .toPlainString();
         }
 
+        /** The org's hourly rows keyed as the report groups them: hour|feature|provider|model|user. */
+        Map<String, Row> report(String org) {
+            Map<String, Row> out = new TreeMap<>();
+            hourly().forEach((k, r) -> {
+                String[] f = k.split("\\|", -1);
+                if (f[0].equals(org)) {
+                    out.put(f[5] + "|" + f[2] + "|" + f[3] + "|" + f[4] + "|" + f[1], r);
+                }
+            });
+            return out;
+        }
+
         private static Map<String, Row> rounded(Map<String, Row> rows) {
             Map<String, Row> out = new TreeMap<>();
             rows.forEach((k, r) -> out.put(k, new Row(r.events(), r.quantity(), r.inputTokens(), r.outputTokens(),
@@ -483,6 +496,24 @@ class PipelineEndToEndIT {
             while (rs.next()) {
                 out.computeIfAbsent(rs.getString(1), x -> new HashSet<>()).add(rs.getInt(2) + "@" + rs.getLong(3));
             }
+        }
+        return out;
+    }
+
+    /** GET /api/v1/usage/{org}/report, hourly, grouped by feature, model and user, over the whole traffic. */
+    private static Map<String, Row> report(String org, Instant base) throws Exception {
+        String url = "http://127.0.0.1:" + api.port() + "/api/v1/usage/" + org + "/report?granularity=hour&groupBy=feature,model,user"
+                + "&from=" + base.minus(4, ChronoUnit.HOURS) + "&to=" + base.plus(6, ChronoUnit.HOURS);
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + TOKEN).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        Map<String, Row> out = new TreeMap<>();
+        for (JsonNode row : new ObjectMapper().readTree(r.body()).path("rows")) {
+            String key = Instant.parse(row.path("period").asText()) + "|" + row.path("feature").asText() + "|"
+                    + row.path("provider").asText() + "|" + row.path("model").asText() + "|" + row.path("userId").asText();
+            out.put(key, new Row(row.path("events").asLong(), row.path("quantity").asLong(), row.path("inputTokens").asLong(),
+                    row.path("outputTokens").asLong(), row.path("cachedInputTokens").asLong(),
+                    row.path("unpricedEvents").asLong(), new BigDecimal(row.path("costUsd").asText()).setScale(9)));
         }
         return out;
     }
