@@ -174,6 +174,28 @@ class IngestIT {
     }
 
     @Test
+    void shouldRefuseBodiesAboveOneMebibyteWith413() {
+        String big = "[" + event("acme", "big", 1).put("source", "x".repeat(1_100_000)) + "]";
+        Response r = server.post("/api/v1/events", ADMIN, big);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.text("/error/code")).isEqualTo("PAYLOAD_TOO_LARGE");
+    }
+
+    @Test
+    void shouldAnswer503WhenKafkaIsNotConfigured() {
+        try (ApiServer noKafka = ApiServer.start("billing_ingest_no_kafka")) {
+            Response r = noKafka.post("/api/v1/events", ADMIN, event("acme", "n-1", 1).toString());
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.text("/error/code")).isEqualTo("UNAVAILABLE");
+            Response prices = noKafka.put("/api/v1/prices", ADMIN, "text/csv",
+                    "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from\n"
+                            + "openai,gpt-5,1.25,0.125,10,2025-08-07\n");
+            assertThat(prices.status()).isEqualTo(503);
+            assertThat(noKafka.get("/api/v1/prices", ADMIN).json().get("prices")).isEmpty();
+        }
+    }
+
+    @Test
     void shouldRefuseKeysWithoutTheIngestScope() {
         Response r = server.post("/api/v1/events", acmeReadKey, event("acme", "x", 1).toString());
         assertThat(r.status()).isEqualTo(403);
