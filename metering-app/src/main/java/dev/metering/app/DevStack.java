@@ -13,10 +13,6 @@ import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
-import java.nio.file.Files;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -25,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -81,7 +76,7 @@ final class DevStack implements AutoCloseable {
                 .withDurable(true).withDataDir(settings.dataDir().resolve("postgres")).withLogDir(logs)));
         progress.accept("PostgreSQL   " + postgres.jdbcUrl() + " (" + secondsSince(t0) + ")");
         t0 = System.nanoTime();
-        kafka = track(startBroker(KafkaBroker.Options.defaults().withPort(settings.kafkaPort())
+        kafka = track(KafkaBroker.start(KafkaBroker.Options.defaults().withPort(settings.kafkaPort())
                 .withDataDir(settings.dataDir().resolve("kafka")).withLogDir(logs)));
         progress.accept("Kafka        " + kafka.bootstrapServers() + " (" + secondsSince(t0) + ")");
         t0 = System.nanoTime();
@@ -99,45 +94,6 @@ final class DevStack implements AutoCloseable {
         sink = track(SinkApp.start(SinkConfig.from(ConfigSource.of(env))));
         api = track(BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC()));
         progress.accept("Sink and API started");
-    }
-
-    /**
-     * Starts the broker so that it reuses the data of an earlier dev run. WORKAROUND: devstack's
-     * {@code KafkaBroker} formats its storage with a new random cluster id per instance, which a
-     * data directory from a previous process refuses ("Invalid cluster.id"); until it keeps the id
-     * found in {@code meta.properties}, dev mode gives the instance that id before starting it.
-     */
-    static KafkaBroker startBroker(KafkaBroker.Options options) {
-        Path meta = options.dataDir().resolve("kraft-logs").resolve("meta.properties");
-        if (!Files.isReadable(meta)) {
-            return KafkaBroker.start(options);
-        }
-        Properties properties = new Properties();
-        try (var in = Files.newInputStream(meta)) {
-            properties.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + meta, e);
-        }
-        String clusterId = properties.getProperty("cluster.id");
-        KafkaBroker broker;
-        try {
-            Constructor<KafkaBroker> constructor = KafkaBroker.class.getDeclaredConstructor(KafkaBroker.Options.class);
-            constructor.setAccessible(true);
-            broker = constructor.newInstance(options);
-            Field field = KafkaBroker.class.getDeclaredField("clusterId");
-            field.setAccessible(true);
-            field.set(broker, clusterId);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot restart the dev broker on " + options.dataDir() + " (cluster id "
-                    + clusterId + "); delete that directory to start afresh", e);
-        }
-        try {
-            broker.start();
-        } catch (RuntimeException e) {
-            broker.close();
-            throw e;
-        }
-        return broker;
     }
 
     /** The {@code METERING_*} configuration the in-process services run with (DESIGN.md §9). */

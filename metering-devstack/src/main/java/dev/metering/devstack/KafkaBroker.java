@@ -1,6 +1,7 @@
 package dev.metering.devstack;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -40,7 +42,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final boolean tempDataDir;
     private final int port;
     private final int controllerPort;
-    private final String clusterId = Uuid.randomUuid().toString();
+    private final String clusterId;
     private ChildProcess process;
     private Duration lastStartupTime = Duration.ZERO;
 
@@ -57,6 +59,29 @@ public final class KafkaBroker implements AutoCloseable {
         this.controllerPort = controller;
         this.tempDataDir = options.dataDir() == null;
         this.dataDir = tempDataDir ? Dirs.newTempDataDir("kafka-") : Dirs.createDirectories(options.dataDir().toAbsolutePath());
+        this.clusterId = existingClusterId(logDirs()).orElseGet(() -> Uuid.randomUuid().toString());
+    }
+
+    /**
+     * The cluster id a data directory was formatted with, so a new process (a restarted dev mode)
+     * can start on it: a broker refuses storage formatted for another cluster id.
+     */
+    static Optional<String> existingClusterId(Path logDirs) {
+        Path meta = logDirs.resolve("meta.properties");
+        if (!Files.isReadable(meta)) {
+            return Optional.empty();
+        }
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(meta)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new DevstackException("cannot read " + meta + "; delete " + logDirs + " to start afresh", e);
+        }
+        return Optional.ofNullable(properties.getProperty("cluster.id")).filter(id -> !id.isBlank());
+    }
+
+    private Path logDirs() {
+        return dataDir.resolve("kraft-logs");
     }
 
     /** Starts a broker and waits until it answers {@code describeCluster}. */
@@ -158,7 +183,7 @@ public final class KafkaBroker implements AutoCloseable {
         config.put("controller.listener.names", "CONTROLLER");
         config.put("inter.broker.listener.name", "PLAINTEXT");
         config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        config.put("log.dirs", dataDir.resolve("kraft-logs").toString());
+        config.put("log.dirs", logDirs().toString());
         config.put("num.partitions", Integer.toString(options.numPartitions()));
         config.put("default.replication.factor", "1");
         config.put("min.insync.replicas", "1");

@@ -3,6 +3,7 @@ package dev.metering.devstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class KafkaBrokerIT {
 
@@ -83,6 +85,26 @@ class KafkaBrokerIT {
             RecordMetadata after = sendUntilAccepted(producer, new ProducerRecord<>(topic, "acme", "after"));
             assertThat(after.topic()).isEqualTo(topic);
             assertThat(after.offset()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldStartAnotherInstanceOnTheDataOfAnEarlierOneAndKeepItsRecords(@TempDir Path dataDir) throws Exception {
+        String topic = "devstack.reuse";
+        KafkaBroker.Options options = KafkaBroker.Options.defaults().withDataDir(dataDir);
+        try (KafkaBroker first = KafkaBroker.start(options); KafkaProducer<String, String> producer = producer(first, Map.of())) {
+            producer.send(new ProducerRecord<>(topic, "acme", "kept")).get(30, TimeUnit.SECONDS);
+        }
+
+        // a new instance, as a restarted dev mode makes: it must reuse the cluster id of the storage
+        try (KafkaBroker second = KafkaBroker.start(options); KafkaConsumer<String, String> consumer = consumer(second)) {
+            consumer.subscribe(Set.of(topic));
+            List<ConsumerRecord<String, String>> received = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (received.isEmpty() && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(received::add);
+            }
+            assertThat(received).extracting(ConsumerRecord::value).containsExactly("kept");
         }
     }
 
@@ -157,8 +179,12 @@ class KafkaBrokerIT {
     }
 
     private KafkaConsumer<String, String> consumer() {
+        return consumer(broker);
+    }
+
+    private static KafkaConsumer<String, String> consumer(KafkaBroker target) {
         return new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "devstack-roundtrip",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
                 new StringDeserializer(), new StringDeserializer());
