@@ -8,6 +8,7 @@ import dev.metering.streams.pricing.PriceBook;
 import dev.metering.streams.pricing.PriceStage;
 import dev.metering.streams.validate.Rekey;
 import dev.metering.streams.validate.ValidateStage;
+import dev.metering.streams.window.AggregateSerdes;
 import dev.metering.streams.window.AggregateStage;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
@@ -89,7 +90,8 @@ public final class MeteringTopology {
                 .defaultBranch(Branched.as("updates"));
 
         outcomes.get("aggregated-updates").to(topics.aggregates(),
-                Produced.with(erase(serdes.windowKey()), erase(serdes.windowTotals())).withName("aggregates-sink"));
+                Produced.with(erase(AggregateSerdes.key(serdes.windowKey())), erase(AggregateSerdes.totals(serdes.windowTotals())))
+                        .withName("aggregates-sink"));
 
         // dead letters from every stage: original key and value bytes plus the reason headers
         KStream<Object, MeteredEvent> refused = refusedOf(checked.get("validated-refused"))

@@ -63,10 +63,8 @@ public record WindowId(WindowSize size, long start, WindowGrain grain, String or
     }
 
     public UsageWindowKey toAvro() {
-        return UsageWindowKey.newBuilder()
-                .setGrain(grain).setSize(size).setWindowStart(Instant.ofEpochMilli(start))
-                .setOrgId(orgId).setUserId(userId).setFeature(feature).setProvider(provider).setModel(model)
-                .build();
+        // all-args constructor (every field set; see Totals#toAvro)
+        return new UsageWindowKey(grain, size, Instant.ofEpochMilli(start), orgId, userId, feature, provider, model);
     }
 
     private static String str(ByteBuffer b) {
