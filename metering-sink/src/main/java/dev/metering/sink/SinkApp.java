@@ -95,7 +95,7 @@ public final class SinkApp {
         SinkWriter writer = new SinkWriter(config.dbUrl(), config.dbUser(), config.dbPassword(), clock);
         SinkLoop loop = new SinkLoop(consumer, decoder, writer, metrics, new SinkLoop.Settings(
                 config.topics().aggregates(), config.topics().deadLetters(), config.batchSize(), config.batchLinger(),
-                Duration.ofMillis(100), config.retryBackoffMax(), 2), hooks);
+                Duration.ofMillis(100), config.retryBackoffMax(), 2, config.heartbeat()), clock, hooks);
         Thread thread = new Thread(loop, "metering-sink");
         thread.start();
         log.info("metering-sink started: {}", config);

@@ -21,6 +21,7 @@ import java.util.Objects;
  *   <tr><td>METERING_SINK_BATCH_SIZE</td><td>records per transaction, default 5000 (1-100000)</td></tr>
  *   <tr><td>METERING_SINK_BATCH_LINGER</td><td>how long a batch waits to fill, default {@code 200ms}</td></tr>
  *   <tr><td>METERING_SINK_RETRY_BACKOFF_MAX</td><td>cap of the retry backoff, default {@code 30s}</td></tr>
+ *   <tr><td>METERING_SINK_HEARTBEAT</td><td>while idle and caught up, how often {@code sink_progress.written_at} is moved to now, default {@code 5s}</td></tr>
  *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
  *   <tr><td>METERING_SINK_MIGRATE</td><td>apply Flyway migrations at start, default true</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
@@ -29,7 +30,7 @@ import java.util.Objects;
  * @param clientProperties Kafka client and schema registry properties (bootstrap, pass-through, registry)
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
-                         int batchSize, Duration batchLinger, Duration retryBackoffMax, int metricsPort,
+                         int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
                          boolean migrate, Map<String, Object> clientProperties) {
 
     public static final String DB_URL = "METERING_DB_URL";
@@ -40,6 +41,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String BATCH_SIZE = "METERING_SINK_BATCH_SIZE";
     public static final String BATCH_LINGER = "METERING_SINK_BATCH_LINGER";
     public static final String RETRY_BACKOFF_MAX = "METERING_SINK_RETRY_BACKOFF_MAX";
+    public static final String HEARTBEAT = "METERING_SINK_HEARTBEAT";
     public static final String METRICS_PORT = "METERING_SINK_METRICS_PORT";
     public static final String MIGRATE = "METERING_SINK_MIGRATE";
 
@@ -47,6 +49,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(dbUrl, "dbUrl");
         Objects.requireNonNull(groupId, "groupId");
+        Objects.requireNonNull(heartbeat, "heartbeat");
         clientProperties = Map.copyOf(clientProperties);
     }
 
@@ -77,25 +80,30 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         if (backoffMax.isZero()) {
             source.problem(RETRY_BACKOFF_MAX, "must be greater than 0");
         }
+        Duration heartbeat = source.duration(HEARTBEAT, Duration.ofSeconds(5));
+        if (heartbeat.isZero()) {
+            source.problem(HEARTBEAT, "must be greater than 0");
+        }
         int metricsPort = source.intInRange(METRICS_PORT, 9402, -1, 65535);
         boolean migrate = source.bool(MIGRATE, true);
         String user = source.string(DB_USER, null);
         String password = source.string(DB_PASSWORD, null);
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                metricsPort, migrate, client);
+                heartbeat, metricsPort, migrate, client);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
-                retryBackoffMax, metricsPort, migrate, clientProperties);
+                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties);
     }
 
     @Override
     public String toString() {
         return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
                 + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
-                + retryBackoffMax + ", metricsPort=" + metricsPort + ", migrate=" + migrate + "]";
+                + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
+                + migrate + "]";
     }
 }

@@ -1,11 +1,17 @@
 package dev.metering.sink;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -43,18 +49,34 @@ final class SinkLoop implements Runnable {
 
         default void afterDatabaseCommit(PreparedBatch batch) {
         }
+
+        /** Before every poll of the main loop, on the loop's thread (e.g. to pause a partition). */
+        default void beforePoll(Consumer<byte[], byte[]> consumer) {
+        }
+
+        /**
+         * After every heartbeat check: when ({@code at}, the sink's clock), the lag per assigned
+         * aggregates partition, and whether {@code sink_progress} was moved to {@code at}.
+         */
+        default void afterHeartbeatCheck(Instant at, Map<TopicPartition, Long> lag, boolean written) {
+        }
     }
 
     /** Batching and retry settings. */
     record Settings(String aggregatesTopic, String deadLetterTopic, int batchSize, Duration batchLinger,
-                    Duration backoffInitial, Duration backoffMax, int permanentFailureRetries) {
+                    Duration backoffInitial, Duration backoffMax, int permanentFailureRetries,
+                    Duration heartbeatInterval) {
     }
+
+    /** How long a heartbeat check may wait for the broker (end offsets, positions). */
+    private static final Duration HEARTBEAT_BROKER_TIMEOUT = Duration.ofSeconds(5);
 
     private final Consumer<byte[], byte[]> consumer;
     private final RecordDecoder decoder;
     private final SinkWriter writer;
     private final SinkMetrics metrics;
     private final Settings settings;
+    private final Clock clock;
     private final Hooks hooks;
     private final Batch batch = new Batch();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -62,14 +84,17 @@ final class SinkLoop implements Runnable {
     private volatile Throwable failure;
     /** The decoded form of {@link #batch}; null whenever the raw batch changed. */
     private PreparedBatch prepared;
+    /** The sink clock's time of the last heartbeat check; null before the first. */
+    private Instant lastHeartbeatCheck;
 
     SinkLoop(Consumer<byte[], byte[]> consumer, RecordDecoder decoder, SinkWriter writer, SinkMetrics metrics,
-             Settings settings, Hooks hooks) {
+             Settings settings, Clock clock, Hooks hooks) {
         this.consumer = Objects.requireNonNull(consumer);
         this.decoder = Objects.requireNonNull(decoder);
         this.writer = Objects.requireNonNull(writer);
         this.metrics = Objects.requireNonNull(metrics);
         this.settings = Objects.requireNonNull(settings);
+        this.clock = Objects.requireNonNull(clock);
         this.hooks = Objects.requireNonNull(hooks);
     }
 
@@ -80,8 +105,13 @@ final class SinkLoop implements Runnable {
             while (running) {
                 Duration wait = batch.isEmpty() ? IDLE_POLL
                         : Duration.ofNanos(Math.max(0, settings.batchLinger().toNanos() - batch.ageNanos()));
-                add(consumer.poll(wait));
+                hooks.beforePoll(consumer);
+                ConsumerRecords<byte[], byte[]> polled = consumer.poll(wait);
+                add(polled);
                 metrics.updateLag(consumer);
+                if (polled.isEmpty() && batch.isEmpty()) {
+                    heartbeatIfCaughtUp();
+                }
                 if (!batch.isEmpty() && (batch.size() >= settings.batchSize()
                         || batch.ageNanos() >= settings.batchLinger().toNanos())) {
                     flush();
@@ -135,6 +165,75 @@ final class SinkLoop implements Runnable {
         metrics.recordConsumed(countByPartition());
         batch.clear();
         prepared = null;
+    }
+
+    /**
+     * Idle (the poll returned nothing, nothing unwritten in the batch): if every assigned partition
+     * of the aggregates topic is caught up, record that in {@code sink_progress} ({@code written_at}
+     * = now), so an idle night does not look like a stalled sink. At most once per heartbeat
+     * interval of the sink's clock.
+     *
+     * <p>Caught up means: position == end offset for every such partition, the end offset asked
+     * from the broker now (under read_committed it is the last stable offset). {@code currentLag}
+     * is not enough: it is the lag of the last fetch response, and a partition not fetched (paused)
+     * keeps an old one. {@code now} is read BEFORE the end offsets, so the claim "at {@code now}
+     * everything given to the sink was written" holds even if a record arrives during the check.
+     * Any lag: no heartbeat (the data then correctly looks stale). A failed check or write is
+     * logged and tried again at the next interval; it never stops the sink.
+     */
+    private void heartbeatIfCaughtUp() {
+        Instant now = clock.instant();
+        if (lastHeartbeatCheck != null && !now.isBefore(lastHeartbeatCheck)
+                && now.isBefore(lastHeartbeatCheck.plus(settings.heartbeatInterval()))) {
+            return; // not due; a clock set back makes it due at once
+        }
+        Set<TopicPartition> partitions = new HashSet<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            if (tp.topic().equals(settings.aggregatesTopic())) {
+                partitions.add(tp);
+            }
+        }
+        if (partitions.isEmpty()) {
+            return;
+        }
+        lastHeartbeatCheck = now;
+        Map<TopicPartition, Long> positions = new HashMap<>();
+        Map<TopicPartition, Long> lag = new HashMap<>();
+        try {
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, HEARTBEAT_BROKER_TIMEOUT);
+            for (TopicPartition tp : partitions) {
+                long position = consumer.position(tp, HEARTBEAT_BROKER_TIMEOUT);
+                Long end = ends.get(tp);
+                if (end == null) {
+                    throw new KafkaException("no end offset for " + tp);
+                }
+                positions.put(tp, position);
+                lag.put(tp, Math.max(0, end - position));
+            }
+        } catch (WakeupException e) {
+            throw e;
+        } catch (KafkaException e) {
+            metrics.heartbeats.labelValues("failed").inc();
+            log.warn("heartbeat check failed (tried again in {}): {}", settings.heartbeatInterval(), e.toString());
+            return;
+        }
+        boolean caughtUp = lag.values().stream().allMatch(l -> l == 0);
+        boolean written = false;
+        if (caughtUp) {
+            try {
+                writer.heartbeat(positions, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+                written = true;
+                metrics.heartbeats.labelValues("written").inc();
+            } catch (RuntimeException e) {
+                metrics.heartbeats.labelValues("failed").inc();
+                log.warn("heartbeat not written (tried again in {}): {}", settings.heartbeatInterval(),
+                        Failures.describe(e));
+            }
+        } else {
+            metrics.heartbeats.labelValues("lagging").inc();
+            log.debug("not caught up, no heartbeat: lag {}", lag);
+        }
+        hooks.afterHeartbeatCheck(now, Map.copyOf(lag), written);
     }
 
     private SinkWriter.Result writeWithRetries() {

@@ -26,6 +26,7 @@ final class SinkMetrics {
     final Counter deadLetters;
     final Counter lateEvents;
     final Counter isolated;
+    final Counter heartbeats;
     final Gauge lag;
     final Histogram batchSeconds;
     final Histogram commitSeconds;
@@ -55,6 +56,9 @@ final class SinkMetrics {
                 .help("Late events stored").register(registry);
         isolated = Counter.builder().name("metering_sink_unwritable_updates")
                 .help("Window updates the database refused for good, dead-lettered by the sink").register(registry);
+        heartbeats = Counter.builder().name("metering_sink_heartbeats")
+                .help("Idle heartbeat checks: written (caught up, sink_progress.written_at moved to now), "
+                        + "lagging (not caught up, nothing written), failed").labelNames("outcome").register(registry);
         lag = Gauge.builder().name("metering_sink_consumer_lag")
                 .help("Records not yet consumed, per partition").labelNames("topic", "partition").register(registry);
         batchSeconds = Histogram.builder().name("metering_sink_batch_write_seconds")

@@ -210,8 +210,40 @@ final class SinkWriter implements AutoCloseable {
     }
 
     /**
+     * The sink is caught up on these partitions: everything it had been given up to {@code positions}
+     * is in the database (its batch is empty and each position equals the partition's end offset).
+     * Records that in {@code sink_progress} as of {@code now}, in one statement of its own:
+     * {@code written_at} and {@code next_offset} only move forward (GREATEST), {@code newest_event_at}
+     * is left as it is (NULL for a partition never written). See the README, "Heartbeat".
+     */
+    void heartbeat(Map<TopicPartition, Long> positions, OffsetDateTime now) {
+        if (positions.isEmpty()) {
+            return;
+        }
+        inTransaction(tx -> {
+            var insert = tx.insertInto(SINK_PROGRESS, SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION,
+                    SINK_PROGRESS.NEXT_OFFSET, SINK_PROGRESS.NEWEST_EVENT_AT, SINK_PROGRESS.WRITTEN_AT);
+            List<Map.Entry<TopicPartition, Long>> rows = new ArrayList<>(positions.entrySet());
+            rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparing(TopicPartition::topic)
+                    .thenComparingInt(TopicPartition::partition)));
+            for (Map.Entry<TopicPartition, Long> row : rows) {
+                insert = insert.values(row.getKey().topic(), row.getKey().partition(), row.getValue(),
+                        (OffsetDateTime) null, now);
+            }
+            return insert.onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
+                    .doUpdate()
+                    .set(SINK_PROGRESS.NEXT_OFFSET,
+                            DSL.greatest(SINK_PROGRESS.NEXT_OFFSET, DSL.excluded(SINK_PROGRESS.NEXT_OFFSET)))
+                    .set(SINK_PROGRESS.WRITTEN_AT,
+                            DSL.greatest(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT)))
+                    .execute();
+        });
+    }
+
+    /**
      * One multi-row upsert for all partitions of the batch. newest_event_at never goes back
-     * (GREATEST ignores NULL); next_offset is where this batch ends.
+     * (GREATEST ignores NULL), nor does written_at (a heartbeat or another instance's clock may
+     * be ahead); next_offset is where this batch ends.
      */
     private static void writeProgress(DSLContext tx, Map<TopicPartition, PreparedBatch.Progress> progress,
                                       OffsetDateTime now) {
@@ -232,7 +264,8 @@ final class SinkWriter implements AutoCloseable {
                 .set(SINK_PROGRESS.NEXT_OFFSET, DSL.excluded(SINK_PROGRESS.NEXT_OFFSET))
                 .set(SINK_PROGRESS.NEWEST_EVENT_AT,
                         DSL.greatest(SINK_PROGRESS.NEWEST_EVENT_AT, DSL.excluded(SINK_PROGRESS.NEWEST_EVENT_AT)))
-                .set(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT))
+                .set(SINK_PROGRESS.WRITTEN_AT,
+                        DSL.greatest(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT)))
                 .execute();
     }
 

@@ -16,13 +16,15 @@ class SinkConfigTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> SinkConfig.from(ConfigSource.of(Map.of(
                 "METERING_DB_URL", "postgres://localhost/metering",
                 "METERING_SINK_BATCH_SIZE", "0",
-                "METERING_SINK_BATCH_LINGER", "soon"))));
+                "METERING_SINK_BATCH_LINGER", "soon",
+                "METERING_SINK_HEARTBEAT", "0s"))));
 
-        assertThat(e.problems()).hasSize(5).anySatisfy(p -> assertThat(p).startsWith("METERING_KAFKA_BOOTSTRAP"))
+        assertThat(e.problems()).hasSize(6).anySatisfy(p -> assertThat(p).startsWith("METERING_KAFKA_BOOTSTRAP"))
                 .anySatisfy(p -> assertThat(p).startsWith("METERING_SCHEMA_REGISTRY_URL"))
                 .anySatisfy(p -> assertThat(p).startsWith("METERING_DB_URL"))
                 .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_BATCH_SIZE"))
-                .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_BATCH_LINGER"));
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_BATCH_LINGER"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_SINK_HEARTBEAT"));
     }
 
     @Test
@@ -36,10 +38,28 @@ class SinkConfigTest {
         assertThat(config.topics().aggregates()).isEqualTo("metering.usage.aggregates");
         assertThat(config.batchSize()).isEqualTo(5000);
         assertThat(config.batchLinger()).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.heartbeat()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.metricsPort()).isEqualTo(9402);
         assertThat(config.clientProperties()).containsEntry("bootstrap.servers", "broker:9092")
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("schema.registry.url", "http://registry:8081");
+    }
+
+    @Test
+    void shouldReadTheHeartbeatAndRefuseOneThatIsNotADuration() {
+        Map<String, String> env = Map.of(
+                "METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                "METERING_DB_URL", "jdbc:postgresql://db/metering",
+                "METERING_SINK_HEARTBEAT", "750ms");
+        assertThat(SinkConfig.from(ConfigSource.of(env)).heartbeat()).isEqualTo(Duration.ofMillis(750));
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> SinkConfig.from(ConfigSource.of(
+                Map.of("METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                        "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                        "METERING_DB_URL", "jdbc:postgresql://db/metering",
+                        "METERING_SINK_HEARTBEAT", "often"))));
+        assertThat(e.problems()).singleElement().asString().startsWith("METERING_SINK_HEARTBEAT");
     }
 
     @Test

@@ -73,9 +73,12 @@ final class SinkItSupport implements AutoCloseable {
         rawProducer = new KafkaProducer<>(producerProperties, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
+    /** Heartbeat interval of the sinks these tests start (measured on the sink's clock). */
+    static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
     SinkConfig config() {
         return new SinkConfig(topics, dbUrl, postgres.user(), postgres.password(), "sink-" + name, 200,
-                Duration.ofMillis(50), Duration.ofSeconds(1), 0, false, clientProperties);
+                Duration.ofMillis(50), Duration.ofSeconds(1), HEARTBEAT, 0, false, clientProperties);
     }
 
     SinkApp.RunningSink startSink(Clock clock, SinkLoop.Hooks hooks) {
@@ -88,6 +91,10 @@ final class SinkItSupport implements AutoCloseable {
 
     void send(UsageWindowKey key, UsageWindowTotals totals) {
         producer.send(new ProducerRecord<>(topics.aggregates(), key, totals));
+    }
+
+    void sendTo(int partition, UsageWindowKey key, UsageWindowTotals totals) {
+        producer.send(new ProducerRecord<>(topics.aggregates(), partition, key, totals));
     }
 
     void sendRaw(ProducerRecord<byte[], byte[]> record) {

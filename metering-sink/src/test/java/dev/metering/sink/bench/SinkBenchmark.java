@@ -94,7 +94,7 @@ public final class SinkBenchmark {
         String sinkDb = postgres.createDatabase(run + "_sink");
         Migrations.migrate(sinkDb, postgres.user(), postgres.password());
         SinkConfig config = new SinkConfig(topics, sinkDb, postgres.user(), postgres.password(), run, batchSize,
-                Duration.ofMillis(200), Duration.ofSeconds(5), -1, false, client);
+                Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofSeconds(5), -1, false, client);
         long sinkStart = System.nanoTime();
         double sinkSeconds;
         String metrics;
