@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.app.demo.TrafficGenerator;
-import dev.metering.app.prices.PriceBookCsv;
 import dev.metering.avro.UsageEvent;
 import dev.metering.events.UsageEvents;
 import dev.metering.events.UsageMeter;
@@ -89,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         extra.putIfAbsent("METERING_MAX_STALENESS", "1d");
         try (DevStack stack = DevStack.start(new DevStack.Settings(dir, 0, 0, 0, 0, token, 4, extra),
                 line -> out.println("  " + line))) {
-            stack.applyPrices(PriceBookCsv.parse(DevCommand.resource("examples/model-prices.csv"), "examples/model-prices.csv"));
+            stack.applyPrices(DevCommand.resource("examples/model-prices.csv"), "examples/model-prices.csv");
             stack.api().service().putCatalog(DevCommand.resource("examples/000-chat-rate-limiting.yaml"),
                     CatalogParser.Format.YAML, "bench");
             Map<String, String> env = stack.env();

@@ -3,7 +3,6 @@ package dev.metering.app;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.app.demo.DemoSummary;
 import dev.metering.app.demo.DemoTraffic;
-import dev.metering.app.prices.PriceBookCsv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -116,7 +115,7 @@ final class DevCommand implements Callable<Integer> {
 
     private void applyPrices(DevStack stack, PrintStream out) throws Exception {
         String csv = prices != null ? Files.readString(prices, StandardCharsets.UTF_8) : resource("examples/model-prices.csv");
-        int models = stack.applyPrices(PriceBookCsv.parse(csv, prices != null ? prices.toString() : "examples/model-prices.csv"));
+        int models = stack.applyPrices(csv, prices != null ? prices.toString() : "examples/model-prices.csv");
         out.println("  Prices       " + models + " models (" + (prices != null ? prices : "examples/model-prices.csv") + ")");
     }
 

@@ -2,6 +2,8 @@ package dev.metering.app;
 
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.config.KafkaSettings;
+import dev.metering.app.prices.PriceBooks;
 import dev.metering.db.Migrations;
 import dev.metering.devstack.KafkaBroker;
 import dev.metering.devstack.PortInUseException;
@@ -117,16 +119,10 @@ final class DevStack implements AutoCloseable {
         return env;
     }
 
-    /** Stores the price book in PostgreSQL and publishes it to the prices topic; returns the number of models. */
-    int applyPrices(java.util.List<dev.metering.app.prices.PriceBookCsv.Row> rows) throws java.sql.SQLException {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
-                postgres.password())) {
-            dev.metering.app.prices.PriceBookPublisher.store(c, rows);
-        }
-        return dev.metering.app.prices.PriceBookPublisher.publish(Map.of("bootstrap.servers", kafka.bootstrapServers()),
-                dev.metering.events.registry.HttpSchemaRegistryClient.fromConfig(Map.of(
-                        dev.metering.events.registry.HttpSchemaRegistryClient.URL_CONFIG, registry.confluentUrl())),
-                topics(), dev.metering.app.prices.PriceBookCsv.toModelPrices(rows));
+    /** Stores a price book CSV in PostgreSQL and publishes it to the prices topic; returns the number of models. */
+    int applyPrices(String csv, String origin) {
+        return PriceBooks.apply(csv, origin, postgres.jdbcUrl(), postgres.user(), postgres.password(),
+                KafkaSettings.of(kafka.bootstrapServers(), registry.confluentUrl(), topics())).models();
     }
 
     dev.metering.events.Topics topics() {

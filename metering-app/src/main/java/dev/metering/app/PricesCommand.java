@@ -1,16 +1,15 @@
 package dev.metering.app;
 
-import dev.metering.app.prices.PriceBookCsv;
-import dev.metering.app.prices.PriceBookPublisher;
+import dev.metering.api.config.KafkaSettings;
+import dev.metering.api.price.PriceService;
+import dev.metering.app.prices.PriceBooks;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
 import dev.metering.events.config.KafkaClientProperties;
-import dev.metering.events.registry.HttpSchemaRegistryClient;
 import dev.metering.streams.TopicProvisioner;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -44,28 +43,22 @@ final class PricesCommand implements Runnable {
         public Integer call() throws Exception {
             ConfigSource source = ConfigSource.fromEnvironment();
             source.requiredString(KafkaClientProperties.BOOTSTRAP);
-            source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
+            KafkaSettings settings = KafkaSettings.from(source);
             Map<String, Object> kafka = KafkaClientProperties.kafka(source);
-            Map<String, Object> registry = KafkaClientProperties.schemaRegistry(source);
             Topics topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
             int partitions = source.intInRange("METERING_TOPIC_PARTITIONS", 12, 1, 10_000);
             Db db = Db.from(source);
             if (!Files.isReadable(file)) {
                 throw new UserException("cannot read " + file);
             }
-            List<PriceBookCsv.Row> rows = PriceBookCsv.read(file);
-            int stored;
-            try (Connection c = db.connect()) {
-                stored = PriceBookPublisher.store(c, rows);
-            }
+            String csv = Files.readString(file, StandardCharsets.UTF_8);
             if (!topicExists(kafka, topics.prices())) {
                 // the same topics the streams service creates, in case prices come first
                 TopicProvisioner.ensureTopics(kafka, topics, partitions, Optional.empty(), true);
             }
-            int published = PriceBookPublisher.publish(kafka, HttpSchemaRegistryClient.fromConfig(registry), topics,
-                    PriceBookCsv.toModelPrices(rows));
-            System.out.println("prices applied from " + file + ": " + stored + " price version(s) in metering.model_prices, "
-                    + published + " model(s) published to " + topics.prices());
+            PriceService.Applied applied = PriceBooks.apply(csv, file.toString(), db.url(), db.user(), db.password(), settings);
+            System.out.println("prices applied from " + file + ": " + applied.versions() + " price version(s) in "
+                    + "metering.model_prices, " + applied.models() + " model(s) published to " + topics.prices());
             return 0;
         }
 

@@ -40,7 +40,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> schemaR
     }
 
     /** Null when {@code METERING_KAFKA_BOOTSTRAP} is unset; problems are recorded in {@code source}. */
-    static KafkaSettings from(ConfigSource source) {
+    public static KafkaSettings from(ConfigSource source) {
         if (source.get(KafkaClientProperties.BOOTSTRAP).isEmpty()) {
             return null;
         }

@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.plan.CatalogParser;
-import dev.metering.app.prices.PriceBookCsv;
-import dev.metering.app.prices.PriceBookPublisher;
+import dev.metering.app.prices.PriceBooks;
 import dev.metering.avro.UsageEvent;
 import dev.metering.db.Migrations;
 import dev.metering.devstack.KafkaBroker;
@@ -139,11 +139,8 @@ class PipelineEndToEndIT {
         Migrations.migrate(dbUrl, PG.user(), PG.password());
         Map<String, Object> kafka = Map.of("bootstrap.servers", KAFKA.bootstrapServers());
         TopicProvisioner.ensureTopics(kafka, topics, 4, Optional.empty(), true);
-        List<PriceBookCsv.Row> rows = PriceBookCsv.parse(PRICES, "e2e");
-        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password())) {
-            PriceBookPublisher.store(c, rows);
-        }
-        PriceBookPublisher.publish(kafka, registry(), topics, PriceBookCsv.toModelPrices(rows));
+        PriceBooks.apply(PRICES, "e2e", dbUrl, PG.user(), PG.password(),
+                KafkaSettings.of(KAFKA.bootstrapServers(), REGISTRY.confluentUrl(), topics));
         api = BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC());
         api.service().putCatalog(CATALOG, CatalogParser.Format.YAML, "e2e");
     }
