@@ -5,7 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -50,6 +54,57 @@ record OsUser(String name, int uid, int gid, boolean switched) {
                 throw new DevstackException("chown of " + dir + " failed: " + result);
             }
         }
+    }
+
+    /**
+     * Where PostgreSQL keeps the data asked for at {@code requested}: {@code requested} itself when
+     * this user can reach it. Otherwise (we are root in a private directory: a checkout under
+     * /root, or in {@code mktemp -d}) a directory under {@code base}, which every user can pass
+     * through, named after {@code requested} so that a restart finds it again; with {@code link}, a
+     * symbolic link at {@code requested} points to it, so the data still shows where it was asked
+     * for. An existing real directory at {@code requested} is kept (and fails clearly on start).
+     */
+    Path reachableDataDir(Path requested, Path base, boolean link) {
+        Path wanted = requested.toAbsolutePath();
+        if (!switched || canReach(wanted)) {
+            return wanted;
+        }
+        try {
+            if (Files.isSymbolicLink(wanted)) {
+                return wanted.toRealPath();
+            }
+            if (Files.exists(wanted)) {
+                return wanted;
+            }
+            String id = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(wanted.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+            Path home = Files.createDirectories(base.resolve("postgres-" + id));
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path shadow = home.resolve("pgdata");
+            if (link) {
+                Files.createDirectories(wanted.getParent());
+                Files.createSymbolicLink(wanted, shadow);
+            }
+            return shadow;
+        } catch (IOException e) {
+            throw new DevstackException("cannot place the PostgreSQL data for " + wanted + " under " + base, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private boolean canReach(Path dir) {
+        for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+            try {
+                if (Files.exists(p) && !Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Fails clearly when this user cannot reach {@code dir} because an ancestor is closed to others (e.g. /root). */

@@ -52,6 +52,7 @@ public final class PostgresServer implements AutoCloseable {
 
     private final Options options;
     private final Path dataDir;
+    private final Path requestedDataDir;
     private final boolean tempDataDir;
     private final int port;
     private final OsUser osUser;
@@ -65,8 +66,12 @@ public final class PostgresServer implements AutoCloseable {
         requireIdentifier(options.user(), "user");
         this.port = Ports.resolve(options.port(), "PostgreSQL");
         this.tempDataDir = options.dataDir() == null;
-        this.dataDir = tempDataDir ? Dirs.newTempDataDir("postgres-").resolve("pgdata") : options.dataDir().toAbsolutePath();
         this.osUser = OsUser.forPostgres();
+        // as root, PostgreSQL runs as an unprivileged user that may not reach the requested directory
+        this.requestedDataDir = tempDataDir ? Dirs.newTempDataDir("postgres-").resolve("pgdata") : options.dataDir().toAbsolutePath();
+        this.dataDir = tempDataDir
+                ? osUser.reachableDataDir(requestedDataDir, Path.of(System.getProperty("java.io.tmpdir"), "metering-devstack"), false)
+                : osUser.reachableDataDir(requestedDataDir, Path.of("/var/tmp/metering-devstack"), true);
         this.binaries = PostgresBinaries.install();
     }
 
@@ -179,6 +184,7 @@ public final class PostgresServer implements AutoCloseable {
         stop();
         if (tempDataDir) {
             Dirs.deleteRecursively(dataDir.getParent());
+            Dirs.deleteRecursively(requestedDataDir.getParent());
         }
     }
 

@@ -3,12 +3,16 @@ package dev.metering.devstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PostgresServerIT {
 
@@ -92,6 +96,34 @@ class PostgresServerIT {
              ResultSet rs = s.executeQuery(sql)) {
             assertThat(rs.next()).isTrue();
             return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void shouldKeepDataAskedForInsideAPrivateDirectoryAcrossInstances(@TempDir Path tmp) throws Exception {
+        // as root, PostgreSQL runs as another user, which cannot pass through a 0700 directory
+        Path closed = Files.createDirectories(tmp.resolve("private"));
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        PostgresServer.Options options = PostgresServer.Options.defaults().withDataDir(closed.resolve("postgres"));
+        try {
+            try (PostgresServer first = PostgresServer.start(options);
+                 Connection c = DriverManager.getConnection(first.jdbcUrl(), first.user(), first.password());
+                 Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)");
+            }
+            try (PostgresServer second = PostgresServer.start(options);
+                 Connection c = DriverManager.getConnection(second.jdbcUrl(), second.user(), second.password());
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT v FROM kept")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+            // the data shows where it was asked for (through a link when it had to live elsewhere)
+            assertThat(closed.resolve("postgres").resolve("PG_VERSION")).exists();
+        } finally {
+            if (Files.isSymbolicLink(closed.resolve("postgres"))) {
+                Dirs.deleteRecursively(Files.readSymbolicLink(closed.resolve("postgres")).getParent());
+            }
         }
     }
 }
