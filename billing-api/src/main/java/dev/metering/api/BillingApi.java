@@ -76,7 +76,7 @@ public final class BillingApi implements AutoCloseable {
             var dsl = db.dsl();
             ApiMetrics metrics = new ApiMetrics(clock);
             AccountCache cache = new AccountCache(new PlanRepository(dsl), new SubscriptionRepository(dsl),
-                    new CreditRepository(dsl), new ApiKeyRepository(dsl), new ChangeRepository(dsl), clock,
+                    new CreditRepository(dsl), new ApiKeyRepository(dsl), new ChangeRepository(dsl, config.topics().aggregates()), clock,
                     config.adminToken());
             cache.refresh();
             CheckOutcomes outcomes = new CheckOutcomes(new CheckOutcomeRepository(dsl));

@@ -2,6 +2,7 @@ package dev.metering.api.config;
 
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
+import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
 import java.time.Duration;
 
@@ -19,6 +20,8 @@ import java.time.Duration;
  * @param dbPoolSize      {@code METERING_DB_POOL_SIZE}, default 16
  * @param kafka           Kafka and registry for ingest, prices and dead-letter decoding; null
  *                        when {@code METERING_KAFKA_BOOTSTRAP} is unset (those routes answer 503)
+ * @param topics          from {@code METERING_TOPIC_PREFIX}: whose aggregates partitions in
+ *                        {@code sink_progress} say how fresh usage is
  */
 public record BillingApiConfig(
         int port,
@@ -31,7 +34,16 @@ public record BillingApiConfig(
         Duration maxStaleness,
         StalePolicy stalePolicy,
         int dbPoolSize,
-        KafkaSettings kafka) {
+        KafkaSettings kafka,
+        Topics topics) {
+
+    /** With these Kafka settings (null: none) and their topics (the default ones without Kafka). */
+    public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
+                            EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
+                            StalePolicy stalePolicy, int dbPoolSize, KafkaSettings kafka) {
+        this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
+                dbPoolSize, kafka, kafka == null ? Topics.defaults() : kafka.topics());
+    }
 
     /** Without Kafka (part 1's constructor, kept source-compatible). */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
@@ -44,7 +56,7 @@ public record BillingApiConfig(
     /** The same configuration with these Kafka settings. */
     public BillingApiConfig withKafka(KafkaSettings settings) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, settings);
+                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics());
     }
 
     public static BillingApiConfig from(ConfigSource source) {
@@ -66,8 +78,18 @@ public record BillingApiConfig(
                     + url + "'");
         }
         KafkaSettings kafka = KafkaSettings.from(source);
+        Topics topics = kafka != null ? kafka.topics() : topics(source);
         source.throwIfInvalid();
-        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka);
+        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics);
+    }
+
+    private static Topics topics(ConfigSource source) {
+        try {
+            return new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+        } catch (IllegalArgumentException e) {
+            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
+            return Topics.defaults();
+        }
     }
 
     public static BillingApiConfig fromEnvironment() {

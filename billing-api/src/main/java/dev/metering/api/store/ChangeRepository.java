@@ -4,7 +4,7 @@ import static dev.metering.db.jooq.Tables.API_KEYS;
 import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
 import static dev.metering.db.jooq.Tables.SINK_PROGRESS;
 import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
-import static org.jooq.impl.DSL.max;
+import static org.jooq.impl.DSL.min;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -21,9 +21,12 @@ public final class ChangeRepository {
     }
 
     private final DSLContext dsl;
+    private final String aggregatesTopic;
 
-    public ChangeRepository(DSLContext dsl) {
+    /** @param aggregatesTopic the topic whose sink progress tells how fresh usage is */
+    public ChangeRepository(DSLContext dsl, String aggregatesTopic) {
         this.dsl = dsl;
+        this.aggregatesTopic = aggregatesTopic;
     }
 
     public List<Change> since(long revision) {
@@ -38,9 +41,15 @@ public final class ChangeRepository {
         return out;
     }
 
-    /** When the sink last wrote (greatest written_at over partitions); null when it never did. */
+    /**
+     * Usage is complete up to this time: the earliest {@code written_at} over the aggregates
+     * topic's partitions, each being the last time the sink had written everything it was given
+     * from that partition (it also advances it when idle and caught up). The earliest, so that one
+     * lagging partition or sink instance makes usage stale; null when the sink never wrote.
+     */
     public Instant usageAsOf() {
-        OffsetDateTime t = dsl.select(max(SINK_PROGRESS.WRITTEN_AT)).from(SINK_PROGRESS).fetchOne(0, OffsetDateTime.class);
+        OffsetDateTime t = dsl.select(min(SINK_PROGRESS.WRITTEN_AT)).from(SINK_PROGRESS)
+                .where(SINK_PROGRESS.TOPIC.eq(aggregatesTopic)).fetchOne(0, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }
 }

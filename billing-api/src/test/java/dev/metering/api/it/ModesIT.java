@@ -1,11 +1,13 @@
 package dev.metering.api.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.ModePolicy;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.it.ApiServer.Response;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -104,6 +106,31 @@ class ModesIT {
             assertThat(r.json().get("stale").asBoolean()).isTrue();
             assertThat(r.json().get("allowed").asBoolean()).isTrue();
             assertThat(open.get("/ready", null).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void usageShouldBeAsOfTheMostLaggingAggregatesPartitionAndIgnoreOtherTopics() {
+        String db = ApiServer.freshDatabase("billing_freshness"); // aggregates partition 0 written at T0
+        try (ApiServer api = ApiServer.start(db, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            api.applyCatalog(ALWAYS_OVER);
+            api.subscribe("org-open", "{\"planId\":\"open\"}");
+            api.sink.progress("metering.usage.aggregates", 1, ApiServer.T0.minusSeconds(120));
+            api.sink.progress("metering.usage.dlq", 0, ApiServer.T0.minusSeconds(3600));
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Response r = api.check("org-open", "CHAT_MESSAGE", null);
+                assertThat(r.text("/usageAsOf")).isEqualTo("2026-11-22T18:28:00Z");
+                assertThat(r.json().get("stale").asBoolean()).isTrue();
+            });
+
+            // partition 1 catches up (a batch or the sink's idle heartbeat): the dead-letter topic does not count
+            api.sink.progress("metering.usage.aggregates", 1, ApiServer.T0);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Response r = api.check("org-open", "CHAT_MESSAGE", null);
+                assertThat(r.text("/usageAsOf")).isEqualTo("2026-11-22T18:30:00Z");
+                assertThat(r.json().get("stale").asBoolean()).isFalse();
+            });
         }
     }
 }

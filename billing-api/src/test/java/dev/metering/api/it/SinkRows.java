@@ -63,12 +63,17 @@ public final class SinkRows {
         return usage(org, "", feature, at, 1, 1, 0, 0, costUsd);
     }
 
-    /** The sink wrote partition 0 at {@code writtenAt}. */
+    /** The sink wrote partition 0 of the aggregates topic at {@code writtenAt}. */
     public SinkRows progress(Instant writtenAt) {
+        return progress("metering.usage.aggregates", 0, writtenAt);
+    }
+
+    /** The sink had written everything of {@code topic}/{@code partition} at {@code writtenAt}. */
+    public SinkRows progress(String topic, int partition, Instant writtenAt) {
         OffsetDateTime t = writtenAt.atOffset(ZoneOffset.UTC);
         dsl.insertInto(SINK_PROGRESS)
-                .set(SINK_PROGRESS.TOPIC, "metering.usage.aggregates")
-                .set(SINK_PROGRESS.KAFKA_PARTITION, 0)
+                .set(SINK_PROGRESS.TOPIC, topic)
+                .set(SINK_PROGRESS.KAFKA_PARTITION, partition)
                 .set(SINK_PROGRESS.NEXT_OFFSET, ++version)
                 .set(SINK_PROGRESS.NEWEST_EVENT_AT, t)
                 .set(SINK_PROGRESS.WRITTEN_AT, t)
