@@ -23,12 +23,19 @@ import org.slf4j.LoggerFactory;
  * A server process started by the devstack: output appended to a log file, stdin kept open as the
  * child's life line (see {@link ParentWatchdog}), stopped by closing stdin, killed with its whole
  * process tree when it does not stop in time. A JVM shutdown hook stops every child still running.
+ *
+ * <p>Each child runs in a session of its own (through {@code setsid} where it exists), so a
+ * terminal's Ctrl-C, which signals the whole foreground process group, reaches only our JVM: it
+ * then stops its own services (whose last commits still need the broker and the database) before
+ * the servers, instead of racing them.
  */
 final class ChildProcess {
 
     private static final Logger log = LoggerFactory.getLogger(ChildProcess.class);
     private static final Set<ChildProcess> RUNNING = ConcurrentHashMap.newKeySet();
     private static final Duration HOOK_GRACE = Duration.ofSeconds(20);
+    /** util-linux's setsid: execs in place (same pid) when the caller is not a process group leader. */
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(ChildProcess::stopAllAtExit, "devstack-shutdown"));
@@ -53,7 +60,7 @@ final class ChildProcess {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             Files.writeString(logFile, "---- devstack: starting " + name + ": " + String.join(" ", command) + System.lineSeparator(),
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-            ProcessBuilder builder = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(inOwnSession(command))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.PIPE);
@@ -68,6 +75,16 @@ final class ChildProcess {
         } catch (IOException e) {
             throw new DevstackException("cannot start " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    private static List<String> inOwnSession(List<String> command) {
+        if (!Files.isExecutable(SETSID)) {
+            return command;
+        }
+        List<String> wrapped = new ArrayList<>(command.size() + 1);
+        wrapped.add(SETSID.toString());
+        wrapped.addAll(command);
+        return wrapped;
     }
 
     boolean isAlive() {
