@@ -70,7 +70,7 @@ class PostgresServerIT {
 
     @Test
     void shouldFailClearlyWhenExistingDataDirWasCreatedWithOtherPassword() {
-        java.nio.file.Path dataDir = Dirs.newTempDataDir("postgres-fixed-").resolve("pgdata");
+        Path dataDir = Dirs.newTempDataDir("postgres-fixed-").resolve("pgdata");
         try {
             PostgresServer.Options options = PostgresServer.Options.defaults().withDataDir(dataDir);
             PostgresServer.start(options).close();
@@ -80,7 +80,19 @@ class PostgresServerIT {
                     .hasMessageContaining("refuses user 'metering'")
                     .hasMessageContaining("was created with other credentials");
         } finally {
+            deleteDataDir(dataDir);
             Dirs.deleteRecursively(dataDir.getParent());
+        }
+    }
+
+    /** Deletes where a data directory's files really are: as root they may live elsewhere, linked from it. */
+    private static void deleteDataDir(Path dataDir) {
+        try {
+            if (Files.isSymbolicLink(dataDir)) {
+                Dirs.deleteRecursively(Files.readSymbolicLink(dataDir).getParent());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -121,9 +133,7 @@ class PostgresServerIT {
             // the data shows where it was asked for (through a link when it had to live elsewhere)
             assertThat(closed.resolve("postgres").resolve("PG_VERSION")).exists();
         } finally {
-            if (Files.isSymbolicLink(closed.resolve("postgres"))) {
-                Dirs.deleteRecursively(Files.readSymbolicLink(closed.resolve("postgres")).getParent());
-            }
+            deleteDataDir(closed.resolve("postgres"));
         }
     }
 }
