@@ -4,6 +4,7 @@ import dev.metering.api.ApiException;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.RouteModule;
 import dev.metering.api.kafka.KafkaClients;
+import dev.metering.api.ingest.EventJson;
 import dev.metering.avro.UsageEvent;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -119,23 +120,7 @@ public final class DeadLetterRoutes implements RouteModule {
             if (e == null) {
                 return null;
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("eventId", e.getEventId());
-            m.put("orgId", e.getOrgId());
-            m.put("occurredAt", e.getOccurredAt() == null ? null : e.getOccurredAt().toString());
-            m.put("feature", e.getFeature());
-            m.put("userId", e.getUserId());
-            m.put("conversationId", e.getConversationId());
-            m.put("provider", e.getProvider());
-            m.put("model", e.getModel());
-            m.put("source", e.getSource());
-            m.put("quantity", e.getQuantity());
-            m.put("inputTokens", e.getInputTokens());
-            m.put("outputTokens", e.getOutputTokens());
-            m.put("cachedInputTokens", e.getCachedInputTokens());
-            m.put("costNanos", e.getCostNanos());
-            m.put("attributes", e.getAttributes());
-            return m;
+            return EventJson.toJson(e);
         } catch (RuntimeException e) {
             return null;
         }

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * retry with the same id is deduplicated downstream); {@code occurredAt} now when absent;
  * {@code orgId} the key's org when absent and the key is org-scoped.
  */
-final class EventJson {
+public final class EventJson {
 
     static final Set<String> FIELDS = Set.of("eventId", "orgId", "occurredAt", "feature", "userId", "conversationId",
             "provider", "model", "source", "quantity", "inputTokens", "outputTokens", "cachedInputTokens", "costNanos",
@@ -41,6 +41,30 @@ final class EventJson {
     }
 
     private EventJson() {
+    }
+
+    /**
+     * The inverse of {@link #parse}: an event as the JSON body {@code POST /api/v1/events} takes
+     * ({@code occurredAt} as ISO-8601 UTC), e.g. to show a decoded dead letter or to re-send one.
+     */
+    public static Map<String, Object> toJson(UsageEvent e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("eventId", e.getEventId());
+        m.put("orgId", e.getOrgId());
+        m.put("occurredAt", e.getOccurredAt() == null ? null : e.getOccurredAt().toString());
+        m.put("feature", e.getFeature());
+        m.put("userId", e.getUserId());
+        m.put("conversationId", e.getConversationId());
+        m.put("provider", e.getProvider());
+        m.put("model", e.getModel());
+        m.put("source", e.getSource());
+        m.put("quantity", e.getQuantity());
+        m.put("inputTokens", e.getInputTokens());
+        m.put("outputTokens", e.getOutputTokens());
+        m.put("cachedInputTokens", e.getCachedInputTokens());
+        m.put("costNanos", e.getCostNanos());
+        m.put("attributes", e.getAttributes());
+        return m;
     }
 
     static UsageEvent parse(JsonNode node, Instant now, String defaultOrg, Supplier<UUID> ids) {

@@ -37,6 +37,19 @@ class EventJsonTest {
     }
 
     @Test
+    void shouldReadBackEveryFieldItWrites() throws Exception {
+        UsageEvent e = parse("{\"eventId\":\"e1\",\"orgId\":\"acme\",\"occurredAt\":\"2026-11-22T18:29:59.123Z\","
+                + "\"feature\":\"AI_COMPLETION\",\"userId\":\"u\",\"conversationId\":\"c\",\"provider\":\"openai\","
+                + "\"model\":\"gpt-5\",\"source\":\"web\",\"quantity\":2,\"inputTokens\":10,\"outputTokens\":20,"
+                + "\"cachedInputTokens\":5,\"costNanos\":7,\"attributes\":{\"plan\":\"pro\"}}", null);
+
+        Map<String, Object> json = EventJson.toJson(e);
+
+        assertThat(json).containsEntry("occurredAt", "2026-11-22T18:29:59.123Z").containsEntry("costNanos", 7L);
+        assertThat(EventJson.parse(JSON.valueToTree(json), NOW, null, () -> ID)).isEqualTo(e);
+    }
+
+    @Test
     void shouldDefaultIdTimeOrgAndCountsOnlyWhenAbsent() throws Exception {
         UsageEvent e = parse("{\"feature\":\"CHAT_MESSAGE\"}", "acme");
         assertThat(e.getEventId()).isEqualTo(ID.toString());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.ingest.EventJson;
 import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.app.prices.PriceBooks;
@@ -407,21 +408,7 @@ class PipelineEndToEndIT {
             List<Map<String, Object>> batch = new ArrayList<>();
             for (Traffic.Planned p : accepted.subList(from, Math.min(accepted.size(), from + 200))) {
                 UsageEvent e = p.event();
-                Map<String, Object> m = new java.util.LinkedHashMap<>();
-                m.put("eventId", e.getEventId());
-                m.put("orgId", e.getOrgId());
-                m.put("occurredAt", e.getOccurredAt().toEpochMilli());
-                m.put("feature", e.getFeature());
-                m.put("userId", e.getUserId());
-                m.put("conversationId", e.getConversationId());
-                m.put("provider", e.getProvider());
-                m.put("model", e.getModel());
-                m.put("source", e.getSource());
-                m.put("quantity", e.getQuantity());
-                m.put("inputTokens", e.getInputTokens());
-                m.put("outputTokens", e.getOutputTokens());
-                m.put("cachedInputTokens", e.getCachedInputTokens());
-                batch.add(m);
+                batch.add(EventJson.toJson(e));
                 truth.accept(e);
             }
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
