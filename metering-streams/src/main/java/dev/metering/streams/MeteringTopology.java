@@ -84,7 +84,7 @@ public final class MeteringTopology {
                 .processValues(DedupeStage.supplier(config.grace(), config.dedupeMargin(), metrics), Named.as("dedupe"))
                 .processValues(() -> new PriceStage(serdes.modelPrice(), topics.prices(), config.fallbackFemtosPerToken(), metrics),
                         Named.as("price"))
-                .process(AggregateStage.supplier(config.grace(), config.emitInterval(), metrics), Named.as(AggregateStage.STAGE));
+                .process(AggregateStage.supplier(config.grace(), metrics), Named.as(AggregateStage.STAGE));
         Map<String, KStream<Object, Object>> outcomes = aggregated.split(Named.as("aggregated-"))
                 .branch((key, value) -> value instanceof MeteredEvent, Branched.as("late"))
                 .defaultBranch(Branched.as("updates"));

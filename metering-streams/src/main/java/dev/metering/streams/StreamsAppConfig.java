@@ -6,6 +6,7 @@ import dev.metering.events.config.KafkaClientProperties;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -27,9 +28,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code <tmpdir>/metering-streams}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
- *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 100ms}</td></tr>
- *   <tr><td>{@code METERING_STREAMS_EMIT_INTERVAL}</td><td>the commit interval; {@code 0ms}: every update</td></tr>
- *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>67108864 (state store write cache)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 100ms}; aggregate rows changed since the last commit are emitted at every commit</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
  *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
  *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
@@ -47,8 +46,6 @@ public record StreamsAppConfig(
         int threads,
         Guarantee guarantee,
         Duration commitInterval,
-        Duration emitInterval,
-        long cacheBytes,
         int metricsPort,
         boolean createTopics) {
 
@@ -72,6 +69,9 @@ public record StreamsAppConfig(
     }
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
+    /** Settings of earlier versions, refused with an explanation rather than silently ignored. */
+    static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL", "METERING_STREAMS_CACHE_BYTES");
+
     public static StreamsAppConfig load(ConfigSource source) {
         source.requiredString(KafkaClientProperties.BOOTSTRAP);
         source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
@@ -102,29 +102,33 @@ public record StreamsAppConfig(
         if (commit.isZero()) {
             source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be greater than 0");
         }
-        Duration emit = source.duration("METERING_STREAMS_EMIT_INTERVAL", commit);
-        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 64L * 1024 * 1024, 0, Long.MAX_VALUE);
+        for (String removed : REMOVED) {
+            if (source.get(removed).isPresent()) {
+                source.problem(removed, "is no longer used: the aggregate rows changed since the last commit are emitted at "
+                        + "every commit (METERING_STREAMS_COMMIT_INTERVAL), from the stage's own write-back map");
+            }
+        }
         int metricsPort = source.intInRange("METERING_STREAMS_METRICS_PORT", 9464, -1, 65_535);
         boolean createTopics = source.bool("METERING_STREAMS_CREATE_TOPICS", true);
         source.throwIfInvalid();
         return new StreamsAppConfig(clients, topics, grace, fallback, partitions,
-                rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit, emit,
-                cacheBytes, metricsPort, createTopics);
+                rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit,
+                metricsPort, createTopics);
     }
 
     public StreamsAppConfig withGuarantee(Guarantee value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, stateDir, threads, value, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics);
     }
 
     public StreamsAppConfig withApplicationId(String value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                value, stateDir, threads, guarantee, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics);
     }
 
     public StreamsAppConfig withStateDir(Path value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, value, threads, guarantee, commitInterval, emitInterval, cacheBytes, metricsPort, createTopics);
+                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics);
     }
 
     /** Only the Kafka client properties (no registry keys). */
@@ -137,7 +141,7 @@ public record StreamsAppConfig(
 
     /** The topology's view of this configuration. */
     public TopologyConfig topology(java.time.Clock clock, int eventsPartitions) {
-        return new TopologyConfig(topics, grace, TopologyConfig.DEFAULT_DEDUPE_MARGIN, fallbackPricePer1kUsd, emitInterval,
-                eventsPartitions, clock);
+        return new TopologyConfig(topics, grace, TopologyConfig.DEFAULT_DEDUPE_MARGIN, fallbackPricePer1kUsd, eventsPartitions,
+                clock);
     }
 }

@@ -16,14 +16,12 @@ import java.util.Optional;
  * @param dedupeMargin           dedupe retention beyond the grace period (at least 1 hour, see
  *                               {@link dev.metering.streams.dedupe.DedupeStage})
  * @param fallbackPricePer1kUsd  flat price of 1,000 tokens of an unknown model, in USD; empty: none
- * @param emitInterval           0: emit every aggregate update; else emit the latest state of the
- *                               changed rows at this interval (wall clock)
  * @param eventsPartitions       the events topic's partition count, to detect records a foreign
  *                               partitioner put on the wrong partition; 0: do not check
  * @param clock                  the wall clock (validation's "not in the future" rule)
  */
 public record TopologyConfig(Topics topics, Duration grace, Duration dedupeMargin, Optional<BigDecimal> fallbackPricePer1kUsd,
-        Duration emitInterval, int eventsPartitions, Clock clock) {
+        int eventsPartitions, Clock clock) {
 
     public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
     public static final Duration DEFAULT_DEDUPE_MARGIN = Duration.ofHours(2);
@@ -37,32 +35,24 @@ public record TopologyConfig(Topics topics, Duration grace, Duration dedupeMargi
         if (dedupeMargin.compareTo(Duration.ofHours(1)) < 0) {
             throw new IllegalArgumentException("dedupe margin must be at least 1 hour (the hour window itself): " + dedupeMargin);
         }
-        if (emitInterval.isNegative()) {
-            throw new IllegalArgumentException("emit interval must not be negative: " + emitInterval);
-        }
         fallbackPricePer1kUsd.ifPresent(TopologyConfig::femtosPerToken);
     }
 
-    /** Defaults: 48 h grace, 2 h dedupe margin, no fallback price, emit every 100 ms, no placement check. */
+    /** Defaults: 48 h grace, 2 h dedupe margin, no fallback price, no placement check. */
     public static TopologyConfig defaults(Topics topics, Clock clock) {
-        return new TopologyConfig(topics, DEFAULT_GRACE, DEFAULT_DEDUPE_MARGIN, Optional.empty(), Duration.ofMillis(100), 0,
-                clock);
+        return new TopologyConfig(topics, DEFAULT_GRACE, DEFAULT_DEDUPE_MARGIN, Optional.empty(), 0, clock);
     }
 
     public TopologyConfig withGrace(Duration value) {
-        return new TopologyConfig(topics, value, dedupeMargin, fallbackPricePer1kUsd, emitInterval, eventsPartitions, clock);
+        return new TopologyConfig(topics, value, dedupeMargin, fallbackPricePer1kUsd, eventsPartitions, clock);
     }
 
     public TopologyConfig withFallbackPricePer1kUsd(BigDecimal value) {
-        return new TopologyConfig(topics, grace, dedupeMargin, Optional.ofNullable(value), emitInterval, eventsPartitions, clock);
-    }
-
-    public TopologyConfig withEmitInterval(Duration value) {
-        return new TopologyConfig(topics, grace, dedupeMargin, fallbackPricePer1kUsd, value, eventsPartitions, clock);
+        return new TopologyConfig(topics, grace, dedupeMargin, Optional.ofNullable(value), eventsPartitions, clock);
     }
 
     public TopologyConfig withEventsPartitions(int value) {
-        return new TopologyConfig(topics, grace, dedupeMargin, fallbackPricePer1kUsd, emitInterval, value, clock);
+        return new TopologyConfig(topics, grace, dedupeMargin, fallbackPricePer1kUsd, value, clock);
     }
 
     /** The fallback rate in femto-USD per token: USD per 1K tokens x 1e15 / 1e3. */

@@ -59,7 +59,7 @@ public final class MeteringDriver implements AutoCloseable {
     private final List<TestRecord<byte[], byte[]>> dlq = new ArrayList<>();
 
     public MeteringDriver(Path stateDir) {
-        this(stateDir, TopologyConfig.defaults(TOPICS, Clock.fixed(TestEvents.NOW, ZoneOffset.UTC)).withEmitInterval(Duration.ZERO));
+        this(stateDir, TopologyConfig.defaults(TOPICS, Clock.fixed(TestEvents.NOW, ZoneOffset.UTC)));
     }
 
     public MeteringDriver(Path stateDir, TopologyConfig config) {

@@ -27,13 +27,13 @@ class StreamsAppConfigTest {
         assertThat(config.partitions()).isEqualTo(12);
         assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.EXACTLY_ONCE_V2);
         assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(100));
-        assertThat(config.emitInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(config.metricsPort()).isEqualTo(9464);
         assertThat(config.kafkaProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
                 .doesNotContainKey("schema.registry.url");
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
                 .containsEntry("commit.interval.ms", 100L)
+                .containsEntry("statestore.cache.max.bytes", 0L)
                 .containsEntry("application.id", "metering-streams");
     }
 
@@ -47,7 +47,6 @@ class StreamsAppConfigTest {
                 "METERING_SCHEMA_REGISTRY_AUTH", "key:secret",
                 "METERING_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
                 "METERING_STREAMS_PROCESSING_GUARANTEE", "at_least_once",
-                "METERING_STREAMS_EMIT_INTERVAL", "0ms",
                 "METERING_TOPIC_REPLICATION_FACTOR", "3"));
         StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
 
@@ -57,7 +56,6 @@ class StreamsAppConfigTest {
         assertThat(config.clientProperties()).containsEntry("basic.auth.user.info", "key:secret");
         assertThat(config.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
         assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.AT_LEAST_ONCE);
-        assertThat(config.emitInterval()).isZero();
         assertThat(config.replicationFactor()).isEqualTo(Optional.of((short) 3));
         assertThat(config.topology(java.time.Clock.systemUTC(), 12).fallbackFemtosPerToken())
                 .contains(java.math.BigInteger.valueOf(2_000_000_000L));
@@ -71,7 +69,8 @@ class StreamsAppConfigTest {
                 "METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD", "0.0000000000001",
                 "METERING_TOPIC_PARTITIONS", "0",
                 "METERING_STREAMS_PROCESSING_GUARANTEE", "exactly_once",
-                "METERING_TOPIC_PREFIX", "bad prefix!");
+                "METERING_TOPIC_PREFIX", "bad prefix!",
+                "METERING_STREAMS_EMIT_INTERVAL", "0ms");
 
         assertThatThrownBy(() -> StreamsAppConfig.load(ConfigSource.of(env)))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
@@ -82,6 +81,7 @@ class StreamsAppConfigTest {
                         .anyMatch(p -> p.startsWith("METERING_TOPIC_PARTITIONS"))
                         .anyMatch(p -> p.startsWith("METERING_STREAMS_PROCESSING_GUARANTEE"))
                         .anyMatch(p -> p.startsWith("METERING_TOPIC_PREFIX"))
-                        .hasSize(7));
+                        .anyMatch(p -> p.startsWith("METERING_STREAMS_EMIT_INTERVAL") && p.contains("no longer used"))
+                        .hasSize(8));
     }
 }

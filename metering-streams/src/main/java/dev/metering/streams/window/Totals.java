@@ -8,8 +8,8 @@ import java.time.Instant;
 
 /**
  * The running, absolute totals of one window row. {@code version} grows by one with every event
- * folded in (the sink keeps the highest version per key). Store encoding: ten longs (the last
- * one the task's emission epoch at the last update) then the cost's two's-complement bytes.
+ * folded in (the sink keeps the highest version per key). Store encoding: ten longs (the tenth
+ * reserved, always 0; it once held an emission epoch) then the cost's two's-complement bytes.
  */
 public final class Totals {
 
@@ -22,8 +22,6 @@ public final class Totals {
     long firstEventAt = Long.MAX_VALUE;
     long lastEventAt = Long.MIN_VALUE;
     long version;
-    /** The emission epoch of the task when this row was last updated (internal: never leaves the store). */
-    long updatedEpoch;
     BigInteger costFemtos = BigInteger.ZERO;
 
     /** Folds one accepted, priced event in. */
@@ -53,7 +51,7 @@ public final class Totals {
         byte[] cost = costFemtos.toByteArray();
         return ByteBuffer.allocate(80 + cost.length)
                 .putLong(events).putLong(quantity).putLong(inputTokens).putLong(outputTokens).putLong(cachedInputTokens)
-                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(updatedEpoch)
+                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(0L)
                 .put(cost).array();
     }
 
@@ -69,7 +67,7 @@ public final class Totals {
         t.firstEventAt = b.getLong();
         t.lastEventAt = b.getLong();
         t.version = b.getLong();
-        t.updatedEpoch = b.getLong();
+        b.getLong(); // reserved
         byte[] cost = new byte[b.remaining()];
         b.get(cost);
         t.costFemtos = new BigInteger(cost);

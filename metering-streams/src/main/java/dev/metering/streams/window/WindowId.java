@@ -36,17 +36,67 @@ public record WindowId(WindowSize size, long start, WindowGrain grain, String or
     }
 
     public Bytes encode() {
-        byte[] o = orgId.getBytes(UTF_8);
-        byte[] u = userId.getBytes(UTF_8);
-        byte[] f = feature.getBytes(UTF_8);
-        byte[] p = provider.getBytes(UTF_8);
-        byte[] m = model.getBytes(UTF_8);
+        return encode(size, start, grain, orgId.getBytes(UTF_8), userId.getBytes(UTF_8), feature.getBytes(UTF_8),
+                provider.getBytes(UTF_8), model.getBytes(UTF_8));
+    }
+
+    private static Bytes encode(WindowSize size, long start, WindowGrain grain, byte[] o, byte[] u, byte[] f, byte[] p, byte[] m) {
         ByteBuffer b = ByteBuffer.allocate(10 + 20 + o.length + u.length + f.length + p.length + m.length);
         b.put((byte) size.ordinal()).putLong(start).put((byte) grain.ordinal());
-        for (byte[] s : new byte[][] {o, u, f, p, m}) {
-            b.putInt(s.length).put(s);
-        }
+        b.putInt(o.length).put(o).putInt(u.length).put(u).putInt(f.length).put(f).putInt(p.length).put(p).putInt(m.length).put(m);
         return Bytes.wrap(b.array());
+    }
+
+    /** A row's identity with its encoded key. */
+    public record Keyed(WindowId id, Bytes key) {
+    }
+
+    /**
+     * The dimensions of one event, UTF-8 encoded once for the four rows it is folded into.
+     */
+    public static final class Dimensions {
+        private static final byte[] EMPTY = new byte[0];
+
+        private final String orgId;
+        private final String userId;
+        private final String feature;
+        private final String provider;
+        private final String model;
+        private final byte[] o;
+        private final byte[] u;
+        private final byte[] f;
+        private final byte[] p;
+        private final byte[] m;
+
+        private Dimensions(String orgId, String userId, String feature, String provider, String model) {
+            this.orgId = orgId;
+            this.userId = userId;
+            this.feature = feature;
+            this.provider = provider;
+            this.model = model;
+            this.o = orgId.getBytes(UTF_8);
+            this.u = userId.getBytes(UTF_8);
+            this.f = feature.getBytes(UTF_8);
+            this.p = provider.getBytes(UTF_8);
+            this.m = model.getBytes(UTF_8);
+        }
+
+        /** Absent dimensions are empty strings. */
+        public static Dimensions of(String orgId, String userId, String feature, String provider, String model) {
+            return new Dimensions(orgId, userId, feature, provider, model);
+        }
+
+        /** The DETAIL row (org, user, feature, provider, model) of the {@code size} window starting at {@code start}. */
+        public Keyed detail(WindowSize size, long start) {
+            return new Keyed(new WindowId(size, start, WindowGrain.DETAIL, orgId, userId, feature, provider, model),
+                    encode(size, start, WindowGrain.DETAIL, o, u, f, p, m));
+        }
+
+        /** The ORG row (org, feature) of the {@code size} window starting at {@code start}. */
+        public Keyed org(WindowSize size, long start) {
+            return new Keyed(new WindowId(size, start, WindowGrain.ORG, orgId, "", feature, "", ""),
+                    encode(size, start, WindowGrain.ORG, o, EMPTY, f, EMPTY, EMPTY));
+        }
     }
 
     public static WindowId decode(Bytes bytes) {

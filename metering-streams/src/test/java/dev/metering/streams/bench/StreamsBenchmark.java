@@ -75,7 +75,7 @@ public final class StreamsBenchmark {
         Topics topics = new Topics("bench-" + run + ".");
         Path stateRoot = Files.createTempDirectory("metering-streams-bench-");
         Map<String, String> env = new HashMap<>();
-        // tuning knobs pass through: METERING_STREAMS_COMMIT_INTERVAL, _EMIT_INTERVAL, _CACHE_BYTES, METERING_KAFKA_*
+        // tuning knobs pass through: METERING_STREAMS_COMMIT_INTERVAL, METERING_KAFKA_*
         System.getenv().forEach((k, v) -> {
             if (k.startsWith("METERING_STREAMS_") || k.startsWith("METERING_KAFKA_")) {
                 env.put(k, v);
@@ -103,8 +103,8 @@ public final class StreamsBenchmark {
 
         System.out.println();
         System.out.printf("events                %,d over %,d orgs, %d partitions, %d stream thread(s), %d cores, "
-                + "commit interval %s, emit interval %s%n", events, orgs, partitions, threads,
-                Runtime.getRuntime().availableProcessors(), base.commitInterval(), base.emitInterval());
+                + "commit interval %s%n", events, orgs, partitions, threads,
+                Runtime.getRuntime().availableProcessors(), base.commitInterval());
         System.out.printf("raw consume           %,10.0f events/s%n", raw);
         System.out.printf("topology exactly-once %,10.0f events/s%n", eos);
         System.out.printf("topology at-least-once%,10.0f events/s%n", alos);

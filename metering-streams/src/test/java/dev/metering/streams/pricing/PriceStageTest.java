@@ -108,7 +108,6 @@ class PriceStageTest {
     @Test
     void shouldPriceUnknownModelWithTheFallbackRateWhenConfigured() {
         TopologyConfig config = TopologyConfig.defaults(Topics.defaults(), Clock.fixed(TestEvents.NOW, ZoneOffset.UTC))
-                .withEmitInterval(Duration.ZERO)
                 .withFallbackPricePer1kUsd(new BigDecimal("0.002"));
         try (MeteringDriver driver = withPriceBook(new MeteringDriver(stateDir, config))) {
             driver.send(anEvent().org("acme").completion("mystery", "m-1").tokens(1000, 500).cached(250));

@@ -98,7 +98,7 @@ class AggregateStageTest {
     @Test
     void shouldApplyTheConfiguredGrace() {
         TopologyConfig config = TopologyConfig.defaults(Topics.defaults(), Clock.fixed(TestEvents.NOW, ZoneOffset.UTC))
-                .withEmitInterval(Duration.ZERO).withGrace(Duration.ofMinutes(10));
+                .withGrace(Duration.ofMinutes(10));
         try (MeteringDriver driver = new MeteringDriver(stateDir, config)) {
             driver.send(anEvent().org("acme").at(at("2026-03-10T11:10:00Z")));
             driver.send(anEvent().org("acme").at(at("2026-03-10T10:59:00Z"))); // 10:00 hour closed at 11:10
@@ -165,25 +165,6 @@ class AggregateStageTest {
                     .toList();
             assertThat(hourOrg).extracting(kv -> kv.value.getVersion()).containsExactly(1L, 2L, 3L);
             assertThat(hourOrg).extracting(kv -> kv.value.getInputTokens()).containsExactly(10L, 30L, 60L);
-        }
-    }
-
-    @Test
-    void shouldEmitOnlyTheLatestTotalsOfEachRowPerEmitInterval() {
-        TopologyConfig config = TopologyConfig.defaults(Topics.defaults(), Clock.fixed(TestEvents.NOW, ZoneOffset.UTC))
-                .withEmitInterval(Duration.ofMillis(100));
-        try (MeteringDriver driver = new MeteringDriver(stateDir, config)) {
-            driver.send(anEvent().org("acme").tokens(10), anEvent().org("acme").tokens(20), anEvent().org("acme").tokens(30));
-            assertThat(driver.updates()).isEmpty();
-
-            driver.advanceWallClock(Duration.ofMillis(100));
-
-            assertThat(driver.updates()).hasSize(4).allSatisfy(kv -> {
-                assertThat(kv.value.getVersion()).isEqualTo(3);
-                assertThat(kv.value.getInputTokens()).isEqualTo(60);
-            });
-            driver.advanceWallClock(Duration.ofMillis(100));
-            assertThat(driver.updates()).hasSize(4);
         }
     }
 }
