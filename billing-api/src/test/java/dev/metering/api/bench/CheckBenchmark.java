@@ -7,22 +7,16 @@ import dev.metering.api.config.BillingApiConfig;
 import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.db.Migrations;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
@@ -35,31 +29,44 @@ import org.jooq.impl.DSL;
  * (own billing period), half on the default plan. Plan: seed 000's (daily messages + billing
  * period tokens). Each check picks a random org.
  *
- * <p>Open loop: request i is due at start + i/rate and its latency is measured from that due
- * time, so a slow server cannot hide queueing (no coordinated omission).
+ * <p>This JVM runs PostgreSQL (a child process), seeds it and runs the server; the load comes
+ * from {@link LoadGenerator} in a separate JVM started on the same classpath, open loop: request
+ * i is due at start + i/rate and its latency is measured from that due time, so a slow server
+ * cannot hide queueing (no coordinated omission). JVM flags for the server (GC, heap, JFR) are
+ * this JVM's command line.
  *
  * <pre>
  * mvn -B -ntp -pl billing-api test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
- * java -cp billing-api/target/test-classes:billing-api/target/classes:$(cat billing-api/target/cp.txt) \
- *      dev.metering.api.bench.CheckBenchmark [rates=500,1000,2000,5000] [seconds=10]
+ * cd billing-api &amp;&amp; flock /tmp/metering-bench.lock java -Dbench.pgdata=target/bench-pgdata \
+ *      -cp target/test-classes:target/classes:$(cat target/cp.txt) \
+ *      dev.metering.api.bench.CheckBenchmark [rates=500,1000,2000,5000] [seconds=10] [connections=64]
+ *      [routes=noop,check] [explain]
  * </pre>
+ * {@code explain} prints EXPLAIN (ANALYZE, BUFFERS) of the check's usage statement first.
  * With METERING_DB_URL/USER/PASSWORD set it uses that PostgreSQL instead of a devstack one.
  */
 public final class CheckBenchmark {
 
     private static final String ADMIN = "bench-admin-token-0123456789";
-    private static final int MAX_IN_FLIGHT = 2_000;
-    private static final long TIMEOUT_NANOS = 30_000_000_000L;
 
     public static void main(String[] args) throws Exception {
         int[] rates = {500, 1000, 2000, 5000};
         int seconds = 10;
+        int connections = 64;
+        String routes = "noop,check";
+        boolean explain = false;
         int orgs = Integer.getInteger("bench.orgs", 10_000);
         for (String a : args) {
             if (a.startsWith("rates=")) {
                 rates = Arrays.stream(a.substring(6).split(",")).mapToInt(Integer::parseInt).toArray();
             } else if (a.startsWith("seconds=")) {
                 seconds = Integer.parseInt(a.substring(8));
+            } else if (a.startsWith("connections=")) {
+                connections = Integer.parseInt(a.substring(12));
+            } else if (a.equals("explain")) {
+                explain = true;
+            } else if (a.startsWith("routes=")) {
+                routes = a.substring(7);
             }
         }
         String url = System.getenv("METERING_DB_URL");
@@ -88,27 +95,29 @@ public final class CheckBenchmark {
         System.out.printf(Locale.ROOT, "org_usage_hourly rows: %d, org_usage_daily rows: %d%n",
                 db.fetchCount(DSL.table("metering.org_usage_hourly")), db.fetchCount(DSL.table("metering.org_usage_daily")));
 
+        if (explain) {
+            explain(db, now);
+        }
         BillingApiConfig config = new BillingApiConfig(0, url, user, password, ADMIN, EnforcementMode.ENFORCE, 0,
-                Duration.ofDays(3650), StalePolicy.FAIL_OPEN, 16);
+                Duration.ofDays(3650), StalePolicy.FAIL_OPEN, Integer.getInteger("bench.poolSize", 16));
         try (BillingApi api = BillingApi.start(config, Clock.systemUTC())) {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            String base = "http://127.0.0.1:" + api.port();
-            System.out.println("warming up ...");
-            // every org once (fills the subscription cache as a long-running server's would be), then both routes
-            run(client, base, true, orgs, 1000, Math.max(1, orgs / 1000), true);
-            run(client, base, true, orgs, 500, 3, false);
-            run(client, base, false, orgs, 500, 3, false);
-            System.out.println();
-            System.out.println("route       rate/s  sent    errors  p50 ms   p99 ms   p99.9 ms  max ms   load1"
-                    + "  server<=1ms <=2ms <=5ms");
-            for (int rate : rates) {
-                for (boolean check : new boolean[] {false, true}) {
-                    String route = check ? "/api/v1/usage/{orgId}/check/{feature}" : "/health";
-                    double[] before = serverBuckets(client, base, route);
-                    Result r = run(client, base, check, orgs, rate, seconds, false);
-                    double[] after = serverBuckets(client, base, route);
-                    print(check ? "check" : "noop", rate, r, before, after);
-                }
+            // the load generator runs in its own JVM (same classpath): it must not share this
+            // JVM's heap, GC pauses and JIT with the server it measures
+            List<String> command = new ArrayList<>(List.of(
+                    ProcessHandle.current().info().command().orElse("java"),
+                    "-XX:+UseSerialGC", "-Xms256m", "-Xmx256m",
+                    "-cp", System.getProperty("java.class.path"),
+                    LoadGenerator.class.getName(),
+                    "port=" + api.port(), "token=" + ADMIN, "orgs=" + orgs,
+                    "rates=" + Arrays.stream(rates).mapToObj(Integer::toString).collect(Collectors.joining(",")),
+                    "seconds=" + seconds, "connections=" + connections, "routes=" + routes,
+                    "serverPid=" + ProcessHandle.current().pid()));
+            System.out.println("load generator: " + String.join(" ", command.subList(0, 4)) + " ... "
+                    + String.join(" ", command.subList(6, command.size())).replace(ADMIN, "<admin>"));
+            Process generator = new ProcessBuilder(command).inheritIO().start();
+            int exit = generator.waitFor();
+            if (exit != 0) {
+                System.out.println("load generator exited with " + exit);
             }
         } finally {
             if (own != null) {
@@ -118,105 +127,26 @@ public final class CheckBenchmark {
         System.exit(0);
     }
 
-    private record Result(long[] latenciesNanos, int errors) {
-    }
-
-    private static Result run(HttpClient client, String base, boolean check, int orgs, int rate, int seconds,
-                              boolean everyOrg) throws InterruptedException {
-        int total = rate * seconds;
-        long[] latencies = new long[total];
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger inFlight = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(total);
-        SplittableRandom random = new SplittableRandom(42);
-        long interval = 1_000_000_000L / rate;
-        long start = System.nanoTime() + 50_000_000L;
-        for (int i = 0; i < total; i++) {
-            long due = start + i * interval;
-            long wait;
-            while ((wait = due - System.nanoTime()) > 0) {
-                if (wait > 200_000) {
-                    LockSupport.parkNanos(wait - 100_000);
-                } else {
-                    Thread.onSpinWait();
-                }
-            }
-            String path = check
-                    ? "/api/v1/usage/org-" + (everyOrg ? i % orgs : random.nextInt(orgs)) + "/check/CHAT_MESSAGE?tokens=100"
-                    : "/health";
-            HttpRequest req = HttpRequest.newBuilder(URI.create(base + path))
-                    .header("Authorization", "Bearer " + ADMIN).timeout(Duration.ofSeconds(30)).GET().build();
-            int index = i;
-            if (inFlight.get() >= MAX_IN_FLIGHT) {
-                // overloaded: count as an error with the request timeout as its latency instead of
-                // queueing without bound (the generator would run out of memory)
-                latencies[index] = TIMEOUT_NANOS;
-                errors.incrementAndGet();
-                done.countDown();
-                continue;
-            }
-            inFlight.incrementAndGet();
-            client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-                inFlight.decrementAndGet();
-                latencies[index] = System.nanoTime() - due;
-                if (e != null || r.statusCode() != 200) {
-                    errors.incrementAndGet();
-                }
-                done.countDown();
-            });
+    /**
+     * EXPLAIN (ANALYZE, BUFFERS) of the usage statement a check of the bench plan runs (the same
+     * shape UsageRepository renders): today's daily row of CHAT_MESSAGE and the billing period's
+     * daily rows of every feature, for an org on the default plan (calendar month) and one with
+     * a subscription (period from 10 days ago).
+     */
+    private static void explain(DSLContext db, Instant now) {
+        java.time.OffsetDateTime day = now.truncatedTo(ChronoUnit.DAYS).atOffset(java.time.ZoneOffset.UTC);
+        String usage = "sum(events) as events, sum(quantity) as quantity, sum(input_tokens) as input_tokens, "
+                + "sum(output_tokens) as output_tokens, sum(cached_input_tokens) as cached_input_tokens, "
+                + "sum(cost_usd) as cost_usd from metering.org_usage_daily where (org_id = '%s' and window_start >= '%s' "
+                + "and window_start < '%s'%s)";
+        for (String[] org : new String[][] {{"org-1", day.withDayOfMonth(1).toString(), day.withDayOfMonth(1).plusMonths(1).toString()},
+                {"org-2", day.minusDays(10).toString(), day.plusDays(20).toString()}}) {
+            String sql = "select 0 as seg, " + String.format(Locale.ROOT, usage, org[0], day, day.plusDays(1),
+                    " and feature = 'CHAT_MESSAGE'")
+                    + " union all select 1 as seg, " + String.format(Locale.ROOT, usage, org[0], org[1], org[2], "");
+            System.out.println("EXPLAIN (ANALYZE, BUFFERS) " + sql);
+            db.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql).forEach(r -> System.out.println("  " + r.get(0)));
         }
-        if (!done.await(120, TimeUnit.SECONDS)) {
-            System.out.println("  (some requests did not finish within 120 s)");
-        }
-        return new Result(latencies, errors.get());
-    }
-
-    private static void print(String route, int rate, Result r, double[] before, double[] after) {
-        long[] l = r.latenciesNanos().clone();
-        Arrays.sort(l);
-        double n = after[3] - before[3];
-        System.out.printf(Locale.ROOT, "%-10s  %6d  %6d  %6d  %7.2f  %7.2f  %8.2f  %7.2f  %-5s  %9.1f%% %5.1f%% %5.1f%%%n",
-                route, rate, l.length, r.errors(), pct(l, 0.50), pct(l, 0.99), pct(l, 0.999), l[l.length - 1] / 1e6,
-                loadAverage(), 100 * (after[0] - before[0]) / n, 100 * (after[1] - before[1]) / n,
-                100 * (after[2] - before[2]) / n);
-    }
-
-    /** Server-side latency histogram of a route from /metrics: cumulative counts at 1 ms, 2 ms, 5 ms and all. */
-    private static double[] serverBuckets(HttpClient client, String base, String route) {
-        double[] out = new double[4];
-        try {
-            String body = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            String[] le = {"0.001", "0.002", "0.005", "+Inf"};
-            for (String line : body.split("\n")) {
-                if (!line.startsWith("metering_api_request_duration_seconds_bucket{") || !line.contains("route=\"" + route + "\"")) {
-                    continue;
-                }
-                for (int i = 0; i < le.length; i++) {
-                    if (line.contains("le=\"" + le[i] + "\"")) {
-                        out[i] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                    }
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return out;
-    }
-
-    /** The machine's 1-minute load average (other processes compete for the same cores). */
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (java.io.IOException | RuntimeException e) {
-            return "?";
-        }
-    }
-
-    private static double pct(long[] sorted, double p) {
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
     }
 
     /** 30 days of hourly and daily org-grain rows per org and feature, written in bulk by SQL. */

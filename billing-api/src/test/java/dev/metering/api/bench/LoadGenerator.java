@@ -1,0 +1,446 @@
+package dev.metering.api.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The open-loop HTTP load generator of {@link CheckBenchmark}, run in its own JVM so that it does
+ * not share the server's heap, GC and JIT (it still shares the machine's cores, so its own CPU
+ * use is printed next to every row).
+ *
+ * <p>Open loop: request i of a phase is due at {@code start + i / rate}, whatever happened to the
+ * requests before it. A sender thread sleeps until each due time and writes the request on an
+ * idle keep-alive connection; when all {@code connections} are busy the request waits for the
+ * next free one. Its latency is measured from the due time to the last byte of the response, so
+ * queueing anywhere (generator, kernel, server) is counted, never hidden (no coordinated
+ * omission). One selector thread reads every connection. Requests still unanswered
+ * {@link #DRAIN_NANOS} after a phase's last due time count as errors.
+ *
+ * <pre>
+ * java -cp ... dev.metering.api.bench.LoadGenerator port=8080 token=... orgs=10000 rates=500,1000 seconds=10 \
+ *      [connections=64] [serverPid=123]
+ * </pre>
+ */
+public final class LoadGenerator {
+
+    static final long DRAIN_NANOS = 10_000_000_000L;
+    private static final byte[] HEADER_END = {'\r', '\n', '\r', '\n'};
+
+    private final InetSocketAddress address;
+    private final String token;
+    private final int maxConnections;
+
+    private LoadGenerator(InetSocketAddress address, String token, int maxConnections) {
+        this.address = address;
+        this.token = token;
+        this.maxConnections = maxConnections;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        int port = Integer.parseInt(a.get("port"));
+        String token = a.get("token");
+        int orgs = Integer.parseInt(a.getOrDefault("orgs", "10000"));
+        int[] rates = Arrays.stream(a.getOrDefault("rates", "500,1000,2000,5000").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        int seconds = Integer.parseInt(a.getOrDefault("seconds", "10"));
+        int connections = Integer.parseInt(a.getOrDefault("connections", "64"));
+        long serverPid = Long.parseLong(a.getOrDefault("serverPid", "-1"));
+        String[] order = a.getOrDefault("routes", "noop,check").split(",");
+
+        LoadGenerator gen = new LoadGenerator(new InetSocketAddress("127.0.0.1", port), token, connections);
+        byte[][] checks = new byte[orgs][];
+        for (int o = 0; o < orgs; o++) {
+            checks[o] = gen.request("/api/v1/usage/org-" + o + "/check/CHAT_MESSAGE?tokens=100");
+        }
+        byte[][] noop = {gen.request("/health")};
+        HttpClient scraper = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String base = "http://127.0.0.1:" + port;
+
+        System.out.println("warming up (every org once, then both routes) ...");
+        // every org once, in order (fills the account cache as a long-running server's would be)
+        gen.run(i -> checks[i % orgs], 1000, Math.max(1, orgs / 1000));
+        SplittableRandom warm = new SplittableRandom(7);
+        gen.run(i -> checks[warm.nextInt(orgs)], 1000, 5);
+        gen.run(i -> noop[0], 1000, 5);
+
+        System.out.println();
+        System.out.println("| route | rate/s | sent | achieved/s | errors | p50 ms | p99 ms | p99.9 ms | max ms "
+                + "| server-side <= 1 / 2 / 5 ms | CPU busy | server JVM CPU | generator CPU | load1 |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (int rate : rates) {
+            for (String route : order) {
+                boolean check = route.equals("check");
+                SplittableRandom random = new SplittableRandom(42);
+                String metricsRoute = check ? "/api/v1/usage/{orgId}/check/{feature}" : "/health";
+                double[] before = serverBuckets(scraper, base, metricsRoute);
+                Cpu cpu0 = Cpu.read(serverPid);
+                Result r = gen.run(check ? i -> checks[random.nextInt(orgs)] : i -> noop[0], rate, seconds);
+                Cpu cpu1 = Cpu.read(serverPid);
+                double[] after = serverBuckets(scraper, base, metricsRoute);
+                System.out.println(row(check ? "check" : "noop `/health`", rate, r, before, after, cpu0, cpu1));
+            }
+        }
+        System.out.flush();
+        System.exit(0);
+    }
+
+    /** The bytes of one keep-alive GET. */
+    private byte[] request(String path) {
+        return ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort() + "\r\nAuthorization: Bearer "
+                + token + "\r\nAccept: application/json\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @FunctionalInterface
+    interface Requests {
+        byte[] get(int index);
+    }
+
+    record Result(long[] latenciesNanos, int errors, int completed, long firstDue, long lastCompletion,
+                  Map<Integer, Integer> statuses) {
+    }
+
+    /** One keep-alive connection: owned either by the idle pool or by the request in flight on it. */
+    private static final class Conn {
+        final SocketChannel channel;
+        ByteBuffer in = ByteBuffer.allocate(16 * 1024);
+        // written by the sender before the request, read by the reader after the response
+        volatile long due;
+        volatile int index = -1;
+
+        Conn(SocketChannel channel) {
+            this.channel = channel;
+        }
+    }
+
+    private final Object lock = new Object();
+
+    /** Runs one phase: {@code rate * seconds} requests due at fixed times. */
+    Result run(Requests requests, int rate, int seconds) throws IOException {
+        int total = rate * seconds;
+        long[] latencies = new long[total];
+        long[] dues = new long[total];
+        Arrays.fill(latencies, -1);
+        Map<Integer, Integer> statuses = new HashMap<>();
+        ArrayDeque<Conn> idle = new ArrayDeque<>();
+        ArrayDeque<Integer> waiting = new ArrayDeque<>();
+        Selector selector = Selector.open();
+        for (int c = 0; c < maxConnections; c++) {
+            idle.push(open(selector));
+        }
+        long interval = 1_000_000_000L / rate;
+        long start = System.nanoTime() + 20_000_000L;
+        for (int i = 0; i < total; i++) {
+            dues[i] = start + i * interval;
+        }
+        long deadline = dues[total - 1] + DRAIN_NANOS;
+        int[] counts = new int[2]; // completed, errors
+
+        Thread sender = new Thread(() -> {
+            for (int i = 0; i < total; i++) {
+                long wait;
+                while ((wait = dues[i] - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                Conn c;
+                synchronized (lock) {
+                    c = idle.poll();
+                    if (c == null) {
+                        waiting.add(i);
+                    }
+                }
+                if (c != null) {
+                    send(c, i, dues[i], requests);
+                }
+            }
+        }, "loadgen-sender");
+        sender.setDaemon(true);
+        sender.start();
+
+        // the reader: this thread
+        int done = 0;
+        while (done < total && System.nanoTime() < deadline) {
+            selector.select(100);
+            Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+            while (it.hasNext()) {
+                SelectionKey key = it.next();
+                it.remove();
+                Conn c = (Conn) key.attachment();
+                int status = read(c);
+                if (status == 0) {
+                    continue; // response incomplete
+                }
+                long now = System.nanoTime();
+                int index = c.index;
+                if (index >= 0) {
+                    latencies[index] = now - c.due;
+                    done++;
+                    statuses.merge(status, 1, Integer::sum);
+                    if (status != 200) {
+                        counts[1]++;
+                    }
+                }
+                c.index = -1;
+                if (status < 0) {
+                    // connection closed or broken: replace it (it may have been idle)
+                    key.cancel();
+                    c.channel.close();
+                    synchronized (lock) {
+                        idle.remove(c);
+                    }
+                    c = open(selector);
+                }
+                Integer next;
+                synchronized (lock) {
+                    next = waiting.poll();
+                    if (next == null) {
+                        idle.push(c);
+                    }
+                }
+                if (next != null) {
+                    send(c, next, dues[next], requests);
+                }
+            }
+        }
+        long lastCompletion = System.nanoTime();
+        int errors = counts[1];
+        for (int i = 0; i < total; i++) {
+            if (latencies[i] < 0) {
+                // unanswered at the deadline: an error, with the time it had waited so far
+                latencies[i] = deadline - dues[i];
+                errors++;
+                statuses.merge(-1, 1, Integer::sum);
+            }
+        }
+        for (SelectionKey k : selector.keys()) {
+            k.channel().close();
+        }
+        selector.close();
+        synchronized (lock) {
+            idle.clear();
+        }
+        return new Result(latencies, errors, done, start, lastCompletion, statuses);
+    }
+
+    private Conn open(Selector selector) throws IOException {
+        SocketChannel ch = SocketChannel.open(address);
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.configureBlocking(false);
+        Conn c = new Conn(ch);
+        ch.register(selector, SelectionKey.OP_READ, c);
+        return c;
+    }
+
+    private static void send(Conn c, int index, long due, Requests requests) {
+        c.due = due;
+        c.index = index;
+        ByteBuffer out = ByteBuffer.wrap(requests.get(index));
+        try {
+            // a few hundred bytes into an empty socket buffer: written at once
+            while (out.hasRemaining()) {
+                if (c.channel.write(out) == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+        } catch (IOException e) {
+            // the reader sees the broken connection and counts the request as an error
+        }
+    }
+
+    /**
+     * Reads what is available; returns 0 while the response is incomplete, its HTTP status when
+     * complete, or -1 when the connection is closed or broken (the request in flight failed).
+     */
+    private static int read(Conn c) {
+        try {
+            if (!c.in.hasRemaining()) {
+                c.in = ByteBuffer.allocate(c.in.capacity() * 2).put(c.in.flip());
+            }
+            int n = c.channel.read(c.in);
+            if (n < 0) {
+                return -1;
+            }
+            int status = complete(c.in.array(), c.in.position());
+            if (status > 0) {
+                c.in.clear();
+            }
+            return status;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The status of a complete response in {@code buf[0, len)}, else 0 (Content-Length or chunked bodies). */
+    static int complete(byte[] buf, int len) {
+        int headerEnd = indexOf(buf, 0, len, HEADER_END);
+        if (headerEnd < 0) {
+            return 0;
+        }
+        String head = new String(buf, 0, headerEnd, StandardCharsets.ISO_8859_1);
+        int status = Integer.parseInt(head.substring(9, 12));
+        int bodyStart = headerEnd + 4;
+        String lower = head.toLowerCase(Locale.ROOT);
+        int cl = lower.indexOf("\r\ncontent-length:");
+        if (cl >= 0) {
+            int eol = lower.indexOf("\r\n", cl + 2);
+            int length = Integer.parseInt(lower.substring(cl + 17, eol < 0 ? lower.length() : eol).trim());
+            return len >= bodyStart + length ? status : 0;
+        }
+        if (lower.contains("\r\ntransfer-encoding: chunked")) {
+            int p = bodyStart;
+            while (true) {
+                int eol = indexOf(buf, p, len, new byte[] {'\r', '\n'});
+                if (eol < 0) {
+                    return 0;
+                }
+                String size = new String(buf, p, eol - p, StandardCharsets.ISO_8859_1);
+                int semi = size.indexOf(';');
+                int chunk = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
+                if (chunk == 0) {
+                    // no trailers: the final CRLF follows at once
+                    return len >= eol + 4 ? status : 0;
+                }
+                p = eol + 2 + chunk + 2;
+                if (p > len) {
+                    return 0;
+                }
+            }
+        }
+        return status; // no body
+    }
+
+    private static int indexOf(byte[] buf, int from, int len, byte[] what) {
+        outer:
+        for (int i = from; i <= len - what.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (buf[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static String row(String route, int rate, Result r, double[] before, double[] after, Cpu c0, Cpu c1) {
+        long[] l = r.latenciesNanos().clone();
+        Arrays.sort(l);
+        double n = after[3] - before[3];
+        double seconds = (r.lastCompletion() - r.firstDue()) / 1e9;
+        double wall = (c1.nanos - c0.nanos) / 1e9;
+        double ticks = (c1.clockTicksTotal - c0.clockTicksTotal);
+        return String.format(Locale.ROOT,
+                "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%% | %s |",
+                route, rate, l.length, r.completed() / seconds, r.errors(), pct(l, 0.50), pct(l, 0.99), pct(l, 0.999),
+                l[l.length - 1] / 1e6,
+                100 * (after[0] - before[0]) / n, 100 * (after[1] - before[1]) / n, 100 * (after[2] - before[2]) / n,
+                ticks <= 0 ? 0 : 100 * (c1.clockTicksBusy - c0.clockTicksBusy) / ticks,
+                100 * (c1.serverCpuNanos - c0.serverCpuNanos) / 1e9 / wall,
+                100 * (c1.ownCpuNanos - c0.ownCpuNanos) / 1e9 / wall,
+                loadAverage()) + (r.errors() > 0 ? " statuses " + r.statuses() : "");
+    }
+
+    private static double pct(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
+    }
+
+    /**
+     * CPU use over a phase: the machine's busy ticks (/proc/stat, all cores; 100% = both cores
+     * busy), the server JVM's and this JVM's CPU time (100% = one core).
+     */
+    record Cpu(long nanos, long clockTicksBusy, long clockTicksTotal, long serverCpuNanos, long ownCpuNanos) {
+
+        static Cpu read(long serverPid) {
+            long busy = 0;
+            long total = 0;
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                for (int i = 1; i < f.length && i <= 8; i++) {
+                    long v = Long.parseLong(f[i]);
+                    total += v;
+                    if (i != 4 && i != 5) { // idle, iowait
+                        busy += v;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // not Linux: no machine figure
+            }
+            return new Cpu(System.nanoTime(), busy, total, processCpuNanos(serverPid),
+                    processCpuNanos(ProcessHandle.current().pid()));
+        }
+
+        /** utime + stime of a process from /proc (clock ticks of 10 ms). */
+        private static long processCpuNanos(long pid) {
+            if (pid < 0) {
+                return 0;
+            }
+            try {
+                String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+            } catch (IOException | RuntimeException e) {
+                return 0;
+            }
+        }
+    }
+
+    /** Server-side latency histogram of a route from /metrics: cumulative counts at 1 ms, 2 ms, 5 ms and all. */
+    private static double[] serverBuckets(HttpClient client, String base, String route) {
+        double[] out = new double[4];
+        try {
+            String body = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            String[] le = {"0.001", "0.002", "0.005", "+Inf"};
+            for (String line : body.split("\n")) {
+                if (!line.startsWith("metering_api_request_duration_seconds_bucket{")
+                        || !line.contains("route=\"" + route + "\"")) {
+                    continue;
+                }
+                for (int i = 0; i < le.length; i++) {
+                    if (line.contains("le=\"" + le[i] + "\"")) {
+                        out[i] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    /** The machine's 1-minute load average (other processes compete for the same cores). */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+}
