@@ -17,9 +17,11 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,18 +36,39 @@ import java.util.concurrent.atomic.AtomicLong;
  * take values from one sequence on every write. Because sequence values can commit out of
  * order, each refresh looks back {@value #LOOKBACK} revisions behind its watermark and skips the
  * revisions it already handled. Entries also expire after {@link #TTL} as a last resort.
+ *
+ * <p>So that the check path never waits for that expiry, {@link #refresh()} also reloads, in
+ * batches of a few statements, the entries older than {@link #RELOAD_AFTER} of orgs checked
+ * within {@link #IDLE}, and drops the others. A check only loads an org synchronously the
+ * first time, after an invalidation, or when the background reload fell behind by the TTL.
  */
 public final class AccountCache {
 
     static final int LOOKBACK = 256;
     static final Duration TTL = Duration.ofSeconds(60);
+    static final Duration RELOAD_AFTER = TTL.dividedBy(2);
+    static final Duration IDLE = Duration.ofMinutes(10);
+    private static final int RELOAD_BATCH = 2_000;
     private static final int MAX_ORGS = 500_000;
 
     /** The catalog in force; version 0 when none was stored yet (every org unlimited). */
     public record CatalogState(long version, PlanRepository.StoredCatalog stored, PlanCatalog catalog) {
     }
 
-    private record OrgEntry(Subscription subscription, List<CreditGrant> grants, Instant loadedAt) {
+    /** Compared by identity: a reload replaces exactly the entry it read, never a newer one. */
+    private static final class OrgEntry {
+        final Subscription subscription;
+        final List<CreditGrant> grants;
+        final Instant loadedAt;
+        /** Epoch millis of the latest check, updated at most once a second (kept warm while used). */
+        volatile long usedAtMillis;
+
+        OrgEntry(Subscription subscription, List<CreditGrant> grants, Instant loadedAt) {
+            this.subscription = subscription;
+            this.grants = List.copyOf(grants);
+            this.loadedAt = loadedAt;
+            this.usedAtMillis = loadedAt.toEpochMilli();
+        }
     }
 
     private final PlanRepository plans;
@@ -101,6 +124,42 @@ public final class AccountCache {
         }
         handledRevisions.removeIf(r -> r <= watermark - LOOKBACK);
         usageAsOf = changes.usageAsOf();
+        reloadAging(clock.instant());
+    }
+
+    /**
+     * Reloads, in one batch, entries older than {@link #RELOAD_AFTER} of orgs used within
+     * {@link #IDLE}, and drops those of idle orgs. An entry invalidated or replaced meanwhile is
+     * left alone (replace by identity).
+     */
+    private void reloadAging(Instant now) {
+        Instant reloadBefore = now.minus(RELOAD_AFTER);
+        long idleBefore = now.minus(IDLE).toEpochMilli();
+        Map<String, OrgEntry> aging = new HashMap<>();
+        for (Map.Entry<String, OrgEntry> e : orgs.entrySet()) {
+            OrgEntry entry = e.getValue();
+            if (!entry.loadedAt.isBefore(reloadBefore)) {
+                continue;
+            }
+            if (entry.usedAtMillis < idleBefore) {
+                orgs.remove(e.getKey(), entry);
+            } else {
+                aging.put(e.getKey(), entry);
+                if (aging.size() >= RELOAD_BATCH) {
+                    break;
+                }
+            }
+        }
+        if (aging.isEmpty()) {
+            return;
+        }
+        Map<String, Subscription> subs = subscriptions.findAll(aging.keySet());
+        Map<String, List<CreditGrant>> grants = credits.unexpired(aging.keySet(), now);
+        aging.forEach((org, old) -> {
+            OrgEntry fresh = new OrgEntry(subs.get(org), grants.getOrDefault(org, List.of()), now);
+            fresh.usedAtMillis = old.usedAtMillis;
+            orgs.replace(org, old, fresh);
+        });
     }
 
     public synchronized void reloadCatalog() {
@@ -122,7 +181,7 @@ public final class AccountCache {
     public BillingAccount account(String orgId) {
         OrgEntry e = orgs.get(orgId);
         Instant now = clock.instant();
-        if (e == null || e.loadedAt().plus(TTL).isBefore(now)) {
+        if (e == null || e.loadedAt.plus(TTL).isBefore(now)) {
             long before = invalidations.get();
             e = new OrgEntry(subscriptions.find(orgId).orElse(null), credits.unexpired(orgId, now), now);
             if (orgs.size() >= MAX_ORGS) {
@@ -134,10 +193,14 @@ public final class AccountCache {
                 orgs.remove(orgId, e);
             }
         }
+        long nowMillis = now.toEpochMilli();
+        if (nowMillis - e.usedAtMillis > 1_000) {
+            e.usedAtMillis = nowMillis;
+        }
         PlanCatalog cat = catalog.catalog();
-        Plan plan = e.subscription() == null ? cat.defaultPlan()
-                : cat.plan(e.subscription().planId()).orElse(cat.defaultPlan());
-        return new BillingAccount(orgId, plan, e.subscription(), e.grants());
+        Plan plan = e.subscription == null ? cat.defaultPlan()
+                : cat.plan(e.subscription.planId()).orElse(cat.defaultPlan());
+        return new BillingAccount(orgId, plan, e.subscription, e.grants);
     }
 
     /** The principal of a bearer token, comparing hashes in constant time. */

@@ -7,8 +7,13 @@ import dev.metering.api.credit.CreditGrant;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 
 /** Prepaid credit grants. */
 public final class CreditRepository {
@@ -41,5 +46,21 @@ public final class CreditRepository {
                 .fetch(r -> new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
                         r.getGrantedAt().toInstant(), r.getExpiresAt() == null ? null : r.getExpiresAt().toInstant(),
                         r.getWelcomePlanId()));
+    }
+
+    /** {@link #unexpired(String, Instant)} for many orgs in one statement; orgs without grants are absent. */
+    public Map<String, List<CreditGrant>> unexpired(Collection<String> orgIds, Instant now) {
+        Map<String, List<CreditGrant>> out = new HashMap<>();
+        if (orgIds.isEmpty()) {
+            return out;
+        }
+        dsl.selectFrom(CREDIT_GRANTS)
+                .where(CREDIT_GRANTS.ORG_ID.eq(DSL.any(DSL.val(orgIds.toArray(String[]::new)))))
+                .and(CREDIT_GRANTS.EXPIRES_AT.isNull().or(CREDIT_GRANTS.EXPIRES_AT.gt(now.atOffset(ZoneOffset.UTC))))
+                .orderBy(CREDIT_GRANTS.ORG_ID, CREDIT_GRANTS.GRANTED_AT, CREDIT_GRANTS.ID)
+                .forEach(r -> out.computeIfAbsent(r.getOrgId(), k -> new ArrayList<>()).add(new CreditGrant(r.getId(),
+                        r.getOrgId(), r.getAmountUsd(), r.getReason(), r.getGrantedAt().toInstant(),
+                        r.getExpiresAt() == null ? null : r.getExpiresAt().toInstant(), r.getWelcomePlanId())));
+        return out;
     }
 }

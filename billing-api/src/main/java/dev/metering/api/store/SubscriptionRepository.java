@@ -12,10 +12,15 @@ import dev.metering.db.jooq.tables.records.SubscriptionsRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Result;
+import org.jooq.impl.DSL;
 
 /** Subscriptions, their per-limit overrides and the welcome credit granted with the first one. */
 public final class SubscriptionRepository {
@@ -43,11 +48,38 @@ public final class SubscriptionRepository {
         dsl.select(SUBSCRIPTION_OVERRIDES.LIMIT_ID, SUBSCRIPTION_OVERRIDES.MAX).from(SUBSCRIPTION_OVERRIDES)
                 .where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(orgId)).orderBy(SUBSCRIPTION_OVERRIDES.LIMIT_ID)
                 .forEach(o -> overrides.put(o.value1(), o.value2()));
-        return Optional.of(new Subscription(r.getOrgId(), r.getPlanId(),
+        return Optional.of(subscription(r, overrides));
+    }
+
+    /**
+     * The subscriptions of many orgs in two statements (subscriptions, then their overrides), for
+     * the account cache's batched background reload; orgs without one are absent from the map.
+     */
+    public Map<String, Subscription> findAll(Collection<String> orgIds) {
+        Map<String, Subscription> out = new HashMap<>();
+        if (orgIds.isEmpty()) {
+            return out;
+        }
+        Field<String[]> ids = DSL.val(orgIds.toArray(String[]::new));
+        Result<SubscriptionsRecord> subs = dsl.selectFrom(SUBSCRIPTIONS).where(SUBSCRIPTIONS.ORG_ID.eq(DSL.any(ids)))
+                .fetch();
+        Map<String, Map<String, BigDecimal>> overrides = new HashMap<>();
+        dsl.select(SUBSCRIPTION_OVERRIDES.ORG_ID, SUBSCRIPTION_OVERRIDES.LIMIT_ID, SUBSCRIPTION_OVERRIDES.MAX)
+                .from(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(DSL.any(ids)))
+                .orderBy(SUBSCRIPTION_OVERRIDES.ORG_ID, SUBSCRIPTION_OVERRIDES.LIMIT_ID)
+                .forEach(o -> overrides.computeIfAbsent(o.value1(), k -> new LinkedHashMap<>()).put(o.value2(), o.value3()));
+        for (SubscriptionsRecord r : subs) {
+            out.put(r.getOrgId(), subscription(r, overrides.getOrDefault(r.getOrgId(), new LinkedHashMap<>())));
+        }
+        return out;
+    }
+
+    private static Subscription subscription(SubscriptionsRecord r, Map<String, BigDecimal> overrides) {
+        return new Subscription(r.getOrgId(), r.getPlanId(),
                 SubscriptionStatus.fromWireName(r.getStatus()).orElseThrow(),
                 r.getPeriodStart().toInstant(), r.getPeriodEnd().toInstant(), r.getSeats(), overrides,
                 r.getEnforcement() == null ? null : EnforcementMode.fromWireName(r.getEnforcement()).orElseThrow(),
-                r.getUpdatedAt().toInstant()));
+                r.getUpdatedAt().toInstant());
     }
 
     /**
