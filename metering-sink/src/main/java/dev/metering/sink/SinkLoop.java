@@ -13,7 +13,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -28,9 +33,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sink's consumer loop: poll into a batch until it is full or old enough, write it to
- * PostgreSQL in one transaction, then commit its offsets. One thread runs it; {@link #shutdown()}
- * may be called from any thread.
+ * The sink's consumer loop: poll into a batch until it is full or old enough, decode it, hand it
+ * to the writer thread, which writes it to PostgreSQL in one transaction; once that transaction
+ * committed, this thread commits the batch's offsets. While batch N is being written, batch N+1 is
+ * polled and decoded (at most ONE batch in the database at a time and one more polled; when that
+ * one is full, the partitions are paused until the writer is free). The consumer is used by this
+ * thread only; {@link #shutdown()} may be called from any thread.
  *
  * <p>Guarantee: every record of {@code metering.usage.aggregates} and {@code metering.usage.dlq}
  * is in the database before its offset is committed (at-least-once delivery into an idempotent
@@ -41,6 +49,12 @@ final class SinkLoop implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(500);
+    /** The longest poll while a batch is in flight, so its offsets are committed soon after it is written. */
+    private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(5);
+    /** While paused (the next batch is full): how long to wait for the writer between two polls. */
+    private static final Duration BACKPRESSURE_WAIT = Duration.ofMillis(100);
+    /** On shutdown, how long a batch in flight may take to reach the database. */
+    private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(20);
 
     /** Test seam: called between the database commit and the offset commit. */
     interface Hooks {
@@ -78,12 +92,34 @@ final class SinkLoop implements Runnable {
     private final Settings settings;
     private final Clock clock;
     private final Hooks hooks;
-    private final Batch batch = new Batch();
+    /** The batch being polled (not yet handed to the writer). */
+    private Batch batch = new Batch();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile Throwable failure;
     /** The decoded form of {@link #batch}; null whenever the raw batch changed. */
     private PreparedBatch prepared;
+    /** The batch the writer thread is writing, or null. */
+    private InFlight inFlight;
+    /** Partitions this loop paused (writer busy and next batch full, or decoding to be retried). */
+    private final Set<TopicPartition> pausedByLoop = new HashSet<>();
+    /** A failed decode (schema registry away) is tried again at this System.nanoTime(). */
+    private long decodeNotBefore = System.nanoTime();
+    private int decodeAttempts;
+    /** How long decoding {@link #prepared} took (counted in the batch's write time). */
+    private long decodeNanos;
+    private final ExecutorService writerThread = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "metering-sink-writer");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /**
+     * A batch handed to the writer thread: its raw records (offsets), decoded form and outcome;
+     * {@code startedNanos} is the hand-off time minus the decoding time.
+     */
+    private record InFlight(Batch batch, PreparedBatch prepared, long startedNanos, Future<SinkWriter.Result> result) {
+    }
     /** The sink clock's time of the last heartbeat check; null before the first. */
     private Instant lastHeartbeatCheck;
 
@@ -103,31 +139,66 @@ final class SinkLoop implements Runnable {
         try {
             consumer.subscribe(List.of(settings.aggregatesTopic(), settings.deadLetterTopic()), new Rebalance());
             while (running) {
+                completeInFlight();
+                handOffIfDue();
+                if (batch.size() >= settings.batchSize() && (inFlight != null || decodeDeferred())) {
+                    // the writer is busy (or decoding waits for the registry) and the next batch is
+                    // full, decoded already: stop fetching, stay in the group
+                    pauseAll();
+                    awaitInFlight(BACKPRESSURE_WAIT);
+                    hooks.beforePoll(consumer);
+                    // every partition paused: only a partition assigned meanwhile can return records
+                    add(consumer.poll(inFlight == null ? BACKPRESSURE_WAIT : Duration.ZERO));
+                    continue;
+                }
+                resumeAll();
                 Duration wait = batch.isEmpty() ? IDLE_POLL
                         : Duration.ofNanos(Math.max(0, settings.batchLinger().toNanos() - batch.ageNanos()));
+                if (inFlight != null) {
+                    // come back soon to commit the batch in flight; meanwhile a due batch keeps
+                    // filling up to the batch size (no busy loop: at least this long when idle)
+                    wait = IN_FLIGHT_POLL;
+                } else if (decodeDeferred()) {
+                    long deferred = Math.max(0, decodeNotBefore - System.nanoTime());
+                    wait = Duration.ofNanos(Math.min(IDLE_POLL.toNanos(), deferred));
+                }
                 hooks.beforePoll(consumer);
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(wait);
                 add(polled);
                 metrics.updateLag(consumer);
-                if (polled.isEmpty() && batch.isEmpty()) {
+                if (polled.isEmpty() && batch.isEmpty() && inFlight == null) {
                     heartbeatIfCaughtUp();
                 }
-                if (!batch.isEmpty() && (batch.size() >= settings.batchSize()
-                        || batch.ageNanos() >= settings.batchLinger().toNanos())) {
-                    flush();
-                }
+                handOffIfDue();
             }
+            // shutdown: a batch already in the database gets its offsets committed; the writer stops
+            // retrying one that is not; the batch being polled is abandoned uncommitted
+            finishInFlightOnShutdown();
         } catch (WakeupException e) {
             if (running) {
                 failure = e;
                 log.error("sink woken up unexpectedly", e);
+            } else {
+                // shutdown: the batch being polled is abandoned (its offsets were not committed, so
+                // the next owner of its partitions reads it again); the one in flight may finish
+                try {
+                    finishInFlightOnShutdown();
+                } catch (RuntimeException inner) {
+                    log.warn("committing the batch in flight on shutdown failed", inner);
+                }
             }
-            // shutdown: a batch not yet in the database is abandoned; its offsets were not
-            // committed, so the next owner of its partitions reads it again
         } catch (Throwable e) {
             failure = e;
             log.error("sink stopped by a failure; uncommitted records will be read again on restart", e);
         } finally {
+            writerThread.shutdownNow();
+            try {
+                if (!writerThread.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("writer thread still busy after {}", SHUTDOWN_WAIT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             try {
                 consumer.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
@@ -139,32 +210,149 @@ final class SinkLoop implements Runnable {
     }
 
     /**
-     * Write the batch, then commit its offsets. This ordering is the sink's guarantee:
+     * When the polled batch is full or old enough and the writer is free: decode it and hand it to
+     * the writer thread. The guarantee, numbered where it happens:
      * <ol>
-     *   <li>the batch (window rows, dead letters, late events, sink_progress) is written in ONE
-     *       transaction; a failure rolls all of it back;</li>
-     *   <li>only after that transaction committed are the batch's offsets committed to Kafka;</li>
+     *   <li>the writer writes the batch (window rows, dead letters, late events, sink_progress) in
+     *       ONE transaction; a failure rolls all of it back and the writer tries again;</li>
+     *   <li>only after that transaction committed does this thread commit the batch's offsets
+     *       ({@link #completeInFlight()});</li>
      *   <li>so a crash between 1 and 2 re-delivers the batch, and writing it again changes nothing:
      *       totals are absolute and guarded by version, dead letters are unique per origin.</li>
      * </ol>
      */
-    private void flush() {
-        long started = System.nanoTime();
-        // (1) one transaction per batch, retried until it commits (or shutdown abandons it)
-        SinkWriter.Result result = writeWithRetries();
-        if (result == null) {
-            return; // every record of the batch belonged to partitions revoked meanwhile
+    private void handOffIfDue() {
+        boolean full = batch.size() >= settings.batchSize();
+        if (batch.isEmpty() || decodeDeferred() || (!full && batch.ageNanos() < settings.batchLinger().toNanos())
+                || (!full && inFlight != null)) {
+            return; // not due; or due but still filling while the writer is busy (decoded when handed off)
         }
-        PreparedBatch written = prepared;
-        hooks.afterDatabaseCommit(written);
+        if (prepared == null) {
+            // a full batch is decoded while the writer still writes the previous one
+            long decoding = System.nanoTime();
+            try {
+                prepared = decoder.prepare(batch);
+                decodeAttempts = 0;
+            } catch (RuntimeException e) {
+                if (!Failures.isTransient(e)) {
+                    throw e;
+                }
+                // the schema registry is away: keep the batch, keep polling, try again after a backoff
+                metrics.retries.labelValues("transient").inc();
+                log.warn("batch of {} records not decoded, will retry: {}", batch.size(), Failures.describe(e));
+                decodeNotBefore = System.nanoTime() + backoffNanos(decodeAttempts++);
+                return;
+            }
+            decodeNanos = System.nanoTime() - decoding;
+        }
+        if (inFlight != null) {
+            return;
+        }
+        // (1) the writer thread writes the batch in one transaction, retrying until it commits
+        PreparedBatch toWrite = prepared;
+        inFlight = new InFlight(batch, toWrite, System.nanoTime() - decodeNanos,
+                writerThread.submit(() -> writeWithRetries(toWrite)));
+        batch = new Batch();
+        prepared = null;
+    }
+
+    private boolean decodeDeferred() {
+        return System.nanoTime() - decodeNotBefore < 0;
+    }
+
+    /** Once the batch in flight is in the database: (2) commit its offsets. */
+    private void completeInFlight() {
+        if (inFlight == null || !inFlight.result().isDone()) {
+            return;
+        }
+        InFlight done = inFlight;
+        inFlight = null;
+        SinkWriter.Result result;
+        try {
+            result = done.result().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the writer thread failed; the batch is not committed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WakeupException();
+        }
+        hooks.afterDatabaseCommit(done.prepared());
         // (2) the database holds the batch: now, and only now, commit the offsets
         long committing = System.nanoTime();
-        commitOffsets(batch.offsetsToCommit());
+        commitOffsets(owned(done.batch().offsetsToCommit()));
         metrics.commitSeconds.observe((System.nanoTime() - committing) / 1e9);
-        metrics.recordBatch(written, result, (System.nanoTime() - started) / 1e9);
-        metrics.recordConsumed(countByPartition());
-        batch.clear();
-        prepared = null;
+        metrics.recordBatch(done.prepared(), result, (System.nanoTime() - done.startedNanos()) / 1e9);
+        metrics.recordConsumed(countByPartition(done.batch()));
+    }
+
+    /** Waits up to {@code timeout} for the batch in flight (not at all when there is none). */
+    private void awaitInFlight(Duration timeout) {
+        if (inFlight == null) {
+            return;
+        }
+        try {
+            inFlight.result().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // still writing, or failed: completeInFlight() reports a failure
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WakeupException();
+        }
+    }
+
+    /**
+     * Shutdown ({@link #running} is false, so the writer retries no more): a batch whose transaction
+     * committed still gets its offsets committed; one that did not is abandoned, read again on restart.
+     */
+    private void finishInFlightOnShutdown() {
+        if (inFlight == null) {
+            return;
+        }
+        try {
+            inFlight.result().get(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("batch in flight not written within {}; abandoned uncommitted", SHUTDOWN_WAIT);
+            return;
+        } catch (ExecutionException e) {
+            log.info("batch in flight abandoned uncommitted: {}", e.getCause().toString());
+            inFlight = null;
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        completeInFlight();
+    }
+
+    /**
+     * The offsets of partitions still assigned. A partition revoked while its batch was in flight
+     * belongs to its new owner now, which reads it from the last committed offset (the batch is
+     * written again, changing nothing).
+     */
+    private Map<TopicPartition, OffsetAndMetadata> owned(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        Map<TopicPartition, OffsetAndMetadata> owned = new HashMap<>(offsets);
+        owned.keySet().retainAll(consumer.assignment());
+        return owned;
+    }
+
+    /** Pauses every assigned partition not paused already (a partition paused by others stays theirs). */
+    private void pauseAll() {
+        Set<TopicPartition> toPause = new HashSet<>(consumer.assignment());
+        toPause.removeAll(consumer.paused());
+        if (!toPause.isEmpty()) {
+            consumer.pause(toPause);
+            pausedByLoop.addAll(toPause);
+        }
+    }
+
+    private void resumeAll() {
+        if (pausedByLoop.isEmpty()) {
+            return;
+        }
+        Set<TopicPartition> toResume = new HashSet<>(pausedByLoop);
+        toResume.retainAll(consumer.assignment());
+        consumer.resume(toResume);
+        pausedByLoop.clear();
     }
 
     /**
@@ -236,21 +424,25 @@ final class SinkLoop implements Runnable {
         hooks.afterHeartbeatCheck(now, Map.copyOf(lag), written);
     }
 
-    private SinkWriter.Result writeWithRetries() {
+    /**
+     * On the writer thread: writes the batch until its transaction commits. Transient failures
+     * (database away) are retried forever with backoff; after repeated permanent failures the batch
+     * is written record by record (a refused window update becomes a dead letter). Meanwhile the
+     * polling thread keeps the consumer in its group, its partitions paused once the next batch is
+     * full. Shutdown ends the retries: the batch is then abandoned uncommitted.
+     */
+    private SinkWriter.Result writeWithRetries(PreparedBatch batch) throws InterruptedException {
         int attempt = 0;
         int permanentFailures = 0;
         while (true) {
             try {
-                if (prepared == null) {
-                    prepared = decoder.prepare(batch);
-                }
                 return permanentFailures > settings.permanentFailureRetries()
-                        ? writer.writeIsolating(prepared)
-                        : writer.write(prepared);
+                        ? writer.writeIsolating(batch)
+                        : writer.write(batch);
             } catch (RuntimeException e) {
                 if (Failures.isTransient(e)) {
                     metrics.retries.labelValues("transient").inc();
-                    log.warn("batch of {} records not written, will retry: {}", batch.size(), Failures.describe(e));
+                    log.warn("batch of {} records not written, will retry: {}", batch.records(), Failures.describe(e));
                 } else {
                     permanentFailures++;
                     metrics.retries.labelValues("permanent").inc();
@@ -260,42 +452,25 @@ final class SinkLoop implements Runnable {
                         log.error("batch cannot be written even record by record; retrying", e);
                     } else {
                         log.warn("batch of {} records refused by the database ({}); attempt {} of {} before "
-                                        + "writing record by record", batch.size(), Failures.describe(e),
+                                        + "writing record by record", batch.records(), Failures.describe(e),
                                 permanentFailures, settings.permanentFailureRetries() + 1);
                     }
                 }
-                backoff(attempt++);
-                if (batch.isEmpty()) {
-                    prepared = null;
-                    return null;
+                long deadline = System.nanoTime() + backoffNanos(attempt++);
+                long remaining;
+                while ((remaining = deadline - System.nanoTime()) > 0) {
+                    if (!running) {
+                        throw new InterruptedException("shutdown: batch abandoned uncommitted");
+                    }
+                    TimeUnit.NANOSECONDS.sleep(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
                 }
             }
         }
     }
 
-    /**
-     * Waits before the next attempt without leaving the consumer group: the partitions are paused
-     * and the consumer keeps polling (nothing is returned for paused partitions), so a long
-     * database outage does not exceed {@code max.poll.interval.ms}. A shutdown interrupts the wait.
-     */
-    private void backoff(int attempt) {
-        long delay = Math.min(settings.backoffMax().toMillis(),
-                settings.backoffInitial().toMillis() * (1L << Math.min(attempt, 20)));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
-        consumer.pause(consumer.assignment());
-        try {
-            long remaining;
-            while ((remaining = deadline - System.nanoTime()) > 0) {
-                if (!running) {
-                    throw new WakeupException();
-                }
-                // partitions assigned by a rebalance during the wait are not paused: keep their records
-                add(consumer.poll(Duration.ofNanos(remaining)));
-                consumer.pause(consumer.assignment());
-            }
-        } finally {
-            consumer.resume(consumer.paused());
-        }
+    private long backoffNanos(int attempt) {
+        return TimeUnit.MILLISECONDS.toNanos(Math.min(settings.backoffMax().toMillis(),
+                settings.backoffInitial().toMillis() * (1L << Math.min(attempt, 20))));
     }
 
     private void add(ConsumerRecords<byte[], byte[]> records) {
@@ -328,7 +503,7 @@ final class SinkLoop implements Runnable {
         }
     }
 
-    private Map<TopicPartition, Long> countByPartition() {
+    private static Map<TopicPartition, Long> countByPartition(Batch batch) {
         Map<TopicPartition, Long> counts = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : batch.records()) {
             counts.merge(new TopicPartition(r.topic(), r.partition()), 1L, Long::sum);
@@ -373,6 +548,7 @@ final class SinkLoop implements Runnable {
 
         private void drop(Collection<TopicPartition> partitions) {
             metrics.forgetLag(partitions);
+            pausedByLoop.removeAll(partitions);
             if (batch.removePartitions(partitions)) {
                 prepared = null;
                 log.info("dropped uncommitted records of revoked partitions {}", partitions);

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * sink progress rows, all in ONE transaction, so the progress never claims rows that are not there.
  *
  * <p>Holds one connection, opened lazily and dropped after a connection failure; the next
- * attempt opens a new one. Not thread-safe: the sink's single consumer thread owns it.
+ * attempt opens a new one. Not thread-safe: one thread at a time uses it, the sink's writer
+ * thread for batches, the polling thread for the idle heartbeat (only while no batch is in flight;
+ * the hand-off through a {@code Future} orders the two).
  */
 final class SinkWriter implements AutoCloseable {
 

@@ -142,6 +142,46 @@ class SinkIT {
     }
 
     @Test
+    void shouldCommitEachBatchOnlyAfterItsTransactionWhileTheNextIsPolledAndDecoded() throws Exception {
+        // a backlog of 3000 updates (1000 keys x versions 1..3) before the sink starts: batches are
+        // full (200 records), so the next one is polled and decoded while the writer writes one
+        for (int version = 1; version <= 3; version++) {
+            for (int k = 0; k < 1000; k++) {
+                it.send(Aggregates.key().org(String.format("org-%04d", k)).hour(T0).build(),
+                        Aggregates.totals().events(version).costFemtos(version + "000000").version(version).build());
+            }
+        }
+        it.flush();
+        List<Integer> batchRecords = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Long> committedBefore = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SinkApp.RunningSink sink = it.startSink(java.time.Clock.systemUTC(), new SinkLoop.Hooks() {
+            @Override
+            public void afterDatabaseCommit(PreparedBatch batch) {
+                try {
+                    // between the database commit and the offset commit of this batch
+                    committedBefore.add(it.committedOffsets().values().stream().mapToLong(o -> o.offset()).sum());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                batchRecords.add(batch.records());
+            }
+        });
+        sinks.add(sink);
+        await().atMost(TIMEOUT).until(it::everythingCommitted);
+
+        assertThat(batchRecords.stream().mapToInt(Integer::intValue).sum()).isEqualTo(3000);
+        assertThat(batchRecords).allSatisfy(n -> assertThat(n).isBetween(1, 200));
+        // when batch i is in the database, exactly the records of batches 0..i-1 are committed
+        long before = 0;
+        for (int i = 0; i < batchRecords.size(); i++) {
+            assertThat(committedBefore.get(i)).as("offsets committed before batch %d", i).isEqualTo(before);
+            before += batchRecords.get(i);
+        }
+        assertThat(it.rows("SELECT count(*), sum(events), sum(cost_usd), min(version) FROM metering.usage_hourly"))
+                .containsExactly("1000|3000|0.000003000|3");
+    }
+
+    @Test
     void shouldLoseNothingWhenPostgresIsDownForTwentySeconds() throws Exception {
         SinkApp.RunningSink sink = it.startSink();
         sinks.add(sink);
