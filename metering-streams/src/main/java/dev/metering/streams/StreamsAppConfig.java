@@ -28,7 +28,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code <tmpdir>/metering-streams}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
- *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 100ms}; aggregate rows changed since the last commit are emitted at every commit</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; aggregate rows changed since the last commit are emitted at every commit</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
  *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
  *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
@@ -98,7 +98,7 @@ public record StreamsAppConfig(
         int threads = source.intInRange("METERING_STREAMS_THREADS", 1, 1, 64);
         Guarantee guarantee = source.enumValue("METERING_STREAMS_PROCESSING_GUARANTEE", Guarantee.class,
                 Guarantee.EXACTLY_ONCE_V2);
-        Duration commit = source.duration("METERING_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(100));
+        Duration commit = source.duration("METERING_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(200));
         if (commit.isZero()) {
             source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be greater than 0");
         }

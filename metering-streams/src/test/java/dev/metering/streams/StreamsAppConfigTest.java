@@ -26,13 +26,13 @@ class StreamsAppConfigTest {
         assertThat(config.fallbackPricePer1kUsd()).isEmpty();
         assertThat(config.partitions()).isEqualTo(12);
         assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.EXACTLY_ONCE_V2);
-        assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(200));
         assertThat(config.metricsPort()).isEqualTo(9464);
         assertThat(config.kafkaProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
                 .doesNotContainKey("schema.registry.url");
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
-                .containsEntry("commit.interval.ms", 100L)
+                .containsEntry("commit.interval.ms", 200L)
                 .containsEntry("statestore.cache.max.bytes", 0L)
                 .containsEntry("application.id", "metering-streams");
     }
