@@ -27,8 +27,9 @@ import org.postgresql.PGConnection;
 
 /**
  * A/B of the statement shapes for the window upsert, on one connection, no Kafka: the same
- * collapsed, sorted batches written with (a) multi-row VALUES, (b) one unnest statement per table,
- * (c) COPY into a temp table + one INSERT ... SELECT merge. Each run on a fresh database.
+ * collapsed, sorted batches written with (V) multi-row VALUES (the sink's form before the unnest),
+ * (U) one unnest statement per table, (C) COPY into a temp table + one INSERT ... SELECT merge,
+ * (F) as U on tables with fillfactor 70 (a probe: no migration sets it). Each run on a fresh database.
  *
  * <pre>
  * mvn -B -ntp -o -pl metering-sink test-compile exec:exec -Dexec.executable=java -Dexec.classpathScope=test \
@@ -63,6 +64,14 @@ public final class UpsertShapeBenchmark {
             String db = run + "_" + (n++);
             String url = postgres.createDatabase(db);
             Migrations.migrate(url, postgres.user(), postgres.password());
+            if (shape == 'F') {
+                // probe only (no migration does this): free space on each page, so an update can stay HOT
+                try (Connection c = postgres.connect(db); Statement s = c.createStatement()) {
+                    for (UsageUpsert.Target t : UsageUpsert.Target.values()) {
+                        s.execute("alter table metering." + t.tableName() + " set (fillfactor = 70)");
+                    }
+                }
+            }
             UsageUpsert upsert = new UsageUpsert();
             long started = System.nanoTime();
             try (Connection c = postgres.connect(db)) {
@@ -72,7 +81,7 @@ public final class UpsertShapeBenchmark {
                     for (Map.Entry<UsageUpsert.Target, List<WindowUpdate>> e : UsageUpsert.byTarget(batch).entrySet()) {
                         switch (shape) {
                             case 'V' -> upsertValues(c, e.getKey(), e.getValue(), now);
-                            case 'U' -> upsert.upsert(c, e.getKey(), e.getValue(), now);
+                            case 'U', 'F' -> upsert.upsert(c, e.getKey(), e.getValue(), now);
                             case 'C' -> copyMerge(c, e.getKey(), e.getValue(), now);
                             default -> throw new IllegalArgumentException("shape " + shape);
                         }
@@ -89,7 +98,7 @@ public final class UpsertShapeBenchmark {
                 totals = rs.getString(1);
             }
             System.out.printf("%s: %,d rows in %.1f s = %,.0f rows/s  (hourly %s)%n",
-                    shape == 'V' ? "VALUES" : shape == 'U' ? "UNNEST" : "COPY  ", updates, seconds, updates / seconds,
+                    shape == 'V' ? "VALUES" : shape == 'U' ? "UNNEST" : shape == 'F' ? "UNNEST, fillfactor 70" : "COPY  ", updates, seconds, updates / seconds,
                     totals);
         }
         System.exit(0);
