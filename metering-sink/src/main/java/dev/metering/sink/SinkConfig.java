@@ -19,7 +19,7 @@ import java.util.Objects;
  *   <tr><td>METERING_DB_URL, METERING_DB_USER, METERING_DB_PASSWORD</td><td>URL required, {@code jdbc:postgresql:}</td></tr>
  *   <tr><td>METERING_SINK_GROUP_ID</td><td>default {@code metering-sink}</td></tr>
  *   <tr><td>METERING_SINK_BATCH_SIZE</td><td>records per transaction, default 5000 (1-100000)</td></tr>
- *   <tr><td>METERING_SINK_BATCH_LINGER</td><td>how long a batch waits to fill, default {@code 200ms}</td></tr>
+ *   <tr><td>METERING_SINK_BATCH_LINGER</td><td>how long a batch waits to fill, default {@code 50ms}</td></tr>
  *   <tr><td>METERING_SINK_RETRY_BACKOFF_MAX</td><td>cap of the retry backoff, default {@code 30s}</td></tr>
  *   <tr><td>METERING_SINK_HEARTBEAT</td><td>while idle and caught up, how often {@code sink_progress.written_at} is moved to now, default {@code 5s}</td></tr>
  *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
@@ -75,7 +75,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         }
         String groupId = source.string(GROUP_ID, "metering-sink");
         int batchSize = source.intInRange(BATCH_SIZE, 5000, 1, 100_000);
-        Duration linger = source.duration(BATCH_LINGER, Duration.ofMillis(200));
+        Duration linger = source.duration(BATCH_LINGER, Duration.ofMillis(50));
         Duration backoffMax = source.duration(RETRY_BACKOFF_MAX, Duration.ofSeconds(30));
         if (backoffMax.isZero()) {
             source.problem(RETRY_BACKOFF_MAX, "must be greater than 0");

@@ -37,7 +37,7 @@ class SinkConfigTest {
 
         assertThat(config.topics().aggregates()).isEqualTo("metering.usage.aggregates");
         assertThat(config.batchSize()).isEqualTo(5000);
-        assertThat(config.batchLinger()).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.batchLinger()).isEqualTo(Duration.ofMillis(50));
         assertThat(config.heartbeat()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.metricsPort()).isEqualTo(9402);
         assertThat(config.clientProperties()).containsEntry("bootstrap.servers", "broker:9092")
