@@ -48,7 +48,10 @@ public final class AccountCache {
     static final Duration TTL = Duration.ofSeconds(60);
     static final Duration RELOAD_AFTER = TTL.dividedBy(2);
     static final Duration IDLE = Duration.ofMinutes(10);
-    private static final int RELOAD_BATCH = 2_000;
+    /** Ids per reload statement. */
+    private static final int RELOAD_BATCH = 500;
+    /** Refreshes over which the entries aging at once are spread (25 s at 500 ms, within TTL - RELOAD_AFTER). */
+    private static final int RELOAD_SPREAD = 50;
     private static final int MAX_ORGS = 500_000;
 
     /** The catalog in force; version 0 when none was stored yet (every org unlimited). */
@@ -128,13 +131,17 @@ public final class AccountCache {
     }
 
     /**
-     * Reloads, in one batch, entries older than {@link #RELOAD_AFTER} of orgs used within
+     * Reloads, in statements of {@value #RELOAD_BATCH} orgs and at most about 1/{@value #RELOAD_SPREAD}
+     * of the cache per refresh, entries older than {@link #RELOAD_AFTER} of orgs used within
      * {@link #IDLE}, and drops those of idle orgs. An entry invalidated or replaced meanwhile is
      * left alone (replace by identity).
      */
     private void reloadAging(Instant now) {
         Instant reloadBefore = now.minus(RELOAD_AFTER);
         long idleBefore = now.minus(IDLE).toEpochMilli();
+        // small slices per refresh, so that entries loaded together (a start-up, a burst of new
+        // orgs) are not all reloaded in one spike of database work next to the checks
+        int budget = Math.max(RELOAD_BATCH, orgs.size() / RELOAD_SPREAD);
         Map<String, OrgEntry> aging = new HashMap<>();
         for (Map.Entry<String, OrgEntry> e : orgs.entrySet()) {
             OrgEntry entry = e.getValue();
@@ -145,14 +152,22 @@ public final class AccountCache {
                 orgs.remove(e.getKey(), entry);
             } else {
                 aging.put(e.getKey(), entry);
-                if (aging.size() >= RELOAD_BATCH) {
-                    break;
+                if (aging.size() == RELOAD_BATCH) {
+                    reload(aging, now);
+                    aging.clear();
+                    budget -= RELOAD_BATCH;
+                    if (budget <= 0) {
+                        return;
+                    }
                 }
             }
         }
-        if (aging.isEmpty()) {
-            return;
+        if (!aging.isEmpty()) {
+            reload(aging, now);
         }
+    }
+
+    private void reload(Map<String, OrgEntry> aging, Instant now) {
         Map<String, Subscription> subs = subscriptions.findAll(aging.keySet());
         Map<String, List<CreditGrant>> grants = credits.unexpired(aging.keySet(), now);
         aging.forEach((org, old) -> {
