@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,6 +91,13 @@ public final class Routes {
             config.jsonMapper(new JavalinJackson(mapper, false));
             config.http.maxRequestSize = MAX_BODY_BYTES;
             config.jetty.modifyServer(server -> server.setStopTimeout(5_000));
+            // Sized for the connection pool, not Jetty's 250: a handler that reads the database
+            // holds a connection, so more threads than connections only queue on the pool while
+            // competing for the cores; 16 more for the acceptor, selectors and reserved threads and
+            // for routes that do not read the database (health, metrics, cached plans).
+            QueuedThreadPool threads = new QueuedThreadPool(database.poolSize() + 16, 8, 60_000);
+            threads.setName("billing-api-http");
+            config.jetty.threadPool = threads;
             config.requestLogger.http((ctx, ms) -> metrics.request(route(ctx), ctx.method().name(),
                     ctx.statusCode(), ms / 1000.0));
         });

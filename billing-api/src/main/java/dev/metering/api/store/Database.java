@@ -44,6 +44,10 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    public int poolSize() {
+        return dataSource.getMaximumPoolSize();
+    }
+
     public DSLContext dsl() {
         return dsl;
     }
