@@ -55,6 +55,7 @@ public final class CheckBenchmark {
         int connections = 64;
         String routes = "noop,check";
         boolean explain = false;
+        String slow = "slow=0";
         int orgs = Integer.getInteger("bench.orgs", 10_000);
         for (String a : args) {
             if (a.startsWith("rates=")) {
@@ -67,6 +68,8 @@ public final class CheckBenchmark {
                 explain = true;
             } else if (a.startsWith("routes=")) {
                 routes = a.substring(7);
+            } else if (a.startsWith("slow=")) {
+                slow = a;
             }
         }
         String url = System.getenv("METERING_DB_URL");
@@ -110,7 +113,7 @@ public final class CheckBenchmark {
                     LoadGenerator.class.getName(),
                     "port=" + api.port(), "token=" + ADMIN, "orgs=" + orgs,
                     "rates=" + Arrays.stream(rates).mapToObj(Integer::toString).collect(Collectors.joining(",")),
-                    "seconds=" + seconds, "connections=" + connections, "routes=" + routes,
+                    "seconds=" + seconds, "connections=" + connections, "routes=" + routes, slow,
                     "serverPid=" + ProcessHandle.current().pid()));
             System.out.println("load generator: " + String.join(" ", command.subList(0, 4)) + " ... "
                     + String.join(" ", command.subList(6, command.size())).replace(ADMIN, "<admin>"));

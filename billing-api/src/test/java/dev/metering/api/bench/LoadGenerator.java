@@ -72,6 +72,7 @@ public final class LoadGenerator {
         int connections = Integer.parseInt(a.getOrDefault("connections", "64"));
         long serverPid = Long.parseLong(a.getOrDefault("serverPid", "-1"));
         String[] order = a.getOrDefault("routes", "noop,check").split(",");
+        int slowMillis = Integer.parseInt(a.getOrDefault("slow", "0"));
 
         LoadGenerator gen = new LoadGenerator(new InetSocketAddress("127.0.0.1", port), token, connections);
         byte[][] checks = new byte[orgs][];
@@ -91,7 +92,7 @@ public final class LoadGenerator {
 
         System.out.println();
         System.out.println("| route | rate/s | sent | achieved/s | errors | p50 ms | p99 ms | p99.9 ms | max ms "
-                + "| server-side <= 1 / 2 / 5 ms | CPU busy | server JVM CPU | generator CPU | load1 |");
+                + "| server-side <= 1 / 2 / 5 ms | server JVM CPU | PostgreSQL CPU | generator CPU | load1 |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (int rate : rates) {
             for (String route : order) {
@@ -104,6 +105,9 @@ public final class LoadGenerator {
                 Cpu cpu1 = Cpu.read(serverPid);
                 double[] after = serverBuckets(scraper, base, metricsRoute);
                 System.out.println(row(check ? "check" : "noop `/health`", rate, r, before, after, cpu0, cpu1));
+                if (slowMillis > 0) {
+                    printSlow(r, slowMillis);
+                }
             }
         }
         System.out.flush();
@@ -121,8 +125,8 @@ public final class LoadGenerator {
         byte[] get(int index);
     }
 
-    record Result(long[] latenciesNanos, int errors, int completed, long firstDue, long lastCompletion,
-                  Map<Integer, Integer> statuses) {
+    record Result(long[] latenciesNanos, long[] duesNanos, int errors, int completed, long firstDue,
+                  long lastCompletion, Map<Integer, Integer> statuses) {
     }
 
     /** One keep-alive connection: owned either by the idle pool or by the request in flight on it. */
@@ -244,7 +248,7 @@ public final class LoadGenerator {
         synchronized (lock) {
             idle.clear();
         }
-        return new Result(latencies, errors, done, start, lastCompletion, statuses);
+        return new Result(latencies, dues, errors, done, start, lastCompletion, statuses);
     }
 
     private Conn open(Selector selector) throws IOException {
@@ -353,16 +357,32 @@ public final class LoadGenerator {
         double n = after[3] - before[3];
         double seconds = (r.lastCompletion() - r.firstDue()) / 1e9;
         double wall = (c1.nanos - c0.nanos) / 1e9;
-        double ticks = (c1.clockTicksTotal - c0.clockTicksTotal);
         return String.format(Locale.ROOT,
                 "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%% | %s |",
                 route, rate, l.length, r.completed() / seconds, r.errors(), pct(l, 0.50), pct(l, 0.99), pct(l, 0.999),
                 l[l.length - 1] / 1e6,
                 100 * (after[0] - before[0]) / n, 100 * (after[1] - before[1]) / n, 100 * (after[2] - before[2]) / n,
-                ticks <= 0 ? 0 : 100 * (c1.clockTicksBusy - c0.clockTicksBusy) / ticks,
                 100 * (c1.serverCpuNanos - c0.serverCpuNanos) / 1e9 / wall,
+                100 * (c1.childrenCpuNanos - c0.childrenCpuNanos) / 1e9 / wall,
                 100 * (c1.ownCpuNanos - c0.ownCpuNanos) / 1e9 / wall,
                 loadAverage()) + (r.errors() > 0 ? " statuses " + r.statuses() : "");
+    }
+
+    /** Exploration aid: when the requests slower than {@code slowMillis} were due, per 100 ms (wall clock). */
+    private static void printSlow(Result r, int slowMillis) {
+        long wallStart = System.currentTimeMillis() - (System.nanoTime() - r.firstDue()) / 1_000_000;
+        long[] dues = r.duesNanos();
+        Map<Long, int[]> buckets = new java.util.TreeMap<>();
+        for (int i = 0; i < dues.length; i++) {
+            if (r.latenciesNanos()[i] > slowMillis * 1_000_000L) {
+                long bucket = (wallStart + (dues[i] - r.firstDue()) / 1_000_000) / 100 * 100;
+                int[] b = buckets.computeIfAbsent(bucket, k -> new int[2]);
+                b[0]++;
+                b[1] = (int) Math.max(b[1], r.latenciesNanos()[i] / 1_000_000);
+            }
+        }
+        buckets.forEach((t, b) -> System.out.printf(Locale.ROOT, "  slow at %s: %d requests, max %d ms%n",
+                java.time.Instant.ofEpochMilli(t), b[0], b[1]));
     }
 
     private static double pct(long[] sorted, double p) {
@@ -370,41 +390,65 @@ public final class LoadGenerator {
     }
 
     /**
-     * CPU use over a phase: the machine's busy ticks (/proc/stat, all cores; 100% = both cores
-     * busy), the server JVM's and this JVM's CPU time (100% = one core).
+     * CPU time over a phase (100% = one core): the server JVM's, its child processes' (the
+     * PostgreSQL server and its backends, when the benchmark started it) and this JVM's.
      */
-    record Cpu(long nanos, long clockTicksBusy, long clockTicksTotal, long serverCpuNanos, long ownCpuNanos) {
+    record Cpu(long nanos, long serverCpuNanos, long childrenCpuNanos, long ownCpuNanos) {
 
         static Cpu read(long serverPid) {
-            long busy = 0;
-            long total = 0;
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                for (int i = 1; i < f.length && i <= 8; i++) {
-                    long v = Long.parseLong(f[i]);
-                    total += v;
-                    if (i != 4 && i != 5) { // idle, iowait
-                        busy += v;
+            long own = ProcessHandle.current().pid();
+            long children = 0;
+            if (serverPid >= 0) {
+                Map<Long, Long> parents = new HashMap<>();
+                Map<Long, Long> cpu = new HashMap<>();
+                try (var dirs = Files.list(Path.of("/proc"))) {
+                    dirs.forEach(d -> {
+                        String name = d.getFileName().toString();
+                        if (!name.chars().allMatch(Character::isDigit)) {
+                            return;
+                        }
+                        long[] stat = stat(Long.parseLong(name));
+                        if (stat != null) {
+                            parents.put(Long.parseLong(name), stat[0]);
+                            cpu.put(Long.parseLong(name), stat[1]);
+                        }
+                    });
+                } catch (IOException | RuntimeException e) {
+                    // not Linux: no figure
+                }
+                for (Map.Entry<Long, Long> p : cpu.entrySet()) {
+                    if (p.getKey() != own && descendsFrom(p.getKey(), serverPid, parents)) {
+                        children += p.getValue();
                     }
                 }
-            } catch (IOException | RuntimeException e) {
-                // not Linux: no machine figure
             }
-            return new Cpu(System.nanoTime(), busy, total, processCpuNanos(serverPid),
-                    processCpuNanos(ProcessHandle.current().pid()));
+            long[] server = stat(serverPid);
+            long[] self = stat(own);
+            return new Cpu(System.nanoTime(), server == null ? 0 : server[1], children, self == null ? 0 : self[1]);
         }
 
-        /** utime + stime of a process from /proc (clock ticks of 10 ms). */
-        private static long processCpuNanos(long pid) {
+        private static boolean descendsFrom(long pid, long ancestor, Map<Long, Long> parents) {
+            Long p = parents.get(pid);
+            for (int depth = 0; p != null && p > 1 && depth < 16; depth++) {
+                if (p == ancestor) {
+                    return true;
+                }
+                p = parents.get(p);
+            }
+            return false;
+        }
+
+        /** {ppid, utime + stime in nanos} from /proc/pid/stat (clock ticks of 10 ms), or null. */
+        private static long[] stat(long pid) {
             if (pid < 0) {
-                return 0;
+                return null;
             }
             try {
                 String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
                 String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-                return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+                return new long[] {Long.parseLong(f[1]), (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L};
             } catch (IOException | RuntimeException e) {
-                return 0;
+                return null;
             }
         }
     }
