@@ -59,6 +59,17 @@ class MigrationsIT {
         assertThat(columns("usage_daily")).isEqualTo(columns("usage_hourly"));
     }
 
+    @Test
+    void shouldLeaveRoomForInPlaceUpdatesOnTheWindowTables() throws SQLException {
+        Migrations.migrate(url, postgres.user(), postgres.password());
+
+        assertThat(query("SELECT c.relname || ' ' || array_to_string(c.reloptions, ',') FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'metering' AND c.relkind = 'r'"
+                + " AND c.reloptions IS NOT NULL ORDER BY c.relname"))
+                .containsExactly("org_usage_daily fillfactor=70", "org_usage_hourly fillfactor=70",
+                        "usage_daily fillfactor=70", "usage_hourly fillfactor=70");
+    }
+
     private List<String> columns(String table) throws SQLException {
         return query("SELECT column_name || ' ' || CASE WHEN data_type = 'numeric' THEN 'numeric(' || numeric_precision"
                 + " || ',' || numeric_scale || ')' ELSE data_type END || ' ' || is_nullable FROM information_schema.columns"
