@@ -54,6 +54,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "100000", description = "events for (a) and (b) (default: ${DEFAULT-VALUE})")
     int events;
 
+    @Option(names = "--warmup", defaultValue = "20000",
+            description = "events sent through the whole pipeline before (b) is timed, so that (b) measures warm code, "
+                    + "not the JIT compiling it (default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--probes", defaultValue = "100", description = "freshness samples for (c) (default: ${DEFAULT-VALUE})")
     int probes;
 
@@ -98,7 +103,12 @@ final class BenchCommand implements Callable<Integer> {
                 meter.record(UsageEvents.builder(Clock.systemUTC()).org("bench-warmup").feature("CHAT_MESSAGE").build())
                         .toCompletableFuture().get();
                 awaitDbEvents(stack, 1, Duration.ofMinutes(2));
-                r.pipeline = endToEnd(stack, meter);
+                if (warmup > 0) {
+                    out.printf("warm-up: %,d events through the pipeline (not timed) ...%n", warmup);
+                    double rate = endToEnd(stack, meter, warmup, 17);
+                    out.printf("    warm-up ran at %,.0f events/s%n", rate);
+                }
+                r.pipeline = endToEnd(stack, meter, events, 3);
                 r.consume = rawConsume(stack);
                 r.freshnessRate = r.pipeline / 2;
                 r.freshness = freshness(stack, meter, token, r.freshnessRate);
@@ -121,16 +131,16 @@ final class BenchCommand implements Callable<Integer> {
         double[] spread;
     }
 
-    /** (b): produce {@link #events} events as fast as the meter allows; time until all are committed in PostgreSQL. */
-    private double endToEnd(DevStack stack, UsageMeter meter) throws Exception {
+    /** (b): produce {@code events} events as fast as the meter allows; time until all are committed in PostgreSQL. */
+    private double endToEnd(DevStack stack, UsageMeter meter, int events, long seed) throws Exception {
         long before = dbEvents(stack);
-        TrafficGenerator generator = new TrafficGenerator(3, Clock.systemUTC());
+        TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         List<UsageEvent> batch = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
             int org = 1 + i * 7919 % 1000;
             batch.add(generator.next(TrafficGenerator.org(org), 1 + org % 6));
         }
-        out.printf("(b) producing %,d events and waiting until PostgreSQL holds them ...%n", events);
+        out.printf("producing %,d events and waiting until PostgreSQL holds them ...%n", events);
         long start = System.nanoTime();
         for (UsageEvent e : batch) {
             meter.record(e);
@@ -300,10 +310,11 @@ final class BenchCommand implements Callable<Integer> {
         long memGb = Math.round(((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize() / (1024.0 * 1024 * 1024));
         out.println();
         out.printf("metering bench, %s: %d cores, %d GiB, %s %s, Java %s; Kafka 4.3.1 (1 broker), PostgreSQL 17 (durable), "
-                + "4 partitions, %s, commit interval %s; everything in one machine; load average %.1f at start, %.1f at end%n",
+                + "4 partitions, %s, commit interval %s; %,d warm-up events before (b); everything in one machine; "
+                + "load average %.1f at start, %.1f at end%n",
                 Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
                 Runtime.getRuntime().availableProcessors(), memGb, os.getName(), os.getArch(), System.getProperty("java.version"),
-                streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", loadAtStart,
+                streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", warmup, loadAtStart,
                 os.getSystemLoadAverage());
         out.println();
         out.println("| measurement | result |");
