@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -77,6 +78,12 @@ class MeteringStreamsIT {
                 assertThat(app.metrics().count("duplicates")).isGreaterThanOrEqualTo(data.sendOrder.size() - EVENTS);
                 LOG.info("{} events, {} sends, {} window rows, {} aggregate records", EVENTS, data.sendOrder.size(),
                         truth.size(), aggregates.records());
+            }
+            // a clean close leaves the group: a restarted instance gets the partitions at once,
+            // not after the session timeout
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", config.kafkaProperties().get("bootstrap.servers")))) {
+                assertThat(admin.describeConsumerGroups(List.of(config.applicationId())).all().get()
+                        .get(config.applicationId()).members()).isEmpty();
             }
         }
     }
