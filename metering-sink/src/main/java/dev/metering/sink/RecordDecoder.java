@@ -36,15 +36,40 @@ final class RecordDecoder {
     static final String UNSPECIFIED_REASON = "UNSPECIFIED";
 
     /** Orders updates by their primary key, for a fixed lock order. */
-    static final Comparator<WindowUpdate> KEY_ORDER = Comparator
-            .comparing((WindowUpdate u) -> u.key().getGrain())
-            .thenComparing(u -> u.key().getSize())
-            .thenComparing(u -> u.key().getOrgId())
-            .thenComparing(u -> u.key().getWindowStart())
-            .thenComparing(u -> u.key().getUserId())
-            .thenComparing(u -> u.key().getFeature())
-            .thenComparing(u -> u.key().getProvider())
-            .thenComparing(u -> u.key().getModel());
+    static final Comparator<WindowUpdate> KEY_ORDER = RecordDecoder::compareKeys;
+
+    /**
+     * (grain, size, org, window start, user, feature, provider, model), written out: the chain of
+     * {@code Comparator.comparing} lambdas it replaces was ~40% of the sink thread's CPU samples in
+     * the end-to-end benchmark (a batch of a few thousand keys is sorted every batch).
+     */
+    static int compareKeys(WindowUpdate a, WindowUpdate b) {
+        UsageWindowKey x = a.key();
+        UsageWindowKey y = b.key();
+        int c = x.getGrain().compareTo(y.getGrain());
+        if (c == 0) {
+            c = x.getSize().compareTo(y.getSize());
+        }
+        if (c == 0) {
+            c = x.getOrgId().compareTo(y.getOrgId());
+        }
+        if (c == 0) {
+            c = x.getWindowStart().compareTo(y.getWindowStart());
+        }
+        if (c == 0) {
+            c = x.getUserId().compareTo(y.getUserId());
+        }
+        if (c == 0) {
+            c = x.getFeature().compareTo(y.getFeature());
+        }
+        if (c == 0) {
+            c = x.getProvider().compareTo(y.getProvider());
+        }
+        if (c == 0) {
+            c = x.getModel().compareTo(y.getModel());
+        }
+        return c;
+    }
 
     private final String aggregatesTopic;
     private final String deadLetterTopic;

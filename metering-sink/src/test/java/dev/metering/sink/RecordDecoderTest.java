@@ -53,6 +53,30 @@ class RecordDecoderTest {
     }
 
     @Test
+    void shouldOrderUpdatesByGrainSizeOrgWindowStartThenTheOtherDimensions() {
+        UsageWindowKey[] expected = {
+            Aggregates.key().org("acme").hour(T0).user("a").build(),
+            Aggregates.key().org("acme").hour(T0).user("b").build(),
+            Aggregates.key().org("acme").hour(T0).user("b").feature("EMBEDDING").build(),
+            Aggregates.key().org("acme").hour(T0).user("b").feature("EMBEDDING").model("openai", "gpt-5").build(),
+            Aggregates.key().org("acme").hour(T0).user("b").feature("EMBEDDING").model("openai", "gpt-6").build(),
+            Aggregates.key().org("acme").hour(T0.plusSeconds(3600)).user("a").build(),
+            Aggregates.key().org("beta").hour(T0).build(),
+            Aggregates.key().org("acme").day(T0).build(),
+            Aggregates.key().org("acme").hour(T0).orgGrain().build(),
+        };
+        Batch batch = new Batch();
+        int[] shuffled = {6, 2, 8, 0, 4, 7, 1, 5, 3};
+        for (int i = 0; i < shuffled.length; i++) {
+            batch.add(aggregate(0, i, expected[shuffled[i]], Aggregates.totals().build()));
+        }
+
+        PreparedBatch prepared = decoder.prepare(batch);
+
+        assertThat(prepared.updates()).extracting(WindowUpdate::key).containsExactly(expected);
+    }
+
+    @Test
     void shouldDeadLetterAnAggregateThatDoesNotDecode() {
         Batch batch = new Batch();
         batch.add(new ConsumerRecord<>(TOPICS.aggregates(), 1, 7, "junk".getBytes(StandardCharsets.UTF_8),
