@@ -158,6 +158,11 @@ public final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
         config.replicationFactor().ifPresent(rf -> p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) rf));
         p.putIfAbsent(StreamsConfig.producerPrefix("linger.ms"), 5);
+        // every task reads two topics (the events and the rekey-by-org repartition topic, which is
+        // empty unless a producer mis-keys); the result does not depend on interleaving them by
+        // timestamp (stream time is the task's own, from occurredAt), so never wait for the empty
+        // one: with the default (0) every record went through Kafka Streams' idling checks
+        p.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
         // route global-store processing errors through the processing exception handler (the 5.0 default)
         p.putIfAbsent("processing.exception.handler.global.enabled", true);
         Properties props = new Properties();

@@ -34,6 +34,7 @@ class StreamsAppConfigTest {
                 .containsEntry("processing.guarantee", "exactly_once_v2")
                 .containsEntry("commit.interval.ms", 200L)
                 .containsEntry("statestore.cache.max.bytes", 0L)
+                .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("application.id", "metering-streams");
     }
 
