@@ -68,10 +68,10 @@ public record StreamsAppConfig(
         clientProperties = Map.copyOf(clientProperties);
     }
 
-    /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
     /** Settings of earlier versions, refused with an explanation rather than silently ignored. */
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL", "METERING_STREAMS_CACHE_BYTES");
 
+    /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
     public static StreamsAppConfig load(ConfigSource source) {
         source.requiredString(KafkaClientProperties.BOOTSTRAP);
         source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
