@@ -56,6 +56,13 @@ public final class Totals {
     }
 
     static Totals decode(byte[] bytes) {
+        if (bytes.length < 81) { // ten longs and at least one byte of cost
+            throw new IllegalStateException("an aggregate row of " + bytes.length + " bytes is not in this version's state "
+                    + "format (80 bytes of counters and the cost): state written by an incompatible earlier version. Rebuild "
+                    + "it from the events topic: stop the service, run kafka-streams-application-reset for the application id "
+                    + "(or choose a new METERING_STREAMS_APPLICATION_ID) and delete METERING_STREAMS_STATE_DIR; in dev mode, "
+                    + "delete .metering-dev");
+        }
         ByteBuffer b = ByteBuffer.wrap(bytes);
         Totals t = new Totals();
         t.events = b.getLong();

@@ -106,4 +106,13 @@ class WindowRowsStoreTest {
         assertThat(store.committed().get(key)).containsExactly(7);
         assertThat(commits).containsExactly(List.of()); // a commit with no changed rows
     }
+
+    @Test
+    void shouldRefuseARowInAnotherStateFormatWithWhatToDo() {
+        store.committed().put(ROW.key(), new byte[72]); // nine longs: an earlier format
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.rowForUpdate(ROW.key(), ROW.id()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("72 bytes is not in this version's state format")
+                .hasMessageContaining("kafka-streams-application-reset");
+    }
 }
