@@ -338,40 +338,37 @@ final class BenchCommand implements Callable<Integer> {
         long nextReport = System.nanoTime() + 5_000_000_000L;
         // one connection for the whole wait: a new one per poll made PostgreSQL fork a backend
         // 50 times a second, CPU taken from the pipeline being measured
-        try (Connection c = DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(),
-                stack.postgres().password())) {
-            awaitDbEvents(stack, c, atLeast, timeout, deadline, last, nextReport);
-        }
-    }
-
-    private void awaitDbEvents(DevStack stack, Connection c, long atLeast, Duration timeout, long deadline, long last,
-            long nextReport) throws Exception {
-        while (true) {
-            long n = dbEvents(c);
-            if (n >= atLeast) {
-                return;
+        try (Connection c = connect(stack)) {
+            while (true) {
+                long n = dbEvents(c);
+                if (n >= atLeast) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("only " + n + " of " + atLeast + " events in PostgreSQL after " + timeout);
+                }
+                if (System.nanoTime() > nextReport && n != last) {
+                    out.printf("    %,d / %,d events in PostgreSQL (streams read %,.0f events; sink read %,.0f aggregate records, "
+                            + "upserted %,.0f rows)%n", n, atLeast,
+                            dev.metering.app.demo.DemoSummary.counter(stack.streams().metrics().registry(), "metering_streams_events_in"),
+                            dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_records"),
+                            dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_rows_upserted"));
+                    last = n;
+                    nextReport = System.nanoTime() + 5_000_000_000L;
+                }
+                LockSupport.parkNanos(50_000_000);
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("only " + n + " of " + atLeast + " events in PostgreSQL after " + timeout);
-            }
-            if (System.nanoTime() > nextReport && n != last) {
-                out.printf("    %,d / %,d events in PostgreSQL (streams read %,.0f events; sink read %,.0f aggregate records, "
-                        + "upserted %,.0f rows)%n", n, atLeast,
-                        dev.metering.app.demo.DemoSummary.counter(stack.streams().metrics().registry(), "metering_streams_events_in"),
-                        dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_records"),
-                        dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_rows_upserted"));
-                last = n;
-                nextReport = System.nanoTime() + 5_000_000_000L;
-            }
-            LockSupport.parkNanos(50_000_000);
         }
     }
 
     private static long dbEvents(DevStack stack) throws Exception {
-        try (Connection c = DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(),
-                stack.postgres().password())) {
+        try (Connection c = connect(stack)) {
             return dbEvents(c);
         }
+    }
+
+    private static Connection connect(DevStack stack) throws Exception {
+        return DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(), stack.postgres().password());
     }
 
     private static long dbEvents(Connection c) throws Exception {
