@@ -146,7 +146,8 @@ public final class StreamsApp implements AutoCloseable {
                 .register(registry);
     }
 
-    static Properties streamsProperties(StreamsAppConfig config) {
+    /** The Kafka Streams properties the service runs with (also used by the benchmark's framework floor). */
+    public static Properties streamsProperties(StreamsAppConfig config) {
         Map<String, Object> p = new HashMap<>(config.kafkaProperties());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.guarantee().value());
