@@ -4,10 +4,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
-import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -15,7 +17,9 @@ import org.apache.kafka.common.serialization.Serializer;
 /**
  * Fast serializers for the two fixed output types of {@code usage.aggregates}, byte-identical to
  * the configured Avro serializer they wrap (Confluent wire format: magic byte, 4-byte schema id,
- * Avro binary).
+ * Avro binary). They take the aggregate stage's own row types ({@link WindowId}, {@link Totals}),
+ * so no Avro object is built per emitted row; the Avro form is built only for a topic's first
+ * record (the comparison below) and for what is handed to the wrapped serializer.
  *
  * <p>Why: the aggregate stage emits several records per event, and the generic path (schema id
  * look-up and writer look-up per record, {@code SpecificDatumWriter} with logical-type
@@ -34,19 +38,22 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class AggregateSerdes {
 
     private static final int HEADER = 5;
-    private static final int DECIMAL_PRECISION = 38;
+    /** 10^38: the schema's decimal holds 38 digits. */
+    private static final BigInteger DECIMAL_LIMIT = BigInteger.TEN.pow(38);
 
     private AggregateSerdes() {
     }
 
-    /** The key serde: serializes fast, deserializes with {@code avro}. */
-    public static Serde<UsageWindowKey> key(Serde<UsageWindowKey> avro) {
-        return Serdes.serdeFrom(new Fast<>(avro.serializer(), AggregateSerdes::writeKey), avro.deserializer());
+    /** The key serde of a row's identity: serializes it directly, deserializes with {@code avro}. */
+    public static Serde<WindowId> key(Serde<UsageWindowKey> avro) {
+        return Serdes.serdeFrom(new Fast<>(avro.serializer(), WindowId::toAvro, AggregateSerdes::writeKey),
+                new Mapped<>(avro.deserializer(), WindowId::fromAvro));
     }
 
-    /** The value serde: serializes fast, deserializes with {@code avro}. */
-    public static Serde<UsageWindowTotals> totals(Serde<UsageWindowTotals> avro) {
-        return Serdes.serdeFrom(new Fast<>(avro.serializer(), AggregateSerdes::writeTotals), avro.deserializer());
+    /** The value serde of a row's totals: serializes them directly, deserializes with {@code avro}. */
+    public static Serde<Totals> totals(Serde<UsageWindowTotals> avro) {
+        return Serdes.serdeFrom(new Fast<>(avro.serializer(), Totals::toAvro, AggregateSerdes::writeTotals),
+                new Mapped<>(avro.deserializer(), Totals::fromAvro));
     }
 
     /** Writes the Avro binary body of {@code value}; false when it must go through the wrapped serializer. */
@@ -54,15 +61,21 @@ public final class AggregateSerdes {
         boolean write(T value, Out out);
     }
 
-    static final class Fast<T> implements Serializer<T> {
-        private final Serializer<T> avro;
+    /**
+     * Serializes {@code T} (a row's identity or totals) as the wrapped Avro serializer serializes its
+     * Avro form {@code A}, without building the Avro object.
+     */
+    static final class Fast<T, A> implements Serializer<T> {
+        private final Serializer<A> avro;
+        private final Function<T, A> avroOf;
         private final Body<T> body;
         /** Per topic: the 5-byte wire header, or {@link #DELEGATE} when the fast body did not match. */
         private final Map<String, byte[]> headers = new ConcurrentHashMap<>();
         private static final byte[] DELEGATE = new byte[0];
 
-        Fast(Serializer<T> avro, Body<T> body) {
+        Fast(Serializer<A> avro, Function<T, A> avroOf, Body<T> body) {
             this.avro = avro;
+            this.avroOf = avroOf;
             this.body = body;
         }
 
@@ -78,18 +91,18 @@ public final class AggregateSerdes {
             }
             byte[] header = headers.get(topic);
             if (header == DELEGATE) {
-                return avro.serialize(topic, data);
+                return avro.serialize(topic, avroOf.apply(data));
             }
             Out out = new Out();
             if (header == null) {
-                byte[] reference = avro.serialize(topic, data);
+                byte[] reference = avro.serialize(topic, avroOf.apply(data));
                 boolean same = reference != null && reference.length >= HEADER && body.write(data, out.header(reference))
                         && Arrays.equals(reference, out.toByteArray());
                 headers.put(topic, same ? Arrays.copyOf(reference, HEADER) : DELEGATE);
                 return reference;
             }
             if (!body.write(data, out.header(header))) {
-                return avro.serialize(topic, data);
+                return avro.serialize(topic, avroOf.apply(data));
             }
             return out.toByteArray();
         }
@@ -106,34 +119,53 @@ public final class AggregateSerdes {
         }
     }
 
-    static boolean writeKey(UsageWindowKey k, Out out) {
-        out.writeLong(k.getGrain().ordinal());
-        out.writeLong(k.getSize().ordinal());
-        out.writeLong(k.getWindowStart().toEpochMilli());
-        out.writeString(k.getOrgId());
-        out.writeString(k.getUserId());
-        out.writeString(k.getFeature());
-        out.writeString(k.getProvider());
-        out.writeString(k.getModel());
+    static boolean writeKey(WindowId k, Out out) {
+        out.writeLong(k.grain().ordinal());
+        out.writeLong(k.size().ordinal());
+        out.writeLong(k.start());
+        out.writeString(k.orgId());
+        out.writeString(k.userId());
+        out.writeString(k.feature());
+        out.writeString(k.provider());
+        out.writeString(k.model());
         return true;
     }
 
-    static boolean writeTotals(UsageWindowTotals t, Out out) {
-        BigDecimal cost = t.getCostFemtos();
-        if (cost.scale() != 0 || cost.precision() > DECIMAL_PRECISION) {
-            return false; // the wrapped serializer decides (it refuses what the schema cannot hold)
+    static boolean writeTotals(Totals t, Out out) {
+        BigInteger cost = t.costFemtos;
+        if (cost.abs().compareTo(DECIMAL_LIMIT) >= 0) {
+            return false; // beyond the schema's precision: the wrapped serializer refuses it
         }
-        out.writeLong(t.getEvents());
-        out.writeLong(t.getQuantity());
-        out.writeLong(t.getInputTokens());
-        out.writeLong(t.getOutputTokens());
-        out.writeLong(t.getCachedInputTokens());
-        out.writeLong(t.getUnpricedEvents());
-        out.writeAvroBytes(cost.unscaledValue().toByteArray());
-        out.writeLong(t.getFirstEventAt().toEpochMilli());
-        out.writeLong(t.getLastEventAt().toEpochMilli());
-        out.writeLong(t.getVersion());
+        out.writeLong(t.events);
+        out.writeLong(t.quantity);
+        out.writeLong(t.inputTokens);
+        out.writeLong(t.outputTokens);
+        out.writeLong(t.cachedInputTokens);
+        out.writeLong(t.unpricedEvents);
+        out.writeAvroBytes(cost.toByteArray());
+        out.writeLong(t.firstEventAt);
+        out.writeLong(t.lastEventAt);
+        out.writeLong(t.version);
         return true;
+    }
+
+    /** A deserializer mapping the Avro form back to the row type. */
+    private record Mapped<A, T>(Deserializer<A> avro, Function<A, T> rowOf) implements Deserializer<T> {
+        @Override
+        public void configure(Map<String, ?> configs, boolean isKey) {
+            avro.configure(configs, isKey);
+        }
+
+        @Override
+        public T deserialize(String topic, byte[] data) {
+            A value = avro.deserialize(topic, data);
+            return value == null ? null : rowOf.apply(value);
+        }
+
+        @Override
+        public void close() {
+            avro.close();
+        }
     }
 
     /**

@@ -147,7 +147,8 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         try {
             long now = context.currentSystemTimeMs();
             for (WindowRowsStore.Row row : changed) {
-                context.forward(new Record<Object, Object>(row.id().toAvro(), row.totals().toAvro(), now));
+                // the sink node serializes within forward(), before the next event changes these totals
+                context.forward(new Record<Object, Object>(row.id(), row.totals(), now));
             }
             if (lastPurge == Long.MIN_VALUE || now - lastPurge >= PURGE_EVERY_MS) {
                 lastPurge = now;

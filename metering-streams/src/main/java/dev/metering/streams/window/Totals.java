@@ -47,6 +47,21 @@ public final class Totals {
                 new BigDecimal(costFemtos), Instant.ofEpochMilli(firstEventAt), Instant.ofEpochMilli(lastEventAt), version);
     }
 
+    public static Totals fromAvro(UsageWindowTotals v) {
+        Totals t = new Totals();
+        t.events = v.getEvents();
+        t.quantity = v.getQuantity();
+        t.inputTokens = v.getInputTokens();
+        t.outputTokens = v.getOutputTokens();
+        t.cachedInputTokens = v.getCachedInputTokens();
+        t.unpricedEvents = v.getUnpricedEvents();
+        t.costFemtos = v.getCostFemtos().toBigIntegerExact();
+        t.firstEventAt = v.getFirstEventAt().toEpochMilli();
+        t.lastEventAt = v.getLastEventAt().toEpochMilli();
+        t.version = v.getVersion();
+        return t;
+    }
+
     byte[] encode() {
         byte[] cost = costFemtos.toByteArray();
         return ByteBuffer.allocate(80 + cost.length)

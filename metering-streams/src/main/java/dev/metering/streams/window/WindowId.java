@@ -117,6 +117,11 @@ public record WindowId(WindowSize size, long start, WindowGrain grain, String or
         return new UsageWindowKey(grain, size, Instant.ofEpochMilli(start), orgId, userId, feature, provider, model);
     }
 
+    public static WindowId fromAvro(UsageWindowKey k) {
+        return new WindowId(k.getSize(), k.getWindowStart().toEpochMilli(), k.getGrain(), k.getOrgId(), k.getUserId(),
+                k.getFeature(), k.getProvider(), k.getModel());
+    }
+
     private static String str(ByteBuffer b) {
         byte[] s = new byte[b.getInt()];
         b.get(s);

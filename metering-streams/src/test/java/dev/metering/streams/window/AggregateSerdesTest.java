@@ -9,9 +9,7 @@ import dev.metering.avro.WindowGrain;
 import dev.metering.avro.WindowSize;
 import dev.metering.events.registry.InMemorySchemaRegistryClient;
 import dev.metering.events.serde.AvroSerdes;
-import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
@@ -27,27 +25,29 @@ class AggregateSerdesTest {
 
     @Test
     void keysAreByteIdenticalToTheAvroSerializer() {
-        Serde<UsageWindowKey> fast = AggregateSerdes.key(avroKey);
-        List<UsageWindowKey> keys = List.of(
+        Serde<WindowId> fast = AggregateSerdes.key(avroKey);
+        List<WindowId> keys = List.of(
                 new WindowId(WindowSize.HOUR, 1_700_000_000_000L, WindowGrain.DETAIL, "org-1", "user-1", "AI_COMPLETION", "openai",
-                        "gpt-4o").toAvro(),
-                new WindowId(WindowSize.DAY, 0L, WindowGrain.ORG, "o", "", "CHAT_MESSAGE", "", "").toAvro(),
-                new WindowId(WindowSize.HOUR, -3_600_000L, WindowGrain.DETAIL, "ørg/ü€𝄞", "ユーザー", "f", "p", "m".repeat(300)).toAvro(),
-                new WindowId(WindowSize.DAY, Long.MAX_VALUE / 2, WindowGrain.ORG, "x", "", "y", "", "").toAvro());
-        for (UsageWindowKey k : keys) {
+                        "gpt-4o"),
+                new WindowId(WindowSize.DAY, 0L, WindowGrain.ORG, "o", "", "CHAT_MESSAGE", "", ""),
+                new WindowId(WindowSize.HOUR, -3_600_000L, WindowGrain.DETAIL, "ørg/ü€𝄞", "ユーザー", "f", "p", "m".repeat(300)),
+                new WindowId(WindowSize.DAY, Long.MAX_VALUE / 2, WindowGrain.ORG, "x", "", "y", "", ""));
+        for (WindowId k : keys) {
             byte[] bytes = fast.serializer().serialize(TOPIC, k);
-            assertThat(bytes).isEqualTo(avroKey.serializer().serialize(TOPIC, k));
-            assertThat(avroKey.deserializer().deserialize(TOPIC, bytes)).isEqualTo(k);
+            assertThat(bytes).isEqualTo(avroKey.serializer().serialize(TOPIC, k.toAvro()));
+            assertThat(avroKey.deserializer().deserialize(TOPIC, bytes)).isEqualTo(k.toAvro());
+            assertThat(fast.deserializer().deserialize(TOPIC, bytes)).isEqualTo(k);
         }
-        assertThat(((AggregateSerdes.Fast<UsageWindowKey>) fast.serializer()).direct(TOPIC)).isTrue();
+        assertThat(((AggregateSerdes.Fast<?, ?>) fast.serializer()).direct(TOPIC)).isTrue();
     }
 
     @Test
     void totalsAreByteIdenticalToTheAvroSerializer() {
-        Serde<UsageWindowTotals> fast = AggregateSerdes.totals(avroTotals);
+        Serde<Totals> fast = AggregateSerdes.totals(avroTotals);
         List<BigInteger> costs = List.of(BigInteger.ZERO, BigInteger.ONE, BigInteger.valueOf(-1), BigInteger.valueOf(127),
                 BigInteger.valueOf(128), BigInteger.valueOf(255), BigInteger.valueOf(256), BigInteger.valueOf(-129),
-                new BigInteger("123456789012345678901234567890"), BigInteger.TEN.pow(38).subtract(BigInteger.ONE));
+                new BigInteger("123456789012345678901234567890"), BigInteger.TEN.pow(38).subtract(BigInteger.ONE),
+                BigInteger.TEN.pow(38).subtract(BigInteger.ONE).negate());
         long[] longs = {0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, Integer.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE};
         for (BigInteger cost : costs) {
             for (long n : longs) {
@@ -63,32 +63,36 @@ class AggregateSerdesTest {
                 t.version = n;
                 t.costFemtos = cost;
                 UsageWindowTotals v = t.toAvro();
-                byte[] bytes = fast.serializer().serialize(TOPIC, v);
+                byte[] bytes = fast.serializer().serialize(TOPIC, t);
                 assertThat(bytes).isEqualTo(avroTotals.serializer().serialize(TOPIC, v));
                 assertThat(avroTotals.deserializer().deserialize(TOPIC, bytes)).isEqualTo(v);
+                assertThat(fast.deserializer().deserialize(TOPIC, bytes).toAvro()).isEqualTo(v);
             }
         }
-        assertThat(((AggregateSerdes.Fast<UsageWindowTotals>) fast.serializer()).direct(TOPIC)).isTrue();
+        assertThat(((AggregateSerdes.Fast<?, ?>) fast.serializer()).direct(TOPIC)).isTrue();
     }
 
     @Test
     void aCostBeyondTheSchemaPrecisionIsRefusedByTheAvroSerializerAsBefore() {
-        Serde<UsageWindowTotals> fast = AggregateSerdes.totals(avroTotals);
+        Serde<Totals> fast = AggregateSerdes.totals(avroTotals);
         Totals t = new Totals();
         t.firstEventAt = 0;
         t.lastEventAt = 0;
-        fast.serializer().serialize(TOPIC, t.toAvro()); // the first record of the topic fixes the header
-        t.costFemtos = BigInteger.TEN.pow(38);
-        UsageWindowTotals tooBig = t.toAvro();
-        Throwable expected = catchFrom(() -> avroTotals.serializer().serialize(TOPIC, tooBig));
-        assertThat(expected).isNotNull();
-        assertThatThrownBy(() -> fast.serializer().serialize(TOPIC, tooBig)).isInstanceOf(expected.getClass());
+        fast.serializer().serialize(TOPIC, t); // the first record of the topic fixes the header
+        for (BigInteger tooBig : List.of(BigInteger.TEN.pow(38), BigInteger.TEN.pow(38).negate())) {
+            t.costFemtos = tooBig;
+            UsageWindowTotals avro = t.toAvro();
+            Throwable expected = catchFrom(() -> avroTotals.serializer().serialize(TOPIC, avro));
+            assertThat(expected).isNotNull();
+            assertThatThrownBy(() -> fast.serializer().serialize(TOPIC, t)).isInstanceOf(expected.getClass());
+        }
     }
 
     @Test
     void nullStaysNull() {
         assertThat(AggregateSerdes.key(avroKey).serializer().serialize(TOPIC, null)).isNull();
         assertThat(AggregateSerdes.totals(avroTotals).serializer().serialize(TOPIC, null)).isNull();
+        assertThat(AggregateSerdes.key(avroKey).deserializer().deserialize(TOPIC, null)).isNull();
     }
 
     private static Throwable catchFrom(Runnable r) {
