@@ -137,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
         TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         List<UsageEvent> batch = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            int org = 1 + i * 7919 % 1000;
+            int org = benchOrg(i);
             batch.add(generator.next(TrafficGenerator.org(org), 1 + org % 6));
         }
         out.printf("producing %,d events and waiting until PostgreSQL holds them ...%n", events);
@@ -151,6 +151,11 @@ final class BenchCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         out.printf("    produced in %.1f s, all committed in PostgreSQL after %.1f s%n", produced, seconds);
         return events / seconds;
+    }
+
+    /** The org (1..1000) of (b)'s {@code i}-th event: a fixed stride that visits all orgs evenly. */
+    static int benchOrg(int i) {
+        return 1 + (int) ((long) i * 7919 % 1000); // long: i * 7919 overflows an int from i = 271,189 on
     }
 
     /** (a): a plain byte-array consumer reads the loaded events topic from the beginning. */
