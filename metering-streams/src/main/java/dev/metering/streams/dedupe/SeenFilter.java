@@ -180,19 +180,7 @@ final class SeenFilter {
         private boolean hasZero;
 
         boolean contains(long v) {
-            if (v == 0) {
-                return hasZero;
-            }
-            int mask = table.length - 1;
-            for (int i = (int) mix(v) & mask; ; i = (i + 1) & mask) {
-                long t = table[i];
-                if (t == v) {
-                    return true;
-                }
-                if (t == 0) {
-                    return false;
-                }
-            }
+            return v == 0 ? hasZero : table[slot(v)] == v;
         }
 
         boolean add(long v) {
@@ -205,18 +193,23 @@ final class SeenFilter {
             if (2 * (size + 1) > table.length) {
                 grow();
             }
-            int mask = table.length - 1;
-            for (int i = (int) mix(v) & mask; ; i = (i + 1) & mask) {
-                long t = table[i];
-                if (t == v) {
-                    return false;
-                }
-                if (t == 0) {
-                    table[i] = v;
-                    size++;
-                    return true;
-                }
+            int i = slot(v);
+            if (table[i] == v) {
+                return false;
             }
+            table[i] = v;
+            size++;
+            return true;
+        }
+
+        /** The slot holding {@code v}, or the empty slot where it would go. */
+        private int slot(long v) {
+            int mask = table.length - 1;
+            int i = (int) mix(v) & mask;
+            while (table[i] != v && table[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            return i;
         }
 
         int size() {

@@ -24,6 +24,23 @@ public final class Totals {
     long version;
     BigInteger costFemtos = BigInteger.ZERO;
 
+    Totals() {
+    }
+
+    private Totals(long events, long quantity, long inputTokens, long outputTokens, long cachedInputTokens, long unpricedEvents,
+            long firstEventAt, long lastEventAt, long version, BigInteger costFemtos) {
+        this.events = events;
+        this.quantity = quantity;
+        this.inputTokens = inputTokens;
+        this.outputTokens = outputTokens;
+        this.cachedInputTokens = cachedInputTokens;
+        this.unpricedEvents = unpricedEvents;
+        this.firstEventAt = firstEventAt;
+        this.lastEventAt = lastEventAt;
+        this.version = version;
+        this.costFemtos = costFemtos;
+    }
+
     /** Folds one accepted, priced event in. */
     void add(long occurredAt, long qty, long in, long out, long cached, boolean unpriced, BigInteger femtos) {
         events++;
@@ -48,18 +65,9 @@ public final class Totals {
     }
 
     public static Totals fromAvro(UsageWindowTotals v) {
-        Totals t = new Totals();
-        t.events = v.getEvents();
-        t.quantity = v.getQuantity();
-        t.inputTokens = v.getInputTokens();
-        t.outputTokens = v.getOutputTokens();
-        t.cachedInputTokens = v.getCachedInputTokens();
-        t.unpricedEvents = v.getUnpricedEvents();
-        t.costFemtos = v.getCostFemtos().toBigIntegerExact();
-        t.firstEventAt = v.getFirstEventAt().toEpochMilli();
-        t.lastEventAt = v.getLastEventAt().toEpochMilli();
-        t.version = v.getVersion();
-        return t;
+        return new Totals(v.getEvents(), v.getQuantity(), v.getInputTokens(), v.getOutputTokens(), v.getCachedInputTokens(),
+                v.getUnpricedEvents(), v.getFirstEventAt().toEpochMilli(), v.getLastEventAt().toEpochMilli(), v.getVersion(),
+                v.getCostFemtos().toBigIntegerExact());
     }
 
     byte[] encode() {
@@ -79,20 +87,13 @@ public final class Totals {
                     + "delete .metering-dev");
         }
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        Totals t = new Totals();
-        t.events = b.getLong();
-        t.quantity = b.getLong();
-        t.inputTokens = b.getLong();
-        t.outputTokens = b.getLong();
-        t.cachedInputTokens = b.getLong();
-        t.unpricedEvents = b.getLong();
-        t.firstEventAt = b.getLong();
-        t.lastEventAt = b.getLong();
-        t.version = b.getLong();
+        long[] n = new long[9]; // the nine counters, in encode()'s order, which is the constructor's
+        for (int i = 0; i < n.length; i++) {
+            n[i] = b.getLong();
+        }
         b.getLong(); // reserved
         byte[] cost = new byte[b.remaining()];
         b.get(cost);
-        t.costFemtos = new BigInteger(cost);
-        return t;
+        return new Totals(n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], new BigInteger(cost));
     }
 }
