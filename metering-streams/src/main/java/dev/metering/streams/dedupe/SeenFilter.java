@@ -125,10 +125,6 @@ final class SeenFilter {
         return off;
     }
 
-    int slices() {
-        return slices.size();
-    }
-
     long entries() {
         return held;
     }
