@@ -1,7 +1,7 @@
 package dev.metering.streams.dedupe;
 
 import java.util.Iterator;
-import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.KeyValue;
@@ -65,6 +65,11 @@ final class SeenFilter {
     private final long retentionMs;
     private final Budget budget;
     private final TreeMap<Long, LongSet> slices = new TreeMap<>();
+    /** The sets of {@link #slices}, as an array: the per-event look-up allocates nothing. */
+    private LongSet[] live = new LongSet[0];
+    /** The slice of the latest add (events come roughly in time order). */
+    private long currentSliceId = Long.MIN_VALUE;
+    private LongSet currentSlice;
     private long held;
     private long reservedChunks;
     private boolean off;
@@ -81,7 +86,7 @@ final class SeenFilter {
         if (off) {
             return true;
         }
-        for (LongSet set : slices.values()) {
+        for (LongSet set : live) {
             if (set.contains(fingerprint)) {
                 return true;
             }
@@ -107,8 +112,17 @@ final class SeenFilter {
             }
             reservedChunks++;
         }
-        LongSet set = slices.computeIfAbsent(Math.floorDiv(timestamp, sliceMs), s -> new LongSet());
-        if (set.add(fingerprint)) {
+        long sliceId = Math.floorDiv(timestamp, sliceMs);
+        if (sliceId != currentSliceId) {
+            currentSliceId = sliceId;
+            currentSlice = slices.get(sliceId);
+            if (currentSlice == null) {
+                currentSlice = new LongSet();
+                slices.put(sliceId, currentSlice);
+                live = slices.values().toArray(LongSet[]::new);
+            }
+        }
+        if (currentSlice.add(fingerprint)) {
             held++;
         }
     }
@@ -132,6 +146,9 @@ final class SeenFilter {
     /** Frees the memory and the budget (task closed). */
     void release() {
         slices.clear();
+        live = new LongSet[0];
+        currentSliceId = Long.MIN_VALUE;
+        currentSlice = null;
         budget.giveBack(reservedChunks * CHUNK);
         reservedChunks = 0;
         held = 0;
@@ -143,10 +160,19 @@ final class SeenFilter {
     }
 
     private void expire() {
-        for (Iterator<Map.Entry<Long, LongSet>> it = slices.headMap(oldestKept, false).entrySet().iterator(); it.hasNext(); ) {
-            held -= it.next().getValue().size();
-            it.remove();
+        SortedMap<Long, LongSet> expired = slices.headMap(oldestKept);
+        if (expired.isEmpty()) {
+            return;
         }
+        for (LongSet set : expired.values()) {
+            held -= set.size();
+        }
+        if (expired.containsKey(currentSliceId)) {
+            currentSliceId = Long.MIN_VALUE;
+            currentSlice = null;
+        }
+        expired.clear();
+        live = slices.values().toArray(LongSet[]::new);
         long needed = (held + CHUNK - 1) / CHUNK;
         if (needed < reservedChunks) {
             budget.giveBack((reservedChunks - needed) * CHUNK);
