@@ -1,5 +1,6 @@
 package dev.metering.sink;
 
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
@@ -39,7 +40,7 @@ final class RecordDecoder {
     static final Comparator<WindowUpdate> KEY_ORDER = RecordDecoder::compareKeys;
 
     /**
-     * (grain, size, org, window start, user, feature, provider, model), written out: the chain of
+     * (grain, size, org, window start, user, feature, provider, model, conversation), written out: the chain of
      * {@code Comparator.comparing} lambdas it replaces was ~40% of the sink thread's CPU samples in
      * the end-to-end benchmark (a batch of a few thousand keys is sorted every batch).
      */
@@ -68,6 +69,9 @@ final class RecordDecoder {
         if (c == 0) {
             c = x.getModel().compareTo(y.getModel());
         }
+        if (c == 0) {
+            c = x.getConversationId().compareTo(y.getConversationId());
+        }
         return c;
     }
 
@@ -76,9 +80,20 @@ final class RecordDecoder {
     private final Deserializer<UsageWindowKey> keyDeserializer;
     private final Deserializer<UsageWindowTotals> totalsDeserializer;
     private final Deserializer<UsageEvent> eventDeserializer;
+    private final String pricedTopic;
+    private final Deserializer<PricedUsageEvent> pricedDeserializer;
 
     RecordDecoder(String aggregatesTopic, String deadLetterTopic, Deserializer<UsageWindowKey> keyDeserializer,
                   Deserializer<UsageWindowTotals> totalsDeserializer, Deserializer<UsageEvent> eventDeserializer) {
+        this(aggregatesTopic, deadLetterTopic, keyDeserializer, totalsDeserializer, eventDeserializer, null, null);
+    }
+
+    /** With the event log: {@code pricedTopic} records are decoded into the batch's events. */
+    RecordDecoder(String aggregatesTopic, String deadLetterTopic, Deserializer<UsageWindowKey> keyDeserializer,
+                  Deserializer<UsageWindowTotals> totalsDeserializer, Deserializer<UsageEvent> eventDeserializer,
+                  String pricedTopic, Deserializer<PricedUsageEvent> pricedDeserializer) {
+        this.pricedTopic = pricedTopic;
+        this.pricedDeserializer = pricedDeserializer;
         this.aggregatesTopic = Objects.requireNonNull(aggregatesTopic);
         this.deadLetterTopic = Objects.requireNonNull(deadLetterTopic);
         this.keyDeserializer = Objects.requireNonNull(keyDeserializer);
@@ -89,6 +104,7 @@ final class RecordDecoder {
     PreparedBatch prepare(Batch batch) {
         Map<UsageWindowKey, WindowUpdate> newest = new HashMap<>();
         List<DeadLetter> deadLetters = new ArrayList<>();
+        List<PricedUsageEvent> events = new ArrayList<>();
         Map<TopicPartition, Instant> newestEventAt = new HashMap<>();
         int decoded = 0;
         for (ConsumerRecord<byte[], byte[]> record : batch.records()) {
@@ -105,6 +121,13 @@ final class RecordDecoder {
                 }
             } else if (record.topic().equals(deadLetterTopic)) {
                 deadLetters.add(parseDeadLetter(record));
+            } else if (record.topic().equals(pricedTopic)) {
+                Object result = decodePriced(record);
+                if (result instanceof PricedUsageEvent event) {
+                    events.add(event);
+                } else {
+                    deadLetters.add((DeadLetter) result);
+                }
             }
         }
         List<WindowUpdate> updates = new ArrayList<>(newest.values());
@@ -112,7 +135,7 @@ final class RecordDecoder {
         Map<TopicPartition, PreparedBatch.Progress> progress = new HashMap<>();
         batch.nextOffsets().forEach((tp, next) ->
                 progress.put(tp, new PreparedBatch.Progress(next, newestEventAt.get(tp))));
-        return new PreparedBatch(List.copyOf(updates), decoded - updates.size(), List.copyOf(deadLetters),
+        return new PreparedBatch(List.copyOf(updates), decoded - updates.size(), List.copyOf(deadLetters), List.copyOf(events),
                 Map.copyOf(progress), batch.size());
     }
 
@@ -126,6 +149,24 @@ final class RecordDecoder {
             UsageWindowTotals totals = totalsDeserializer.deserialize(record.topic(), record.headers(), record.value());
             return new WindowUpdate(key, totals, new TopicPartition(record.topic(), record.partition()),
                     record.offset(), record.timestamp(), record.key(), record.value());
+        } catch (UnknownSchemaException e) {
+            return sinkDeadLetter(record, DeadLetterHeaders.Reason.UNKNOWN_SCHEMA.name(), e.getMessage());
+        } catch (RuntimeException e) {
+            if (Failures.isRegistryUnavailable(e)) {
+                throw new TransientException("schema registry unavailable while decoding "
+                        + record.topic() + "-" + record.partition() + "@" + record.offset(), e);
+            }
+            return sinkDeadLetter(record, DeadLetterHeaders.Reason.MALFORMED.name(), String.valueOf(e.getMessage()));
+        }
+    }
+
+    /** A {@link PricedUsageEvent}, or a {@link DeadLetter} when the record cannot be decoded. */
+    private Object decodePriced(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            if (record.value() == null) {
+                throw new MalformedPayloadException("priced event record without value");
+            }
+            return pricedDeserializer.deserialize(record.topic(), record.headers(), record.value());
         } catch (UnknownSchemaException e) {
             return sinkDeadLetter(record, DeadLetterHeaders.Reason.UNKNOWN_SCHEMA.name(), e.getMessage());
         } catch (RuntimeException e) {

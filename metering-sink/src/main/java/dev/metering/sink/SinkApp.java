@@ -1,5 +1,6 @@
 package dev.metering.sink;
 
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -29,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * it in-process (dev mode, end-to-end tests).
  */
 public final class SinkApp {
+
+    /** How often the housekeeping runs (idle conversations, event log partitions). */
+    static final Duration MAINTENANCE_EVERY = Duration.ofMinutes(10);
 
     private static final Logger log = LoggerFactory.getLogger(SinkApp.class);
 
@@ -76,10 +81,12 @@ public final class SinkApp {
         SchemaRegistryClient registry = HttpSchemaRegistryClient.fromConfig(config.clientProperties());
         Map<String, Object> serdeConfig = new HashMap<>(config.clientProperties());
         serdeConfig.put("specific.avro.reader", true);
+        String priced = config.eventLog() ? config.topics().priced() : null;
         RecordDecoder decoder = new RecordDecoder(config.topics().aggregates(), config.topics().deadLetters(),
                 AvroSerdes.specific(UsageWindowKey.class, registry, serdeConfig, true).deserializer(),
                 AvroSerdes.specific(UsageWindowTotals.class, registry, serdeConfig, false).deserializer(),
-                AvroSerdes.specific(UsageEvent.class, registry, serdeConfig, false).deserializer());
+                AvroSerdes.specific(UsageEvent.class, registry, serdeConfig, false).deserializer(),
+                priced, AvroSerdes.specific(PricedUsageEvent.class, registry, serdeConfig, false).deserializer());
         PrometheusRegistry metricsRegistry = new PrometheusRegistry();
         SinkMetrics metrics = new SinkMetrics(metricsRegistry);
         MetricsServer metricsServer = null;
@@ -92,14 +99,20 @@ public final class SinkApp {
         }
         Consumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(config),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        SinkWriter writer = new SinkWriter(config.dbUrl(), config.dbUser(), config.dbPassword(), clock);
+        EventLogWriter eventLog = config.eventLog() ? new EventLogWriter(config.eventLogRetention()) : null;
+        SinkWriter writer = new SinkWriter(config.dbUrl(), config.dbUser(), config.dbPassword(), clock, eventLog);
         SinkLoop loop = new SinkLoop(consumer, decoder, writer, metrics, new SinkLoop.Settings(
                 config.topics().aggregates(), config.topics().deadLetters(), config.batchSize(), config.batchLinger(),
-                Duration.ofMillis(100), config.retryBackoffMax(), 2, config.heartbeat()), clock, hooks);
+                Duration.ofMillis(100), config.retryBackoffMax(), 2, config.heartbeat(),
+                priced == null ? List.of() : List.of(priced)), clock, hooks);
+        SinkMaintenance maintenance = new SinkMaintenance(config.dbUrl(),
+                SinkWriter.connectionProperties(config.dbUser(), config.dbPassword()), clock, config.conversationTtl(),
+                eventLog, config.eventLogRetention());
         Thread thread = new Thread(loop, "metering-sink");
         thread.start();
+        maintenance.start(MAINTENANCE_EVERY);
         log.info("metering-sink started: {}", config);
-        return new RunningSink(loop, thread, metricsServer, metrics);
+        return new RunningSink(loop, thread, metricsServer, metrics, maintenance);
     }
 
     /** The one conversion from the typed config to consumer properties. */
@@ -123,7 +136,11 @@ public final class SinkApp {
         private final MetricsServer metricsServer;
         private final SinkMetrics metrics;
 
-        RunningSink(SinkLoop loop, Thread thread, MetricsServer metricsServer, SinkMetrics metrics) {
+        private final SinkMaintenance maintenance;
+
+        RunningSink(SinkLoop loop, Thread thread, MetricsServer metricsServer, SinkMetrics metrics,
+                    SinkMaintenance maintenance) {
+            this.maintenance = maintenance;
             this.loop = loop;
             this.thread = thread;
             this.metricsServer = metricsServer;
@@ -161,6 +178,7 @@ public final class SinkApp {
          */
         @Override
         public void close() {
+            maintenance.close();
             loop.shutdown();
             try {
                 if (!loop.awaitStopped(Duration.ofSeconds(30))) {

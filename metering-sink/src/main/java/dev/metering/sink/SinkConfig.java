@@ -24,6 +24,9 @@ import java.util.Objects;
  *   <tr><td>METERING_SINK_HEARTBEAT</td><td>while idle and caught up, how often {@code sink_progress.written_at} is moved to now, default {@code 5s}</td></tr>
  *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
  *   <tr><td>METERING_SINK_MIGRATE</td><td>apply Flyway migrations at start, default true</td></tr>
+ *   <tr><td>METERING_EVENT_LOG</td><td>{@code on}: write every counted event to {@code usage_events}; default {@code off}</td></tr>
+ *   <tr><td>METERING_EVENT_LOG_RETENTION</td><td>days of {@code usage_events} kept, default {@code 35d} (at least {@code 3d})</td></tr>
+ *   <tr><td>METERING_CONVERSATION_TTL</td><td>a conversation's totals are deleted once it was idle this long, default {@code 30d}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
  *
@@ -31,7 +34,8 @@ import java.util.Objects;
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
-                         boolean migrate, Map<String, Object> clientProperties) {
+                         boolean migrate, Map<String, Object> clientProperties, boolean eventLog,
+                         Duration eventLogRetention, Duration conversationTtl) {
 
     public static final String DB_URL = "METERING_DB_URL";
     public static final String DB_USER = "METERING_DB_USER";
@@ -44,6 +48,9 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String HEARTBEAT = "METERING_SINK_HEARTBEAT";
     public static final String METRICS_PORT = "METERING_SINK_METRICS_PORT";
     public static final String MIGRATE = "METERING_SINK_MIGRATE";
+    public static final String EVENT_LOG = "METERING_EVENT_LOG";
+    public static final String EVENT_LOG_RETENTION = "METERING_EVENT_LOG_RETENTION";
+    public static final String CONVERSATION_TTL = "METERING_CONVERSATION_TTL";
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
@@ -51,6 +58,20 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(heartbeat, "heartbeat");
         clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /** Without the event log, with the default conversation TTL (tests, benchmarks). */
+    public SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId, int batchSize,
+                      Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort, boolean migrate,
+                      Map<String, Object> clientProperties) {
+        this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat, metricsPort,
+                migrate, clientProperties, false, Duration.ofDays(35), Duration.ofDays(30));
+    }
+
+    /** A copy with the event log on or off (tests, benchmarks). */
+    public SinkConfig withEventLog(boolean on) {
+        return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat,
+                metricsPort, migrate, clientProperties, on, eventLogRetention, conversationTtl);
     }
 
     /**
@@ -88,15 +109,24 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         boolean migrate = source.bool(MIGRATE, true);
         String user = source.string(DB_USER, null);
         String password = source.string(DB_PASSWORD, null);
+        boolean eventLog = source.onOff(EVENT_LOG, false);
+        Duration retention = source.duration(EVENT_LOG_RETENTION, Duration.ofDays(35));
+        if (retention.compareTo(Duration.ofDays(3)) < 0) {
+            source.problem(EVENT_LOG_RETENTION, "must be at least 3d (the grace period plus a day)");
+        }
+        Duration conversationTtl = source.duration(CONVERSATION_TTL, Duration.ofDays(30));
+        if (conversationTtl.compareTo(Duration.ofHours(1)) < 0) {
+            source.problem(CONVERSATION_TTL, "must be at least 1h");
+        }
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                heartbeat, metricsPort, migrate, client);
+                heartbeat, metricsPort, migrate, client, eventLog, retention, conversationTtl);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
-                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties);
+                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties, eventLog, eventLogRetention, conversationTtl);
     }
 
     @Override
@@ -104,6 +134,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
                 + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
                 + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
-                + migrate + "]";
+                + migrate + ", eventLog=" + eventLog + ", eventLogRetention=" + eventLogRetention + ", conversationTtl="
+                + conversationTtl + "]";
     }
 }

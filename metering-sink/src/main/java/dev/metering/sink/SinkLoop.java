@@ -79,7 +79,20 @@ final class SinkLoop implements Runnable {
     /** Batching and retry settings. */
     record Settings(String aggregatesTopic, String deadLetterTopic, int batchSize, Duration batchLinger,
                     Duration backoffInitial, Duration backoffMax, int permanentFailureRetries,
-                    Duration heartbeatInterval) {
+                    Duration heartbeatInterval, List<String> extraTopics) {
+
+        Settings(String aggregatesTopic, String deadLetterTopic, int batchSize, Duration batchLinger,
+                 Duration backoffInitial, Duration backoffMax, int permanentFailureRetries, Duration heartbeatInterval) {
+            this(aggregatesTopic, deadLetterTopic, batchSize, batchLinger, backoffInitial, backoffMax,
+                    permanentFailureRetries, heartbeatInterval, List.of());
+        }
+
+        /** Every topic the loop subscribes to: aggregates, dead letters, and e.g. the priced events. */
+        List<String> topics() {
+            List<String> all = new java.util.ArrayList<>(List.of(aggregatesTopic, deadLetterTopic));
+            all.addAll(extraTopics);
+            return all;
+        }
     }
 
     /** How long a heartbeat check may wait for the broker (end offsets, positions). */
@@ -137,7 +150,7 @@ final class SinkLoop implements Runnable {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(settings.aggregatesTopic(), settings.deadLetterTopic()), new Rebalance());
+            consumer.subscribe(settings.topics(), new Rebalance());
             while (running) {
                 completeInFlight();
                 handOffIfDue();

@@ -4,6 +4,7 @@ import static dev.metering.db.jooq.Tables.DEAD_LETTERS;
 import static dev.metering.db.jooq.Tables.LATE_EVENTS;
 import static dev.metering.db.jooq.Tables.SINK_PROGRESS;
 
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -42,7 +43,7 @@ final class SinkWriter implements AutoCloseable {
 
     /** What a batch did to the database. */
     record Result(Map<UsageUpsert.Target, UsageUpsert.Outcome> usage, Map<String, Integer> deadLetters,
-                  int lateEvents, int isolated) {
+                  int lateEvents, int isolated, int eventsLogged) {
 
         int rowsWritten() {
             return usage.values().stream().mapToInt(UsageUpsert.Outcome::written).sum();
@@ -57,12 +58,24 @@ final class SinkWriter implements AutoCloseable {
     private final Properties properties;
     private final Clock clock;
     private final UsageUpsert upsert = new UsageUpsert();
+    private final EventLogWriter eventLog;
     private Connection connection;
 
     SinkWriter(String url, String user, String password, Clock clock) {
+        this(url, user, password, clock, null);
+    }
+
+    /** {@code eventLog} null: the event log is off. */
+    SinkWriter(String url, String user, String password, Clock clock, EventLogWriter eventLog) {
         this.url = Objects.requireNonNull(url, "url");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.properties = new Properties();
+        this.eventLog = eventLog;
+        this.properties = connectionProperties(user, password);
+    }
+
+    /** The JDBC properties of the sink's connections. */
+    static Properties connectionProperties(String user, String password) {
+        Properties properties = new Properties();
         if (user != null) {
             properties.setProperty("user", user);
         }
@@ -74,13 +87,15 @@ final class SinkWriter implements AutoCloseable {
         properties.setProperty("socketTimeout", "300");
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("ApplicationName", "metering-sink");
+        return properties;
     }
 
     /** The whole batch in one transaction. Throws on any failure; nothing of the batch is then kept. */
     Result write(PreparedBatch batch) {
-        return inTransaction(tx -> {
+        Result result = inTransaction(tx -> {
             OffsetDateTime now = OffsetDateTime.now(clock);
             Map<UsageUpsert.Target, UsageUpsert.Outcome> usage = writeUsage(tx, batch.updates(), now);
+            int logged = writeEvents(tx, batch.events(), now);
             Map<String, Integer> deadLetters = new HashMap<>();
             int late = 0;
             for (DeadLetter deadLetter : batch.deadLetters()) {
@@ -92,8 +107,19 @@ final class SinkWriter implements AutoCloseable {
                 }
             }
             writeProgress(tx, batch.progress(), now);
-            return new Result(usage, deadLetters, late, 0);
+            return new Result(usage, deadLetters, late, 0, logged);
         });
+        if (eventLog != null) {
+            eventLog.committed();
+        }
+        return result;
+    }
+
+    private int writeEvents(DSLContext tx, List<PricedUsageEvent> events, OffsetDateTime now) {
+        if (eventLog == null || events.isEmpty()) {
+            return 0;
+        }
+        return tx.connectionResult(c -> eventLog.write(c, events, now));
     }
 
     /**
@@ -154,18 +180,37 @@ final class SinkWriter implements AutoCloseable {
                         deadLetter.partition(), deadLetter.offset(), Failures.describe(e));
             }
         }
+        // the events were validated upstream and are written by COPY: one transaction for all of them
+        int logged = inTransaction(tx -> writeEvents(tx, batch.events(), OffsetDateTime.now(clock)));
+        if (eventLog != null) {
+            eventLog.committed();
+        }
         inTransaction(tx -> {
             writeProgress(tx, batch.progress(), OffsetDateTime.now(clock));
             return null;
         });
-        return new Result(usage, deadLetterCounts, late, isolated);
+        return new Result(usage, deadLetterCounts, late, isolated, logged);
     }
 
     private Map<UsageUpsert.Target, UsageUpsert.Outcome> writeUsage(DSLContext tx, List<WindowUpdate> updates,
                                                                     OffsetDateTime now) {
         Map<UsageUpsert.Target, UsageUpsert.Outcome> outcomes = new EnumMap<>(UsageUpsert.Target.class);
-        UsageUpsert.byTarget(updates).forEach((target, rows) -> tx.connection(c ->
+        Map<UsageUpsert.Target, List<WindowUpdate>> byTarget = UsageUpsert.byTarget(updates);
+        // usage_daily is derived from the hour rows: lock its days first, recompute them last (DailyRollup)
+        List<DailyRollup.Day> days = DailyRollup.daysOf(byTarget.getOrDefault(UsageUpsert.Target.DETAIL_HOUR, List.of()));
+        if (!days.isEmpty()) {
+            tx.connection(c -> DailyRollup.lock(c, days, now));
+        }
+        byTarget.forEach((target, rows) -> tx.connection(c ->
                 outcomes.put(target, upsert.upsert(c, target, rows, now))));
+        if (!days.isEmpty()) {
+            tx.connection(c -> {
+                int written = DailyRollup.recompute(c, days, now);
+                outcomes.merge(UsageUpsert.Target.DETAIL_DAY, new UsageUpsert.Outcome(written, days.size() - written, 2),
+                        (a, b) -> new UsageUpsert.Outcome(a.written() + b.written(), a.stale() + b.stale(),
+                                a.statements() + b.statements()));
+            });
+        }
         return outcomes;
     }
 

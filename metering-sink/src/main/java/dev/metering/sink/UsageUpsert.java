@@ -1,5 +1,6 @@
 package dev.metering.sink;
 
+import static dev.metering.db.jooq.Tables.CONVERSATION_USAGE;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_DAILY;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_HOURLY;
 import static dev.metering.db.jooq.Tables.USAGE_DAILY;
@@ -61,7 +62,9 @@ final class UsageUpsert {
                 USAGE_DAILY.FEATURE, USAGE_DAILY.PROVIDER, USAGE_DAILY.MODEL),
         ORG_HOUR(ORG_USAGE_HOURLY, false, ORG_USAGE_HOURLY.ORG_ID, ORG_USAGE_HOURLY.FEATURE,
                 ORG_USAGE_HOURLY.WINDOW_START),
-        ORG_DAY(ORG_USAGE_DAILY, false, ORG_USAGE_DAILY.ORG_ID, ORG_USAGE_DAILY.FEATURE, ORG_USAGE_DAILY.WINDOW_START);
+        ORG_DAY(ORG_USAGE_DAILY, false, ORG_USAGE_DAILY.ORG_ID, ORG_USAGE_DAILY.FEATURE, ORG_USAGE_DAILY.WINDOW_START),
+        CONVERSATION(CONVERSATION_USAGE, false, CONVERSATION_USAGE.ORG_ID, CONVERSATION_USAGE.CONVERSATION_ID,
+                CONVERSATION_USAGE.FEATURE);
 
         final Table<? extends Record> table;
         final boolean detail;
@@ -88,6 +91,9 @@ final class UsageUpsert {
         }
 
         static Target of(UsageWindowKey key) {
+            if (key.getGrain() == WindowGrain.CONVERSATION) {
+                return CONVERSATION;
+            }
             boolean hour = key.getSize() == WindowSize.HOUR;
             if (key.getGrain() == WindowGrain.ORG) {
                 return hour ? ORG_HOUR : ORG_DAY;
@@ -126,7 +132,7 @@ final class UsageUpsert {
         return switch (column.getName()) {
             case "window_start", "first_event_at", "last_event_at" -> "timestamptz[]";
             case "cost_usd" -> "numeric[]";
-            case "org_id", "user_id", "feature", "provider", "model" -> "text[]";
+            case "org_id", "user_id", "feature", "provider", "model", "conversation_id" -> "text[]";
             default -> "bigint[]";
         };
     }
@@ -160,9 +166,13 @@ final class UsageUpsert {
         for (Field<?> column : target.keyColumns) {
             keys.append(keys.length() == 0 ? "" : ", ").append(RENDERER.render(column.getUnqualifiedName()));
         }
+        // a conversation purged upstream after its TTL starts again at version 1, after its last event
+        String guard = target == Target.CONVERSATION
+                ? " where t.\"version\" < excluded.\"version\" or excluded.\"first_event_at\" > t.\"last_event_at\""
+                : " where t.\"version\" < excluded.\"version\"";
         return "insert into " + RENDERER.render(target.table) + " as t (" + names + ") select " + select
                 + " from unnest(" + arrays + ") as u(" + aliases + ") on conflict (" + keys + ") do update set "
-                + set + " where t.\"version\" < excluded.\"version\"";
+                + set + guard;
     }
 
     /**
@@ -223,6 +233,14 @@ final class UsageUpsert {
                 s.setArray(i++, connection.createArrayOf("text", feature));
                 s.setArray(i++, connection.createArrayOf("text", provider));
                 s.setArray(i++, connection.createArrayOf("text", model));
+            } else if (target == Target.CONVERSATION) {
+                String[] conversation = new String[n];
+                for (int r = 0; r < n; r++) {
+                    conversation[r] = rows.get(r).key().getConversationId();
+                }
+                s.setArray(i++, connection.createArrayOf("text", org));
+                s.setArray(i++, connection.createArrayOf("text", conversation));
+                s.setArray(i++, connection.createArrayOf("text", feature));
             } else {
                 s.setArray(i++, connection.createArrayOf("text", org));
                 s.setArray(i++, connection.createArrayOf("text", feature));

@@ -30,6 +30,7 @@ final class Aggregates {
         private String feature = "CHAT_MESSAGE";
         private String provider = "";
         private String model = "";
+        private String conversation = "";
 
         Key org(String value) {
             org = value;
@@ -64,6 +65,17 @@ final class Aggregates {
             return this;
         }
 
+        Key conversation(String value) {
+            grain = WindowGrain.CONVERSATION;
+            size = WindowSize.LIFETIME;
+            windowStart = Instant.EPOCH;
+            user = "";
+            provider = "";
+            model = "";
+            conversation = value;
+            return this;
+        }
+
         Key orgGrain() {
             grain = WindowGrain.ORG;
             user = "";
@@ -74,7 +86,8 @@ final class Aggregates {
 
         UsageWindowKey build() {
             return UsageWindowKey.newBuilder().setGrain(grain).setSize(size).setWindowStart(windowStart)
-                    .setOrgId(org).setUserId(user).setFeature(feature).setProvider(provider).setModel(model).build();
+                    .setOrgId(org).setUserId(user).setFeature(feature).setProvider(provider).setModel(model)
+                    .setConversationId(conversation).build();
         }
     }
 

@@ -1,0 +1,177 @@
+package dev.metering.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.metering.avro.PricedUsageEvent;
+import dev.metering.avro.UsageWindowKey;
+import dev.metering.avro.UsageWindowTotals;
+import dev.metering.db.Migrations;
+import dev.metering.devstack.PostgresServer;
+import dev.metering.devstack.TestInfra;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sink's part of aggregation v2 on the real PostgreSQL: usage_daily derived from the hour
+ * rows, the conversation grain, and the event log (COPY, partitions, retention).
+ */
+class AggregationV2IT {
+
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    private static final Instant DAY = Instant.parse("2026-11-02T00:00:00Z");
+    private static final Instant NOW = Instant.parse("2026-11-02T12:00:00Z");
+    private static final TopicPartition SOURCE = new TopicPartition("aggregates", 0);
+
+    private final PostgresServer postgres = TestInfra.postgres();
+    private String database;
+    private String url;
+    private SinkWriter writer;
+    private EventLogWriter eventLog;
+
+    @BeforeEach
+    void createDatabase() {
+        database = "aggregation_v2_it_" + SEQUENCE.incrementAndGet() + "_" + System.nanoTime();
+        url = postgres.createDatabase(database);
+        Migrations.migrate(url, postgres.user(), postgres.password());
+        eventLog = new EventLogWriter(Duration.ofDays(35));
+        writer = new SinkWriter(url, postgres.user(), postgres.password(), Clock.fixed(NOW, ZoneOffset.UTC), eventLog);
+    }
+
+    @AfterEach
+    void close() {
+        writer.close();
+    }
+
+    @Test
+    void shouldDeriveEachDetailDayAsTheSumOfItsHourRows() throws Exception {
+        UsageWindowKey h10 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(10 * 3600)).build();
+        UsageWindowKey h11 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(11 * 3600)).build();
+        UsageWindowKey u2 = Aggregates.key().org("acme").user("u2").hour(DAY.plusSeconds(10 * 3600)).build();
+        write(batch(update(h10, totals(3, "1000000", 3)), update(u2, totals(1, "5", 1))));
+        write(batch(update(h11, Aggregates.totals().events(2).costFemtos("2000000").version(2)
+                .between(DAY.plusSeconds(11 * 3600), DAY.plusSeconds(11 * 3600 + 59 * 60)).build())));
+        write(batch(update(h10, totals(2, "999", 2)))); // a stale replay of hour 10 changes nothing
+
+        assertThat(rows("SELECT user_id, window_start, events, quantity, cost_usd, first_event_at, last_event_at, version "
+                + "FROM metering.usage_daily ORDER BY user_id")).containsExactly(
+                "u1|2026-11-02 00:00:00+00|5|5|0.000000003|2026-11-02 10:05:00+00|2026-11-02 11:59:00+00|5",
+                "u2|2026-11-02 00:00:00+00|1|1|0.000000000|2026-11-02 10:05:00+00|2026-11-02 10:05:00+00|1");
+        assertThat(rows("SELECT sum(events), sum(cost_usd) FROM metering.usage_hourly WHERE user_id = 'u1'"))
+                .containsExactly("5|0.000000003");
+    }
+
+    @Test
+    void shouldKeepConversationTotalsAndStartAnIdleConversationAfresh() throws Exception {
+        UsageWindowKey c1 = Aggregates.key().org("acme").conversation("c-1").build();
+        write(batch(update(c1, totals(7, "0", 7))));
+        write(batch(update(c1, totals(6, "0", 6)))); // stale
+        // the conversation expired upstream and started again after its last event: version 1 wins
+        UsageWindowTotals again = Aggregates.totals().events(1).version(1)
+                .between(Instant.parse("2026-12-20T00:00:00Z"), Instant.parse("2026-12-20T00:00:00Z")).build();
+        assertThat(rows("SELECT conversation_id, feature, events, version FROM metering.conversation_usage"))
+                .containsExactly("c-1|CHAT_MESSAGE|7|7");
+        write(batch(update(c1, again)));
+        assertThat(rows("SELECT conversation_id, events, version FROM metering.conversation_usage"))
+                .containsExactly("c-1|1|1");
+    }
+
+    @Test
+    void shouldWriteEachCountedEventOnceIntoItsDaysPartition() throws Exception {
+        PricedUsageEvent a = event("e-1", Instant.parse("2026-11-01T23:59:59.999Z"), 1_234_567L, "c-1");
+        PricedUsageEvent b = event("e-2", Instant.parse("2026-11-02T00:00:00Z"), 5L, null);
+        PricedUsageEvent quoted = event("e-3,\"x\"", Instant.parse("2026-11-02T08:00:00Z"), 0L, "a,b\"c");
+        write(eventBatch(a, b, quoted));
+        write(eventBatch(a, b)); // a replayed batch writes nothing twice
+
+        assertThat(rows("SELECT event_id, occurred_at, conversation_id, user_id, cost_usd, priced, tableoid::regclass "
+                + "FROM metering.usage_events ORDER BY occurred_at")).containsExactly(
+                "e-1|2026-11-01 23:59:59.999+00|c-1|u-1|0.001234567|t|metering.usage_events_p20261101",
+                "e-2|2026-11-02 00:00:00+00|null|u-1|0.000000005|t|metering.usage_events_p20261102",
+                "e-3,\"x\"|2026-11-02 08:00:00+00|a,b\"c|u-1|0.000000000|t|metering.usage_events_p20261102");
+    }
+
+    @Test
+    void shouldCreateComingPartitionsDropExpiredOnesAndDeleteIdleConversations() throws Exception {
+        write(eventBatch(event("old", Instant.parse("2026-09-20T10:00:00Z"), 1L, null)));
+        assertThat(rows("SELECT count(*) FROM metering.usage_events")).containsExactly("0"); // older than the retention
+        write(eventBatch(event("kept", Instant.parse("2026-10-01T10:00:00Z"), 1L, null)));
+        write(batch(update(Aggregates.key().org("acme").conversation("idle").build(), Aggregates.totals().events(1).version(1)
+                        .between(Instant.parse("2026-10-01T00:00:00Z"), Instant.parse("2026-10-02T23:59:59Z")).build()),
+                update(Aggregates.key().org("acme").conversation("active").build(), Aggregates.totals().events(1).version(1)
+                        .between(Instant.parse("2026-10-04T00:00:00Z"), Instant.parse("2026-10-04T00:00:00Z")).build())));
+
+        // 35 days after 2026-10-02: the 10-01 partition expires, the conversation idle since 10-02 too
+        Instant later = Instant.parse("2026-11-06T12:00:00Z");
+        SinkMaintenance maintenance = new SinkMaintenance(url, SinkWriter.connectionProperties(postgres.user(),
+                postgres.password()), Clock.fixed(later, ZoneOffset.UTC), Duration.ofDays(34), eventLog, Duration.ofDays(35));
+        maintenance.runOnce();
+
+        assertThat(rows("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                + "WHERE i.inhparent = 'metering.usage_events'::regclass ORDER BY 1")).containsExactly(
+                "usage_events_p20261105", "usage_events_p20261106", "usage_events_p20261107", "usage_events_p20261108");
+        assertThat(rows("SELECT conversation_id FROM metering.conversation_usage")).containsExactly("active");
+    }
+
+    private void write(PreparedBatch batch) {
+        writer.write(batch);
+    }
+
+    private static PreparedBatch batch(WindowUpdate... updates) {
+        List<WindowUpdate> sorted = new ArrayList<>(List.of(updates));
+        sorted.sort(RecordDecoder.KEY_ORDER);
+        return new PreparedBatch(sorted, 0, List.of(), List.of(), Map.of(), updates.length);
+    }
+
+    private static PreparedBatch eventBatch(PricedUsageEvent... events) {
+        return new PreparedBatch(List.of(), 0, List.of(), List.of(events), Map.of(), events.length);
+    }
+
+    private static WindowUpdate update(UsageWindowKey key, UsageWindowTotals totals) {
+        return new WindowUpdate(key, totals, SOURCE, 0, NOW.toEpochMilli(), null, null);
+    }
+
+    /** events = quantity = version, cost in femto-USD, first/last event at the key's window start. */
+    private static UsageWindowTotals totals(long events, String costFemtos, long version) {
+        return Aggregates.totals().events(events).quantity(events).costFemtos(costFemtos).version(version).build();
+    }
+
+    private static PricedUsageEvent event(String id, Instant at, long costNanos, String conversation) {
+        return PricedUsageEvent.newBuilder().setEventId(id).setOrgId("acme").setOccurredAt(at).setFeature("AI_COMPLETION")
+                .setUserId("u-1").setConversationId(conversation).setProvider("openai").setModel("gpt-5").setSource(null)
+                .setQuantity(1).setInputTokens(10).setOutputTokens(5).setCachedInputTokens(0).setCostNanos(costNanos)
+                .setCostFemtos(BigDecimal.valueOf(costNanos).multiply(BigDecimal.valueOf(1_000_000))).setPriced(true)
+                .setEffectiveFrom(null).setAttributes(Map.of()).build();
+    }
+
+    private List<String> rows(String sql) throws Exception {
+        List<String> result = new ArrayList<>();
+        try (Connection c = postgres.connect(database); Statement s = c.createStatement()) {
+            s.execute("SET TIME ZONE 'UTC'");
+            try (ResultSet rs = s.executeQuery(sql)) {
+                int columns = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    StringBuilder row = new StringBuilder();
+                    for (int i = 1; i <= columns; i++) {
+                        row.append(i == 1 ? "" : "|").append(rs.getString(i));
+                    }
+                    result.add(row.toString());
+                }
+            }
+        }
+        return result;
+    }
+}
