@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
                 + "... FOR UPDATE, limits checked, INSERT a usage record, UPDATE the counters, COMMIT) on the same PostgreSQL, "
                 + "one hot org and 10,000 orgs, best of several connection counts; then (b) again on a second fresh stack with "
                 + "METERING_EVENT_LOG=on; and the ratios.",
-            "The default run takes about 10 minutes; --hold, --events and --update-seconds make it longer and steadier."})
+            "The default run takes 8 to 10 minutes; --hold, --events and --update-seconds make it longer and steadier."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--events", defaultValue = "100000", description = "events of (b) burst (default: ${DEFAULT-VALUE})")
@@ -233,11 +233,11 @@ final class BenchCommand implements Callable<Integer> {
                 off.freshness[(int) Math.ceil(off.freshness.length * 0.99) - 1], off.freshness[off.freshness.length - 1]);
         out.printf("| (d1) per-event UPDATE, one hot org (best of %s connections: %d) | %,.0f events/s |%n",
                 Arrays.toString(connections), off.d1Hot.connections(), off.d1Hot.rate());
-        out.printf("| (d1) per-event UPDATE, 10,000 orgs (best: %d connections) | %,.0f events/s |%n", off.d1Spread.connections(),
+        out.printf("| (d1) per-event UPDATE, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n", off.d1Spread.connections(),
                 off.d1Spread.rate());
         out.printf("| (d2) per-message transaction (SELECT ... FOR UPDATE, check, INSERT usage record, UPDATE counters, COMMIT), "
-                + "one hot org (best: %d connections) | %,.0f events/s |%n", off.d2Hot.connections(), off.d2Hot.rate());
-        out.printf("| (d2) per-message transaction, 10,000 orgs (best: %d connections) | %,.0f events/s |%n",
+                + "one hot org (best: %d connection(s)) | %,.0f events/s |%n", off.d2Hot.connections(), off.d2Hot.rate());
+        out.printf("| (d2) per-message transaction, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n",
                 off.d2Spread.connections(), off.d2Spread.rate());
         if (off.sustained != null) {
             double s = off.sustained.sustained();
@@ -268,8 +268,13 @@ final class BenchCommand implements Callable<Integer> {
         if (r.sustained() == 0) {
             return "none of the rates tried";
         }
-        return String.format("%s%,.0f events/s%s", r.producerBound() ? ">= " : "", r.sustained(),
-                r.producerBound() ? " (the bench's producer could offer no more)" : "");
+        if (r.producerBound()) {
+            return String.format(">= %,.0f events/s (the bench's producer could offer no more)", r.sustained());
+        }
+        if (!r.ceilingFound()) {
+            return String.format(">= %,.0f events/s (every rate tried was sustained: raise --max-steps)", r.sustained());
+        }
+        return String.format("%,.0f events/s", r.sustained());
     }
 
     private void printSteps(String label, BenchSteadyState.Result r) {

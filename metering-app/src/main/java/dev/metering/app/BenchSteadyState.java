@@ -42,8 +42,11 @@ final class BenchSteadyState {
                 boolean offered, boolean sustained) {
     }
 
-    /** The ramp's answer: the highest sustained rate (0: none), whether the bench's producer capped it, and every step. */
-    record Result(double sustained, boolean producerBound, List<Step> steps) {
+    /**
+     * The ramp's answer: the highest sustained rate (0: none); whether the bench's producer capped
+     * it; whether a higher rate failed (else the answer is only a lower bound); every step.
+     */
+    record Result(double sustained, boolean producerBound, boolean ceilingFound, List<Step> steps) {
     }
 
     private final BenchPipeline pipeline;
@@ -120,7 +123,7 @@ final class BenchSteadyState {
                 fail = mid;
             }
         }
-        return new Result(pass, producerBound, steps);
+        return new Result(pass, producerBound, fail < Double.POSITIVE_INFINITY, steps);
     }
 
     /** Offers {@code rate} for warm-up + hold on a drained pipeline and judges the step. */

@@ -91,6 +91,7 @@ class BenchSteadyStateTest {
         assertThat(tried).containsExactly(8_400.0, 10_000.0, 12_000.0, 11_000.0);
         assertThat(r.sustained()).isEqualTo(10_000);
         assertThat(r.producerBound()).isFalse();
+        assertThat(r.ceilingFound()).isTrue();
         assertThat(r.steps()).hasSize(4);
     }
 
@@ -119,6 +120,18 @@ class BenchSteadyStateTest {
         assertThat(tried).containsExactly(7_000.0, 8_400.0, 10_000.0);
         assertThat(r.sustained()).isEqualTo(8_400);
         assertThat(r.producerBound()).isTrue();
+    }
+
+    @Test
+    void shouldSayTheAnswerIsOnlyALowerBoundWhenNoRateFailed() throws Exception {
+        List<Double> tried = new ArrayList<>();
+
+        BenchSteadyState.Result r = BenchSteadyState.ramp(1_000, new Settings(5, 15, 2, 0.5, 0.7, 1.2, 1, 3),
+                capacity(1_000_000, tried));
+
+        assertThat(tried).containsExactly(700.0, 840.0, 1_000.0);
+        assertThat(r.sustained()).isEqualTo(1_000);
+        assertThat(r.ceilingFound()).isFalse();
     }
 
     @Test
