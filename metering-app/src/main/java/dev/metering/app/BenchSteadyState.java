@@ -135,6 +135,7 @@ final class BenchSteadyState {
             logBase = pipeline.eventLogRows(c);
         }
         double readBefore = 0;
+        long holdStart = 0;
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong sent = new AtomicLong();
         Thread load = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
@@ -149,6 +150,7 @@ final class BenchSteadyState {
                 double t = (System.nanoTime() - start) / 1e9;
                 if (!holding && t >= settings.warmSeconds()) {
                     holding = true;
+                    holdStart = System.nanoTime();
                     readBefore = pipeline.streamsRead();
                 }
                 samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
@@ -157,9 +159,9 @@ final class BenchSteadyState {
                 }
                 LockSupport.parkNanos(250_000_000);
             }
+            double read = (pipeline.streamsRead() - readBefore) / ((System.nanoTime() - holdStart) / 1e9);
             stop.set(true);
             load.join(10_000);
-            double read = (pipeline.streamsRead() - readBefore) / settings.holdSeconds();
             long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - logBase) : 0;
             if (failures.get() > 0) {
                 throw new IllegalStateException(failures.get() + " events were not accepted by the broker");
