@@ -158,6 +158,10 @@ final class BenchCommand implements Callable<Integer> {
             stack.api().service().putCatalog(DevCommand.resource("examples/000-chat-rate-limiting.yaml"),
                     CatalogParser.Format.YAML, "bench");
             Map<String, String> env = stack.env();
+            if (!extra.get("METERING_EVENT_LOG").equals(env.get("METERING_EVENT_LOG"))) {
+                out.printf("bench: WARNING the pipeline runs with METERING_EVENT_LOG=%s, not %s as asked%n",
+                        env.get("METERING_EVENT_LOG"), extra.get("METERING_EVENT_LOG"));
+            }
             streamsConfig = StreamsAppConfig.load(ConfigSource.of(env));
             try (UsageMeter meter = UsageMeter.create(UsageMeterConfig.fromSource(ConfigSource.of(env), Clock.systemUTC()))) {
                 BenchPipeline pipeline = new BenchPipeline(stack, meter, out, eventLog);
