@@ -62,7 +62,7 @@ final class BenchBaselines {
     private final int seconds;
     private final int[] connections;
     private final PrintStream out;
-    private final Map<String, long[]> prices = new HashMap<>();
+    private final Map<String, long[]> prices;
     private final UsageEvent[] messages;
 
     BenchBaselines(DevStack stack, int seconds, int[] connections, PrintStream out) throws Exception {
@@ -72,9 +72,7 @@ final class BenchBaselines {
         this.seconds = seconds;
         this.connections = connections;
         this.out = out;
-        for (PriceVersion p : PriceBookFormat.parseCsv(DevCommand.resource("examples/model-prices.csv"))) {
-            prices.put(p.key(), new long[] {nanos(p.inputPer1mUsd()), nanos(p.cachedInputPer1mUsd()), nanos(p.outputPer1mUsd())});
-        }
+        this.prices = prices(DevCommand.resource("examples/model-prices.csv"));
         // the messages' fields come from the pipeline's traffic; the org is drawn per transaction
         TrafficGenerator generator = new TrafficGenerator(41, Clock.systemUTC());
         messages = new UsageEvent[4096];
@@ -85,6 +83,15 @@ final class BenchBaselines {
             st.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
             st.execute("CREATE SCHEMA " + SCHEMA);
         }
+    }
+
+    /** Per model ({@code provider/model}): nano-USD per 1M input, cached input and output tokens. */
+    static Map<String, long[]> prices(String csv) {
+        Map<String, long[]> prices = new HashMap<>();
+        for (PriceVersion p : PriceBookFormat.parseCsv(csv)) {
+            prices.put(p.key(), new long[] {nanos(p.inputPer1mUsd()), nanos(p.cachedInputPer1mUsd()), nanos(p.outputPer1mUsd())});
+        }
+        return prices;
     }
 
     private static long nanos(java.math.BigDecimal usd) {
@@ -196,7 +203,11 @@ final class BenchBaselines {
     }
 
     /** The message's cost in nano-USD at the example price book's list prices (unknown model: 0). */
-    long cost(UsageEvent m) {
+    private long cost(UsageEvent m) {
+        return cost(m, prices);
+    }
+
+    static long cost(UsageEvent m, Map<String, long[]> prices) {
         long[] p = m.getModel() == null ? null : prices.get(m.getProvider() + "/" + m.getModel());
         if (p == null) {
             return 0;
