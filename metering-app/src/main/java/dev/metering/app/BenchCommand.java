@@ -1,57 +1,42 @@
 package dev.metering.app;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.plan.CatalogParser;
-import dev.metering.app.demo.TrafficGenerator;
-import dev.metering.avro.UsageEvent;
 import dev.metering.events.UsageEvents;
 import dev.metering.events.UsageMeter;
 import dev.metering.events.UsageMeterConfig;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.streams.StreamsAppConfig;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Benchmarks the pipeline against our users' current design on THIS machine, on fresh local "
+        description = {"Benchmarks the pipeline against our users' current designs on THIS machine, on fresh local "
                 + "infrastructure (free ports, a temporary directory), and prints a table:",
-            "(a) raw Kafka consume rate of the loaded events topic; (b) end-to-end throughput, produce to committed in "
-                + "PostgreSQL; (c) freshness p50/p99, produced to visible through the check endpoint, at half of (b); "
-                + "(d) per-event UPDATE ... SET count = count + 1 WHERE org = ? AND count < limit on the same PostgreSQL, "
-                + "one hot org and 10,000 orgs, best of several connection counts; and the ratios."})
+            "(a) raw Kafka consume rate of the loaded events topic; (b) burst: end-to-end throughput of a burst, produce to "
+                + "committed in PostgreSQL; (b) sustained: the highest offered rate held with the lag bounded; (c) freshness "
+                + "p50/p99, produced to visible through the check endpoint, at half of (b) burst; (d1) per-event UPDATE ... "
+                + "SET count = count + 1 WHERE org = ? AND count < limit and (d2) the seeds' per-message transaction (SELECT "
+                + "... FOR UPDATE, limits checked, INSERT a usage record, UPDATE the counters, COMMIT) on the same PostgreSQL, "
+                + "one hot org and 10,000 orgs, best of several connection counts; then (b) again on a second fresh stack with "
+                + "METERING_EVENT_LOG=on; and the ratios.",
+            "The default run takes 8 to 10 minutes; --hold, --events and --update-seconds make it longer and steadier."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--events", defaultValue = "100000", description = "events for (a) and (b) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--events", defaultValue = "100000", description = "events of (b) burst (default: ${DEFAULT-VALUE})")
     int events;
 
     @Option(names = "--warmup", defaultValue = "20000",
@@ -59,30 +44,105 @@ final class BenchCommand implements Callable<Integer> {
                     + "not the JIT compiling it (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--hold", defaultValue = "15",
+            description = "seconds each rate of (b) sustained is held and judged, after --step-warmup (default: ${DEFAULT-VALUE})")
+    double hold;
+
+    @Option(names = "--step-warmup", defaultValue = "5",
+            description = "seconds each rate of (b) sustained runs before its hold starts (default: ${DEFAULT-VALUE})")
+    double stepWarmup;
+
+    @Option(names = "--max-lag", defaultValue = "2",
+            description = "(b) sustained: the most lag (events sent, not yet visible in PostgreSQL) allowed at the end of the hold, "
+                    + "in seconds of traffic at the offered rate (default: ${DEFAULT-VALUE})")
+    double maxLag;
+
+    @Option(names = "--max-lag-growth", defaultValue = "0.5",
+            description = "(b) sustained: the most the lag may grow from the middle to the end of the hold, in seconds of "
+                    + "traffic (default: ${DEFAULT-VALUE})")
+    double maxLagGrowth;
+
+    @Option(names = "--ramp", split = ",", defaultValue = "0.7,1.2,1",
+            description = "(b) sustained: first rate as a fraction of (b) burst, factor between rates, bisections between the "
+                    + "last sustained and the first failed rate (default: ${DEFAULT-VALUE})")
+    double[] ramp;
+
+    @Option(names = "--max-steps", defaultValue = "8", description = "(b) sustained: most rates tried (default: ${DEFAULT-VALUE})")
+    int maxSteps;
+
     @Option(names = "--probes", defaultValue = "100", description = "freshness samples for (c) (default: ${DEFAULT-VALUE})")
     int probes;
 
-    @Option(names = "--update-seconds", defaultValue = "5", description = "duration of each (d) run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--update-seconds", defaultValue = "5",
+            description = "duration of each (d1) and (d2) run (default: ${DEFAULT-VALUE})")
     int updateSeconds;
 
     @Option(names = "--connections", split = ",", defaultValue = "1,4,16,64",
-            description = "connection counts tried for (d) (default: ${DEFAULT-VALUE})")
+            description = "connection counts tried for (d1) and (d2) (default: ${DEFAULT-VALUE})")
     int[] connections;
 
+    @Option(names = "--skip-sustained", description = "skip (b) sustained")
+    boolean skipSustained;
+
+    @Option(names = "--skip-event-log", description = "skip the second stack with METERING_EVENT_LOG=on")
+    boolean skipEventLog;
+
     private final PrintStream out = System.out;
-    private double loadAtStart;
-    private dev.metering.streams.StreamsAppConfig streamsConfig;
+    private StreamsAppConfig streamsConfig;
+
+    /** What one stack measured; the event-log stack measures (b) only. */
+    static final class Results {
+        double consume;
+        double burst;
+        BenchSteadyState.Result sustained;
+        double freshnessRate;
+        long[] freshness;
+        BenchBaselines.Best d1Hot;
+        BenchBaselines.Best d1Spread;
+        BenchBaselines.Best d2Hot;
+        BenchBaselines.Best d2Spread;
+        /** Rows in metering.usage_events after the run; -1: the table does not exist in this build. */
+        long eventLogRows = -1;
+    }
 
     @Override
     public Integer call() throws Exception {
+        if (ramp.length != 3 || ramp[0] <= 0 || ramp[1] <= 1 || ramp[2] < 0) {
+            throw new UserException("--ramp needs FRACTION,FACTOR,BISECTIONS with FRACTION > 0, FACTOR > 1, BISECTIONS >= 0", 2, null);
+        }
+        double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        long began = System.nanoTime();
         // world-passable: PostgreSQL runs as an unprivileged user when this JVM runs as root
-        loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        Path dir = Files.createTempDirectory("metering-bench-", java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
-        Files.createDirectories(dir.resolve("logs"));
-        Logging.addFileLog(dir.resolve("logs").resolve("metering.log"));
+        Path root = Files.createTempDirectory("metering-bench-", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.createDirectories(root.resolve("logs"));
+        Logging.addFileLog(root.resolve("logs").resolve("metering.log"));
+        if (System.getenv("METERING_EVENT_LOG") != null) {
+            out.println("bench: METERING_EVENT_LOG from the environment is ignored: the main rows run with it off, the "
+                    + "event-log rows with it on");
+        }
+        try {
+            Results off = new Results();
+            runStack(root, false, off);
+            Results on = null;
+            if (!skipEventLog) {
+                on = new Results();
+                runStack(root, true, on);
+            }
+            print(off, on, loadAtStart, (System.nanoTime() - began) / 1e9);
+        } finally {
+            deleteQuietly(root);
+        }
+        return 0;
+    }
+
+    /** One fresh stack: warm-up, (b) burst and sustained; without the event log also (a), (c), (d1) and (d2). */
+    private void runStack(Path root, boolean eventLog, Results r) throws Exception {
+        Path dir = Files.createDirectory(root.resolve(eventLog ? "event-log-on" : "event-log-off"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         String token = "bench-admin-token-0123456789";
-        out.println("bench: starting local infrastructure and the pipeline in " + dir);
+        out.printf("bench: starting local infrastructure and the pipeline (METERING_EVENT_LOG=%s) in %s%n",
+                eventLog ? "on" : "off", dir);
         // METERING_* from the environment apply (e.g. METERING_STREAMS_COMMIT_INTERVAL), as in dev mode
         Map<String, String> extra = new TreeMap<>();
         System.getenv().forEach((k, v) -> {
@@ -91,296 +151,147 @@ final class BenchCommand implements Callable<Integer> {
             }
         });
         extra.putIfAbsent("METERING_MAX_STALENESS", "1d");
+        extra.put("METERING_EVENT_LOG", eventLog ? "on" : "off");
         try (DevStack stack = DevStack.start(new DevStack.Settings(dir, 0, 0, 0, 0, token, 4, extra),
                 line -> out.println("  " + line))) {
             stack.applyPrices(DevCommand.resource("examples/model-prices.csv"), "examples/model-prices.csv");
             stack.api().service().putCatalog(DevCommand.resource("examples/000-chat-rate-limiting.yaml"),
                     CatalogParser.Format.YAML, "bench");
             Map<String, String> env = stack.env();
-            streamsConfig = dev.metering.streams.StreamsAppConfig.load(ConfigSource.of(env));
-            Results r = new Results();
+            if (!extra.get("METERING_EVENT_LOG").equals(env.get("METERING_EVENT_LOG"))) {
+                out.printf("bench: WARNING the pipeline runs with METERING_EVENT_LOG=%s, not %s as asked%n",
+                        env.get("METERING_EVENT_LOG"), extra.get("METERING_EVENT_LOG"));
+            }
+            streamsConfig = StreamsAppConfig.load(ConfigSource.of(env));
             try (UsageMeter meter = UsageMeter.create(UsageMeterConfig.fromSource(ConfigSource.of(env), Clock.systemUTC()))) {
+                BenchPipeline pipeline = new BenchPipeline(stack, meter, out, eventLog);
                 meter.record(UsageEvents.builder(Clock.systemUTC()).org("bench-warmup").feature("CHAT_MESSAGE").build())
                         .toCompletableFuture().get();
-                awaitDbEvents(stack, 1, Duration.ofMinutes(2));
+                pipeline.awaitVisible(1, 1, Duration.ofMinutes(2));
                 if (warmup > 0) {
                     out.printf("warm-up: %,d events through the pipeline (not timed) ...%n", warmup);
-                    double rate = endToEnd(stack, meter, warmup, 17);
+                    double rate = pipeline.burst(warmup, 17);
                     out.printf("    warm-up ran at %,.0f events/s%n", rate);
                 }
-                r.pipeline = endToEnd(stack, meter, events, 3);
-                r.consume = rawConsume(stack);
-                r.freshnessRate = r.pipeline / 2;
-                r.freshness = freshness(stack, meter, token, r.freshnessRate);
-            }
-            r.hot = users(stack, 1);
-            r.spread = users(stack, 10_000);
-            print(r);
-        } finally {
-            deleteQuietly(dir);
-        }
-        return 0;
-    }
-
-    static final class Results {
-        double consume;
-        double pipeline;
-        double freshnessRate;
-        long[] freshness;
-        double[] hot;
-        double[] spread;
-    }
-
-    /** (b): produce {@code events} events as fast as the meter allows; time until all are committed in PostgreSQL. */
-    private double endToEnd(DevStack stack, UsageMeter meter, int events, long seed) throws Exception {
-        long before = dbEvents(stack);
-        TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
-        List<UsageEvent> batch = new ArrayList<>(events);
-        for (int i = 0; i < events; i++) {
-            int org = benchOrg(i);
-            batch.add(generator.next(TrafficGenerator.org(org), 1 + org % 6));
-        }
-        out.printf("producing %,d events and waiting until PostgreSQL holds them ...%n", events);
-        long start = System.nanoTime();
-        for (UsageEvent e : batch) {
-            meter.record(e);
-        }
-        meter.flush();
-        double produced = (System.nanoTime() - start) / 1e9;
-        awaitDbEvents(stack, before + events, Duration.ofMinutes(10));
-        double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf("    produced in %.1f s, all committed in PostgreSQL after %.1f s%n", produced, seconds);
-        return events / seconds;
-    }
-
-    /** The org (1..1000) of (b)'s {@code i}-th event: a fixed stride that visits all orgs evenly. */
-    static int benchOrg(int i) {
-        return 1 + (int) ((long) i * 7919 % 1000); // long: i * 7919 overflows an int from i = 271,189 on
-    }
-
-    /** (a): a plain byte-array consumer reads the loaded events topic from the beginning. */
-    private double rawConsume(DevStack stack) {
-        String topic = stack.topics().events();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
-                stack.kafka().bootstrapServers(), "group.id", "bench-raw-" + System.nanoTime(), "enable.auto.commit", false,
-                "auto.offset.reset", "earliest", "max.poll.records", 5000, "fetch.min.bytes", 1),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long total = consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
-            long read = 0;
-            long start = System.nanoTime();
-            while (read < total) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                read += records.count();
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            out.printf("(a) read %,d records in %.2f s%n", read, seconds);
-            return read / seconds;
-        }
-    }
-
-    /**
-     * (c): background load at {@code rate} events/s over 1,000 orgs; meanwhile one probe event at a
-     * time for a probe org, timed from the broker's acknowledgement until the check endpoint counts it.
-     */
-    private long[] freshness(DevStack stack, UsageMeter meter, String token, double rate) throws Exception {
-        out.printf("(c) %d probes under %,.0f events/s of background load ...%n", probes, rate);
-        AtomicBoolean stop = new AtomicBoolean();
-        TrafficGenerator generator = new TrafficGenerator(5, Clock.systemUTC());
-        Thread load = new Thread(() -> {
-            long start = System.nanoTime();
-            long sent = 0;
-            while (!stop.get()) {
-                long due = (long) ((System.nanoTime() - start) / 1e9 * rate);
-                while (sent < due) {
-                    int org = 1 + (int) (sent * 7919 % 1000);
-                    meter.record(generator.next(TrafficGenerator.org(org), 1 + org % 6));
-                    sent++;
+                r.burst = pipeline.burst(events, 3);
+                if (!skipSustained) {
+                    r.sustained = new BenchSteadyState(pipeline, new BenchSteadyState.Settings(stepWarmup, hold, maxLag,
+                            maxLagGrowth, ramp[0], ramp[1], (int) ramp[2], maxSteps), out).ramp(r.burst);
                 }
-                LockSupport.parkNanos(1_000_000);
-            }
-        }, "bench-load");
-        load.setDaemon(true);
-        load.start();
-        HttpClient http = HttpClient.newHttpClient();
-        ObjectMapper json = new ObjectMapper();
-        String probeOrg = "bench-probe-" + System.nanoTime();
-        URI check = URI.create("http://127.0.0.1:" + stack.api().port() + "/api/v1/usage/" + probeOrg + "/check/CHAT_MESSAGE");
-        long[] latencies = new long[probes];
-        try {
-            Thread.sleep(3000); // let the background load reach its rate before the first probe
-            for (int i = 0; i < probes; i++) {
-                UsageEvent probe = UsageEvents.builder(Clock.systemUTC()).org(probeOrg).feature("CHAT_MESSAGE")
-                        .user("probe").at(Instant.now()).build();
-                meter.record(probe).toCompletableFuture().get();
-                long acked = System.nanoTime();
-                long expected = i + 1;
-                while (true) {
-                    HttpResponse<String> resp = http.send(HttpRequest.newBuilder(check)
-                            .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
-                    if (used(json.readTree(resp.body()), "daily-messages") >= expected) {
-                        break;
+                if (eventLog) {
+                    try (Connection c = pipeline.connect()) {
+                        r.eventLogRows = BenchPipeline.eventLogTableExists(c) ? countEventLog(c) : -1;
                     }
-                    if (System.nanoTime() - acked > 60_000_000_000L) {
-                        throw new IllegalStateException("probe " + i + " not visible after 60 s");
-                    }
-                    LockSupport.parkNanos(5_000_000);
+                    return;
                 }
-                latencies[i] = (System.nanoTime() - acked) / 1_000_000;
+                r.consume = pipeline.rawConsume();
+                r.freshnessRate = r.burst / 2;
+                r.freshness = pipeline.freshness(token, r.freshnessRate, probes);
             }
-        } finally {
-            stop.set(true);
-            load.join(5000);
+            BenchBaselines baselines = new BenchBaselines(stack, updateSeconds, connections, out);
+            r.d1Hot = baselines.singleUpdate(1);
+            r.d1Spread = baselines.singleUpdate(10_000);
+            r.d2Hot = baselines.perMessageTransaction(1);
+            r.d2Spread = baselines.perMessageTransaction(10_000);
+            baselines.dropSchema();
         }
-        Arrays.sort(latencies);
-        return latencies;
     }
 
-    private static long used(JsonNode check, String limitId) {
-        for (JsonNode l : check.path("limits")) {
-            if (limitId.equals(l.path("id").asText())) {
-                return l.path("used").asLong();
-            }
+    private static long countEventLog(Connection c) throws Exception {
+        try (var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM metering.usage_events")) {
+            rs.next();
+            return rs.getLong(1);
         }
-        return -1;
     }
 
-    /**
-     * (d): our users' current design on the same PostgreSQL: one autocommitted
-     * {@code UPDATE ... SET count = count + 1 WHERE org = ? AND count < limit} per event; returns
-     * {best updates/s, its connection count}.
-     */
-    private double[] users(DevStack stack, int orgs) throws Exception {
-        String url = stack.postgres().jdbcUrl();
-        String user = stack.postgres().user();
-        String password = stack.postgres().password();
-        try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement()) {
-            st.execute("DROP TABLE IF EXISTS bench_org_usage");
-            st.execute("CREATE TABLE bench_org_usage (org_id text PRIMARY KEY, message_count bigint NOT NULL, "
-                    + "message_limit bigint NOT NULL)");
-            st.execute("INSERT INTO bench_org_usage SELECT 'org-' || g, 0, 9000000000000 FROM generate_series(1, " + orgs + ") g");
-        }
-        double best = 0;
-        int bestConnections = 0;
-        for (int n : connections) {
-            LongAdder done = new LongAdder();
-            AtomicBoolean stop = new AtomicBoolean();
-            List<Thread> threads = new ArrayList<>();
-            List<Connection> open = new ArrayList<>();
-            for (int t = 0; t < n; t++) {
-                Connection c = DriverManager.getConnection(url, user, password);
-                open.add(c);
-                PreparedStatement ps = c.prepareStatement(
-                        "UPDATE bench_org_usage SET message_count = message_count + 1 WHERE org_id = ? AND message_count < message_limit");
-                threads.add(new Thread(() -> {
-                    try {
-                        while (!stop.get()) {
-                            ps.setString(1, "org-" + (orgs == 1 ? 1 : 1 + ThreadLocalRandom.current().nextInt(orgs)));
-                            if (ps.executeUpdate() == 1) {
-                                done.increment();
-                            }
-                        }
-                    } catch (Exception e) {
-                        if (!stop.get()) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }, "bench-update-" + t));
-            }
-            long start = System.nanoTime();
-            threads.forEach(Thread::start);
-            Thread.sleep(updateSeconds * 1000L);
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join(30_000);
-            }
-            double rate = done.sum() / ((System.nanoTime() - start) / 1e9);
-            for (Connection c : open) {
-                c.close();
-            }
-            out.printf("(d) %s, %d connection(s): %,.0f updates/s%n", orgs == 1 ? "hot org" : orgs + " orgs", n, rate);
-            if (rate > best) {
-                best = rate;
-                bestConnections = n;
-            }
-        }
-        return new double[] {best, bestConnections};
-    }
-
-    private void print(Results r) {
+    private void print(Results off, Results on, double loadAtStart, double seconds) {
         var os = ManagementFactory.getOperatingSystemMXBean();
         long memGb = Math.round(((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize() / (1024.0 * 1024 * 1024));
         out.println();
         out.printf("metering bench, %s: %d cores, %d GiB, %s %s, Java %s; Kafka 4.3.1 (1 broker), PostgreSQL 17 (durable), "
                 + "4 partitions, %s, commit interval %s; %,d warm-up events before (b); everything in one machine; "
-                + "load average %.1f at start, %.1f at end%n",
-                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                + "load average %.1f at start, %.1f at end; %.0f s in all%n",
+                Instant.now().truncatedTo(ChronoUnit.SECONDS),
                 Runtime.getRuntime().availableProcessors(), memGb, os.getName(), os.getArch(), System.getProperty("java.version"),
                 streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", warmup, loadAtStart,
-                os.getSystemLoadAverage());
+                os.getSystemLoadAverage(), seconds);
         out.println();
         out.println("| measurement | result |");
         out.println("|---|---|");
-        out.printf("| (a) raw Kafka consume of the loaded events topic | %,.0f records/s |%n", r.consume);
-        out.printf("| (b) pipeline end to end, produce -> committed in PostgreSQL (%,d events) | %,.0f events/s |%n", events,
-                r.pipeline);
-        out.printf("| (c) freshness at %,.0f events/s, produced -> visible via check: p50 / p99 / max (%d probes) | %d / %d / %d ms |%n",
-                r.freshnessRate, probes, r.freshness[r.freshness.length / 2], r.freshness[(int) Math.ceil(r.freshness.length * 0.99) - 1],
-                r.freshness[r.freshness.length - 1]);
-        out.printf("| (d) per-event UPDATE, one hot org (best of %s connections: %d) | %,.0f events/s |%n",
-                Arrays.toString(connections), (int) r.hot[1], r.hot[0]);
-        out.printf("| (d) per-event UPDATE, 10,000 orgs (best: %d connections) | %,.0f events/s |%n", (int) r.spread[1], r.spread[0]);
-        out.printf("| ratio (b) / (d) hot org | %.1f x |%n", r.pipeline / r.hot[0]);
-        out.printf("| ratio (b) / (d) 10,000 orgs | %.1f x |%n", r.pipeline / r.spread[0]);
-    }
-
-    private void awaitDbEvents(DevStack stack, long atLeast, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long last = -1;
-        long nextReport = System.nanoTime() + 5_000_000_000L;
-        // one connection for the whole wait: a new one per poll made PostgreSQL fork a backend
-        // 50 times a second, CPU taken from the pipeline being measured
-        try (Connection c = connect(stack)) {
-            while (true) {
-                long n = dbEvents(c);
-                if (n >= atLeast) {
-                    return;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("only " + n + " of " + atLeast + " events in PostgreSQL after " + timeout);
-                }
-                if (System.nanoTime() > nextReport && n != last) {
-                    out.printf("    %,d / %,d events in PostgreSQL (streams read %,.0f events; sink read %,.0f aggregate records, "
-                            + "upserted %,.0f rows)%n", n, atLeast,
-                            dev.metering.app.demo.DemoSummary.counter(stack.streams().metrics().registry(), "metering_streams_events_in"),
-                            dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_records"),
-                            dev.metering.app.demo.DemoSummary.counter(stack.sink().metricsRegistry(), "metering_sink_rows_upserted"));
-                    last = n;
-                    nextReport = System.nanoTime() + 5_000_000_000L;
-                }
-                LockSupport.parkNanos(50_000_000);
+        out.printf("| (a) raw Kafka consume of the loaded events topic | %,.0f records/s |%n", off.consume);
+        out.printf("| (b) burst: pipeline end to end, produce -> committed in PostgreSQL (%,d events) | %,.0f events/s |%n", events,
+                off.burst);
+        String held = String.format("held %.0f s after %.0f s warm-up, lag at the end <= %.1f s of traffic and grown <= %.1f s "
+                + "over the second half", hold, stepWarmup, maxLag, maxLagGrowth);
+        if (off.sustained != null) {
+            out.printf("| (b) sustained: highest offered rate %s | %s |%n", held, sustained(off.sustained));
+        }
+        if (on != null) {
+            out.printf("| (b) burst, event log on (METERING_EVENT_LOG=on, second fresh stack) | %,.0f events/s |%n", on.burst);
+            if (on.sustained != null) {
+                out.printf("| (b) sustained, event log on | %s |%n", sustained(on.sustained));
             }
         }
-    }
-
-    private static long dbEvents(DevStack stack) throws Exception {
-        try (Connection c = connect(stack)) {
-            return dbEvents(c);
+        out.printf("| (c) freshness at %,.0f events/s, produced -> visible via check: p50 / p99 / max (%d probes) | %d / %d / %d ms |%n",
+                off.freshnessRate, probes, off.freshness[off.freshness.length / 2],
+                off.freshness[(int) Math.ceil(off.freshness.length * 0.99) - 1], off.freshness[off.freshness.length - 1]);
+        out.printf("| (d1) per-event UPDATE, one hot org (best of %s connections: %d) | %,.0f events/s |%n",
+                Arrays.toString(connections), off.d1Hot.connections(), off.d1Hot.rate());
+        out.printf("| (d1) per-event UPDATE, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n", off.d1Spread.connections(),
+                off.d1Spread.rate());
+        out.printf("| (d2) per-message transaction (SELECT ... FOR UPDATE, check, INSERT usage record, UPDATE counters, COMMIT), "
+                + "one hot org (best: %d connection(s)) | %,.0f events/s |%n", off.d2Hot.connections(), off.d2Hot.rate());
+        out.printf("| (d2) per-message transaction, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n",
+                off.d2Spread.connections(), off.d2Spread.rate());
+        if (off.sustained != null) {
+            double s = off.sustained.sustained();
+            out.printf("| ratio (b) sustained / (d1) 10,000 orgs (target >= 1.0) | %.2f x |%n", s / off.d1Spread.rate());
+            out.printf("| ratio (b) sustained / (d1) hot org (target >= 4) | %.2f x |%n", s / off.d1Hot.rate());
+            out.printf("| ratio (b) sustained / (d2) 10,000 orgs (target >= 3) | %.2f x |%n", s / off.d2Spread.rate());
+            out.printf("| ratio (b) sustained / (d2) hot org | %.2f x |%n", s / off.d2Hot.rate());
         }
+        out.printf("| ratio (b) burst / (d1) 10,000 orgs | %.2f x |%n", off.burst / off.d1Spread.rate());
+        out.printf("| ratio (b) burst / (d1) hot org | %.2f x |%n", off.burst / off.d1Hot.rate());
+        if (on != null) {
+            if (off.sustained != null && on.sustained != null) {
+                out.printf("| ratio (b) sustained, event log on / off (target >= 0.75) | %.2f x |%n",
+                        on.sustained.sustained() / off.sustained.sustained());
+            }
+            out.printf("| ratio (b) burst, event log on / off | %.2f x |%n", on.burst / off.burst);
+        }
+        if (on != null && on.eventLogRows <= 0) {
+            out.printf("%nnote: METERING_EVENT_LOG=on had no effect in this build (%s): the event-log rows measure the same "
+                    + "pipeline again.%n", on.eventLogRows < 0 ? "there is no metering.usage_events table"
+                    : "metering.usage_events stayed empty");
+        }
+        printSteps("event log off", off.sustained);
+        printSteps("event log on", on == null ? null : on.sustained);
     }
 
-    private static Connection connect(DevStack stack) throws Exception {
-        return DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(), stack.postgres().password());
+    private static String sustained(BenchSteadyState.Result r) {
+        if (r.sustained() == 0) {
+            return "none of the rates tried";
+        }
+        if (r.producerBound()) {
+            return String.format(">= %,.0f events/s (the bench's producer could offer no more)", r.sustained());
+        }
+        if (!r.ceilingFound()) {
+            return String.format(">= %,.0f events/s (every rate tried was sustained: raise --max-steps)", r.sustained());
+        }
+        return String.format("%,.0f events/s", r.sustained());
     }
 
-    private static long dbEvents(Connection c) throws Exception {
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(events), 0) FROM metering.org_usage_daily")) {
-            rs.next();
-            return rs.getLong(1);
+    private void printSteps(String label, BenchSteadyState.Result r) {
+        if (r == null) {
+            return;
+        }
+        out.println();
+        out.printf("(b) sustained, %s: every step%n%n", label);
+        out.println("| offered | sent | streams read | written to PostgreSQL | lag middle | lag end | |");
+        out.println("|---|---|---|---|---|---|---|");
+        for (BenchSteadyState.Step s : r.steps()) {
+            out.printf("| %,.0f/s | %,.0f/s | %,.0f/s | %,.0f/s | %.2f s | %.2f s | %s |%n", s.rate(), s.sentRate(), s.readRate(),
+                    s.writtenRate(), s.midLag(), s.endLag(), !s.offered() ? "not offered" : s.sustained() ? "sustained" : "not sustained");
         }
     }
 

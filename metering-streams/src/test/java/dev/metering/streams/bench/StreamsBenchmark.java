@@ -50,11 +50,18 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * Throughput of the topology against the raw consume rate of its input (a command, not a test).
@@ -71,7 +78,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * three passes); run the topology with exactly_once_v2, then with at_least_once, each from a fresh
  * application id, timing start → the last input offset committed (under exactly-once that is the
  * transaction holding the last aggregates), with the stream thread's and producer's own metrics
- * and the records written per topic. Then the framework floor: Kafka Streams alone with
+ * and the records written per topic. Then the reference: the windowed count a Kafka Streams user
+ * writes with the DSL ({@code groupByKey().windowedBy(1 h, grace).count()}), same input, guarantee
+ * and settings. Then the framework floor: Kafka Streams alone with
  * exactly-once, no state and no work, reading only, and writing as many records per event as the
  * least any topology must emit (the distinct rows) and as the topology did. Prints events/s and
  * the ratios.
@@ -123,6 +132,7 @@ public final class StreamsBenchmark {
         System.out.printf("raw consume:          %,10.0f events/s (median of 3 passes)%n", raw);
         Run eosRun = topologyRate(base, Guarantee.EXACTLY_ONCE_V2, "eos-" + run, stateRoot, bootstrap, topics, events);
         Run alosRun = topologyRate(base, Guarantee.AT_LEAST_ONCE, "alos-" + run, stateRoot, bootstrap, topics, events);
+        Run reference = referenceRate(base, "ref-" + run, stateRoot, bootstrap, topics, events);
         double eos = eosRun.rate();
         double alos = alosRun.rate();
         // the framework floor: what Kafka Streams does here with no work at all, and when it only
@@ -142,6 +152,8 @@ public final class StreamsBenchmark {
         System.out.printf("topology at-least-once%,10.0f events/s%n", alos);
         System.out.printf("EOS / raw             %10.3f   (target >= 0.2)%n", eos / raw);
         System.out.printf("EOS / ALOS            %10.3f   (target >= 0.85)%n", eos / alos);
+        System.out.printf("reference: DSL windowed count, exactly-once %,10.0f events/s (%.2f records written per event); "
+                + "topology exactly-once / reference %.3f%n", reference.rate(), reference.writtenPerEvent(), eos / reference.rate());
         System.out.printf("records written per event (exactly-once): %.2f to the aggregates topic, %.2f in all (with the "
                 + "changelogs)%n", eosRun.aggregatesPerEvent(), eosRun.writtenPerEvent());
         System.out.printf("distinct window rows in the data: %,d = %.2f per event (the least any topology must emit, "
@@ -255,10 +267,10 @@ public final class StreamsBenchmark {
      * Where the stream thread's time went and what the application wrote, from Kafka's own metrics;
      * returns the records written per topic.
      */
-    private static Map<String, Double> printThreadMetrics(StreamsApp app, String applicationId) {
+    private static Map<String, Double> printThreadMetrics(KafkaStreams streams, String applicationId) {
         Map<String, Double> thread = new TreeMap<>();
         Map<String, Double> sentByTopic = new TreeMap<>();
-        app.streams().metrics().forEach((name, metric) -> {
+        streams.metrics().forEach((name, metric) -> {
             if (!(metric.metricValue() instanceof Number n)) {
                 return;
             }
@@ -295,10 +307,58 @@ public final class StreamsBenchmark {
             System.out.printf("%-15s %,d events: %.2f s from start (%,.0f events/s); accepted %,d, duplicates %,d%n",
                     guarantee.value(), events, total, events / total, app.metrics().count("accepted"),
                     app.metrics().count("duplicates"));
-            Map<String, Double> written = printThreadMetrics(app, config.applicationId());
+            Map<String, Double> written = printThreadMetrics(app.streams(), config.applicationId());
             double aggregates = written.getOrDefault(topics.aggregates(), 0.0);
             double all = written.values().stream().mapToDouble(Double::doubleValue).sum();
             return new Run(events / total, aggregates / events, all / events);
+        }
+    }
+
+    /**
+     * The reference: the windowed count a Kafka Streams user writes with the DSL, on the same input,
+     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}, so also its record
+     * cache size): a count per org (the record key) and hour of the record's timestamp, with the
+     * topology's grace, every update written to an output topic. It decodes nothing: what Kafka
+     * Streams' own windowed aggregation costs per event.
+     */
+    private static Run referenceRate(StreamsAppConfig base, String applicationId, Path stateRoot, String bootstrap,
+            Topics topics, int events) throws Exception {
+        StreamsAppConfig config = base.withGuarantee(Guarantee.EXACTLY_ONCE_V2)
+                .withApplicationId("metering-streams-bench-" + applicationId).withStateDir(stateRoot.resolve(applicationId));
+        String out = topics.prefix() + "reference-" + applicationId;
+        createLike(bootstrap, topics.events(), out);
+        Duration hour = Duration.ofHours(1);
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(topics.events(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("reference-source"))
+                .groupByKey(Grouped.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                .windowedBy(TimeWindows.ofSizeAndGrace(hour, base.grace()))
+                .count(Named.as("reference-count"), Materialized.<byte[], Long, WindowStore<Bytes, byte[]>>as("reference-counts")
+                        .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.Long()))
+                .toStream(Named.as("reference-updates"))
+                .to(out, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(byte[].class, hour.toMillis()), Serdes.Long()));
+        long start = System.nanoTime();
+        boolean[] failed = {false};
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), StreamsApp.streamsProperties(config))) {
+            streams.setUncaughtExceptionHandler(e -> {
+                failed[0] = true;
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
+            streams.start();
+            awaitCommitted(bootstrap, config.applicationId(), topics.events(), () -> failed[0]);
+            double total = (System.nanoTime() - start) / 1e9;
+            System.out.printf("reference (DSL windowed count) exactly_once_v2 %,d events: %.2f s from start (%,.0f events/s)%n",
+                    events, total, events / total);
+            Map<String, Double> written = printThreadMetrics(streams, config.applicationId());
+            double all = written.values().stream().mapToDouble(Double::doubleValue).sum();
+            return new Run(events / total, written.getOrDefault(out, 0.0) / events, all / events);
+        }
+    }
+
+    /** Creates {@code topic} with as many partitions as {@code like}. */
+    private static void createLike(String bootstrap, String like, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            int partitions = admin.describeTopics(List.of(like)).allTopicNames().get().get(like).partitions().size();
+            admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()))).all().get();
         }
     }
 
@@ -312,11 +372,7 @@ public final class StreamsBenchmark {
         StreamsAppConfig config = base.withGuarantee(Guarantee.EXACTLY_ONCE_V2)
                 .withApplicationId("metering-streams-bench-" + applicationId).withStateDir(stateRoot.resolve(applicationId));
         String out = topics.prefix() + "floor-" + applicationId;
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            int partitions = admin.describeTopics(List.of(topics.aggregates())).allTopicNames().get().get(topics.aggregates())
-                    .partitions().size();
-            admin.createTopics(List.of(new NewTopic(out, Optional.of(partitions), Optional.empty()))).all().get();
-        }
+        createLike(bootstrap, topics.aggregates(), out);
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(topics.events(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
                 .process(() -> new Processor<byte[], byte[], byte[], byte[]>() {
