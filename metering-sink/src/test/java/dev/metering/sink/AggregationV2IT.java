@@ -97,11 +97,11 @@ class AggregationV2IT {
         write(eventBatch(a, b, quoted));
         write(eventBatch(a, b)); // a replayed batch writes nothing twice
 
-        assertThat(rows("SELECT event_id, occurred_at, conversation_id, user_id, cost_usd, priced, tableoid::regclass "
-                + "FROM metering.usage_events ORDER BY occurred_at")).containsExactly(
-                "e-1|2026-11-01 23:59:59.999+00|c-1|u-1|0.001234567|t|metering.usage_events_p20261101",
-                "e-2|2026-11-02 00:00:00+00|null|u-1|0.000000005|t|metering.usage_events_p20261102",
-                "e-3,\"x\"|2026-11-02 08:00:00+00|a,b\"c|u-1|0.000000000|t|metering.usage_events_p20261102");
+        assertThat(rows("SELECT event_id, occurred_at, conversation_id, user_id, cost_usd, priced, "
+                + "(SELECT relname FROM pg_class WHERE oid = e.tableoid) FROM metering.usage_events e ORDER BY occurred_at")).containsExactly(
+                "e-1|2026-11-01 23:59:59.999+00|c-1|u-1|0.001234567|t|usage_events_p20261101",
+                "e-2|2026-11-02 00:00:00+00|null|u-1|0.000000005|t|usage_events_p20261102",
+                "e-3,\"x\"|2026-11-02 08:00:00+00|a,b\"c|u-1|0.000000000|t|usage_events_p20261102");
     }
 
     @Test
