@@ -113,9 +113,6 @@ final class DevStack implements AutoCloseable {
         env.putIfAbsent("METERING_STREAMS_METRICS_PORT", "-1");
         env.putIfAbsent("METERING_SINK_METRICS_PORT", "-1");
         env.put("METERING_SINK_MIGRATE", "false");
-        // Kafka Streams does not leave its group on close: a restart waits for the old member's
-        // session to expire (default 45 s); 10 s keeps a dev restart quick
-        env.putIfAbsent("METERING_KAFKA_SESSION_TIMEOUT_MS", "10000");
         return env;
     }
 

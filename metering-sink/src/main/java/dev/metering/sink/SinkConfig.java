@@ -2,6 +2,7 @@ package dev.metering.sink;
 
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.GroupMembership;
 import dev.metering.events.config.KafkaClientProperties;
 import java.time.Duration;
 import java.util.Map;
@@ -24,6 +25,10 @@ import java.util.Objects;
  *   <tr><td>METERING_SINK_HEARTBEAT</td><td>while idle and caught up, how often {@code sink_progress.written_at} is moved to now, default {@code 5s}</td></tr>
  *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
  *   <tr><td>METERING_SINK_MIGRATE</td><td>apply Flyway migrations at start, default true</td></tr>
+ *   <tr><td>METERING_SINK_INSTANCE_ID</td><td>this instance's {@code group.instance.id} (static membership: a restart
+ *       takes its partitions back at once), default the host name; give each instance on one host its own</td></tr>
+ *   <tr><td>METERING_SINK_SESSION_TIMEOUT</td><td>how long an instance that died without a restart keeps its
+ *       partitions before the others take them over, default {@code 10s}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
  *
@@ -31,7 +36,7 @@ import java.util.Objects;
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
-                         boolean migrate, Map<String, Object> clientProperties) {
+                         boolean migrate, GroupMembership membership, Map<String, Object> clientProperties) {
 
     public static final String DB_URL = "METERING_DB_URL";
     public static final String DB_USER = "METERING_DB_USER";
@@ -44,13 +49,24 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String HEARTBEAT = "METERING_SINK_HEARTBEAT";
     public static final String METRICS_PORT = "METERING_SINK_METRICS_PORT";
     public static final String MIGRATE = "METERING_SINK_MIGRATE";
+    public static final String INSTANCE_ID = "METERING_SINK_INSTANCE_ID";
+    public static final String SESSION_TIMEOUT = "METERING_SINK_SESSION_TIMEOUT";
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(dbUrl, "dbUrl");
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(heartbeat, "heartbeat");
+        Objects.requireNonNull(membership, "membership");
         clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /** With dynamic membership and the client's session timeout (tests and benchmarks that build a config by hand). */
+    public SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId, int batchSize,
+                      Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort, boolean migrate,
+                      Map<String, Object> clientProperties) {
+        this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat, metricsPort,
+                migrate, GroupMembership.dynamic(), clientProperties);
     }
 
     /**
@@ -88,15 +104,17 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         boolean migrate = source.bool(MIGRATE, true);
         String user = source.string(DB_USER, null);
         String password = source.string(DB_PASSWORD, null);
+        GroupMembership membership = GroupMembership.from(source, INSTANCE_ID, GroupMembership.hostName(source),
+                SESSION_TIMEOUT);
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                heartbeat, metricsPort, migrate, client);
+                heartbeat, metricsPort, migrate, membership, client);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
-                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties);
+                retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties);
     }
 
     @Override
@@ -104,6 +122,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
                 + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
                 + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
-                + migrate + "]";
+                + migrate + ", groupInstanceId=" + membership.instanceId().orElse("(dynamic)") + ", sessionTimeout="
+                + membership.sessionTimeout().map(Duration::toString).orElse("(client default)") + "]";
     }
 }
