@@ -55,7 +55,7 @@ class SinkConfigTest {
         assertThat(SinkApp.consumerProperties(SinkConfig.from(ConfigSource.of(env))))
                 .containsEntry("group.instance.id", "box-1")
                 .containsEntry("session.timeout.ms", 10_000)
-                .containsEntry("heartbeat.interval.ms", 3000);
+                .containsEntry("heartbeat.interval.ms", 1000);
 
         env.put("METERING_SINK_INSTANCE_ID", "sink-b");
         env.put("METERING_SINK_SESSION_TIMEOUT", "30s");

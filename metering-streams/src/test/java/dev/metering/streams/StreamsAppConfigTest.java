@@ -52,7 +52,7 @@ class StreamsAppConfigTest {
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("group.instance.id", expected)
                 .containsEntry("session.timeout.ms", 10_000)
-                .containsEntry("heartbeat.interval.ms", 3000);
+                .containsEntry("heartbeat.interval.ms", 1000);
 
         env.put("METERING_STREAMS_INSTANCE_ID", "streams-a");
         env.put("METERING_STREAMS_SESSION_TIMEOUT", "20s");

@@ -84,13 +84,14 @@ public record GroupMembership(Optional<String> instanceId, Optional<Duration> se
 
     /**
      * Adds {@code group.instance.id}, {@code session.timeout.ms} and a {@code heartbeat.interval.ms}
-     * of at most a third of it to consumer (or Kafka Streams) properties.
+     * of a tenth of it (at most Kafka's default 3 s) to consumer (or Kafka Streams) properties: the
+     * survivors learn of the rebalance by their next heartbeat once a dead member's session expired.
      */
     public void applyTo(Map<String, Object> properties) {
         instanceId.ifPresent(id -> properties.put("group.instance.id", id));
         sessionTimeout.ifPresent(timeout -> {
             properties.put("session.timeout.ms", (int) timeout.toMillis());
-            properties.putIfAbsent("heartbeat.interval.ms", (int) Math.min(3000, timeout.toMillis() / 3));
+            properties.putIfAbsent("heartbeat.interval.ms", (int) Math.min(3000, timeout.toMillis() / 10));
         });
     }
 

@@ -25,13 +25,14 @@ class GroupMembershipTest {
     @Test
     void shouldUseStaticMembershipAndATenSecondSessionByDefault() {
         assertThat(properties(Map.of())).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "group.instance.id", "host-1", "session.timeout.ms", 10_000, "heartbeat.interval.ms", 3000));
+                "group.instance.id", "host-1", "session.timeout.ms", 10_000, "heartbeat.interval.ms", 1000));
     }
 
     @Test
-    void shouldReadTheInstanceIdAndSessionTimeoutAndKeepHeartbeatsAtAThirdOfIt() {
+    void shouldReadTheInstanceIdAndSessionTimeoutAndHeartbeatTenTimesPerSessionUpToThreeSeconds() {
         assertThat(properties(Map.of(INSTANCE, "streams-2", SESSION, "6s"))).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "group.instance.id", "streams-2", "session.timeout.ms", 6000, "heartbeat.interval.ms", 2000));
+                "group.instance.id", "streams-2", "session.timeout.ms", 6000, "heartbeat.interval.ms", 600));
+        assertThat(properties(Map.of(SESSION, "2m"))).containsEntry("heartbeat.interval.ms", 3000);
     }
 
     @Test
