@@ -115,9 +115,6 @@ final class DevStack implements AutoCloseable {
         env.put("METERING_SINK_MIGRATE", "false");
         // dev mode keeps every counted event with its cost (usage_events), as DESIGN.md §6 asks
         env.putIfAbsent("METERING_EVENT_LOG", "on");
-        // Kafka Streams does not leave its group on close: a restart waits for the old member's
-        // session to expire (default 45 s); 10 s keeps a dev restart quick
-        env.putIfAbsent("METERING_KAFKA_SESSION_TIMEOUT_MS", "10000");
         return env;
     }
 

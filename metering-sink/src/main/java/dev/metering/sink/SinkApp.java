@@ -121,6 +121,9 @@ public final class SinkApp {
         // pass-through first, so the sink's own guarantees below cannot be overridden by accident
         properties.putAll(config.clientProperties());
         properties.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        // static membership: a restarted sink gets its partitions back without a wait for its
+        // previous incarnation's session to expire
+        config.membership().applyTo(properties);
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

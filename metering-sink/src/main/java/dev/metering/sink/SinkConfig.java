@@ -2,6 +2,7 @@ package dev.metering.sink;
 
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.GroupMembership;
 import dev.metering.events.config.KafkaClientProperties;
 import java.time.Duration;
 import java.util.Map;
@@ -27,6 +28,10 @@ import java.util.Objects;
  *   <tr><td>METERING_EVENT_LOG</td><td>{@code on}: write every counted event to {@code usage_events}; default {@code off}</td></tr>
  *   <tr><td>METERING_EVENT_LOG_RETENTION</td><td>days of {@code usage_events} kept, default {@code 35d} (at least {@code 3d})</td></tr>
  *   <tr><td>METERING_CONVERSATION_TTL</td><td>a conversation's totals are deleted once it was idle this long, default {@code 30d}</td></tr>
+ *   <tr><td>METERING_SINK_INSTANCE_ID</td><td>this instance's {@code group.instance.id} (static membership: a restart
+ *       takes its partitions back at once), default the host name; give each instance on one host its own</td></tr>
+ *   <tr><td>METERING_SINK_SESSION_TIMEOUT</td><td>how long an instance that died without a restart keeps its
+ *       partitions before the others take them over, default {@code 10s}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
  *
@@ -34,8 +39,8 @@ import java.util.Objects;
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
-                         boolean migrate, Map<String, Object> clientProperties, boolean eventLog,
-                         Duration eventLogRetention, Duration conversationTtl) {
+                         boolean migrate, GroupMembership membership, Map<String, Object> clientProperties,
+                         boolean eventLog, Duration eventLogRetention, Duration conversationTtl) {
 
     public static final String DB_URL = "METERING_DB_URL";
     public static final String DB_USER = "METERING_DB_USER";
@@ -51,27 +56,30 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String EVENT_LOG = "METERING_EVENT_LOG";
     public static final String EVENT_LOG_RETENTION = "METERING_EVENT_LOG_RETENTION";
     public static final String CONVERSATION_TTL = "METERING_CONVERSATION_TTL";
+    public static final String INSTANCE_ID = "METERING_SINK_INSTANCE_ID";
+    public static final String SESSION_TIMEOUT = "METERING_SINK_SESSION_TIMEOUT";
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(dbUrl, "dbUrl");
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(heartbeat, "heartbeat");
+        Objects.requireNonNull(membership, "membership");
         clientProperties = Map.copyOf(clientProperties);
     }
 
-    /** Without the event log, with the default conversation TTL (tests, benchmarks). */
+    /** Dynamic membership, the client's session timeout, no event log, the default conversation TTL (tests, benchmarks). */
     public SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId, int batchSize,
                       Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort, boolean migrate,
                       Map<String, Object> clientProperties) {
         this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat, metricsPort,
-                migrate, clientProperties, false, Duration.ofDays(35), Duration.ofDays(30));
+                migrate, GroupMembership.dynamic(), clientProperties, false, Duration.ofDays(35), Duration.ofDays(30));
     }
 
     /** A copy with the event log on or off (tests, benchmarks). */
     public SinkConfig withEventLog(boolean on) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat,
-                metricsPort, migrate, clientProperties, on, eventLogRetention, conversationTtl);
+                metricsPort, migrate, membership, clientProperties, on, eventLogRetention, conversationTtl);
     }
 
     /**
@@ -118,15 +126,18 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         if (conversationTtl.compareTo(Duration.ofHours(1)) < 0) {
             source.problem(CONVERSATION_TTL, "must be at least 1h");
         }
+        GroupMembership membership = GroupMembership.from(source, INSTANCE_ID, GroupMembership.hostName(source),
+                SESSION_TIMEOUT);
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                heartbeat, metricsPort, migrate, client, eventLog, retention, conversationTtl);
+                heartbeat, metricsPort, migrate, membership, client, eventLog, retention, conversationTtl);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
-                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties, eventLog, eventLogRetention, conversationTtl);
+                retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties, eventLog, eventLogRetention,
+                conversationTtl);
     }
 
     @Override
@@ -134,7 +145,8 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
                 + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
                 + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
-                + migrate + ", eventLog=" + eventLog + ", eventLogRetention=" + eventLogRetention + ", conversationTtl="
-                + conversationTtl + "]";
+                + migrate + ", groupInstanceId=" + membership.instanceId().orElse("(dynamic)") + ", sessionTimeout="
+                + membership.sessionTimeout().map(Duration::toString).orElse("(client default)") + ", eventLog=" + eventLog
+                + ", eventLogRetention=" + eventLogRetention + ", conversationTtl=" + conversationTtl + "]";
     }
 }

@@ -46,6 +46,26 @@ class SinkConfigTest {
     }
 
     @Test
+    void shouldJoinAsAStaticMemberNamedAfterTheHostUnlessGivenAnInstanceId() {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                "METERING_DB_URL", "jdbc:postgresql://db/metering",
+                "HOSTNAME", "box-1"));
+        assertThat(SinkApp.consumerProperties(SinkConfig.from(ConfigSource.of(env))))
+                .containsEntry("group.instance.id", "box-1")
+                .containsEntry("session.timeout.ms", 10_000)
+                .containsEntry("heartbeat.interval.ms", 1000);
+
+        env.put("METERING_SINK_INSTANCE_ID", "sink-b");
+        env.put("METERING_SINK_SESSION_TIMEOUT", "30s");
+        assertThat(SinkApp.consumerProperties(SinkConfig.from(ConfigSource.of(env))))
+                .containsEntry("group.instance.id", "sink-b")
+                .containsEntry("session.timeout.ms", 30_000)
+                .containsEntry("heartbeat.interval.ms", 3000);
+    }
+
+    @Test
     void shouldReadTheHeartbeatAndRefuseOneThatIsNotADuration() {
         Map<String, String> env = Map.of(
                 "METERING_KAFKA_BOOTSTRAP", "broker:9092",

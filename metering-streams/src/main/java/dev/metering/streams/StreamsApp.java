@@ -119,8 +119,10 @@ public final class StreamsApp implements AutoCloseable {
                 app.stopped.countDown();
             }
         });
-        LOG.info("starting metering-streams: application.id={}, topics={}, guarantee={}, grace={}, state.dir={}",
-                config.applicationId(), config.topics(), config.guarantee().value(), config.grace(), config.stateDir());
+        LOG.info("starting metering-streams: application.id={}, topics={}, guarantee={}, grace={}, state.dir={}, "
+                + "group.instance.id={}, session timeout={}", config.applicationId(), config.topics(),
+                config.guarantee().value(), config.grace(), config.stateDir(),
+                config.membership().instanceId().orElse("(dynamic)"), config.membership().sessionTimeout().orElse(null));
         streams.start();
         return app;
     }
@@ -156,6 +158,11 @@ public final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.cacheBytes());
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
+        // static membership: a restarted instance rejoins as itself and gets its tasks back without
+        // waiting for its previous incarnation's session to expire (Kafka Streams adds -<thread> per
+        // thread); with the state directory kept, its process id and so its transactional ids are the
+        // same too, so its producers' initialisation aborts the transactions the crash left open
+        config.membership().applyTo(p);
         config.replicationFactor().ifPresent(rf -> p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) rf));
         p.putIfAbsent(StreamsConfig.producerPrefix("linger.ms"), 5);
         // every task reads two topics (the events and the rekey-by-org repartition topic, which is

@@ -2,10 +2,15 @@ package dev.metering.streams;
 
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.GroupMembership;
 import dev.metering.events.config.KafkaClientProperties;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +39,11 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_EVENT_LOG}</td><td>{@code off}; {@code on}: every counted event is written, priced, to {@code usage.priced}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
  *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_INSTANCE_ID}</td><td>this instance's {@code group.instance.id} (static membership:
+ *       a restart takes its tasks back at once); default {@code <host name>-<8 hex digits of the state directory's path>},
+ *       stable across restarts as long as the state directory is kept</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_SESSION_TIMEOUT}</td><td>{@code 10s}: how long an instance that died without a
+ *       restart keeps its tasks before the others take them over</td></tr>
  *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
  * </table>
  */
@@ -51,6 +61,7 @@ public record StreamsAppConfig(
         Duration commitInterval,
         int metricsPort,
         boolean createTopics,
+        GroupMembership membership,
         long cacheBytes,
         Duration conversationTtl,
         boolean eventLog) {
@@ -122,28 +133,44 @@ public record StreamsAppConfig(
             source.problem("METERING_CONVERSATION_TTL", "must be at least 1h");
         }
         boolean eventLog = source.onOff("METERING_EVENT_LOG", false);
+        GroupMembership membership = GroupMembership.from(source, "METERING_STREAMS_INSTANCE_ID",
+                defaultInstanceId(GroupMembership.hostName(source), stateDir), "METERING_STREAMS_SESSION_TIMEOUT");
         source.throwIfInvalid();
         return new StreamsAppConfig(clients, topics, grace, fallback, partitions,
                 rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit,
-                metricsPort, createTopics, cacheBytes, conversationTtl, eventLog);
+                metricsPort, createTopics, membership, cacheBytes, conversationTtl, eventLog);
+    }
+
+    /**
+     * The host name and a digest of the state directory: stable across restarts, and distinct for
+     * instances sharing a host (Kafka Streams refuses two instances on one state directory).
+     */
+    static String defaultInstanceId(String hostName, Path stateDir) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(stateDir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+            return hostName + "-" + HexFormat.of().formatHex(digest, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java platform", e);
+        }
     }
 
     public StreamsAppConfig withGuarantee(Guarantee value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
-                eventLog);
+                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                conversationTtl, eventLog);
     }
 
     public StreamsAppConfig withApplicationId(String value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
-                eventLog);
+                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                conversationTtl, eventLog);
     }
 
     public StreamsAppConfig withStateDir(Path value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
-                eventLog);
+                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                conversationTtl, eventLog);
     }
 
     /** Only the Kafka client properties (no registry keys). */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.metering.events.config.ConfigException;
 import dev.metering.events.config.ConfigSource;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,28 @@ class StreamsAppConfigTest {
                 .containsEntry("statestore.cache.max.bytes", 64L << 20)
                 .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("application.id", "metering-streams");
+    }
+
+    @Test
+    void shouldJoinAsAStaticMemberNamedAfterTheHostAndStateDirectory() {
+        Map<String, String> env = new java.util.HashMap<>(MINIMAL);
+        env.put("HOSTNAME", "box-1");
+        env.put("METERING_STREAMS_STATE_DIR", "/var/lib/metering/streams");
+        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+        String expected = StreamsAppConfig.defaultInstanceId("box-1", Path.of("/var/lib/metering/streams"));
+
+        assertThat(expected).matches("box-1-[0-9a-f]{8}")
+                .isNotEqualTo(StreamsAppConfig.defaultInstanceId("box-1", Path.of("/var/lib/metering/streams-2")));
+        assertThat(StreamsApp.streamsProperties(config))
+                .containsEntry("group.instance.id", expected)
+                .containsEntry("session.timeout.ms", 10_000)
+                .containsEntry("heartbeat.interval.ms", 1000);
+
+        env.put("METERING_STREAMS_INSTANCE_ID", "streams-a");
+        env.put("METERING_STREAMS_SESSION_TIMEOUT", "20s");
+        assertThat(StreamsApp.streamsProperties(StreamsAppConfig.load(ConfigSource.of(env))))
+                .containsEntry("group.instance.id", "streams-a")
+                .containsEntry("session.timeout.ms", 20_000);
     }
 
     @Test
@@ -71,7 +94,9 @@ class StreamsAppConfigTest {
                 "METERING_TOPIC_PARTITIONS", "0",
                 "METERING_STREAMS_PROCESSING_GUARANTEE", "exactly_once",
                 "METERING_TOPIC_PREFIX", "bad prefix!",
-                "METERING_STREAMS_EMIT_INTERVAL", "0ms");
+                "METERING_STREAMS_EMIT_INTERVAL", "0ms",
+                "METERING_STREAMS_INSTANCE_ID", "a/b",
+                "METERING_STREAMS_SESSION_TIMEOUT", "2h");
 
         assertThatThrownBy(() -> StreamsAppConfig.load(ConfigSource.of(env)))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
@@ -83,6 +108,8 @@ class StreamsAppConfigTest {
                         .anyMatch(p -> p.startsWith("METERING_STREAMS_PROCESSING_GUARANTEE"))
                         .anyMatch(p -> p.startsWith("METERING_TOPIC_PREFIX"))
                         .anyMatch(p -> p.startsWith("METERING_STREAMS_EMIT_INTERVAL") && p.contains("no longer used"))
-                        .hasSize(8));
+                        .anyMatch(p -> p.startsWith("METERING_STREAMS_INSTANCE_ID"))
+                        .anyMatch(p -> p.startsWith("METERING_STREAMS_SESSION_TIMEOUT"))
+                        .hasSize(10));
     }
 }
