@@ -18,8 +18,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.Metric;
@@ -67,6 +69,7 @@ public final class StreamsApp implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile boolean failed;
+    private final List<KafkaStreams.State> states = new CopyOnWriteArrayList<>();
 
     private StreamsApp(KafkaStreams streams, PrometheusMeteringMetrics metrics, MetricsServer metricsServer) {
         this.streams = streams;
@@ -139,6 +142,7 @@ public final class StreamsApp implements AutoCloseable {
         streams.setUncaughtExceptionHandler(app.exceptionHandler());
         streams.setStateListener((now, before) -> {
             LOG.info("metering-streams {} -> {}", before, now);
+            app.states.add(now);
             if (now == KafkaStreams.State.ERROR) {
                 app.failed = true;
             }
@@ -256,6 +260,11 @@ public final class StreamsApp implements AutoCloseable {
     /** The port metrics are served on, or -1 when off. */
     public int metricsPort() {
         return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** Every state the client went to since it started, in order. */
+    public List<KafkaStreams.State> states() {
+        return List.copyOf(states);
     }
 
     /** True when the client stopped because of an error. */
