@@ -44,6 +44,14 @@ public record Topics(String prefix) {
         return prefix + "usage.aggregates";
     }
 
+    /**
+     * Every counted event once, after dedupe and pricing: key orgId, value {@code PricedUsageEvent}.
+     * Written only when the event log is on ({@code METERING_EVENT_LOG=on}).
+     */
+    public String priced() {
+        return prefix + "usage.priced";
+    }
+
     /** What the pipeline refused: original key and value bytes, reason in {@link DeadLetterHeaders}. */
     public String deadLetters() {
         return prefix + "usage.dlq";

@@ -14,15 +14,21 @@ import java.math.BigInteger;
  * @param refusal    why the record goes to the dead-letter topic; null while it is accepted
  * @param costFemtos the event's exact cost in 1e-15 USD, set by the price stage
  * @param unpriced   true when the event needed a price and none applied (no fallback either)
+ * @param priceEffectiveFrom the {@code effectiveFrom} of the price-book version used; {@link #NO_PRICE_VERSION}
+ *                   when none was (the producer's cost, no price needed, the fallback rate, unpriced)
  */
-public record MeteredEvent(UsageEvent event, Origin origin, Refusal refusal, BigInteger costFemtos, boolean unpriced) {
+public record MeteredEvent(UsageEvent event, Origin origin, Refusal refusal, BigInteger costFemtos, boolean unpriced,
+        long priceEffectiveFrom) {
+
+    /** {@link #priceEffectiveFrom} when no price-book version priced the event. */
+    public static final long NO_PRICE_VERSION = Long.MIN_VALUE;
 
     public static MeteredEvent accepted(UsageEvent event, Origin origin) {
-        return new MeteredEvent(event, origin, null, BigInteger.ZERO, false);
+        return new MeteredEvent(event, origin, null, BigInteger.ZERO, false, NO_PRICE_VERSION);
     }
 
     public static MeteredEvent refused(UsageEvent event, Origin origin, Refusal refusal) {
-        return new MeteredEvent(event, origin, refusal, BigInteger.ZERO, false);
+        return new MeteredEvent(event, origin, refusal, BigInteger.ZERO, false, NO_PRICE_VERSION);
     }
 
     public boolean isRefused() {
@@ -30,10 +36,16 @@ public record MeteredEvent(UsageEvent event, Origin origin, Refusal refusal, Big
     }
 
     public MeteredEvent refuse(Refusal why) {
-        return new MeteredEvent(event, origin, why, costFemtos, unpriced);
+        return new MeteredEvent(event, origin, why, costFemtos, unpriced, priceEffectiveFrom);
     }
 
+    /** Priced without a price-book version. */
     public MeteredEvent priced(BigInteger femtos, boolean isUnpriced) {
-        return new MeteredEvent(event, origin, refusal, femtos, isUnpriced);
+        return new MeteredEvent(event, origin, refusal, femtos, isUnpriced, NO_PRICE_VERSION);
+    }
+
+    /** Priced by the price-book version in force since {@code effectiveFrom}. */
+    public MeteredEvent pricedBy(BigInteger femtos, long effectiveFrom) {
+        return new MeteredEvent(event, origin, refusal, femtos, false, effectiveFrom);
     }
 }

@@ -1,6 +1,7 @@
 package dev.metering.streams;
 
 import dev.metering.avro.ModelPrice;
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
@@ -19,15 +20,17 @@ import org.apache.kafka.common.serialization.Serde;
  * @param modelPrice   decodes {@code metering.prices} values
  * @param windowKey    {@code metering.usage.aggregates} keys (subject {@code <topic>-key})
  * @param windowTotals {@code metering.usage.aggregates} values (subject {@code <topic>-value})
+ * @param pricedEvent  {@code metering.usage.priced} values (subject {@code <topic>-value})
  */
 public record MeteringSerdes(Deserializer<UsageEvent> usageEvent, Deserializer<ModelPrice> modelPrice,
-        Serde<UsageWindowKey> windowKey, Serde<UsageWindowTotals> windowTotals) {
+        Serde<UsageWindowKey> windowKey, Serde<UsageWindowTotals> windowTotals, Serde<PricedUsageEvent> pricedEvent) {
 
     public MeteringSerdes {
         Objects.requireNonNull(usageEvent, "usageEvent");
         Objects.requireNonNull(modelPrice, "modelPrice");
         Objects.requireNonNull(windowKey, "windowKey");
         Objects.requireNonNull(windowTotals, "windowTotals");
+        Objects.requireNonNull(pricedEvent, "pricedEvent");
     }
 
     /**
@@ -40,6 +43,7 @@ public record MeteringSerdes(Deserializer<UsageEvent> usageEvent, Deserializer<M
                 new AvroDeserializer<>(client, UsageEvent.class),
                 new AvroDeserializer<>(client, ModelPrice.class),
                 AvroSerdes.specific(UsageWindowKey.class, client, config, true),
-                AvroSerdes.specific(UsageWindowTotals.class, client, config, false));
+                AvroSerdes.specific(UsageWindowTotals.class, client, config, false),
+                AvroSerdes.specific(PricedUsageEvent.class, client, config, false));
     }
 }

@@ -3,6 +3,7 @@ package dev.metering.streams;
 import dev.metering.events.Topics;
 import dev.metering.streams.deadletter.DeadLetterStage;
 import dev.metering.streams.dedupe.DedupeStage;
+import dev.metering.streams.eventlog.PricedEvents;
 import dev.metering.streams.metrics.MeteringMetrics;
 import dev.metering.streams.pricing.PriceBook;
 import dev.metering.streams.pricing.PriceStage;
@@ -13,6 +14,7 @@ import dev.metering.streams.window.AggregateStage;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -30,7 +32,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  *                                   ├─ mis-keyed ─▶ rekey-by-org (repartition) ─▶ decode ─┐     ▲
  *                                   └─ keyed by org ─────────────────────────────────────┴─▶ dedupe ─▶ price ─▶ aggregate
  *                                                                       prices (global) ──────────┘       │ late ─┘
- *                                                                                                          └─▶ usage.aggregates
+ *                                                                                                          ├─▶ usage.aggregates
+ *                                                                                           (event log on) └─▶ usage.priced
  * </pre>
  *
  * <p>The input is partitioned by orgId and every state key (dedupe, windows) starts with the
@@ -84,14 +87,23 @@ public final class MeteringTopology {
                 .processValues(DedupeStage.supplier(config.grace(), config.dedupeMargin(), metrics), Named.as("dedupe"))
                 .processValues(() -> new PriceStage(serdes.modelPrice(), topics.prices(), config.fallbackFemtosPerToken(), metrics),
                         Named.as("price"))
-                .process(AggregateStage.supplier(config.grace(), metrics), Named.as(AggregateStage.STAGE));
-        Map<String, KStream<Object, Object>> outcomes = aggregated.split(Named.as("aggregated-"))
-                .branch((key, value) -> value instanceof MeteredEvent, Branched.as("late"))
-                .defaultBranch(Branched.as("updates"));
+                .process(AggregateStage.supplier(config.aggregation(), metrics), Named.as(AggregateStage.STAGE));
+        var branches = aggregated.split(Named.as("aggregated-"))
+                .branch((key, value) -> value instanceof MeteredEvent e && e.isRefused(), Branched.as("late"));
+        if (config.eventLog()) {
+            branches = branches.branch((key, value) -> value instanceof MeteredEvent, Branched.as("counted"));
+        }
+        Map<String, KStream<Object, Object>> outcomes = branches.defaultBranch(Branched.as("updates"));
 
         outcomes.get("aggregated-updates").to(topics.aggregates(),
                 Produced.with(erase(AggregateSerdes.key(serdes.windowKey())), erase(AggregateSerdes.totals(serdes.windowTotals())))
                         .withName("aggregates-sink"));
+        if (config.eventLog()) {
+            // 5. the event log: every counted event once, priced
+            outcomes.get("aggregated-counted")
+                    .map((key, value) -> KeyValue.pair((String) key, PricedEvents.of((MeteredEvent) value)), Named.as("priced-event"))
+                    .to(topics.priced(), Produced.with(Serdes.String(), serdes.pricedEvent()).withName("priced-sink"));
+        }
 
         // dead letters from every stage: original key and value bytes plus the reason headers
         KStream<Object, MeteredEvent> refused = refusedOf(checked.get("validated-refused"))

@@ -183,9 +183,8 @@ public final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.guarantee().value());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
-        // no store uses Kafka Streams' record cache: the aggregate rows have their own write-back map
-        // (WindowRowsStore), the dedupe store writes through
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
+        // the record cache coalesces the aggregate rows' writes between commits (the dedupe store writes through)
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.cacheBytes());
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
         config.replicationFactor().ifPresent(rf -> p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) rf));

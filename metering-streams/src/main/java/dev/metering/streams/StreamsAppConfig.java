@@ -28,7 +28,10 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code <tmpdir>/metering-streams}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
- *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; aggregate rows changed since the last commit are emitted at every commit</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; also the interval at which changed aggregate rows are emitted</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>64 MiB: Kafka Streams' record cache, in front of the aggregate rows</td></tr>
+ *   <tr><td>{@code METERING_CONVERSATION_TTL}</td><td>{@code 30d}: a conversation's totals are kept until it was idle this long</td></tr>
+ *   <tr><td>{@code METERING_EVENT_LOG}</td><td>{@code off}; {@code on}: every counted event is written, priced, to {@code usage.priced}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
  *   <tr><td>{@code METERING_STREAMS_CREATE_TOPICS}</td><td>{@code true}</td></tr>
  *   <tr><td>{@code METERING_KAFKA_<PROPERTY>}</td><td>any Kafka client property, passed through</td></tr>
@@ -47,7 +50,10 @@ public record StreamsAppConfig(
         Guarantee guarantee,
         Duration commitInterval,
         int metricsPort,
-        boolean createTopics) {
+        boolean createTopics,
+        long cacheBytes,
+        Duration conversationTtl,
+        boolean eventLog) {
 
     /** {@code processing.guarantee}. */
     public enum Guarantee {
@@ -69,7 +75,7 @@ public record StreamsAppConfig(
     }
 
     /** Settings of earlier versions, refused with an explanation rather than silently ignored. */
-    static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL", "METERING_STREAMS_CACHE_BYTES");
+    static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
     public static StreamsAppConfig load(ConfigSource source) {
@@ -104,31 +110,40 @@ public record StreamsAppConfig(
         }
         for (String removed : REMOVED) {
             if (source.get(removed).isPresent()) {
-                source.problem(removed, "is no longer used: the aggregate rows changed since the last commit are emitted at "
-                        + "every commit (METERING_STREAMS_COMMIT_INTERVAL), from the stage's own write-back map");
+                source.problem(removed, "is no longer used: the aggregate rows changed are emitted every "
+                        + "METERING_STREAMS_COMMIT_INTERVAL");
             }
         }
         int metricsPort = source.intInRange("METERING_STREAMS_METRICS_PORT", 9464, -1, 65_535);
         boolean createTopics = source.bool("METERING_STREAMS_CREATE_TOPICS", true);
+        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 64L << 20, 1L << 20, 1L << 40);
+        Duration conversationTtl = source.duration("METERING_CONVERSATION_TTL", TopologyConfig.DEFAULT_CONVERSATION_TTL);
+        if (conversationTtl.compareTo(Duration.ofHours(1)) < 0) {
+            source.problem("METERING_CONVERSATION_TTL", "must be at least 1h");
+        }
+        boolean eventLog = source.onOff("METERING_EVENT_LOG", false);
         source.throwIfInvalid();
         return new StreamsAppConfig(clients, topics, grace, fallback, partitions,
                 rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit,
-                metricsPort, createTopics);
+                metricsPort, createTopics, cacheBytes, conversationTtl, eventLog);
     }
 
     public StreamsAppConfig withGuarantee(Guarantee value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics);
+                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
+                eventLog);
     }
 
     public StreamsAppConfig withApplicationId(String value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics);
+                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
+                eventLog);
     }
 
     public StreamsAppConfig withStateDir(Path value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics);
+                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics, cacheBytes, conversationTtl,
+                eventLog);
     }
 
     /** Only the Kafka client properties (no registry keys). */
@@ -142,6 +157,6 @@ public record StreamsAppConfig(
     /** The topology's view of this configuration. */
     public TopologyConfig topology(java.time.Clock clock, int eventsPartitions) {
         return new TopologyConfig(topics, grace, TopologyConfig.DEFAULT_DEDUPE_MARGIN, fallbackPricePer1kUsd, eventsPartitions,
-                clock);
+                conversationTtl, commitInterval, eventLog, clock);
     }
 }

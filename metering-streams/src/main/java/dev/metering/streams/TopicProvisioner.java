@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *   <li>prices: compacted (one record per model, history inside the record), 1 partition;</li>
  *   <li>dead letters: retention 35 days;</li>
  *   <li>aggregates: {@code compact,delete} with 35 days: the sink only ever needs the latest
- *       totals of a window key, and expired windows age out.</li>
+ *       totals of a window key, and expired windows age out;</li>
+ *   <li>priced events (the event log, written only when it is on): retention 35 days.</li>
  * </ul>
  */
 public final class TopicProvisioner {
@@ -55,6 +56,8 @@ public final class TopicProvisioner {
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
                                 TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
                                 TopicConfig.RETENTION_MS_CONFIG, retention)));
+                wanted.add(new NewTopic(topics.priced(), Optional.of(partitions), replicationFactor)
+                        .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, retention)));
                 Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
                 List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
                 for (NewTopic topic : missing) {

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.metering.avro.ModelPrice;
 import dev.metering.avro.ModelPriceVersion;
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
@@ -30,6 +31,7 @@ import java.util.Properties;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
@@ -54,6 +56,8 @@ public final class MeteringDriver implements AutoCloseable {
     private final TestInputTopic<String, byte[]> prices;
     private final TestOutputTopic<UsageWindowKey, UsageWindowTotals> aggregates;
     private final TestOutputTopic<byte[], byte[]> deadLetters;
+    private final TestOutputTopic<String, PricedUsageEvent> priced;
+    private final Duration emitInterval;
     private final Map<UsageWindowKey, UsageWindowTotals> latest = new LinkedHashMap<>();
     private final List<KeyValue<UsageWindowKey, UsageWindowTotals>> updates = new ArrayList<>();
     private final List<TestRecord<byte[], byte[]>> dlq = new ArrayList<>();
@@ -64,6 +68,7 @@ public final class MeteringDriver implements AutoCloseable {
 
     public MeteringDriver(Path stateDir, TopologyConfig config) {
         Clock clock = config.clock();
+        emitInterval = config.emitInterval();
         metrics = new PrometheusMeteringMetrics(new PrometheusRegistry(), clock);
         MeteringSerdes serdes = MeteringSerdes.create(registry, Map.of());
         Properties props = new Properties();
@@ -76,6 +81,7 @@ public final class MeteringDriver implements AutoCloseable {
         aggregates = driver.createOutputTopic(TOPICS.aggregates(), serdes.windowKey().deserializer(),
                 serdes.windowTotals().deserializer());
         deadLetters = driver.createOutputTopic(TOPICS.deadLetters(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        priced = driver.createOutputTopic(TOPICS.priced(), new StringDeserializer(), serdes.pricedEvent().deserializer());
     }
 
     /** Sends events keyed by their orgId, each with its occurredAt as record timestamp. */
@@ -93,9 +99,22 @@ public final class MeteringDriver implements AutoCloseable {
         return this;
     }
 
+    /** Sends one record, then lets one emission interval pass, so the rows it changed are emitted. */
     public MeteringDriver sendRaw(byte[] key, byte[] value, Instant timestamp) {
         events.pipeInput(key, value, timestamp);
+        driver.advanceWallClockTime(emitInterval);
         return this;
+    }
+
+    /** Sends one record without letting time pass: the rows it changed are held until the next emission. */
+    public MeteringDriver sendWithoutEmission(UsageEvent e) {
+        events.pipeInput(e.getOrgId().getBytes(UTF_8), encode(e), e.getOccurredAt());
+        return this;
+    }
+
+    /** The event log's records so far (when the event log is on). */
+    public List<KeyValue<String, PricedUsageEvent>> pricedEvents() {
+        return priced.readKeyValuesToList();
     }
 
     public byte[] encode(UsageEvent event) {
@@ -151,7 +170,15 @@ public final class MeteringDriver implements AutoCloseable {
     public UsageWindowTotals row(WindowGrain grain, WindowSize size, Instant windowStart, String org, String user,
             String feature, String provider, String model) {
         return totals().get(UsageWindowKey.newBuilder().setGrain(grain).setSize(size).setWindowStart(windowStart)
-                .setOrgId(org).setUserId(user).setFeature(feature).setProvider(provider).setModel(model).build());
+                .setOrgId(org).setUserId(user).setFeature(feature).setProvider(provider).setModel(model).setConversationId("")
+                .build());
+    }
+
+    /** The CONVERSATION-grain totals of (org, conversation, feature), or null. */
+    public UsageWindowTotals conversationRow(String org, String conversation, String feature) {
+        return totals().get(UsageWindowKey.newBuilder().setGrain(WindowGrain.CONVERSATION).setSize(WindowSize.LIFETIME)
+                .setWindowStart(Instant.EPOCH).setOrgId(org).setUserId("").setFeature(feature).setProvider("").setModel("")
+                .setConversationId(conversation).build());
     }
 
     /** The ORG-grain totals of (org, feature) in a window. */

@@ -54,6 +54,11 @@ public final class TestEvents {
         return this;
     }
 
+    public TestEvents conversation(String conversationId) {
+        b.setConversationId(conversationId);
+        return this;
+    }
+
     public TestEvents model(String provider, String model) {
         b.setProvider(provider).setModel(model);
         return this;

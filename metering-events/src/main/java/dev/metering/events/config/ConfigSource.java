@@ -152,6 +152,23 @@ public final class ConfigSource {
         return defaultValue;
     }
 
+    /** {@code on} or {@code off} (also {@code true} / {@code false}; case-insensitive), or {@code defaultValue} when absent. */
+    public boolean onOff(String name, boolean defaultValue) {
+        Optional<String> value = get(name);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        switch (value.get().toLowerCase(Locale.ROOT)) {
+            case "on", "true":
+                return true;
+            case "off", "false":
+                return false;
+            default:
+                problem(name, "'" + value.get() + "' is not on or off");
+                return defaultValue;
+        }
+    }
+
     /** A non-negative decimal such as a price ({@code 0.002}), or {@code defaultValue} when absent. */
     public BigDecimal decimal(String name, BigDecimal defaultValue) {
         Optional<String> value = get(name);

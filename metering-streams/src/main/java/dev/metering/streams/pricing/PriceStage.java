@@ -71,7 +71,7 @@ public final class PriceStage implements FixedKeyProcessor<String, MeteredEvent,
         PriceSchedule schedule = prices.schedule(PriceBook.key(e.getProvider(), e.getModel()));
         PriceVersion version = schedule == null ? null : schedule.inForceAt(e.getOccurredAt().toEpochMilli());
         if (version != null) {
-            return in.priced(Cost.of(e, version), false);
+            return in.pricedBy(Cost.of(e, version), version.effectiveFrom());
         }
         if (fallbackFemtosPerToken.isPresent()) {
             metrics.fallbackPriced();

@@ -128,6 +128,7 @@ public final class AggregateSerdes {
         out.writeString(k.feature());
         out.writeString(k.provider());
         out.writeString(k.model());
+        out.writeString(k.conversationId());
         return true;
     }
 

@@ -10,95 +10,110 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
-import org.apache.kafka.streams.processor.internals.ProcessorNode;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 
 /**
- * Stage 4: windowed aggregation, HOUR and DAY (UTC, event time) x DETAIL and ORG grains.
+ * Stage 4: aggregation into the rows the checks and reports read (DESIGN.md §5): DETAIL (org,
+ * user, feature, provider, model) per HOUR; ORG (org, feature) per HOUR and DAY (UTC, event time);
+ * CONVERSATION (org, conversation, feature) over the conversation's life, for events that name one.
  *
  * <p>Input: key orgId, value accepted and priced {@link MeteredEvent}, in the task of the org's
- * partition (every window key starts with the orgId, so no repartition is needed). Output:
+ * partition (every row key starts with the orgId, so no repartition is needed). Output:
  * <ul>
- *   <li>to {@code metering.usage.aggregates}: key {@code UsageWindowKey}, value
- *       {@code UsageWindowTotals}, the ABSOLUTE totals of the row with {@code version} = number
- *       of events folded in: at every commit, the latest state of every row changed since the
- *       previous commit ({@link WindowRowsStore}: written to the store and emitted in the same
- *       pass, before the offsets commit). Under exactly-once a reader sees records only at commit
- *       anyway, so the commit interval is the emission interval and nothing is held back;</li>
+ *   <li>to {@code metering.usage.aggregates}: key {@link WindowId}, value {@link Totals}, the
+ *       ABSOLUTE totals of the row with {@code version} = number of events folded in, emitted by a
+ *       wall-clock punctuator every emission interval for each row changed since the last one
+ *       ({@link PendingRows}: crash-safe, public API only);</li>
+ *   <li>each counted event, when the event log is on (value: the accepted {@link MeteredEvent});</li>
  *   <li>refused events ({@code LATE}) to the dead-letter stage.</li>
  * </ul>
  *
- * <p>Lateness, one rule for every grain so that hourly and daily rows always agree: stream time
- * is the greatest {@code occurredAt} this task has accepted (kept in the rows store, so a restart
- * keeps it); an event is LATE when the end of its HOUR window plus the grace is {@code <=} stream
- * time. A DAY row is kept until its last hour is closed (day end + grace). Rows past that are
- * purged at a commit (at most once a minute), after their last update was emitted.
+ * <p>Lateness, one rule for every grain: stream time is the greatest {@code occurredAt} this task
+ * has accepted (kept in the store, so a restart keeps it); an event is LATE when the end of its
+ * HOUR window plus the grace is {@code <=} stream time. A DAY row is kept until its last hour is
+ * closed (day end + grace); a CONVERSATION row until no event reached it for the conversation TTL
+ * of stream time. Rows past that are purged (at most once a minute), after their last update was
+ * emitted.
  *
- * <p>Guarantee (with {@code exactly_once_v2}): every accepted event is folded into exactly four
+ * <p>Guarantee (with {@code exactly_once_v2}): every accepted event is folded into each of its
  * rows exactly once; rows, stream time, output records and input offsets commit in one
- * transaction, so a crash and restart changes no total.
+ * transaction, so a crash and restart changes no total and loses no emission.
  */
 public final class AggregateStage implements Processor<String, MeteredEvent, Object, Object> {
 
     public static final String STAGE = "aggregate";
     public static final String WINDOWS_STORE = "aggregate-windows-store";
 
-    /** Beside the rows, outside every window key range (window keys start with a size ordinal, 0 or 1). */
+    /** Beside the rows, outside every row key range. */
     static final Bytes STREAM_TIME_KEY = Bytes.wrap(new byte[] {0x7f, 's', 't'});
     private static final long PURGE_EVERY_MS = 60_000L;
 
     private final long graceMs;
+    private final long conversationTtlMs;
+    private final Duration emitInterval;
+    private final boolean eventLog;
     private final MeteringMetrics metrics;
     private ProcessorContext<Object, Object> context;
-    private InternalProcessorContext<Object, Object> internal;
-    private ProcessorNode<?, ?, ?, ?> node;
-    private WindowRowsStore rows;
+    private KeyValueStore<Bytes, byte[]> store;
+    private PendingRows rows;
+    private ConversationExpiry conversations;
     private long streamTime = Long.MIN_VALUE;
     private long lastPurge = Long.MIN_VALUE;
 
-    AggregateStage(Duration grace, MeteringMetrics metrics) {
-        this.graceMs = grace.toMillis();
+    AggregateStage(Settings settings, MeteringMetrics metrics) {
+        this.graceMs = settings.grace().toMillis();
+        this.conversationTtlMs = settings.conversationTtl().toMillis();
+        this.emitInterval = settings.emitInterval();
+        this.eventLog = settings.eventLog();
         this.metrics = metrics;
     }
 
-    /** The supplier with its store (changelogged; rows changed within a commit are written once). */
-    public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Duration grace, MeteringMetrics metrics) {
+    /**
+     * @param grace           how long after an hour's end its events are still accepted
+     * @param conversationTtl how long a conversation row is kept without events (stream time)
+     * @param emitInterval    how often changed rows are emitted (the commit interval)
+     * @param eventLog        whether each counted event is forwarded too (to {@code usage.priced})
+     */
+    public record Settings(Duration grace, Duration conversationTtl, Duration emitInterval, boolean eventLog) {
+    }
+
+    /** The supplier with its store (RocksDB, changelogged, behind Kafka Streams' record cache). */
+    public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Settings settings, MeteringMetrics metrics) {
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, MeteredEvent, Object, Object> get() {
-                return new AggregateStage(grace, metrics);
+                return new AggregateStage(settings, metrics);
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(WindowRowsStore.builder(WINDOWS_STORE));
+                return Set.of(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(),
+                        Serdes.ByteArray()).withCachingEnabled());
             }
         };
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
-        // rows are emitted from the commit, outside process(): forwarding then needs this node
-        // as the current one, as Kafka Streams' own cache flush listeners do
-        this.internal = (InternalProcessorContext<Object, Object>) context;
-        this.node = internal.currentNode();
-        this.rows = context.getStateStore(WINDOWS_STORE);
-        byte[] persisted = rows.getMeta(STREAM_TIME_KEY);
+        this.store = context.getStateStore(WINDOWS_STORE);
+        byte[] persisted = store.get(STREAM_TIME_KEY);
         this.streamTime = persisted == null ? Long.MIN_VALUE : ByteBuffer.wrap(persisted).getLong();
-        rows.onCommit(this::emit);
+        this.rows = new PendingRows(store);
+        this.conversations = new ConversationExpiry(store);
+        context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, this::emit);
     }
 
     @Override
@@ -108,7 +123,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         long at = e.getOccurredAt().toEpochMilli();
         if (at > streamTime) {
             streamTime = at;
-            rows.putMeta(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(at).array());
+            store.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(at).array());
         }
         long hourStart = WindowId.startOf(WindowSize.HOUR, at);
         long closesAt = hourStart + WindowId.HOUR_MS + graceMs;
@@ -125,62 +140,65 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
             metrics.unpriced();
         }
         WindowId.Dimensions dims = WindowId.Dimensions.of(e.getOrgId(), nz(e.getUserId()), e.getFeature(), nz(e.getProvider()),
-                nz(e.getModel()));
-        for (WindowSize size : WindowSize.values()) {
-            long start = WindowId.startOf(size, at);
-            fold(dims.detail(size, start), in);
-            fold(dims.org(size, start), in);
+                nz(e.getModel()), nz(e.getConversationId()));
+        fold(dims.detail(WindowSize.HOUR, hourStart), in);
+        fold(dims.org(WindowSize.HOUR, hourStart), in);
+        fold(dims.org(WindowSize.DAY, WindowId.startOf(WindowSize.DAY, at)), in);
+        if (dims.hasConversation()) {
+            PendingRows.Row row = rows.forUpdate(dims.conversation());
+            long lastBefore = row.totals().lastEventAt();
+            add(row, in);
+            conversations.touched(row.key(), lastBefore, row.totals().lastEventAt());
+        }
+        if (eventLog) {
+            context.forward(record.withKey((Object) record.key()).withValue(in));
         }
     }
 
     private void fold(WindowId.Keyed id, MeteredEvent in) {
-        UsageEvent e = in.event();
-        Totals totals = rows.rowForUpdate(id.key(), id.id()).totals();
-        totals.add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
-                e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
+        add(rows.forUpdate(id), in);
     }
 
-    /** At a commit: emits the latest totals of every row changed since the previous commit, then purges. */
-    private void emit(Collection<WindowRowsStore.Row> changed) {
-        ProcessorNode<?, ?, ?, ?> previous = internal.currentNode();
-        internal.setCurrentNode(node);
-        try {
-            long now = context.currentSystemTimeMs();
-            for (WindowRowsStore.Row row : changed) {
-                // the sink node serializes within forward(), before the next event changes these totals
-                context.forward(new Record<Object, Object>(row.id(), row.totals(), now));
-            }
-            if (lastPurge == Long.MIN_VALUE || now - lastPurge >= PURGE_EVERY_MS) {
-                lastPurge = now;
-                purgeExpired();
-            }
-        } finally {
-            internal.setCurrentNode(previous);
+    private void add(PendingRows.Row row, MeteredEvent in) {
+        UsageEvent e = in.event();
+        row.totals().add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
+                e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
+        rows.updated(row);
+    }
+
+    /** Every emission interval: forwards the latest totals of every row changed since the last one, then purges. */
+    private void emit(long now) {
+        for (PendingRows.Row row : rows.held()) {
+            // the sink node serializes within forward(), before the next event changes these totals
+            context.forward(new Record<Object, Object>(row.id(), row.totals(), now));
+        }
+        rows.drained();
+        if (lastPurge == Long.MIN_VALUE || now - lastPurge >= PURGE_EVERY_MS) {
+            lastPurge = now;
+            purgeExpired();
         }
     }
 
-    /** Deletes the rows no event can reach any more (their window end + grace <= stream time). */
+    /** Deletes the rows no event can reach any more: window end + grace, or last event + conversation TTL, {@code <=} stream time. */
     private void purgeExpired() {
         if (streamTime == Long.MIN_VALUE) {
             return;
         }
-        KeyValueStore<Bytes, byte[]> committed = rows.committed();
-        for (WindowSize size : WindowSize.values()) {
+        for (WindowSize size : List.of(WindowSize.HOUR, WindowSize.DAY)) {
             // expired: start + length + grace <= streamTime, i.e. start < streamTime - grace - length + 1
             long cutoff = streamTime - graceMs - WindowId.lengthOf(size) + 1;
             if (cutoff <= 0) {
                 continue;
             }
             List<Bytes> expired = new ArrayList<>();
-            try (KeyValueIterator<Bytes, byte[]> it = committed.range(WindowId.prefix(size, 0), WindowId.prefix(size, cutoff))) {
+            try (KeyValueIterator<Bytes, byte[]> it = store.range(WindowId.prefix(size, 0), WindowId.prefix(size, cutoff))) {
                 while (it.hasNext()) {
                     expired.add(it.next().key);
                 }
             }
-            for (Bytes key : expired) {
-                committed.delete(key); // written and emitted just before, in this commit
-            }
+            expired.forEach(store::delete);
         }
+        conversations.purge(streamTime - conversationTtlMs);
     }
 
     private static String nz(String s) {

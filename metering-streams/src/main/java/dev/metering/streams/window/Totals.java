@@ -8,8 +8,9 @@ import java.time.Instant;
 
 /**
  * The running, absolute totals of one window row. {@code version} grows by one with every event
- * folded in (the sink keeps the highest version per key). Store encoding: ten longs (the tenth
- * reserved, always 0; it once held an emission epoch) then the cost's two's-complement bytes.
+ * folded in (the sink keeps the highest version per key). Store encoding: ten longs (the tenth is
+ * the emission epoch in which the row last changed, see {@link PendingRows}) then the cost's
+ * two's-complement bytes.
  */
 public final class Totals {
 
@@ -70,12 +71,23 @@ public final class Totals {
                 v.getCostFemtos().toBigIntegerExact());
     }
 
-    byte[] encode() {
+    /** The store encoding, stamped with the emission epoch in which the row changed. */
+    byte[] encode(long epoch) {
         byte[] cost = costFemtos.toByteArray();
         return ByteBuffer.allocate(80 + cost.length)
                 .putLong(events).putLong(quantity).putLong(inputTokens).putLong(outputTokens).putLong(cachedInputTokens)
-                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(0L)
+                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(epoch)
                 .put(cost).array();
+    }
+
+    /** The emission epoch stamped by {@link #encode(long)}. */
+    static long epochOf(byte[] encoded) {
+        return ByteBuffer.wrap(encoded, 72, 8).getLong();
+    }
+
+    /** The newest event time folded in; {@code Long.MIN_VALUE} for an empty row. */
+    long lastEventAt() {
+        return lastEventAt;
     }
 
     static Totals decode(byte[] bytes) {

@@ -47,7 +47,7 @@ class DedupeStageTest {
         assertThat(hour.getVersion()).isEqualTo(1);
         assertThat(driver.orgRow(WindowSize.DAY, DAY, "acme", "CHAT_MESSAGE").getEvents()).isEqualTo(1);
         assertThat(driver.metrics().count("duplicates")).isEqualTo(2);
-        assertThat(driver.updates()).hasSize(4); // one update of each of the four rows
+        assertThat(driver.updates()).hasSize(3); // one update of each of the three rows (detail hour, org hour, org day)
     }
 
     @Test

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * and 20 models, shuffled within the grace period, 5% duplicates, malformed records and records
  * keyed by something else than their org; the final aggregates (highest version per key, as the
  * sink keeps them) must equal a ground truth computed independently, also after a kill -9 in
- * the middle of the stream and a restart on the same state directory.
+ * the middle of the stream, repeated at random points, and restarts on the same state directory.
  */
 class MeteringStreamsIT {
 
@@ -49,6 +50,7 @@ class MeteringStreamsIT {
     private static final int GARBAGE = 10;
     private static final int UNKNOWN_SCHEMA = 2;
     private static final Duration PATIENCE = Duration.ofMinutes(4);
+    private static final int KILLS = 5;
 
     @TempDir
     Path stateDir;
@@ -67,7 +69,7 @@ class MeteringStreamsIT {
                     Pipeline.AggregatesReader aggregates = pipeline.aggregatesReader();
                     Pipeline.DeadLetterReader deadLetters = pipeline.deadLetterReader()) {
                 assertThat(app.awaitRunning(Duration.ofMinutes(1))).isTrue();
-                sendWithBadRecords(pipeline, data.sendOrder);
+                sendWithBadRecords(pipeline, data.sendOrder, true);
 
                 Map<UsageWindowKey, UsageWindowTotals> truth = data.groundTruth();
                 awaitAggregatesEqual(aggregates, truth);
@@ -89,43 +91,48 @@ class MeteringStreamsIT {
     }
 
     @Test
-    void shouldStillMatchTheGroundTruthAfterAKillMidStreamAndARestartOnTheSameStateDir() throws Exception {
+    void shouldStillMatchTheGroundTruthAfterRepeatedKillsAtRandomPointsAndRestartsOnTheSameStateDir() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         UsageDataset data = dataset(2);
         Map<String, String> env = env(run, stateDir);
         StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
-        int firstPart = data.sendOrder.size() * 6 / 10;
+        Random random = new Random(run.hashCode());
+        int total = data.sendOrder.size();
         try (Pipeline pipeline = pipeline(config.topics())) {
             TopicProvisioner.ensureTopics(config.kafkaProperties(), config.topics(), config.partitions(),
                     config.replicationFactor(), true);
             pipeline.sendPrices(prices(data));
-            sendWithBadRecords(pipeline, data.sendOrder.subList(0, firstPart));
-
-            // 1. run the application in its own JVM and kill -9 it once it has committed part of the input
-            Process child = startChildJvm(env, run);
-            long committedAtKill;
-            try {
-                await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50))
-                        .until(() -> pipeline.committed(config.applicationId()) >= firstPart / 10);
-            } finally {
-                child.destroyForcibly();
-                assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            // the input arrives in parts; after each part, a streams JVM runs and is killed (kill -9) at a
+            // random point: while it restores, mid-batch, between an emission and a commit, or later
+            int sent = 0;
+            for (int kill = 1; kill <= KILLS; kill++) {
+                int upTo = total * kill / (KILLS + 1);
+                sendWithBadRecords(pipeline, data.sendOrder.subList(sent, upTo), sent == 0);
+                sent = upTo;
+                long before = pipeline.committed(config.applicationId());
+                Process child = startChildJvm(env, run + "-" + kill);
+                try {
+                    long target = before + 1 + random.nextInt(Math.max(1, (int) (pipeline.produced() - before)));
+                    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(20))
+                            .until(() -> pipeline.committed(config.applicationId()) >= Math.min(target, pipeline.produced()));
+                    Thread.sleep(random.nextInt(1500)); // not a wait for state: where the kill falls, at random
+                } finally {
+                    child.destroyForcibly();
+                    assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                }
+                LOG.info("kill {}: killed the streams JVM with {} of {} produced records committed", kill,
+                        pipeline.committed(config.applicationId()), pipeline.produced());
             }
-            committedAtKill = pipeline.committed(config.applicationId());
-            LOG.info("killed the streams JVM after {} of {} produced records were committed", committedAtKill,
-                    pipeline.produced());
+            // the rest of the stream arrives while the application is down
+            sendWithBadRecords(pipeline, data.sendOrder.subList(sent, total), false);
 
-            // 2. the stream goes on while the application is down
-            pipeline.sendEvents(data.sendOrder.subList(firstPart, data.sendOrder.size()));
-
-            // 3. restart on the same state directory: exactly the ground truth, nothing lost, nothing twice
+            // restart on the same state directory: exactly the ground truth, nothing lost, nothing twice
             try (StreamsApp app = StreamsApp.start(config);
                     Pipeline.AggregatesReader aggregates = pipeline.aggregatesReader();
                     Pipeline.DeadLetterReader deadLetters = pipeline.deadLetterReader()) {
                 awaitAggregatesEqual(aggregates, data.groundTruth());
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(deadLetters.byReason())
                         .isEqualTo(Map.of("MALFORMED", (long) GARBAGE, "UNKNOWN_SCHEMA", (long) UNKNOWN_SCHEMA)));
-                assertThat(committedAtKill).isLessThan(pipeline.produced());
             }
         }
     }
@@ -159,10 +166,11 @@ class MeteringStreamsIT {
     }
 
     /**
-     * Sends the events keyed by org, plus garbage, unknown-schema records and every 500th event
-     * without a key (a foreign producer: it must be re-keyed, not lost or double counted).
+     * Sends the events keyed by org, plus garbage and unknown-schema records (in the part that
+     * {@code withBadRecords}), and every 500th event without a key (a foreign producer: it must be
+     * re-keyed, not lost or double counted).
      */
-    private static void sendWithBadRecords(Pipeline pipeline, List<UsageEvent> events) {
+    private static void sendWithBadRecords(Pipeline pipeline, List<UsageEvent> events, boolean withBadRecords) {
         int garbageEvery = events.size() / GARBAGE;
         int unknownEvery = events.size() / UNKNOWN_SCHEMA;
         for (int i = 0; i < events.size(); i++) {
@@ -172,10 +180,10 @@ class MeteringStreamsIT {
             } else {
                 pipeline.sendRaw(e.getOrgId().getBytes(UTF_8), pipeline.encode(e));
             }
-            if (i % garbageEvery == 7) {
+            if (withBadRecords && i % garbageEvery == 7) {
                 pipeline.sendRaw(e.getOrgId().getBytes(UTF_8), ("not avro " + i).getBytes(UTF_8));
             }
-            if (i % unknownEvery == 11) {
+            if (withBadRecords && i % unknownEvery == 11) {
                 byte[] unknown = pipeline.encode(e);
                 ByteBuffer.wrap(unknown).putInt(1, 987_654 + i);
                 pipeline.sendRaw(e.getOrgId().getBytes(UTF_8), unknown);

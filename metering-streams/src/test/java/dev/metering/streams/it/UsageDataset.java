@@ -74,6 +74,7 @@ public final class UsageDataset {
                     .setOrgId(org)
                     .setOccurredAt(Instant.ofEpochMilli(at))
                     .setUserId(random.nextInt(10) == 0 ? null : "user-" + random.nextInt(5))
+                    .setConversationId(random.nextInt(2) == 0 ? null : "conv-" + random.nextInt(20))
                     .setAttributes(new HashMap<>());
             int kind = random.nextInt(10);
             if (kind < 3) {
@@ -107,6 +108,17 @@ public final class UsageDataset {
     }
 
     /** The expected final totals of every window row: what the sink must end up holding. */
+    private static UsageWindowKey key(WindowGrain grain, WindowSize size, long start, String org, String user, String feature,
+            String provider, String model, String conversation) {
+        return UsageWindowKey.newBuilder().setGrain(grain).setSize(size).setWindowStart(Instant.ofEpochMilli(start))
+                .setOrgId(org).setUserId(user).setFeature(feature).setProvider(provider).setModel(model)
+                .setConversationId(conversation).build();
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
     public Map<UsageWindowKey, UsageWindowTotals> groundTruth() {
         Map<UsageWindowKey, long[]> sums = new HashMap<>();
         Map<UsageWindowKey, BigInteger> costs = new HashMap<>();
@@ -129,28 +141,29 @@ public final class UsageDataset {
                 }
             }
             long at = e.getOccurredAt().toEpochMilli();
-            for (WindowSize size : WindowSize.values()) {
-                long len = size == WindowSize.HOUR ? 3_600_000L : 86_400_000L;
-                Instant windowStart = Instant.ofEpochMilli(Math.floorDiv(at, len) * len);
-                for (WindowGrain grain : WindowGrain.values()) {
-                    boolean detail = grain == WindowGrain.DETAIL;
-                    UsageWindowKey key = UsageWindowKey.newBuilder().setGrain(grain).setSize(size).setWindowStart(windowStart)
-                            .setOrgId(e.getOrgId()).setFeature(e.getFeature())
-                            .setUserId(detail && e.getUserId() != null ? e.getUserId() : "")
-                            .setProvider(detail && e.getProvider() != null ? e.getProvider() : "")
-                            .setModel(detail && e.getModel() != null ? e.getModel() : "")
-                            .build();
-                    long[] s = sums.computeIfAbsent(key, k -> new long[] {0, 0, 0, 0, 0, 0, Long.MAX_VALUE, Long.MIN_VALUE});
-                    s[0]++;
-                    s[1] += e.getQuantity();
-                    s[2] += e.getInputTokens();
-                    s[3] += e.getOutputTokens();
-                    s[4] += e.getCachedInputTokens();
-                    s[5] += unpriced ? 1 : 0;
-                    s[6] = Math.min(s[6], at);
-                    s[7] = Math.max(s[7], at);
-                    costs.merge(key, cost, BigInteger::add);
-                }
+            long hour = Math.floorDiv(at, 3_600_000L) * 3_600_000L;
+            long day = Math.floorDiv(at, 86_400_000L) * 86_400_000L;
+            List<UsageWindowKey> rows = new ArrayList<>();
+            // DETAIL per hour; ORG per hour and day; CONVERSATION over the conversation's life
+            rows.add(key(WindowGrain.DETAIL, WindowSize.HOUR, hour, e.getOrgId(), nz(e.getUserId()), e.getFeature(),
+                    nz(e.getProvider()), nz(e.getModel()), ""));
+            rows.add(key(WindowGrain.ORG, WindowSize.HOUR, hour, e.getOrgId(), "", e.getFeature(), "", "", ""));
+            rows.add(key(WindowGrain.ORG, WindowSize.DAY, day, e.getOrgId(), "", e.getFeature(), "", "", ""));
+            if (e.getConversationId() != null) {
+                rows.add(key(WindowGrain.CONVERSATION, WindowSize.LIFETIME, 0L, e.getOrgId(), "", e.getFeature(), "", "",
+                        e.getConversationId()));
+            }
+            for (UsageWindowKey key : rows) {
+                long[] s = sums.computeIfAbsent(key, k -> new long[] {0, 0, 0, 0, 0, 0, Long.MAX_VALUE, Long.MIN_VALUE});
+                s[0]++;
+                s[1] += e.getQuantity();
+                s[2] += e.getInputTokens();
+                s[3] += e.getOutputTokens();
+                s[4] += e.getCachedInputTokens();
+                s[5] += unpriced ? 1 : 0;
+                s[6] = Math.min(s[6], at);
+                s[7] = Math.max(s[7], at);
+                costs.merge(key, cost, BigInteger::add);
             }
         }
         Map<UsageWindowKey, UsageWindowTotals> truth = new HashMap<>();

@@ -50,11 +50,11 @@ class PriceStageTest {
 
             // 1000 x 1.25e9 + 200 x 1.25e8 + 500 x 1e10 = 6,275,000,000,000
             // + 1 x 1.25e9 + 1 x 1.25e8 + 1 x 1e10    =    11,375,000,000
-            UsageWindowTotals gpt = driver.row(WindowGrain.DETAIL, WindowSize.DAY, DAY, "acme", "", "AI_COMPLETION", "openai",
-                    "gpt-5");
+            UsageWindowTotals gpt = driver.row(WindowGrain.DETAIL, WindowSize.HOUR, HOUR_10, "acme", "", "AI_COMPLETION",
+                    "openai", "gpt-5");
             assertThat(gpt.getCostFemtos()).isEqualByComparingTo(new BigDecimal("6286375000000"));
             // 2000 x 3e9 + 100 x 1.5e10 = 7,500,000,000,000
-            UsageWindowTotals claude = driver.row(WindowGrain.DETAIL, WindowSize.DAY, DAY, "acme", "", "AI_COMPLETION",
+            UsageWindowTotals claude = driver.row(WindowGrain.DETAIL, WindowSize.HOUR, HOUR_10, "acme", "", "AI_COMPLETION",
                     "anthropic", "claude");
             assertThat(claude.getCostFemtos()).isEqualByComparingTo(new BigDecimal("7500000000000"));
             UsageWindowTotals org = driver.orgRow(WindowSize.HOUR, HOUR_10, "acme", "AI_COMPLETION");

@@ -28,10 +28,11 @@ class AggregateSerdesTest {
         Serde<WindowId> fast = AggregateSerdes.key(avroKey);
         List<WindowId> keys = List.of(
                 new WindowId(WindowSize.HOUR, 1_700_000_000_000L, WindowGrain.DETAIL, "org-1", "user-1", "AI_COMPLETION", "openai",
-                        "gpt-4o"),
-                new WindowId(WindowSize.DAY, 0L, WindowGrain.ORG, "o", "", "CHAT_MESSAGE", "", ""),
-                new WindowId(WindowSize.HOUR, -3_600_000L, WindowGrain.DETAIL, "ørg/ü€𝄞", "ユーザー", "f", "p", "m".repeat(300)),
-                new WindowId(WindowSize.DAY, Long.MAX_VALUE / 2, WindowGrain.ORG, "x", "", "y", "", ""));
+                        "gpt-4o", ""),
+                new WindowId(WindowSize.DAY, 0L, WindowGrain.ORG, "o", "", "CHAT_MESSAGE", "", "", ""),
+                new WindowId(WindowSize.HOUR, -3_600_000L, WindowGrain.DETAIL, "ørg/ü€𝄞", "ユーザー", "f", "p", "m".repeat(300), ""),
+                new WindowId(WindowSize.DAY, Long.MAX_VALUE / 2, WindowGrain.ORG, "x", "", "y", "", "", ""),
+                new WindowId(WindowSize.LIFETIME, 0L, WindowGrain.CONVERSATION, "org-1", "", "CHAT_MESSAGE", "", "", "conv-ü€𝄞"));
         for (WindowId k : keys) {
             byte[] bytes = fast.serializer().serialize(TOPIC, k);
             assertThat(bytes).isEqualTo(avroKey.serializer().serialize(TOPIC, k.toAvro()));

@@ -6,6 +6,7 @@ import static dev.metering.streams.TestEvents.anEvent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.metering.avro.PricedUsageEvent;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
@@ -129,15 +130,20 @@ class AggregateStageTest {
                 if (k.getGrain() == WindowGrain.ORG) {
                     orgRows.put(window, e.getValue());
                 } else {
+                    assertThat(k.getSize()).isEqualTo(WindowSize.HOUR); // detail rows are hourly only
                     UsageWindowTotals t = e.getValue();
-                    long[] s = orgSums.computeIfAbsent(window, w -> new long[6]);
-                    s[0] += t.getEvents();
-                    s[1] += t.getQuantity();
-                    s[2] += t.getInputTokens();
-                    s[3] += t.getOutputTokens();
-                    s[4] += t.getCachedInputTokens();
-                    s[5] += t.getUnpricedEvents();
-                    orgCost.merge(window, t.getCostFemtos(), BigDecimal::add);
+                    // each detail hour counts toward its org hour and its org day
+                    Instant day = k.getWindowStart().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+                    for (String w : List.of(window, "DAY@" + day + "/" + k.getFeature())) {
+                        long[] s = orgSums.computeIfAbsent(w, x -> new long[6]);
+                        s[0] += t.getEvents();
+                        s[1] += t.getQuantity();
+                        s[2] += t.getInputTokens();
+                        s[3] += t.getOutputTokens();
+                        s[4] += t.getCachedInputTokens();
+                        s[5] += t.getUnpricedEvents();
+                        orgCost.merge(w, t.getCostFemtos(), BigDecimal::add);
+                    }
                 }
             }
             assertThat(orgRows).hasSize(5); // 4 hours (10:00-13:23) + 1 day
@@ -165,6 +171,116 @@ class AggregateStageTest {
                     .toList();
             assertThat(hourOrg).extracting(kv -> kv.value.getVersion()).containsExactly(1L, 2L, 3L);
             assertThat(hourOrg).extracting(kv -> kv.value.getInputTokens()).containsExactly(10L, 30L, 60L);
+        }
+    }
+
+    @Test
+    void shouldEmitEachChangedRowOncePerEmissionIntervalWithItsLatestTotals() {
+        try (MeteringDriver driver = new MeteringDriver(stateDir)) {
+            driver.sendWithoutEmission(anEvent().org("acme").id("a").tokens(10).build())
+                    .sendWithoutEmission(anEvent().org("acme").id("b").tokens(20).build())
+                    .sendWithoutEmission(anEvent().org("acme").id("c").tokens(30).build());
+            assertThat(driver.updates()).isEmpty(); // held until the emission interval passes
+
+            driver.advanceWallClock(TopologyConfig.DEFAULT_EMIT_INTERVAL);
+
+            assertThat(driver.updates()).hasSize(3).allSatisfy(kv -> {
+                assertThat(kv.value.getVersion()).isEqualTo(3);
+                assertThat(kv.value.getInputTokens()).isEqualTo(60);
+            });
+            driver.advanceWallClock(TopologyConfig.DEFAULT_EMIT_INTERVAL);
+            assertThat(driver.updates()).hasSize(3); // nothing changed, nothing emitted again
+        }
+    }
+
+    @Test
+    void shouldKeepConversationTotalsOverTheConversationsWholeLife() {
+        try (MeteringDriver driver = new MeteringDriver(stateDir)) {
+            driver.send(
+                    anEvent().org("acme").conversation("c-1").at(at("2026-03-09T23:30:00Z")).tokens(5),
+                    anEvent().org("acme").conversation("c-1").at(at("2026-03-10T10:15:00Z")).tokens(7),
+                    anEvent().org("acme").conversation("c-1").feature("AI_COMPLETION").at(at("2026-03-10T10:16:00Z")),
+                    anEvent().org("acme").conversation("c-2").at(at("2026-03-10T10:17:00Z")),
+                    anEvent().org("acme").at(at("2026-03-10T10:18:00Z"))); // no conversation: no conversation row
+
+            UsageWindowTotals c1 = driver.conversationRow("acme", "c-1", "CHAT_MESSAGE");
+            assertThat(c1.getEvents()).isEqualTo(2);
+            assertThat(c1.getInputTokens()).isEqualTo(12);
+            assertThat(c1.getFirstEventAt()).isEqualTo(at("2026-03-09T23:30:00Z"));
+            assertThat(c1.getLastEventAt()).isEqualTo(at("2026-03-10T10:15:00Z"));
+            assertThat(driver.conversationRow("acme", "c-1", "AI_COMPLETION").getEvents()).isEqualTo(1);
+            assertThat(driver.conversationRow("acme", "c-2", "CHAT_MESSAGE").getEvents()).isEqualTo(1);
+            assertThat(driver.totals().keySet()).filteredOn(k -> k.getGrain() == WindowGrain.CONVERSATION).hasSize(3)
+                    .allSatisfy(k -> {
+                        assertThat(k.getSize()).isEqualTo(WindowSize.LIFETIME);
+                        assertThat(k.getWindowStart()).isEqualTo(Instant.EPOCH);
+                        assertThat(k.getUserId()).isEmpty();
+                    });
+        }
+    }
+
+    @Test
+    void shouldStartAConversationAfreshOnceItWasIdleForTheTtl() {
+        TopologyConfig config = TopologyConfig.defaults(Topics.defaults(), Clock.fixed(TestEvents.NOW, ZoneOffset.UTC))
+                .withConversationTtl(Duration.ofHours(2));
+        try (MeteringDriver driver = new MeteringDriver(stateDir, config)) {
+            driver.send(anEvent().org("acme").conversation("c-1").at(at("2026-03-10T10:00:00Z")),
+                    anEvent().org("acme").conversation("c-1").at(at("2026-03-10T10:30:00Z")));
+            // 1h59 idle: still the same conversation
+            driver.send(anEvent().org("acme").at(at("2026-03-10T12:29:00Z")));
+            driver.advanceWallClock(Duration.ofMinutes(1)); // a purge runs
+            driver.send(anEvent().org("acme").conversation("c-1").at(at("2026-03-10T12:29:00Z")));
+            assertThat(driver.conversationRow("acme", "c-1", "CHAT_MESSAGE").getEvents()).isEqualTo(3);
+
+            // idle for the TTL (stream time moved on by another conversation's event), then purged
+            driver.send(anEvent().org("acme").conversation("c-2").at(at("2026-03-10T15:00:00Z")));
+            driver.advanceWallClock(Duration.ofMinutes(1));
+            driver.send(anEvent().org("acme").conversation("c-1").at(at("2026-03-10T15:01:00Z")));
+
+            List<UsageWindowTotals> c1 = driver.updates().stream()
+                    .filter(kv -> kv.key.getGrain() == WindowGrain.CONVERSATION && kv.key.getConversationId().equals("c-1"))
+                    .map(kv -> kv.value).toList();
+            assertThat(c1).extracting(UsageWindowTotals::getEvents).containsExactly(1L, 2L, 3L, 1L);
+            assertThat(c1.get(3).getFirstEventAt()).isEqualTo(at("2026-03-10T15:01:00Z"));
+        }
+    }
+
+    @Test
+    void shouldWriteEveryCountedEventOncePricedWhenTheEventLogIsOn() {
+        TopologyConfig config = TopologyConfig.defaults(Topics.defaults(), Clock.fixed(TestEvents.NOW, ZoneOffset.UTC))
+                .withEventLog(true);
+        try (MeteringDriver driver = new MeteringDriver(stateDir, config)) {
+            driver.price("openai", "gpt-5", at("2026-01-01T00:00:00Z"), 1_250_000_000L, 125_000_000L, 10_000_000_000L, null);
+            UsageEvent priced = anEvent().org("acme").id("p").completion("openai", "gpt-5").tokens(1000, 500).cached(3)
+                    .conversation("c-1").user("u-1").build();
+            UsageEvent unknown = anEvent().org("acme").id("u").completion("openai", "gpt-x").tokens(10).build();
+            driver.send(priced, priced, unknown); // the duplicate is not logged twice
+            driver.send(anEvent().org("acme").id("late").at(at("2026-03-01T00:00:00Z"))); // LATE: not counted, not logged
+
+            List<KeyValue<String, PricedUsageEvent>> log = driver.pricedEvents();
+            assertThat(log).extracting(kv -> kv.key).containsExactly("acme", "acme");
+            PricedUsageEvent p = log.get(0).value;
+            assertThat(p.getEventId()).isEqualTo("p");
+            assertThat(p.getConversationId()).isEqualTo("c-1");
+            assertThat(p.getUserId()).isEqualTo("u-1");
+            // 1000 x 1.25e9 + 3 x 1.25e8 + 500 x 1e10 femto = 6,250,375,000,000 femto = 6,250,375 nano (exact)
+            assertThat(p.getCostFemtos()).isEqualByComparingTo(new BigDecimal("6250375000000"));
+            assertThat(p.getCostNanos()).isEqualTo(6_250_375L);
+            assertThat(p.getPriced()).isTrue();
+            assertThat(p.getEffectiveFrom()).isEqualTo(at("2026-01-01T00:00:00Z"));
+            PricedUsageEvent u = log.get(1).value;
+            assertThat(u.getPriced()).isFalse();
+            assertThat(u.getCostNanos()).isZero();
+            assertThat(u.getEffectiveFrom()).isNull();
+        }
+    }
+
+    @Test
+    void shouldWriteNoEventLogWhenItIsOff() {
+        try (MeteringDriver driver = new MeteringDriver(stateDir)) {
+            driver.send(anEvent().org("acme"));
+            assertThat(driver.pricedEvents()).isEmpty();
+            assertThat(driver.totals()).hasSize(3);
         }
     }
 }
