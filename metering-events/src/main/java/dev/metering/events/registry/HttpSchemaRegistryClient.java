@@ -3,7 +3,6 @@ package dev.metering.events.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -11,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,10 +22,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -148,9 +144,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private record MissingId(SchemaRegistryException refusal, Instant expiresAt) {
     }
 
-    /** A response body read up to the cap; {@code overflow} when there was more. */
-    private record Body(byte[] bytes, boolean overflow) {
-    }
 
     private HttpSchemaRegistryClient(Builder b) {
         this.urls = List.copyOf(b.urls);
@@ -462,9 +455,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             URI base = urls.get(urlIndex);
             RuntimeException failure;
             try {
-                HttpResponse<Body> response = exchange(base, pathAndQuery, method, bytes, request);
+                HttpResponse<CappedBody> response = exchange(base, pathAndQuery, method, bytes, request);
                 int status = response.statusCode();
-                Body responseBody = response.body();
+                CappedBody responseBody = response.body();
                 if (status >= 200 && status < 300) {
                     if (responseBody.overflow()) {
                         throw SchemaRegistryException.unusableAnswer(status, request + " returned a body over "
@@ -504,7 +497,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
      * header must never reach another host, and a downgrade from https is another origin too.
      * The whole exchange, body included, is bounded by the request timeout.
      */
-    private HttpResponse<Body> exchange(URI base, String pathAndQuery, String method, byte[] bytes, String request)
+    private HttpResponse<CappedBody> exchange(URI base, String pathAndQuery, String method, byte[] bytes, String request)
             throws IOException, InterruptedException {
         String baseText = base.toString();
         if (base.getUserInfo() != null) {
@@ -512,7 +505,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         }
         URI target = URI.create(baseText.replaceFirst("/+$", "") + pathAndQuery);
         for (int redirects = 0; ; redirects++) {
-            HttpResponse<Body> response = await(http.sendAsync(httpRequest(target, method, bytes), this::cappedBody),
+            HttpResponse<CappedBody> response = await(http.sendAsync(httpRequest(target, method, bytes), CappedBody.handler(maxResponseBytes)),
                     request + " to " + base);
             int status = response.statusCode();
             if (!isRedirect(status)) {
@@ -541,7 +534,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         }
     }
 
-    private HttpResponse<Body> await(CompletableFuture<HttpResponse<Body>> pending, String what)
+    private HttpResponse<CappedBody> await(CompletableFuture<HttpResponse<CappedBody>> pending, String what)
             throws IOException, InterruptedException {
         try {
             return pending.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -582,70 +575,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
     private static String origin(URI uri) {
         return uri.getScheme() + "://" + uri.getHost() + ":" + port(uri);
-    }
-
-    /** Reads at most {@link #maxResponseBytes}; a longer body is cut off (its connection closed). */
-    private HttpResponse.BodySubscriber<Body> cappedBody(HttpResponse.ResponseInfo info) {
-        long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1L);
-        return new CappedBodySubscriber(maxResponseBytes, declared > maxResponseBytes);
-    }
-
-    private static final class CappedBodySubscriber implements HttpResponse.BodySubscriber<Body> {
-        private final int cap;
-        private final boolean declaredTooLarge;
-        private final CompletableFuture<Body> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        CappedBodySubscriber(int cap, boolean declaredTooLarge) {
-            this.cap = cap;
-            this.declaredTooLarge = declaredTooLarge;
-        }
-
-        @Override
-        public CompletionStage<Body> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (declaredTooLarge) {
-                s.cancel();
-                result.complete(new Body(new byte[0], true));
-            } else {
-                s.request(1);
-            }
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            for (ByteBuffer buffer : buffers) {
-                int n = buffer.remaining();
-                if (out.size() + (long) n > cap) {
-                    byte[] head = new byte[cap - out.size()];
-                    buffer.get(head);
-                    out.writeBytes(head);
-                    subscription.cancel();
-                    result.complete(new Body(out.toByteArray(), true));
-                    return;
-                }
-                byte[] chunk = new byte[n];
-                buffer.get(chunk);
-                out.writeBytes(chunk);
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            result.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(new Body(out.toByteArray(), false));
-        }
     }
 
     private HttpRequest httpRequest(URI target, String method, byte[] body) {
