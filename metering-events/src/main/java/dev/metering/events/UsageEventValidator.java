@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -15,8 +16,15 @@ import java.util.regex.Pattern;
  *
  * <p>Rules, each reported as a {@link Violation} with the field name and a code:
  * <ul>
- *   <li>{@code eventId}, {@code orgId}: not null, not blank ({@link #REQUIRED}), at most
- *       {@value #MAX_ID_LENGTH} characters ({@link #TOO_LONG});</li>
+ *   <li>{@code eventId}, {@code orgId}: not null, not blank ({@link #REQUIRED});</li>
+ *   <li>every string ({@code eventId}, {@code orgId}, {@code userId}, {@code conversationId},
+ *       {@code provider}, {@code model}, {@code source}): at most {@value #MAX_STRING_BYTES} bytes in
+ *       UTF-8 ({@link #TOO_LONG}), no control character (U+0000-U+001F, U+007F-U+009F) and no
+ *       unpaired surrogate ({@link #INVALID_CHARACTER});</li>
+ *   <li>{@code attributes}: at most {@value #MAX_ATTRIBUTES} entries ({@link #TOO_MANY}); keys
+ *       1-{@value #MAX_ATTRIBUTE_KEY_BYTES} bytes, values at most {@value #MAX_ATTRIBUTE_VALUE_BYTES}
+ *       bytes, neither with control characters (field {@code attributes.<key>}, or
+ *       {@code attributes} for a key that is itself refused);</li>
  *   <li>{@code feature}: matches {@code [A-Z][A-Z0-9_]{0,63}} ({@link #REQUIRED} when absent,
  *       else {@link #INVALID_FORMAT});</li>
  *   <li>{@code quantity}, {@code inputTokens}, {@code outputTokens}, {@code cachedInputTokens},
@@ -29,7 +37,14 @@ import java.util.regex.Pattern;
  *   <li>{@code occurredAt}: present ({@link #REQUIRED}) and at most {@link #MAX_CLOCK_SKEW}
  *       (5 minutes) after {@code now} ({@link #IN_FUTURE}).</li>
  * </ul>
- * Every problem is reported, not just the first. Stateless and thread-safe.
+ * Every problem is reported, not just the first; a message quotes at most the first
+ * {@value #QUOTE_CHARS} characters of an offending value, with control characters escaped.
+ *
+ * <p>Why these bounds: the detail tables' primary key (org, window start, user, feature, provider,
+ * model) is a PostgreSQL btree index whose rows may not exceed 2704 bytes; with every dimension at
+ * most {@value #MAX_STRING_BYTES} bytes and the feature at most 64, a key is at most about 1.1 KB,
+ * so an event the stream counts can always be written. PostgreSQL text cannot hold U+0000. The
+ * attribute bounds cap one event's attributes at about 10 KB. Stateless and thread-safe.
  */
 public final class UsageEventValidator {
 
@@ -41,8 +56,12 @@ public final class UsageEventValidator {
     public static final String NEGATIVE = "NEGATIVE";
     /** A count or cost is absurdly large for one event. */
     public static final String TOO_LARGE = "TOO_LARGE";
-    /** An id is longer than {@link #MAX_ID_LENGTH}. */
+    /** A string is longer than its bound, in UTF-8 bytes. */
     public static final String TOO_LONG = "TOO_LONG";
+    /** A string holds a control character or an unpaired surrogate. */
+    public static final String INVALID_CHARACTER = "INVALID_CHARACTER";
+    /** {@code attributes} has more than {@link #MAX_ATTRIBUTES} entries. */
+    public static final String TOO_MANY = "TOO_MANY";
     /** {@code occurredAt} is more than {@link #MAX_CLOCK_SKEW} in the future. */
     public static final String IN_FUTURE = "IN_FUTURE";
 
@@ -54,8 +73,16 @@ public final class UsageEventValidator {
     public static final long MAX_QUANTITY = 1_000_000L;
     /** The largest producer-supplied cost of one event, in nano-USD (USD 1,000,000). */
     public static final long MAX_COST_NANOS = 1_000_000_000_000_000L;
-    /** The longest {@code eventId} or {@code orgId}. */
-    public static final int MAX_ID_LENGTH = 256;
+    /** The longest id or dimension ({@code eventId}, {@code orgId}, {@code userId}, ...), in UTF-8 bytes. */
+    public static final int MAX_STRING_BYTES = 256;
+    /** The most {@code attributes} entries of one event. */
+    public static final int MAX_ATTRIBUTES = 32;
+    /** The longest attribute key, in UTF-8 bytes. */
+    public static final int MAX_ATTRIBUTE_KEY_BYTES = 64;
+    /** The longest attribute value, in UTF-8 bytes. */
+    public static final int MAX_ATTRIBUTE_VALUE_BYTES = 256;
+    /** How much of an offending value a message quotes. */
+    static final int QUOTE_CHARS = 64;
     /** How far in the future {@code occurredAt} may be, for producers' clock skew. */
     public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
 
@@ -104,10 +131,15 @@ public final class UsageEventValidator {
         String feature = event.getFeature();
         if (feature == null || feature.isBlank()) {
             violations.add(new Violation("feature", REQUIRED, "feature is required"));
-        } else if (!FEATURE.matcher(feature).matches()) {
+        } else if (feature.length() > 64 || !FEATURE.matcher(feature).matches()) {
             violations.add(new Violation("feature", INVALID_FORMAT,
-                    "feature '" + feature + "' must match " + FEATURE.pattern()));
+                    "feature '" + quote(feature) + "' must match " + FEATURE.pattern()));
         }
+        text(violations, "userId", event.getUserId(), MAX_STRING_BYTES);
+        text(violations, "conversationId", event.getConversationId(), MAX_STRING_BYTES);
+        text(violations, "provider", event.getProvider(), MAX_STRING_BYTES);
+        text(violations, "model", event.getModel(), MAX_STRING_BYTES);
+        text(violations, "source", event.getSource(), MAX_STRING_BYTES);
         amount(violations, "quantity", event.getQuantity(), MAX_QUANTITY);
         amount(violations, "inputTokens", event.getInputTokens(), MAX_TOKENS);
         amount(violations, "outputTokens", event.getOutputTokens(), MAX_TOKENS);
@@ -115,16 +147,96 @@ public final class UsageEventValidator {
         if (event.getCostNanos() != null) {
             amount(violations, "costNanos", event.getCostNanos(), MAX_COST_NANOS);
         }
+        attributes(violations, event.getAttributes());
         return List.copyOf(violations);
     }
 
     private static void id(List<Violation> violations, String field, String value) {
         if (value == null || value.isBlank()) {
             violations.add(new Violation(field, REQUIRED, field + " must not be empty"));
-        } else if (value.length() > MAX_ID_LENGTH) {
-            violations.add(new Violation(field, TOO_LONG, field + " has " + value.length()
-                    + " characters, more than " + MAX_ID_LENGTH));
+        } else {
+            text(violations, field, value, MAX_STRING_BYTES);
         }
+    }
+
+    private static void attributes(List<Violation> violations, Map<? extends CharSequence, ? extends CharSequence> attributes) {
+        if (attributes == null) {
+            return;
+        }
+        if (attributes.size() > MAX_ATTRIBUTES) {
+            violations.add(new Violation("attributes", TOO_MANY, "attributes has " + attributes.size()
+                    + " entries, more than " + MAX_ATTRIBUTES));
+            return; // one violation, not thousands
+        }
+        for (Map.Entry<? extends CharSequence, ? extends CharSequence> a : attributes.entrySet()) {
+            String key = a.getKey() == null ? null : a.getKey().toString();
+            if (key == null || key.isEmpty()) {
+                violations.add(new Violation("attributes", REQUIRED, "attribute keys must not be empty"));
+                continue;
+            }
+            int before = violations.size();
+            text(violations, "attributes", key, MAX_ATTRIBUTE_KEY_BYTES);
+            if (violations.size() > before) {
+                continue; // the key itself is refused: do not name a field after it
+            }
+            String value = a.getValue() == null ? null : a.getValue().toString();
+            text(violations, "attributes." + key, value, MAX_ATTRIBUTE_VALUE_BYTES);
+        }
+    }
+
+    /** Checks a nullable string: UTF-8 length and characters. */
+    private static void text(List<Violation> violations, String field, String value, int maxBytes) {
+        if (value == null) {
+            return;
+        }
+        long bytes = 0;
+        int badAt = -1;
+        int n = value.length();
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+                continue;
+            } else {
+                bytes += 3;
+            }
+            if (badAt < 0 && (Character.isISOControl(c) || Character.isSurrogate(c))) {
+                badAt = i;
+            }
+        }
+        if (bytes > maxBytes) {
+            violations.add(new Violation(field, TOO_LONG, field + " has " + bytes + " bytes in UTF-8, more than "
+                    + maxBytes + ": '" + quote(value) + "'"));
+        }
+        if (badAt >= 0) {
+            char c = value.charAt(badAt);
+            violations.add(new Violation(field, INVALID_CHARACTER, field + " holds " + String.format("U+%04X", (int) c)
+                    + (Character.isSurrogate(c) ? " (an unpaired surrogate)" : " (a control character)")
+                    + " at index " + badAt + ": '" + quote(value) + "'"));
+        }
+    }
+
+    /** The first {@link #QUOTE_CHARS} characters of {@code value}, control characters escaped. */
+    static String quote(String value) {
+        StringBuilder out = new StringBuilder();
+        int n = Math.min(value.length(), QUOTE_CHARS);
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        if (value.length() > n) {
+            out.append("...");
+        }
+        return out.toString();
     }
 
     private static void amount(List<Violation> violations, String field, long value, long max) {

@@ -72,8 +72,68 @@ class UsageEventValidatorTest {
     void shouldRefuseOverlongIds() {
         UsageEvent event = anEvent().org("o".repeat(257)).eventId("e".repeat(256)).build();
 
-        assertThat(UsageEventValidator.validate(event, T0))
-                .containsExactly(new Violation("orgId", "TOO_LONG", "orgId has 257 characters, more than 256"));
+        assertThat(UsageEventValidator.validate(event, T0)).containsExactly(new Violation("orgId", "TOO_LONG",
+                "orgId has 257 bytes in UTF-8, more than 256: '" + "o".repeat(64) + "...'"));
+    }
+
+    @Test
+    void shouldAcceptEveryStringAtItsBoundInUtf8Bytes() {
+        String twoByte = "é".repeat(128); // 256 bytes
+        String fourByte = "\uD83D\uDE00".repeat(64); // 64 emoji, 256 bytes
+        UsageEvent event = anEvent().eventId("e".repeat(256)).org(twoByte).user(fourByte).conversation("c".repeat(256))
+                .model("p".repeat(256), "m".repeat(256)).source("s".repeat(256))
+                .feature("F" + "_".repeat(63)).build();
+        for (int i = 0; i < 32; i++) {
+            event.getAttributes().put(String.format("%064d", i), "v".repeat(256));
+        }
+
+        assertThat(UsageEventValidator.validate(event, T0)).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseEveryStringDimensionOneByteOverItsBound() {
+        UsageEvent event = anEvent().eventId("e".repeat(257)).org("é".repeat(128) + "o").user("u".repeat(257))
+                .conversation("c".repeat(257)).model("p".repeat(257), "m".repeat(255) + "é").source("s".repeat(257))
+                .attribute("k".repeat(65), "v").attribute("ok", "v".repeat(257)).build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).extracting(v -> v.field() + " " + v.code()).containsExactly(
+                "eventId TOO_LONG", "orgId TOO_LONG", "userId TOO_LONG", "conversationId TOO_LONG", "provider TOO_LONG",
+                "model TOO_LONG", "source TOO_LONG", "attributes TOO_LONG", "attributes.ok TOO_LONG");
+    }
+
+    @Test
+    void shouldRefuseControlCharactersAndUnpairedSurrogatesInEveryString() {
+        UsageEvent event = anEvent().eventId("e\u0000").org("acme\n").user("bob\u0000").conversation("c\u007f")
+                .model("open\u0085ai", "gpt\uD800").source("s\t").attribute("k\u0001", "v").attribute("ok", "v\u0000")
+                .build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).extracting(v -> v.field() + " " + v.code()).containsExactly(
+                "eventId INVALID_CHARACTER", "orgId INVALID_CHARACTER", "userId INVALID_CHARACTER",
+                "conversationId INVALID_CHARACTER", "provider INVALID_CHARACTER", "model INVALID_CHARACTER",
+                "source INVALID_CHARACTER", "attributes INVALID_CHARACTER", "attributes.ok INVALID_CHARACTER");
+        assertThat(UsageEventValidator.validate(event, T0).get(2)).isEqualTo(new Violation("userId", "INVALID_CHARACTER",
+                "userId holds U+0000 (a control character) at index 3: 'bob\\u0000'"));
+    }
+
+    @Test
+    void shouldRefuseTooManyAttributesWithOneViolation() {
+        UsageEvent event = anEvent().build();
+        for (int i = 0; i < 10_000; i++) {
+            event.getAttributes().put("k" + i, "v");
+        }
+
+        assertThat(UsageEventValidator.validate(event, T0)).containsExactly(
+                new Violation("attributes", "TOO_MANY", "attributes has 10000 entries, more than 32"));
+    }
+
+    @Test
+    void shouldRefuseEmptyAttributeKeyAndQuoteAnOverlongFeatureShortly() {
+        UsageEvent event = anEvent().feature("X".repeat(100_000)).attribute("", "v").build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).containsExactly(
+                new Violation("feature", "INVALID_FORMAT", "feature '" + "X".repeat(64) + "...' must match "
+                        + "[A-Z][A-Z0-9_]{0,63}"),
+                new Violation("attributes", "REQUIRED", "attribute keys must not be empty"));
     }
 
     @ParameterizedTest

@@ -38,6 +38,19 @@ class UsageMeterTest {
     }
 
     @Test
+    void shouldRefuseValuesTheDatabaseCannotStoreBeforeSending() throws IOException {
+        try (UsageMeter meter = UsageMeter.create(config(unusedPort()), registry)) {
+            UsageEvent invalid = anEvent().user("bob\u0000").model("openai", "m".repeat(3000)).build();
+
+            assertThatThrownBy(() -> meter.record(invalid))
+                    .isInstanceOfSatisfying(InvalidUsageEventException.class, e -> assertThat(e.violations())
+                            .extracting(v -> v.field() + " " + v.code())
+                            .containsExactly("userId INVALID_CHARACTER", "model TOO_LONG"));
+            assertThat(meter.sent()).isZero();
+        }
+    }
+
+    @Test
     void shouldRegisterEventSchemaAtStartUp() throws IOException {
         try (UsageMeter meter = UsageMeter.create(config(unusedPort()), registry)) {
             assertThat(registry.getLatestVersion("metering.usage.events-value").schema()).isEqualTo(UsageEvent.getClassSchema());

@@ -48,15 +48,21 @@ final class Failures {
         return sqlState != null && (sqlState.startsWith("08") || TRANSIENT_STATES.contains(sqlState));
     }
 
-    /** The registry could not be reached or failed (not: it does not know the schema). */
+    /**
+     * The registry could not be reached or answered 5xx or 429: ask again later. Not: it refused
+     * the id for good (any other 4xx) or gave a schema the client will not use; those are data,
+     * as in the streams' validate stage.
+     */
     static boolean isRegistryUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof dev.metering.events.serde.UnknownSchemaException
                     || t instanceof dev.metering.events.serde.MalformedPayloadException) {
                 return false;
             }
-            if (t instanceof SchemaRegistryException || t instanceof ConnectException
-                    || t instanceof SocketTimeoutException) {
+            if (t instanceof SchemaRegistryException registry) {
+                return registry.isTransient();
+            }
+            if (t instanceof ConnectException || t instanceof SocketTimeoutException) {
                 return true;
             }
         }

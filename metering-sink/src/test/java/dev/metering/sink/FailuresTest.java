@@ -2,8 +2,11 @@ package dev.metering.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.metering.events.registry.SchemaRegistryException;
+import dev.metering.events.serde.UnknownSchemaException;
 import java.net.ConnectException;
 import java.sql.SQLException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.jooq.exception.DataAccessException;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +26,22 @@ class FailuresTest {
     void shouldNotRetryForeverWhenTheDataIsWrong() {
         assertThat(Failures.isTransient(wrapped(new SQLException("numeric field overflow", "22003")))).isFalse();
         assertThat(Failures.isTransient(wrapped(new SQLException("not null violation", "23502")))).isFalse();
+    }
+
+    @Test
+    void shouldWaitForAnUnavailableRegistryButDeadLetterWhatItRefuses() {
+        assertThat(Failures.isRegistryUnavailable(new SerializationException("cannot fetch schema id 3",
+                new SchemaRegistryException(503, 50301, "unavailable", "GET /schemas/ids/3")))).isTrue();
+        assertThat(Failures.isRegistryUnavailable(new SerializationException("cannot fetch schema id 3",
+                new SchemaRegistryException(429, 429, "slow down", "GET /schemas/ids/3")))).isTrue();
+        assertThat(Failures.isRegistryUnavailable(new SerializationException("cannot fetch schema id 3",
+                new SchemaRegistryException("GET /schemas/ids/3 failed", new ConnectException("refused"))))).isTrue();
+        assertThat(Failures.isRegistryUnavailable(new SchemaRegistryException(403, 40301, "forbidden",
+                "GET /schemas/ids/3"))).isFalse();
+        assertThat(Failures.isRegistryUnavailable(SchemaRegistryException.unusableAnswer(200,
+                "GET /schemas/ids/3 returned a \"JSON\" schema, not AVRO", null))).isFalse();
+        assertThat(Failures.isRegistryUnavailable(new UnknownSchemaException(3,
+                new SchemaRegistryException(404, 40403, "Schema not found", "GET /schemas/ids/3")))).isFalse();
     }
 
     @Test

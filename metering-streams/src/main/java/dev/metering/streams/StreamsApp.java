@@ -7,6 +7,8 @@ import dev.metering.events.registry.SchemaRegistryClient;
 import dev.metering.events.registry.SchemaRegistryException;
 import dev.metering.streams.metrics.MetricsServer;
 import dev.metering.streams.metrics.PrometheusMeteringMetrics;
+import dev.metering.streams.validate.RegistryUnavailableException;
+import dev.metering.streams.validate.ValidateStage;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -16,8 +18,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.Metric;
@@ -40,10 +44,13 @@ import org.slf4j.LoggerFactory;
  * <p>Start-up: validate the configuration (every problem at once), create missing topics,
  * build the topology with the events topic's real partition count, expose metrics, start.
  * Shutdown: {@link #close()} (also on SIGTERM from {@link #main}) closes Kafka Streams cleanly
- * (final commit). Errors: a transient failure (retriable Kafka error, registry unreachable)
- * replaces the stream thread (its transaction aborts, the records are processed again); anything
- * else, or more than {@value #MAX_REPLACEMENTS} replacements in {@value #REPLACEMENT_WINDOW_MIN}
- * minutes, shuts the client down with an error log naming the cause. Local state is never wiped
+ * (final commit). Errors: a schema registry outage (unreachable, 5xx or 429 for longer than
+ * {@link ValidateStage#REGISTRY_WAIT}) replaces the stream thread after a growing backoff (up to
+ * {@link #MAX_REGISTRY_BACKOFF}) for as long as the outage lasts, without counting it as a
+ * failure: a registry outage stalls metering, it never stops it. Another transient failure
+ * (retriable Kafka error) replaces the stream thread (its transaction aborts, the records are
+ * processed again); anything else, or more than {@value #MAX_REPLACEMENTS} such replacements in
+ * {@value #REPLACEMENT_WINDOW_MIN} minutes, shuts the client down with an error log naming the cause. Local state is never wiped
  * unconditionally: under exactly-once Kafka Streams itself restores it from the changelogs when
  * it is not trustworthy.
  */
@@ -51,6 +58,8 @@ public final class StreamsApp implements AutoCloseable {
 
     static final int MAX_REPLACEMENTS = 10;
     static final int REPLACEMENT_WINDOW_MIN = 5;
+    static final Duration FIRST_REGISTRY_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_REGISTRY_BACKOFF = Duration.ofSeconds(30);
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
 
@@ -58,7 +67,9 @@ public final class StreamsApp implements AutoCloseable {
     private final PrometheusMeteringMetrics metrics;
     private final MetricsServer metricsServer;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CountDownLatch closing = new CountDownLatch(1);
     private volatile boolean failed;
+    private final List<KafkaStreams.State> states = new CopyOnWriteArrayList<>();
 
     private StreamsApp(KafkaStreams streams, PrometheusMeteringMetrics metrics, MetricsServer metricsServer) {
         this.streams = streams;
@@ -87,7 +98,26 @@ public final class StreamsApp implements AutoCloseable {
 
     /** Starts the service with a registry client from the configuration and the system clock. */
     public static StreamsApp start(StreamsAppConfig config) {
-        return start(config, HttpSchemaRegistryClient.fromConfig(config.clientProperties()), Clock.systemUTC());
+        return start(config, registryClient(config.clientProperties()), Clock.systemUTC());
+    }
+
+    /**
+     * The registry client of the stream: one request is bounded to a few seconds and not retried
+     * by the client, because {@link ValidateStage} does the waiting within its bounded registry
+     * wait (an exactly-once transaction must not stay open for minutes). Explicit settings win.
+     */
+    public static HttpSchemaRegistryClient registryClient(Map<String, ?> clientProperties) {
+        Map<String, Object> p = new HashMap<>(clientProperties);
+        putIfUnset(p, HttpSchemaRegistryClient.CONNECT_TIMEOUT_MS_CONFIG, "2000");
+        putIfUnset(p, HttpSchemaRegistryClient.READ_TIMEOUT_MS_CONFIG, "3000");
+        putIfUnset(p, HttpSchemaRegistryClient.MAX_RETRIES_CONFIG, "0");
+        return HttpSchemaRegistryClient.fromConfig(p);
+    }
+
+    private static void putIfUnset(Map<String, Object> p, String key, String value) {
+        if (!p.containsKey(key) && !p.containsKey("schema.registry." + key)) {
+            p.put(key, value);
+        }
     }
 
     /** Starts the service on a given registry client and clock. */
@@ -112,6 +142,7 @@ public final class StreamsApp implements AutoCloseable {
         streams.setUncaughtExceptionHandler(app.exceptionHandler());
         streams.setStateListener((now, before) -> {
             LOG.info("metering-streams {} -> {}", before, now);
+            app.states.add(now);
             if (now == KafkaStreams.State.ERROR) {
                 app.failed = true;
             }
@@ -179,8 +210,22 @@ public final class StreamsApp implements AutoCloseable {
 
     private StreamsUncaughtExceptionHandler exceptionHandler() {
         Deque<Long> replacements = new ArrayDeque<>();
+        RegistryBackoff registryBackoff = new RegistryBackoff(FIRST_REGISTRY_BACKOFF, MAX_REGISTRY_BACKOFF);
         return e -> {
             long now = System.currentTimeMillis();
+            if (RegistryUnavailableException.isCause(e) || SchemaRegistryException.isTransient(e)) {
+                Duration wait = registryBackoff.next(now);
+                LOG.warn("schema registry unavailable: the stream thread gives its record back and is replaced in {} "
+                        + "(an outage is waited out, not counted as a failure; nothing past the record is counted): {}",
+                        wait, e.getMessage());
+                try {
+                    // the thread is dying anyway; waiting here spaces the replacements out
+                    closing.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
             synchronized (replacements) {
                 while (!replacements.isEmpty() && replacements.peekFirst() < now - TimeUnit.MINUTES.toMillis(REPLACEMENT_WINDOW_MIN)) {
                     replacements.pollFirst();
@@ -202,7 +247,8 @@ public final class StreamsApp implements AutoCloseable {
     /** Retriable Kafka errors and an unreachable schema registry are transient; anything else is fatal. */
     static boolean isTransient(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof RetriableException || t instanceof SchemaRegistryException || t instanceof IOException) {
+            if (t instanceof RetriableException || t instanceof IOException
+                    || t instanceof SchemaRegistryException registry && registry.isTransient()) {
                 return true;
             }
         }
@@ -220,6 +266,11 @@ public final class StreamsApp implements AutoCloseable {
     /** The port metrics are served on, or -1 when off. */
     public int metricsPort() {
         return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** Every state the client went to since it started, in order. */
+    public List<KafkaStreams.State> states() {
+        return List.copyOf(states);
     }
 
     /** True when the client stopped because of an error. */
@@ -250,6 +301,7 @@ public final class StreamsApp implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing.countDown();
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(60)));
         if (metricsServer != null) {

@@ -37,6 +37,17 @@ class EventJsonTest {
     }
 
     @Test
+    void shouldKeepControlCharactersForTheValidatorToRefuse() throws Exception {
+        String json = JSON.createObjectNode().put("orgId", "acme").put("feature", "CHAT_MESSAGE")
+                .put("provider", "open\u0000ai").put("userId", "bob\n").toString();
+
+        UsageEvent e = parse(json, null);
+
+        assertThat(UsageEventValidator.validate(e, NOW)).extracting(v -> v.field() + " " + v.code())
+                .containsExactly("userId INVALID_CHARACTER", "provider INVALID_CHARACTER");
+    }
+
+    @Test
     void shouldReadBackEveryFieldItWrites() throws Exception {
         UsageEvent e = parse("{\"eventId\":\"e1\",\"orgId\":\"acme\",\"occurredAt\":\"2026-11-22T18:29:59.123Z\","
                 + "\"feature\":\"AI_COMPLETION\",\"userId\":\"u\",\"conversationId\":\"c\",\"provider\":\"openai\","

@@ -9,6 +9,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
@@ -46,12 +51,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees: schema→id and id→schema answers are cached forever (they never change in a
  * registry); the latest version of a subject is cached for {@link Builder#latestCacheTtl}.
- * Each request has a connect and a request timeout. Only I/O errors, timeouts and HTTP 5xx are
- * retried, with exponential backoff ({@code retries.wait.ms} doubling up to
- * {@code retries.max.wait.ms}, at most {@code max.retries} retries), and an I/O error moves on
- * to the next URL of a comma-separated {@code schema.registry.url}. A 4xx answer is never
- * retried: it surfaces at once as a {@link SchemaRegistryException} with the registry's
+ * Each request has a connect timeout and a timeout for the whole exchange, body included. Only
+ * I/O errors, timeouts and HTTP 5xx are retried, with exponential backoff ({@code retries.wait.ms}
+ * doubling up to {@code retries.max.wait.ms}, at most {@code max.retries} retries), and an I/O
+ * error moves on to the next URL of a comma-separated {@code schema.registry.url}. A 4xx answer is
+ * never retried: it surfaces at once as a {@link SchemaRegistryException} with the registry's
  * {@code error_code} and {@code message}. Thread-safe.
+ *
+ * <p>The registry is not trusted blindly: a response body over {@code http.max.response.bytes}
+ * (default 1 MiB) is not read, and schema text over {@code max.schema.bytes} (default 256 KiB),
+ * of another type than AVRO, or unparsable is refused ({@link SchemaRegistryException#isTransient()}
+ * false). Redirects are followed only within the same origin (scheme, host and port; at most
+ * {@value #MAX_REDIRECTS}); a redirect to another origin is refused, so credentials never leave
+ * the configured registry. An id lookup refused for good (404, 403, an unusable schema) is
+ * remembered for {@code missing.id.cache.ttl.sec} (default 30 s): a flood of records naming that
+ * id costs one request per id per TTL.
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
@@ -83,6 +97,17 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     public static final String RETRIES_MAX_WAIT_MS_CONFIG = "retries.max.wait.ms";
     /** How long the latest version of a subject is cached, in seconds (default 60; 0 = not cached). */
     public static final String LATEST_CACHE_TTL_SEC_CONFIG = "latest.cache.ttl.sec";
+    /** How long an id lookup refused for good is remembered, in seconds (Confluent's key; default 30; 0 = not cached). */
+    public static final String MISSING_ID_CACHE_TTL_SEC_CONFIG = "missing.id.cache.ttl.sec";
+    /** The largest response body read, in bytes (default 1 MiB). */
+    public static final String MAX_RESPONSE_BYTES_CONFIG = "http.max.response.bytes";
+    /** The largest schema text accepted, in UTF-8 bytes (default 256 KiB). */
+    public static final String MAX_SCHEMA_BYTES_CONFIG = "max.schema.bytes";
+
+    /** Same-origin redirects followed per request. */
+    static final int MAX_REDIRECTS = 5;
+    /** Entries of the missing-id cache; past this, expired entries are dropped, then all. */
+    static final int MISSING_ID_CACHE_MAX = 10_000;
 
     private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -100,6 +125,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private final Duration initialBackoff;
     private final Duration maxBackoff;
     private final Duration latestCacheTtl;
+    private final Duration missingIdCacheTtl;
+    private final int maxResponseBytes;
+    private final int maxSchemaBytes;
     private final Clock clock;
     private final Sleeper sleeper;
     private final HttpClient http;
@@ -108,9 +136,14 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private final Map<Integer, Schema> schemaById = new ConcurrentHashMap<>();
     private final Map<String, SchemaVersion> versionBySubjectAndNumber = new ConcurrentHashMap<>();
     private final Map<String, CachedLatest> latestBySubject = new ConcurrentHashMap<>();
+    private final Map<Integer, MissingId> missingIds = new ConcurrentHashMap<>();
 
     private record CachedLatest(SchemaVersion version, Instant fetchedAt) {
     }
+
+    private record MissingId(SchemaRegistryException refusal, Instant expiresAt) {
+    }
+
 
     private HttpSchemaRegistryClient(Builder b) {
         this.urls = List.copyOf(b.urls);
@@ -120,12 +153,15 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         this.initialBackoff = b.initialBackoff;
         this.maxBackoff = b.maxBackoff;
         this.latestCacheTtl = b.latestCacheTtl;
+        this.missingIdCacheTtl = b.missingIdCacheTtl;
+        this.maxResponseBytes = b.maxResponseBytes;
+        this.maxSchemaBytes = b.maxSchemaBytes;
         this.clock = b.clock;
         this.sleeper = b.sleeper;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(b.connectTimeout)
-                .followRedirects(HttpClient.Redirect.NORMAL)
+                .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, same origin only
                 .build();
     }
 
@@ -200,6 +236,17 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         Long wait = number(config, RETRIES_WAIT_MS_CONFIG, 0, problems);
         Long maxWait = number(config, RETRIES_MAX_WAIT_MS_CONFIG, 0, problems);
         Long ttl = number(config, LATEST_CACHE_TTL_SEC_CONFIG, 0, problems);
+        Long missingTtl = number(config, MISSING_ID_CACHE_TTL_SEC_CONFIG, 0, problems);
+        Long maxResponse = number(config, MAX_RESPONSE_BYTES_CONFIG, 1024, problems);
+        Long maxSchema = number(config, MAX_SCHEMA_BYTES_CONFIG, 1024, problems);
+        if (maxResponse != null && maxResponse > Integer.MAX_VALUE - 8) {
+            problems.add(MAX_RESPONSE_BYTES_CONFIG + "=" + maxResponse + " must be < 2 GiB");
+            maxResponse = null;
+        }
+        if (maxSchema != null && maxSchema > Integer.MAX_VALUE - 8) {
+            problems.add(MAX_SCHEMA_BYTES_CONFIG + "=" + maxSchema + " must be < 2 GiB");
+            maxSchema = null;
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException("Invalid schema registry configuration: " + String.join("; ", problems));
         }
@@ -218,6 +265,15 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         }
         if (ttl != null) {
             builder.latestCacheTtl(Duration.ofSeconds(ttl));
+        }
+        if (missingTtl != null) {
+            builder.missingIdCacheTtl(Duration.ofSeconds(missingTtl));
+        }
+        if (maxResponse != null) {
+            builder.maxResponseBytes(maxResponse.intValue());
+        }
+        if (maxSchema != null) {
+            builder.maxSchemaBytes(maxSchema.intValue());
         }
         return builder.build();
     }
@@ -262,10 +318,37 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
+        Instant now = clock.instant();
+        MissingId missing = missingIds.get(id);
+        if (missing != null && now.isBefore(missing.expiresAt())) {
+            throw missing.refusal();
+        }
         String request = "/schemas/ids/" + id;
-        Schema schema = parseSchema(send("GET", request, null), "GET " + request);
+        Schema schema;
+        try {
+            schema = parseSchema(send("GET", request, null), "GET " + request);
+        } catch (SchemaRegistryException e) {
+            if (!e.isTransient()) {
+                rememberMissing(id, e, now);
+            }
+            throw e;
+        }
+        missingIds.remove(id);
         schemaById.putIfAbsent(id, schema);
         return schema;
+    }
+
+    private void rememberMissing(int id, SchemaRegistryException refusal, Instant now) {
+        if (missingIdCacheTtl.isZero()) {
+            return;
+        }
+        if (missingIds.size() >= MISSING_ID_CACHE_MAX) {
+            missingIds.values().removeIf(m -> !now.isBefore(m.expiresAt()));
+            if (missingIds.size() >= MISSING_ID_CACHE_MAX) {
+                missingIds.clear(); // a flood of distinct ids: bounded memory matters more than the cache
+            }
+        }
+        missingIds.put(id, new MissingId(refusal, now.plus(missingIdCacheTtl)));
     }
 
     @Override
@@ -348,7 +431,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         JsonNode response = send("GET", path, null);
         int id = requiredInt(response, "id", request);
         int number = requiredInt(response, "version", request);
-        Schema schema = schemaById.computeIfAbsent(id, i -> parseSchema(response, request));
+        Schema schema = schemaById.get(id);
+        if (schema == null) {
+            schema = parseSchema(response, request);
+            schemaById.putIfAbsent(id, schema);
+        }
         SchemaVersion result = new SchemaVersion(subject, number, id, schema);
         versionBySubjectAndNumber.putIfAbsent(subject + '\n' + number, result);
         idBySubjectAndSchema.computeIfAbsent(subject, s -> new ConcurrentHashMap<>()).putIfAbsent(schema, id);
@@ -368,14 +455,18 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             URI base = urls.get(urlIndex);
             RuntimeException failure;
             try {
-                HttpResponse<byte[]> response = http.send(httpRequest(base, pathAndQuery, method, bytes),
-                        HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<CappedBody> response = exchange(base, pathAndQuery, method, bytes, request);
                 int status = response.statusCode();
+                CappedBody responseBody = response.body();
                 if (status >= 200 && status < 300) {
-                    return parseBody(response.body(), request);
+                    if (responseBody.overflow()) {
+                        throw SchemaRegistryException.unusableAnswer(status, request + " returned a body over "
+                                + maxResponseBytes + " bytes (" + MAX_RESPONSE_BYTES_CONFIG + "); not read", null);
+                    }
+                    return parseBody(responseBody.bytes(), status, request);
                 }
-                SchemaRegistryException refusal = refusal(status, response.body(), request);
-                if (status < 500) {
+                SchemaRegistryException refusal = refusal(status, responseBody.bytes(), request);
+                if (!refusal.isTransient()) {
                     throw refusal;
                 }
                 failure = refusal;
@@ -401,12 +492,93 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         }
     }
 
-    private HttpRequest httpRequest(URI base, String pathAndQuery, String method, byte[] body) {
+    /**
+     * One exchange, following redirects within the base URL's origin only: the Authorization
+     * header must never reach another host, and a downgrade from https is another origin too.
+     * The whole exchange, body included, is bounded by the request timeout.
+     */
+    private HttpResponse<CappedBody> exchange(URI base, String pathAndQuery, String method, byte[] bytes, String request)
+            throws IOException, InterruptedException {
         String baseText = base.toString();
         if (base.getUserInfo() != null) {
             baseText = baseText.replace(base.getRawUserInfo() + "@", "");
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseText.replaceFirst("/+$", "") + pathAndQuery))
+        URI target = URI.create(baseText.replaceFirst("/+$", "") + pathAndQuery);
+        for (int redirects = 0; ; redirects++) {
+            HttpResponse<CappedBody> response = await(http.sendAsync(httpRequest(target, method, bytes), CappedBody.handler(maxResponseBytes)),
+                    request + " to " + base);
+            int status = response.statusCode();
+            if (!isRedirect(status)) {
+                return response;
+            }
+            String location = response.headers().firstValue("Location").orElse(null);
+            if (location == null) {
+                return response; // a 3xx without a target: reported as a refusal
+            }
+            URI next;
+            try {
+                next = target.resolve(location.trim());
+            } catch (IllegalArgumentException e) {
+                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected to an invalid URL", e);
+            }
+            if (!sameOrigin(target, next)) {
+                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected (HTTP " + status
+                        + ") to another origin, " + origin(next) + ", which is not followed so that credentials stay"
+                        + " with " + origin(target) + "; set " + URL_CONFIG + " to the registry's real address", null);
+            }
+            if (redirects >= MAX_REDIRECTS) {
+                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected more than "
+                        + MAX_REDIRECTS + " times", null);
+            }
+            target = next;
+        }
+    }
+
+    private HttpResponse<CappedBody> await(CompletableFuture<HttpResponse<CappedBody>> pending, String what)
+            throws IOException, InterruptedException {
+        try {
+            return pending.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw new HttpTimeoutException(what + " did not complete within " + requestTimeout);
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IOException(cause);
+        }
+    }
+
+    private static boolean isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
+    }
+
+    private static int port(URI uri) {
+        if (uri.getPort() >= 0) {
+            return uri.getPort();
+        }
+        return "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    private static String origin(URI uri) {
+        return uri.getScheme() + "://" + uri.getHost() + ":" + port(uri);
+    }
+
+    private HttpRequest httpRequest(URI target, String method, byte[] body) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(target)
                 .timeout(requestTimeout)
                 .header("Accept", ACCEPT)
                 .method(method, body == null
@@ -421,14 +593,15 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         return builder.build();
     }
 
-    private static JsonNode parseBody(byte[] body, String request) {
+    private static JsonNode parseBody(byte[] body, int status, String request) {
         if (body == null || body.length == 0) {
             return JSON.createObjectNode();
         }
         try {
             return JSON.readTree(body);
         } catch (IOException e) {
-            throw new SchemaRegistryException(request + " returned a body that is not JSON: " + e.getMessage(), e);
+            throw SchemaRegistryException.unusableAnswer(status, request + " returned a body that is not JSON: "
+                    + e.getMessage(), e);
         }
     }
 
@@ -446,20 +619,35 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         return new SchemaRegistryException(status, status, text.length() > 500 ? text.substring(0, 500) : text, request);
     }
 
-    private static Schema parseSchema(JsonNode response, String request) {
+    private Schema parseSchema(JsonNode response, String request) {
         JsonNode type = response.get("schemaType");
-        if (type != null && type.isTextual() && !"AVRO".equalsIgnoreCase(type.textValue())) {
-            throw new SchemaRegistryException(request + " returned a " + type.textValue() + " schema, not AVRO", null);
+        if (type != null && !(type.isTextual() && "AVRO".equalsIgnoreCase(type.textValue()))) {
+            throw SchemaRegistryException.unusableAnswer(200, request + " returned a " + abbreviate(type.toString())
+                    + " schema, not AVRO", null);
         }
         JsonNode schema = response.get("schema");
         if (schema == null || !schema.isTextual()) {
             throw malformedResponse(request, "schema", response);
         }
-        try {
-            return new Schema.Parser().parse(schema.textValue());
-        } catch (SchemaParseException e) {
-            throw new SchemaRegistryException(request + " returned a schema Avro cannot parse: " + e.getMessage(), e);
+        String text = schema.textValue();
+        // a char is at most 3 UTF-8 bytes: count bytes only when the text could be over the bound
+        if ((long) text.length() * 3 > maxSchemaBytes && text.getBytes(StandardCharsets.UTF_8).length > maxSchemaBytes) {
+            throw SchemaRegistryException.unusableAnswer(200, request + " returned schema text over "
+                    + maxSchemaBytes + " bytes (" + MAX_SCHEMA_BYTES_CONFIG + ")", null);
         }
+        try {
+            return new Schema.Parser().parse(text);
+        } catch (SchemaParseException | StackOverflowError e) {
+            throw SchemaRegistryException.unusableAnswer(200, request + " returned a schema Avro cannot parse: "
+                    + abbreviate(String.valueOf(e.getMessage())), e instanceof SchemaParseException ? e : null);
+        } catch (RuntimeException e) {
+            throw SchemaRegistryException.unusableAnswer(200, request + " returned a schema Avro cannot parse: "
+                    + abbreviate(e.toString()), e);
+        }
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 200 ? text.substring(0, 200) + "..." : text;
     }
 
     private static int requiredInt(JsonNode response, String field, String request) {
@@ -471,7 +659,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     }
 
     private static SchemaRegistryException malformedResponse(String request, String field, JsonNode response) {
-        return new SchemaRegistryException(request + " returned no '" + field + "': " + response, null);
+        return SchemaRegistryException.unusableAnswer(200, request + " returned no '" + field + "': "
+                + abbreviate(response.toString()), null);
     }
 
     private static ObjectNode schemaBody(Schema schema) {
@@ -532,6 +721,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(5);
         private Duration latestCacheTtl = Duration.ofSeconds(60);
+        private Duration missingIdCacheTtl = Duration.ofSeconds(30);
+        private int maxResponseBytes = 1 << 20;
+        private int maxSchemaBytes = 256 << 10;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = duration -> Thread.sleep(duration.toMillis());
 
@@ -599,7 +791,34 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
             return this;
         }
 
-        /** The clock for the latest-version cache (tests use a fixed clock). */
+        /** How long an id lookup refused for good (404, 403, unusable schema) is remembered (default 30 s; zero: never). */
+        public Builder missingIdCacheTtl(Duration ttl) {
+            if (ttl.isNegative()) {
+                throw new IllegalArgumentException("missingIdCacheTtl must not be negative");
+            }
+            this.missingIdCacheTtl = ttl;
+            return this;
+        }
+
+        /** The largest response body read, in bytes (default 1 MiB); a longer one is refused unread. */
+        public Builder maxResponseBytes(int bytes) {
+            if (bytes < 1024) {
+                throw new IllegalArgumentException("maxResponseBytes must be >= 1024");
+            }
+            this.maxResponseBytes = bytes;
+            return this;
+        }
+
+        /** The largest schema text accepted, in UTF-8 bytes (default 256 KiB). */
+        public Builder maxSchemaBytes(int bytes) {
+            if (bytes < 1024) {
+                throw new IllegalArgumentException("maxSchemaBytes must be >= 1024");
+            }
+            this.maxSchemaBytes = bytes;
+            return this;
+        }
+
+        /** The clock for the latest-version and missing-id caches (tests use a fixed clock). */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -36,8 +36,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * <p>Failures are typed so the streams app can dead-letter them by reason:
  * {@link MalformedPayloadException} for a payload shorter than 5 bytes, a wrong magic byte, or an
  * Avro body that is truncated, has trailing bytes or cannot be decoded; {@link UnknownSchemaException}
- * for an id the registry does not know. A registry that cannot be reached gives a plain
- * {@link SerializationException} (transient: do not dead-letter). Null bytes give null.
+ * for an id that gives no usable Avro schema: unknown to the registry, refused by it (any 4xx but
+ * 429), of another schema type, or schema text Avro cannot parse. A registry that cannot be
+ * reached or answers 5xx or 429 gives a plain {@link SerializationException} caused by a transient
+ * {@link SchemaRegistryException} (do not dead-letter: ask again later). Null bytes give null.
  * Thread-safe once configured.
  *
  * @param <T> the record type
@@ -145,7 +147,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         try {
             writer = client.getSchemaById(schemaId);
         } catch (SchemaRegistryException e) {
-            if (e.isNotFound()) {
+            if (!e.isTransient()) {
                 throw new UnknownSchemaException(schemaId, e);
             }
             throw new SerializationException("cannot fetch schema id " + schemaId + " from the registry: " + e.getMessage(), e);

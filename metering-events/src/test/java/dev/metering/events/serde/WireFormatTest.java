@@ -133,7 +133,8 @@ class WireFormatTest {
 
         assertThatThrownBy(() -> deserializer.deserialize(TOPIC, bytes))
                 .isExactlyInstanceOf(UnknownSchemaException.class)
-                .hasMessage("schema id 99 is not known to the schema registry")
+                .hasMessage("schema id 99 gives no usable Avro schema: GET /schemas/ids/99 failed: HTTP 404, "
+                        + "error_code 40403: Schema 99 not found")
                 .extracting(e -> ((UnknownSchemaException) e).schemaId()).isEqualTo(99);
     }
 

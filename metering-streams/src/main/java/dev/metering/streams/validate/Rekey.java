@@ -2,6 +2,7 @@ package dev.metering.streams.validate;
 
 import dev.metering.avro.UsageEvent;
 import dev.metering.events.DeadLetterHeaders.Reason;
+import dev.metering.events.registry.SchemaRegistryException;
 import dev.metering.streams.MeteredEvent;
 import dev.metering.streams.Origin;
 import dev.metering.streams.OriginHeaders;
@@ -87,8 +88,9 @@ public final class Rekey {
             try {
                 out = MeteredEvent.accepted(deserializer.deserialize(origin.topic(), record.headers(), record.value()), origin);
             } catch (RuntimeException e) {
-                if (ValidateStage.isRegistryUnavailable(e)) {
-                    throw e;
+                if (SchemaRegistryException.isTransient(e)) {
+                    throw new RegistryUnavailableException("schema registry unavailable while decoding a rekeyed event: "
+                            + e.getMessage(), e);
                 }
                 out = MeteredEvent.refused(null, origin, new Refusal(Reason.MALFORMED, ValidateStage.STAGE, String.valueOf(e.getMessage())));
             }

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -63,6 +65,11 @@ public final class Pipeline implements AutoCloseable {
         return serializer.serialize(topics.events(), event);
     }
 
+    /** A record of any schema, registered under the events topic's subject as a producer's serializer would. */
+    public byte[] encode(org.apache.avro.generic.GenericRecord record) {
+        return serializer.serialize(topics.events(), record);
+    }
+
     public void sendPrices(List<ModelPrice> prices) {
         for (ModelPrice p : prices) {
             producer.send(new ProducerRecord<>(topics.prices(), (p.getProvider() + "/" + p.getModel()).getBytes(UTF_8),
@@ -79,8 +86,8 @@ public final class Pipeline implements AutoCloseable {
         producer.flush();
     }
 
-    public void sendRaw(byte[] key, byte[] value) {
-        producer.send(new ProducerRecord<>(topics.events(), key, value));
+    public Future<RecordMetadata> sendRaw(byte[] key, byte[] value) {
+        return producer.send(new ProducerRecord<>(topics.events(), key, value));
     }
 
     public void flush() {
