@@ -8,6 +8,7 @@ import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckRequest;
+import dev.metering.api.check.CheckResult;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.StalePolicy;
@@ -210,7 +211,13 @@ public final class Routes {
                 Requests.decimalParam(ctx, "costUsd"),
                 Requests.optionalText(ctx, "userId"),
                 Requests.optionalText(ctx, "conversationId"));
-        writeJson(ctx, Bodies.check(service.check(request)));
+        CheckResult result = service.check(request);
+        String[] rateLimit = RateLimitHeaders.of(result, clock.instant());
+        if (rateLimit != null) {
+            ctx.header(RateLimitHeaders.POLICY, rateLimit[0]);
+            ctx.header(RateLimitHeaders.RATE_LIMIT, rateLimit[1]);
+        }
+        writeJson(ctx, Bodies.check(result));
     }
 
     private static final Map<String, String> HEALTH = Map.of("status", "ok");

@@ -187,7 +187,7 @@ class ExampleCatalogsTest {
             usage.record("operate", "u", "AI_MESSAGES", Instant.parse("2026-11-22T18:00:00Z"), 1, 0, 0, "0");
             CheckResult over = check(noTier, ai);
             assertThat(over.allowed()).isFalse();
-            assertThat(over.code()).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED");
+            assertThat(over.code()).as("a monthly quantity limit without a code").isEqualTo("MONTHLY_MESSAGE_LIMIT_EXCEEDED");
             assertThat(over.limits().get(0).resetsAt()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
             assertThat(check(noTier, new CheckRequest("operate", "WORKFLOW_RUN", 1, 0, null, null, null)).code())
                     .isEqualTo("FEATURE_NOT_IN_PLAN");
