@@ -262,10 +262,23 @@ public final class Routes {
         String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase();
         CatalogParser.Format format = contentType.contains("json") ? CatalogParser.Format.JSON : CatalogParser.Format.YAML;
         String source = ctx.body();
-        if ("true".equals(ctx.queryParam("dryRun"))) {
+        String dryRun = ctx.queryParam("dryRun");
+        if (dryRun != null && !dryRun.equals("true") && !dryRun.equals("false")) {
+            throw ApiException.badRequest("dryRun", "expected true or false, got '" + dryRun + "'");
+        }
+        if ("true".equals(dryRun)) {
             var catalog = CatalogParser.parse(source, format);
-            ctx.json(Map.of("valid", true, "defaultPlan", catalog.defaultPlanId(),
-                    "plans", catalog.plans().stream().map(Plan::id).toList()));
+            var impact = service.impact(catalog);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("valid", true);
+            out.put("defaultPlan", catalog.defaultPlanId());
+            out.put("plans", catalog.plans().stream().map(Plan::id).toList());
+            out.put("unchanged", catalog.equals(service.catalog().catalog()));
+            out.put("orgs", impact.after().orgs());
+            out.put("blockedNow", impact.after().blocked().size());
+            out.put("blockedNowBefore", impact.before().blocked().size());
+            out.put("newlyBlocked", impact.newlyBlocked().stream().limit(100).toList());
+            ctx.json(out);
             return;
         }
         long version = service.putCatalog(source, format, p.keyId());
