@@ -126,7 +126,7 @@ class PricedPipelineIT {
         String exchange = "{\"eventId\":\"%s\",\"orgId\":\"guests\",\"userId\":\"%s\",\"feature\":\"AI_COMPLETION\","
                 + "\"provider\":\"openai\",\"model\":\"gpt-5\",\"inputTokens\":50,\"outputTokens\":20,"
                 + "\"occurredAt\":\"%s\"}";
-        assertThat(server.post("/api/v1/events", ADMIN, "[" + String.format(exchange, "g-1", "session-a", "2026-11-20T10:00:00Z")
+        assertThat(server.post("/api/v1/events", ADMIN, "[" + String.format(exchange, "g-1", "session-a", "2026-11-21T10:00:00Z")
                 + "," + String.format(exchange, "g-2", "session-a", "2026-11-22T17:00:00Z") + ","
                 + String.format(exchange, "g-3", "session-b", "2026-11-22T17:30:00Z") + "]").status()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(server.check("guests", "AI_COMPLETION",
