@@ -110,9 +110,11 @@ public final class CheckEvaluator {
         if (!blocking.isEmpty()) {
             // The request can pass only once every blocking limit has room: describe the one that
             // frees last (never, when waiting cannot help), the first in catalog order on a tie.
+            // (a single blocking limit outside enforce mode needs no retry time: none is answered)
+            boolean needRetry = mode == EnforcementMode.ENFORCE || blocking.size() > 1;
             Instant latest = null;
             for (LimitStatus b : blocking) {
-                Instant free = freesAt(b, req, account, reader);
+                Instant free = needRetry ? freesAt(b, req, account, reader) : null;
                 if (deciding == null || free == null || free.isAfter(latest)) {
                     deciding = b;
                     latest = free;
