@@ -72,7 +72,7 @@ public final class PlanRepository {
      */
     public java.util.List<String> activeOrgs(Instant since) {
         return dsl.fetch("SELECT org_id FROM metering.subscriptions UNION SELECT DISTINCT org_id FROM"
-                + " metering.org_usage_daily WHERE window_start >= ? ORDER BY 1", since.atOffset(ZoneOffset.UTC))
+                + " metering.org_usage_daily WHERE window_start >= CAST(? AS timestamptz) ORDER BY 1", since.toString())
                 .getValues(0, String.class);
     }
 
