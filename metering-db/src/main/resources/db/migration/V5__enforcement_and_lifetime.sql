@@ -100,20 +100,26 @@ GROUP BY org_id, feature;
 
 -- Statement-level triggers with transition tables: the sink writes each table with one
 -- INSERT ... ON CONFLICT DO UPDATE per batch, so this adds one set-based upsert per batch, not
--- one per row. Hourly rows hold absolute totals; the lifetime row gains the difference between
--- the new and the old version of each row the statement inserted or updated (rows the version
--- guard skipped are in neither transition table). Deletions (retention) do not lower a lifetime.
--- Lifetime rows are upserted in key order, a fixed lock order across concurrent sink batches.
+-- one per row. Hourly rows hold absolute totals; the lifetime row gains, per (org, user,
+-- feature), the sum of the new versions of the rows the statement inserted or updated minus the
+-- sum of their old versions (rows the version guard skipped are in neither transition table).
+-- Deletions (retention) do not lower a lifetime. Lifetime rows are upserted in key order, a fixed
+-- lock order across concurrent sink batches. Room on each page for in-place (HOT) updates, as V3.
+ALTER TABLE metering.usage_lifetime SET (fillfactor = 70);
+ALTER TABLE metering.org_usage_lifetime SET (fillfactor = 70);
+
 CREATE FUNCTION metering.usage_lifetime_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO metering.usage_lifetime AS l
-        SELECT n.org_id, n.user_id, n.feature, SUM(n.events), SUM(n.quantity), SUM(n.input_tokens),
-               SUM(n.output_tokens), SUM(n.cached_input_tokens), SUM(n.unpriced_events), SUM(n.cost_usd),
-               MIN(n.first_event_at), MAX(n.last_event_at), now()
-        FROM new_rows n
-        GROUP BY n.org_id, n.user_id, n.feature
-        ORDER BY n.org_id, n.user_id, n.feature
+        SELECT org_id, user_id, feature,
+               SUM(events), SUM(quantity), SUM(input_tokens), SUM(output_tokens),
+               SUM(cached_input_tokens), SUM(unpriced_events), SUM(cost_usd),
+               MIN(first_event_at), MAX(last_event_at), now()
+        FROM (SELECT org_id, user_id, feature, events, quantity, input_tokens, output_tokens,
+                     cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at FROM new_rows) d
+        GROUP BY org_id, user_id, feature
+        ORDER BY org_id, user_id, feature
         ON CONFLICT (org_id, user_id, feature) DO UPDATE SET
             events = l.events + excluded.events, quantity = l.quantity + excluded.quantity,
             input_tokens = l.input_tokens + excluded.input_tokens,
@@ -125,16 +131,19 @@ BEGIN
             last_event_at = GREATEST(l.last_event_at, excluded.last_event_at),
             updated_at = excluded.updated_at;
     ELSE
+        -- new versions minus old versions, summed per key: no join of the transition tables
         INSERT INTO metering.usage_lifetime AS l
-        SELECT n.org_id, n.user_id, n.feature, SUM(n.events - o.events), SUM(n.quantity - o.quantity),
-               SUM(n.input_tokens - o.input_tokens), SUM(n.output_tokens - o.output_tokens),
-               SUM(n.cached_input_tokens - o.cached_input_tokens), SUM(n.unpriced_events - o.unpriced_events),
-               SUM(n.cost_usd - o.cost_usd), MIN(n.first_event_at), MAX(n.last_event_at), now()
-        FROM new_rows n
-        JOIN old_rows o ON o.org_id = n.org_id AND o.window_start = n.window_start AND o.user_id = n.user_id
-                       AND o.feature = n.feature AND o.provider = n.provider AND o.model = n.model
-        GROUP BY n.org_id, n.user_id, n.feature
-        ORDER BY n.org_id, n.user_id, n.feature
+        SELECT org_id, user_id, feature,
+               SUM(events), SUM(quantity), SUM(input_tokens), SUM(output_tokens),
+               SUM(cached_input_tokens), SUM(unpriced_events), SUM(cost_usd),
+               MIN(first_event_at), MAX(last_event_at), now()
+        FROM (SELECT org_id, user_id, feature, events, quantity, input_tokens, output_tokens,
+                     cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at FROM new_rows
+              UNION ALL
+              SELECT org_id, user_id, feature, -events, -quantity, -input_tokens, -output_tokens,
+                     -cached_input_tokens, -unpriced_events, -cost_usd, NULL, NULL FROM old_rows) d
+        GROUP BY org_id, user_id, feature
+        ORDER BY org_id, user_id, feature
         ON CONFLICT (org_id, user_id, feature) DO UPDATE SET
             events = l.events + excluded.events, quantity = l.quantity + excluded.quantity,
             input_tokens = l.input_tokens + excluded.input_tokens,
@@ -154,12 +163,14 @@ CREATE FUNCTION metering.org_usage_lifetime_add() RETURNS trigger LANGUAGE plpgs
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO metering.org_usage_lifetime AS l
-        SELECT n.org_id, n.feature, SUM(n.events), SUM(n.quantity), SUM(n.input_tokens),
-               SUM(n.output_tokens), SUM(n.cached_input_tokens), SUM(n.unpriced_events), SUM(n.cost_usd),
-               MIN(n.first_event_at), MAX(n.last_event_at), now()
-        FROM new_rows n
-        GROUP BY n.org_id, n.feature
-        ORDER BY n.org_id, n.feature
+        SELECT org_id, feature,
+               SUM(events), SUM(quantity), SUM(input_tokens), SUM(output_tokens),
+               SUM(cached_input_tokens), SUM(unpriced_events), SUM(cost_usd),
+               MIN(first_event_at), MAX(last_event_at), now()
+        FROM (SELECT org_id, feature, events, quantity, input_tokens, output_tokens,
+                     cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at FROM new_rows) d
+        GROUP BY org_id, feature
+        ORDER BY org_id, feature
         ON CONFLICT (org_id, feature) DO UPDATE SET
             events = l.events + excluded.events, quantity = l.quantity + excluded.quantity,
             input_tokens = l.input_tokens + excluded.input_tokens,
@@ -171,15 +182,19 @@ BEGIN
             last_event_at = GREATEST(l.last_event_at, excluded.last_event_at),
             updated_at = excluded.updated_at;
     ELSE
+        -- new versions minus old versions, summed per key: no join of the transition tables
         INSERT INTO metering.org_usage_lifetime AS l
-        SELECT n.org_id, n.feature, SUM(n.events - o.events), SUM(n.quantity - o.quantity),
-               SUM(n.input_tokens - o.input_tokens), SUM(n.output_tokens - o.output_tokens),
-               SUM(n.cached_input_tokens - o.cached_input_tokens), SUM(n.unpriced_events - o.unpriced_events),
-               SUM(n.cost_usd - o.cost_usd), MIN(n.first_event_at), MAX(n.last_event_at), now()
-        FROM new_rows n
-        JOIN old_rows o ON o.org_id = n.org_id AND o.feature = n.feature AND o.window_start = n.window_start
-        GROUP BY n.org_id, n.feature
-        ORDER BY n.org_id, n.feature
+        SELECT org_id, feature,
+               SUM(events), SUM(quantity), SUM(input_tokens), SUM(output_tokens),
+               SUM(cached_input_tokens), SUM(unpriced_events), SUM(cost_usd),
+               MIN(first_event_at), MAX(last_event_at), now()
+        FROM (SELECT org_id, feature, events, quantity, input_tokens, output_tokens,
+                     cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at FROM new_rows
+              UNION ALL
+              SELECT org_id, feature, -events, -quantity, -input_tokens, -output_tokens,
+                     -cached_input_tokens, -unpriced_events, -cost_usd, NULL, NULL FROM old_rows) d
+        GROUP BY org_id, feature
+        ORDER BY org_id, feature
         ON CONFLICT (org_id, feature) DO UPDATE SET
             events = l.events + excluded.events, quantity = l.quantity + excluded.quantity,
             input_tokens = l.input_tokens + excluded.input_tokens,
@@ -198,9 +213,11 @@ $$;
 CREATE TRIGGER usage_hourly_lifetime_ins AFTER INSERT ON metering.usage_hourly
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION metering.usage_lifetime_add();
 CREATE TRIGGER usage_hourly_lifetime_upd AFTER UPDATE ON metering.usage_hourly
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION metering.usage_lifetime_add();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION metering.usage_lifetime_add();
 CREATE TRIGGER org_usage_hourly_lifetime_ins AFTER INSERT ON metering.org_usage_hourly
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION metering.org_usage_lifetime_add();
 CREATE TRIGGER org_usage_hourly_lifetime_upd AFTER UPDATE ON metering.org_usage_hourly
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION metering.org_usage_lifetime_add();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION metering.org_usage_lifetime_add();
 /* [jooq ignore stop] */

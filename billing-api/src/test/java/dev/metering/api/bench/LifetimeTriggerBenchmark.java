@@ -47,8 +47,16 @@ public final class LifetimeTriggerBenchmark {
                 }
                 double insert = run(c, batches, batch, 1);
                 double update = run(c, batches, batch, 2);
-                System.out.printf("triggers %-3s  insert path %,10.0f rows/s   update path %,10.0f rows/s%n",
-                        triggers ? "on" : "off", insert, update);
+                String check = "";
+                if (triggers) {
+                    try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT (SELECT SUM(quantity) FROM"
+                            + " metering.usage_lifetime), (SELECT SUM(quantity) FROM metering.usage_hourly)")) {
+                        rs.next();
+                        check = "   lifetime quantity " + rs.getLong(1) + " = hourly " + rs.getLong(2);
+                    }
+                }
+                System.out.printf("triggers %-3s  insert path %,10.0f rows/s   update path %,10.0f rows/s%s%n",
+                        triggers ? "on" : "off", insert, update, check);
             }
         }
     }

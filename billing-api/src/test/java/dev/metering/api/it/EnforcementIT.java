@@ -117,6 +117,37 @@ class EnforcementIT {
     }
 
     @Test
+    void shouldRollOutSeed000sCanaryTenFiftyHundredAndSwitchOffInAnEmergencyWithoutRestart() {
+        String url = ApiServer.freshDatabase("billing_enforcement_rollout");
+        try (ApiServer a = ApiServer.start(url, EnforcementMode.SHADOW, 0, StalePolicy.FAIL_OPEN);
+             ApiServer b = ApiServer.start(url, EnforcementMode.SHADOW, 0, StalePolicy.FAIL_OPEN)) {
+            a.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_000));
+            List<String> orgs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                orgs.add("biz-" + i);
+                a.sink.messages("biz-" + i, "", ApiServer.T0.minusSeconds(600), 200); // the TRIAL day is used up
+            }
+            for (int percent : new int[] {10, 50, 100}) {
+                a.putJson("/api/v1/enforcement", ApiServer.ADMIN, "{\"mode\":\"shadow\",\"canaryPercent\":" + percent + "}");
+                long expected = orgs.stream().filter(o -> dev.metering.api.check.ModePolicy.bucket(o) < percent).count();
+                await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                        assertThat(orgs.stream().filter(o -> !b.check(o, "CHAT_MESSAGE", null).json()
+                                .get("allowed").asBoolean()).count()).isEqualTo(expected));
+                System.out.printf("canary %d%%: %d of %d orgs blocked%n", percent, expected, orgs.size());
+            }
+            Response blocked = b.check("biz-0", "CHAT_MESSAGE", null);
+            assertThat(blocked.text("/code")).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED");
+            assertThat(blocked.json().get("retryAfterSeconds").asLong()).isEqualTo(19_800);
+
+            // seed 003's emergency switch: everything off at once, on every instance
+            a.putJson("/api/v1/enforcement", ApiServer.ADMIN, "{\"mode\":\"off\",\"canaryPercent\":0}");
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                    assertThat(orgs.stream().filter(o -> !b.check(o, "CHAT_MESSAGE", null).json()
+                            .get("allowed").asBoolean()).count()).isZero());
+        }
+    }
+
+    @Test
     void shouldRefuseBadInputNamingTheFieldAndNonAdmins() {
         try (ApiServer s = ApiServer.start("billing_enforcement_bad_input")) {
             String orgKey = s.createKey("acme", "read", "check")[1];
