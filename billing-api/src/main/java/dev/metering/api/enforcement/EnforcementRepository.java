@@ -10,7 +10,10 @@ import dev.metering.db.jooq.tables.records.OrgEnforcementRecord;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jooq.DSLContext;
 
@@ -133,10 +136,10 @@ public final class EnforcementRepository {
     }
 
     /** The latest changes, newest first. */
-    public java.util.List<Map<String, Object>> changes(int limit) {
-        java.util.List<Map<String, Object>> out = new java.util.ArrayList<>();
+    public List<Map<String, Object>> changes(int limit) {
+        List<Map<String, Object>> out = new ArrayList<>();
         dsl.selectFrom(ENFORCEMENT_CHANGES).orderBy(ENFORCEMENT_CHANGES.ID.desc()).limit(limit).forEach(r -> {
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            Map<String, Object> m = new LinkedHashMap<>();
             m.put("changedAt", r.getChangedAt().toInstant());
             m.put("changedBy", r.getChangedBy());
             m.put("orgId", r.getOrgId());
