@@ -4,7 +4,9 @@ import dev.metering.api.account.AccountCache;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
-import dev.metering.api.check.ModePolicy;
+import dev.metering.api.enforcement.EnforcementRepository;
+import dev.metering.api.enforcement.RuntimeEnforcement;
+import dev.metering.api.http.EnforcementRoutes;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.http.Routes;
@@ -80,8 +82,11 @@ public final class BillingApi implements AutoCloseable {
                     config.adminToken());
             cache.refresh();
             CheckOutcomes outcomes = new CheckOutcomes(new CheckOutcomeRepository(dsl));
+            // the environment's mode and canary are only the initial value; the stored one wins
+            RuntimeEnforcement enforcement = new RuntimeEnforcement(new EnforcementRepository(dsl), clock,
+                    config.enforcement(), config.canaryPercent());
             BillingService service = new BillingService(cache,
-                    new CheckEvaluator(new ModePolicy(config.enforcement(), config.canaryPercent()), config.stalePolicy()),
+                    new CheckEvaluator(enforcement, config.stalePolicy()),
                     new UsageRepository(dsl), new PlanRepository(dsl), new SubscriptionRepository(dsl),
                     new CreditRepository(dsl), new ApiKeyRepository(dsl), outcomes, metrics, config.maxStaleness(), clock);
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -90,6 +95,8 @@ public final class BillingApi implements AutoCloseable {
                 return t;
             });
             scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", cache::refresh), 500, 500,
+                    TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(() -> guarded("enforcement refresh", enforcement::refresh), 500, 500,
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
                     TimeUnit.SECONDS);
@@ -102,6 +109,7 @@ public final class BillingApi implements AutoCloseable {
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
+                    new EnforcementRoutes(enforcement, mapper),
                     new OpenApiRoutes()));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);

@@ -1,14 +1,7 @@
 package dev.metering.app;
 
-import dev.metering.api.check.BillingAccount;
-import dev.metering.api.check.CheckEvaluator;
-import dev.metering.api.check.EnforcementMode;
-import dev.metering.api.check.Freshness;
-import dev.metering.api.check.LimitStatus;
-import dev.metering.api.check.ModePolicy;
-import dev.metering.api.check.StalePolicy;
+import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.plan.CatalogParser;
-import dev.metering.api.plan.Enforcement;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.plan.PlanLimit;
@@ -16,8 +9,8 @@ import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
-import dev.metering.api.subscription.Subscription;
 import dev.metering.events.config.ConfigSource;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +23,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.jooq.DSLContext;
@@ -74,41 +66,50 @@ final class PlansCommand implements Runnable {
             String source = Files.readString(file, StandardCharsets.UTF_8);
             CatalogParser.Format format = file.toString().endsWith(".json") ? CatalogParser.Format.JSON
                     : CatalogParser.Format.YAML;
-            PlanCatalog next = CatalogParser.parse(source, format);
             try (Connection c = db.connect()) {
-                DSLContext dsl = DSL.using(c, SQLDialect.POSTGRES);
-                PlanRepository plans = new PlanRepository(dsl);
-                var stored = plans.latest();
-                PlanCatalog current = stored.map(PlanRepository.StoredCatalog::catalog).orElse(PlanCatalog.unlimited());
-                System.out.println("stored catalog: " + stored.map(s -> "version " + s.version()).orElse("none"));
-                diff(current, next).forEach(System.out::println);
-                Instant now = Clock.systemUTC().instant();
-                Impact before = impact(dsl, current, now);
-                Impact after = impact(dsl, next, now);
-                System.out.printf("orgs blocked right now (a hard limit reached): %d of %d under the stored catalog, "
-                        + "%d of %d under %s%n", before.blocked().size(), before.orgs(), after.blocked().size(),
-                        after.orgs(), file.getFileName());
-                Set<String> newlyBlocked = new TreeSet<>(after.blocked());
-                newlyBlocked.removeAll(before.blocked());
-                if (!newlyBlocked.isEmpty()) {
-                    System.out.println("newly blocked: " + newlyBlocked.stream().limit(20).collect(Collectors.joining(", "))
-                            + (newlyBlocked.size() > 20 ? ", ..." : ""));
-                }
-                if (dryRun) {
-                    System.out.println("dry run: nothing stored");
-                    return 0;
-                }
-                Set<String> ids = next.plans().stream().map(Plan::id).collect(Collectors.toSet());
-                Map<String, Integer> orphaned = plans.subscriptionsOnPlansOtherThan(ids);
-                if (!orphaned.isEmpty()) {
-                    throw new UserException("the catalog drops plans still used by subscriptions: " + orphaned
-                            + "; move those orgs first");
-                }
-                long version = plans.store(next, format, source, "cli", now);
-                System.out.println("stored as version " + version);
-                return 0;
+                return apply(DSL.using(c, SQLDialect.POSTGRES), file.getFileName().toString(), source, format, dryRun,
+                        Clock.systemUTC().instant(), System.out);
             }
         }
+    }
+
+    /**
+     * Validates {@code source}, prints its diff against the stored catalog and the orgs blocked
+     * right now under each, then (unless a dry run) stores it as the next version; a catalog
+     * equal to the stored one stores nothing.
+     */
+    static int apply(DSLContext dsl, String name, String source, CatalogParser.Format format, boolean dryRun,
+                     Instant now, PrintStream out) {
+        PlanCatalog next = CatalogParser.parse(source, format);
+        PlanRepository plans = new PlanRepository(dsl);
+        var stored = plans.latest();
+        PlanCatalog current = stored.map(PlanRepository.StoredCatalog::catalog).orElse(PlanCatalog.unlimited());
+        out.println("stored catalog: " + stored.map(s -> "version " + s.version()).orElse("none"));
+        diff(current, next).forEach(out::println);
+        CatalogImpact.Comparison impact = CatalogImpact.compare(current, next, plans, new SubscriptionRepository(dsl),
+                new CreditRepository(dsl), new UsageRepository(dsl), now);
+        out.printf("orgs blocked right now (a hard limit reached): %d of %d under the stored catalog, "
+                + "%d of %d under %s%n", impact.before().blocked().size(), impact.before().orgs(),
+                impact.after().blocked().size(), impact.after().orgs(), name);
+        Set<String> newlyBlocked = impact.newlyBlocked();
+        if (!newlyBlocked.isEmpty()) {
+            out.println("newly blocked: " + newlyBlocked.stream().limit(20).collect(Collectors.joining(", "))
+                    + (newlyBlocked.size() > 20 ? ", ..." : ""));
+        }
+        if (dryRun) {
+            out.println("dry run: nothing stored");
+            return 0;
+        }
+        Set<String> ids = next.plans().stream().map(Plan::id).collect(Collectors.toSet());
+        Map<String, Integer> orphaned = plans.subscriptionsOnPlansOtherThan(ids);
+        if (!orphaned.isEmpty()) {
+            throw new UserException("the catalog drops plans still used by subscriptions: " + orphaned
+                    + "; move those orgs first");
+        }
+        PlanRepository.Stored result = plans.store(next, format, source, "cli", now);
+        out.println(result.created() ? "stored as version " + result.version()
+                : "unchanged: version " + result.version() + " stays in force");
+        return 0;
     }
 
     /** Human-readable differences, one line each; "no changes" when equal. */
@@ -169,35 +170,5 @@ final class PlansCommand implements Runnable {
         Map<String, PlanLimit> m = new LinkedHashMap<>();
         limits.forEach(l -> m.put(l.id(), l));
         return m;
-    }
-
-    record Impact(int orgs, Set<String> blocked) {
-    }
-
-    /**
-     * Orgs with a subscription or usage in the last 35 days whose org-scoped hard limits are reached
-     * now under {@code catalog}, evaluated by the billing API's own {@link CheckEvaluator}.
-     */
-    static Impact impact(DSLContext dsl, PlanCatalog catalog, Instant now) {
-        Set<String> orgs = new TreeSet<>(dsl.fetch("SELECT org_id FROM metering.subscriptions UNION "
-                + "SELECT DISTINCT org_id FROM metering.org_usage_daily WHERE window_start >= now() - interval '35 days'")
-                .getValues(0, String.class));
-        SubscriptionRepository subscriptions = new SubscriptionRepository(dsl);
-        CreditRepository credits = new CreditRepository(dsl);
-        UsageRepository usage = new UsageRepository(dsl);
-        CheckEvaluator evaluator = new CheckEvaluator(new ModePolicy(EnforcementMode.ENFORCE, 0), StalePolicy.FAIL_OPEN);
-        Set<String> blocked = new TreeSet<>();
-        for (String org : orgs) {
-            Subscription sub = subscriptions.find(org).orElse(null);
-            Plan plan = sub == null ? catalog.defaultPlan() : catalog.plan(sub.planId()).orElse(catalog.defaultPlan());
-            BillingAccount account = new BillingAccount(org, plan, sub, credits.unexpired(org, now));
-            var report = evaluator.limits(account, null, usage, Freshness.fresh(now), now);
-            boolean hit = report.limits().stream().anyMatch((LimitStatus s) -> s.remaining().signum() <= 0
-                    && s.definition().enforcement() == Enforcement.HARD);
-            if (hit) {
-                blocked.add(org);
-            }
-        }
-        return new Impact(orgs.size(), blocked);
     }
 }

@@ -4,6 +4,7 @@ import dev.metering.api.ApiException;
 import dev.metering.api.auth.ApiKeys;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.BillingAccount;
+import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.CheckResult;
@@ -107,9 +108,17 @@ public final class BillingService {
                     .entrySet().stream().map(e -> e.getKey() + " (" + e.getValue() + " orgs)")
                     .collect(Collectors.joining(", ")));
         }
-        long version = plans.store(catalog, format, source, actor, clock.instant());
-        cache.reloadCatalog();
-        return version;
+        PlanRepository.Stored stored = plans.store(catalog, format, source, actor, clock.instant());
+        if (stored.created()) {
+            cache.reloadCatalog();
+        }
+        return stored.version();
+    }
+
+    /** Orgs blocked right now under the catalog in force and under {@code next} (a dry run). */
+    public CatalogImpact.Comparison impact(PlanCatalog next) {
+        return CatalogImpact.compare(cache.catalog().catalog(), next, plans, subscriptions, credits, usage,
+                clock.instant());
     }
 
     public Optional<Subscription> subscription(String orgId) {

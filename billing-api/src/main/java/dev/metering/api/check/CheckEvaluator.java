@@ -1,5 +1,6 @@
 package dev.metering.api.check;
 
+import dev.metering.api.ApiException;
 import dev.metering.api.credit.Balance;
 import dev.metering.api.credit.BalanceRules;
 import dev.metering.api.plan.Enforcement;
@@ -7,7 +8,9 @@ import dev.metering.api.plan.LimitScope;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanLimit;
 import dev.metering.api.subscription.BillingPeriod;
+import dev.metering.api.plan.TimeWindow;
 import dev.metering.api.subscription.Subscription;
+import dev.metering.api.usage.Grain;
 import dev.metering.api.usage.Segments;
 import dev.metering.api.usage.UsageReader;
 import dev.metering.api.usage.UsageSegment;
@@ -21,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Evaluates checks and limit reports: plain Java, no HTTP, no SQL. Usage comes through a
@@ -28,8 +32,9 @@ import java.util.Set;
  * windows plus, for balances, the usage since the oldest active grant).
  *
  * <p>Order of refusals: inactive subscription (403), feature not in plan (403), hard limits
- * (429, code of the first exceeded limit in catalog order, retry after the latest reset among
- * them), prepaid balance (402), stale data with fail-closed (503). Soft limits never refuse;
+ * (429; code and retry of the blocking limit that frees last), prepaid balance (402), stale
+ * data with fail-closed (503). A hard limit whose scope needs a dimension the request lacks is
+ * a 400 in enforce mode. Soft limits never refuse;
  * they are reported {@code exceeded}. Only {@code enforce} mode turns a refusal into
  * {@code allowed: false}; {@code shadow} and {@code off} answer allowed with {@code wouldBlock}.
  */
@@ -40,23 +45,24 @@ public final class CheckEvaluator {
     public static final String INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE";
     public static final String USAGE_DATA_STALE = "USAGE_DATA_STALE";
 
-    private final ModePolicy modes;
+    private final Supplier<ModePolicy> modes;
     private final StalePolicy stalePolicy;
 
-    public CheckEvaluator(ModePolicy modes, StalePolicy stalePolicy) {
+    /** @param modes the policy in force, read once per check (runtime enforcement replaces it) */
+    public CheckEvaluator(Supplier<ModePolicy> modes, StalePolicy stalePolicy) {
         this.modes = modes;
         this.stalePolicy = stalePolicy;
     }
 
-    public ModePolicy modes() {
-        return modes;
+    public CheckEvaluator(ModePolicy modes, StalePolicy stalePolicy) {
+        this(() -> modes, stalePolicy);
     }
 
     public CheckResult check(CheckRequest req, BillingAccount account, UsageReader reader, Freshness freshness,
                              Instant now) {
         Plan plan = account.plan();
         Subscription sub = account.subscription();
-        EnforcementMode mode = modes.modeFor(req.orgId(), sub == null ? null : sub.enforcement());
+        EnforcementMode mode = modes.get().modeFor(req.orgId(), sub == null ? null : sub.enforcement());
 
         if (sub != null && !sub.status().isUsable()) {
             return refusedBeforeUsage(req, plan, mode, freshness, SUBSCRIPTION_INACTIVE,
@@ -67,11 +73,30 @@ public final class CheckEvaluator {
                     req.feature() + " is not included in plan " + plan.id(), 403);
         }
 
+        // A limit whose scope needs a dimension the caller did not send cannot be evaluated:
+        // silently skipping it is how a per-user cap stops counting. Hard ones refuse the request
+        // in enforce mode; otherwise the answer carries a warning.
         List<PlanLimit> applicable = new ArrayList<>();
+        List<String> warnings = List.of();
         for (PlanLimit l : plan.limits()) {
-            if (l.appliesTo(req.feature()) && (l.scope() == LimitScope.ORG || req.userId() != null)) {
-                applicable.add(l);
+            if (!l.appliesTo(req.feature())) {
+                continue;
             }
+            String field = l.scope().requestField();
+            if (field != null && req.dimension(field) == null) {
+                String problem = "limit " + l.id() + " (scope " + l.scope().wireName() + ", "
+                        + l.enforcement().wireName() + ") applies to " + req.feature();
+                if (l.enforcement() == Enforcement.HARD && mode == EnforcementMode.ENFORCE) {
+                    throw ApiException.badRequest(field, "required: " + problem);
+                }
+                if (warnings.isEmpty()) {
+                    warnings = new ArrayList<>(2);
+                }
+                warnings.add(field + " is required: " + problem + "; not evaluated"
+                        + (l.enforcement() == Enforcement.HARD ? " (enforce mode refuses such a check with 400)" : ""));
+                continue;
+            }
+            applicable.add(l);
         }
         Evaluation ev = evaluate(account, applicable, req, req.userId(), reader, now);
 
@@ -79,15 +104,29 @@ public final class CheckEvaluator {
         String message = null;
         int status = 200;
         Long retryAfter = null;
+        LimitStatus deciding = null;
         List<LimitStatus> blocking = ev.limits.stream()
                 .filter(s -> s.exceeded() && s.definition().enforcement() == Enforcement.HARD).toList();
         if (!blocking.isEmpty()) {
-            LimitStatus first = blocking.get(0);
-            code = first.definition().code();
-            message = describe(first, req);
+            // The request can pass only once every blocking limit has room: describe the one that
+            // frees last (never, when waiting cannot help), the first in catalog order on a tie.
+            // (a single blocking limit outside enforce mode needs no retry time: none is answered)
+            boolean needRetry = mode == EnforcementMode.ENFORCE || blocking.size() > 1;
+            Instant latest = null;
+            for (LimitStatus b : blocking) {
+                Instant free = needRetry ? freesAt(b, req, account, reader) : null;
+                if (deciding == null || free == null || free.isAfter(latest)) {
+                    deciding = b;
+                    latest = free;
+                }
+                if (free == null) {
+                    break;
+                }
+            }
+            code = deciding.definition().code();
+            message = describe(deciding, req);
             status = 429;
-            Instant latest = blocking.stream().map(LimitStatus::resetsAt).max(Instant::compareTo).orElseThrow();
-            retryAfter = secondsUntil(now, latest);
+            retryAfter = latest == null ? null : secondsUntil(now, latest);
         } else if (plan.prepaid() && ev.balance != null
                 && ev.balance.balanceUsd().subtract(req.costUsd()).compareTo(plan.minBalanceUsd()) < 0) {
             code = INSUFFICIENT_BALANCE;
@@ -103,14 +142,90 @@ public final class CheckEvaluator {
         boolean allowed = !(wouldBlock && mode == EnforcementMode.ENFORCE);
         return new CheckResult(req.orgId(), req.feature(), allowed, code, message, allowed ? 200 : status,
                 allowed ? null : retryAfter, mode, wouldBlock, plan.id(), ev.limits,
-                ev.balance == null ? null : ev.balance.balanceUsd(), freshness.usageAsOf(), freshness.stale());
+                ev.balance == null ? null : ev.balance.balanceUsd(), freshness.usageAsOf(), freshness.stale(),
+                deciding != null ? deciding : mostConstraining(ev.limits), List.copyOf(warnings));
+    }
+
+    /**
+     * When the blocking limit itself has room for the request again; null when waiting cannot
+     * help (a lifetime limit, or a request larger than the limit). A fixed window empties at its
+     * reset. A rolling window drops its oldest hour at each hour boundary, so the hours leaving
+     * it are read (one extra statement, only for a blocked rolling limit) until enough has left.
+     */
+    private static Instant freesAt(LimitStatus s, CheckRequest req, BillingAccount account, UsageReader reader) {
+        PlanLimit l = s.definition();
+        BigDecimal requested = requested(l, req);
+        boolean fitsEmpty = requested.signum() == 0 ? s.limit().signum() > 0 : requested.compareTo(s.limit()) <= 0;
+        if (!fitsEmpty || s.resetsAt() == null) {
+            return null;
+        }
+        TimeWindow.Kind kind = l.window().kind();
+        if (kind != TimeWindow.Kind.ROLLING_HOURS && kind != TimeWindow.Kind.ROLLING_DAYS) {
+            return s.resetsAt();
+        }
+        // room once used - freed + requested <= limit (requested 0: used - freed < limit)
+        BigDecimal mustFree = s.used().add(requested).subtract(s.limit());
+        String userId = l.scope() == LimitScope.USER ? req.userId() : null;
+        Map<Instant, UsageTotals> hours = reader.hourly(account.orgId(),
+                new UsageSegment(Grain.HOURLY, userId, l.feature(), s.windowStart(), s.resetsAt()));
+        // once every hour of the window has left, it is empty
+        Instant emptyAt = s.resetsAt().plus(Duration.between(s.windowStart(), s.resetsAt())).minus(Duration.ofHours(1));
+        if (hours == null) {
+            return emptyAt;
+        }
+        BigDecimal freed = BigDecimal.ZERO;
+        Instant hour = s.windowStart();
+        for (int k = 0; hour.isBefore(s.resetsAt()); k++, hour = hour.plus(Duration.ofHours(1))) {
+            UsageTotals t = hours.get(hour);
+            if (t != null) {
+                freed = freed.add(t.value(l.meter()));
+            }
+            int cmp = freed.compareTo(mustFree);
+            if (requested.signum() == 0 ? cmp > 0 : cmp >= 0) {
+                return s.resetsAt().plus(Duration.ofHours(k));
+            }
+        }
+        return emptyAt;
+    }
+
+    /**
+     * The limit the RateLimit headers describe when nothing blocks: the hard limit with the
+     * smallest share left (then the earliest reset); soft limits only when there is no hard one.
+     */
+    static LimitStatus mostConstraining(List<LimitStatus> limits) {
+        LimitStatus best = null;
+        for (LimitStatus s : limits) {
+            if (best == null || rank(s, best) < 0) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    private static int rank(LimitStatus a, LimitStatus b) {
+        boolean ha = a.definition().enforcement() == Enforcement.HARD;
+        boolean hb = b.definition().enforcement() == Enforcement.HARD;
+        if (ha != hb) {
+            return ha ? -1 : 1;
+        }
+        // remaining/limit compared without division: ra * lb vs rb * la (a zero limit has no share left)
+        int share = a.limit().signum() == 0 || b.limit().signum() == 0
+                ? Integer.compare(a.limit().signum(), b.limit().signum())
+                : a.remaining().multiply(b.limit()).compareTo(b.remaining().multiply(a.limit()));
+        if (share != 0) {
+            return share;
+        }
+        if (a.resetsAt() == null || b.resetsAt() == null) {
+            return a.resetsAt() == null ? (b.resetsAt() == null ? 0 : 1) : -1;
+        }
+        return a.resetsAt().compareTo(b.resetsAt());
     }
 
     /** Every limit of the org's plan (user-scoped ones only when a user is given) with its usage now. */
     public LimitsReport limits(BillingAccount account, String userId, UsageReader reader, Freshness freshness,
                                Instant now) {
         List<PlanLimit> applicable = account.plan().limits().stream()
-                .filter(l -> l.scope() == LimitScope.ORG || userId != null).toList();
+                .filter(l -> l.scope() == LimitScope.ORG || l.scope() == LimitScope.USER && userId != null).toList();
         Evaluation ev = evaluate(account, applicable, null, userId, reader, now);
         BillingPeriod period = BillingPeriod.current(account.subscription(), now);
         return new LimitsReport(account.orgId(), account.plan().id(), period.start(), period.end(), ev.limits,
@@ -136,8 +251,10 @@ public final class CheckEvaluator {
         Set<UsageSegment> all = new LinkedHashSet<>();
         for (PlanLimit l : limits) {
             WindowRange range = WindowRange.of(l.window(), now, period);
-            List<UsageSegment> segs = Segments.decompose(range.start(), range.end(),
-                    l.scope() == LimitScope.USER ? userId : null, l.feature());
+            String user = l.scope() == LimitScope.USER ? userId : null;
+            List<UsageSegment> segs = l.window().kind() == TimeWindow.Kind.LIFETIME
+                    ? List.of(new UsageSegment(Grain.LIFETIME, user, l.feature(), range.start(), range.end()))
+                    : Segments.decompose(range.start(), range.end(), user, l.feature());
             ranges.put(l, range);
             segmentsByLimit.put(l, segs);
             all.addAll(segs);
@@ -194,7 +311,7 @@ public final class CheckEvaluator {
                                            String code, String message, int status) {
         boolean allowed = mode != EnforcementMode.ENFORCE;
         return new CheckResult(req.orgId(), req.feature(), allowed, code, message, allowed ? 200 : status, null,
-                mode, true, plan.id(), List.of(), null, freshness.usageAsOf(), freshness.stale());
+                mode, true, plan.id(), List.of(), null, freshness.usageAsOf(), freshness.stale(), null, List.of());
     }
 
     private static String describe(LimitStatus s, CheckRequest req) {
@@ -203,7 +320,7 @@ public final class CheckEvaluator {
                 : s.used().toPlainString() + " of " + s.limit().toPlainString() + " " + l.meter().wireName();
         return "Limit " + l.id() + " reached: " + what + " used in the current " + l.window() + " window"
                 + (l.scope() == LimitScope.USER ? " by user " + req.userId() : "")
-                + "; resets at " + s.resetsAt();
+                + (s.resetsAt() == null ? "; it never resets" : "; resets at " + s.resetsAt());
     }
 
     static long secondsUntil(Instant now, Instant then) {

@@ -7,7 +7,7 @@ import java.util.Objects;
  * "Can this org do this now?" The requested amounts count against limits: {@code quantity}
  * (default 1) for the events and quantity meters, {@code tokens} (default 0) for token meters,
  * {@code costUsd} (default 0) for cost_usd. {@code userId} selects the user for user-scoped
- * limits; without it those limits are not evaluated.
+ * limits and {@code conversationId} the conversation for conversation-scoped ones.
  */
 public record CheckRequest(String orgId, String feature, long quantity, long tokens, BigDecimal costUsd,
                            String userId, String conversationId) {
@@ -18,6 +18,15 @@ public record CheckRequest(String orgId, String feature, long quantity, long tok
         costUsd = costUsd == null ? BigDecimal.ZERO : costUsd;
         if (quantity < 0 || tokens < 0 || costUsd.signum() < 0) {
             throw new IllegalArgumentException("requested amounts must not be negative");
+        }
+    }
+
+    /** The value of a dimension parameter named by {@link dev.metering.api.plan.LimitScope#requestField()}. */
+    public String dimension(String field) {
+        switch (field) {
+            case "userId": return userId;
+            case "conversationId": return conversationId;
+            default: throw new IllegalArgumentException("unknown dimension " + field);
         }
     }
 

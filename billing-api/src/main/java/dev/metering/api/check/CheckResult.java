@@ -4,7 +4,11 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
 
-/** The decision of a check (DESIGN §7.1). */
+/**
+ * The decision of a check (DESIGN §7.1). {@code constraining}: the limit the RateLimit headers
+ * describe (the blocking one that frees last, else the one with the smallest share left; null
+ * without limits). {@code warnings}: limits that could not be evaluated (a missing dimension).
+ */
 public record CheckResult(
         String orgId,
         String feature,
@@ -19,5 +23,11 @@ public record CheckResult(
         List<LimitStatus> limits,
         BigDecimal balanceUsd,
         Instant usageAsOf,
-        boolean stale) {
+        boolean stale,
+        LimitStatus constraining,
+        List<String> warnings) {
+
+    public CheckResult {
+        warnings = warnings == null ? List.of() : warnings;
+    }
 }

@@ -10,6 +10,7 @@ import java.time.temporal.ChronoUnit;
  * The usage range [start, end) a window covers at {@code now}, and {@code resetsAt}: the next
  * instant the window moves (and usage can drop). All UTC. Rolling windows cover the current
  * hour and the N-1 hours (or N*24-1 hours) before it; they move at the next hour boundary.
+ * A lifetime window starts at the epoch and never resets ({@code resetsAt} null).
  */
 public record WindowRange(Instant start, Instant end, Instant resetsAt) {
 
@@ -29,6 +30,8 @@ public record WindowRange(Instant start, Instant end, Instant resetsAt) {
             }
             case BILLING_PERIOD:
                 return new WindowRange(period.start(), period.end(), period.end());
+            case LIFETIME:
+                return new WindowRange(Instant.EPOCH, hour.plus(1, ChronoUnit.HOURS), null);
             case ROLLING_HOURS: {
                 Instant end = hour.plus(1, ChronoUnit.HOURS);
                 return new WindowRange(end.minus(Duration.ofHours(window.amount())), end, end);

@@ -20,9 +20,14 @@ import java.util.TreeMap;
  * @param maxBlock         {@code METERING_INGEST_MAX_BLOCK} (default 2s): the longest a send waits for metadata
  * @param deliveryTimeout  {@code METERING_INGEST_DELIVERY_TIMEOUT} (default 10s): the longest an
  *                         ingest request waits for Kafka's acknowledgements before answering 503
+ * @param grace            {@code METERING_GRACE} (default 48h, as the streams app): ingest refuses
+ *                         an event whose hour window closed more than this long ago ({@code LATE})
  */
 public record KafkaSettings(String bootstrapServers, Map<String, Object> schemaRegistry, Topics topics,
-                            Map<String, Object> kafkaProperties, Duration maxBlock, Duration deliveryTimeout) {
+                            Map<String, Object> kafkaProperties, Duration maxBlock, Duration deliveryTimeout,
+                            Duration grace) {
+
+    public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
 
     public KafkaSettings {
         schemaRegistry = Map.copyOf(schemaRegistry);
@@ -32,11 +37,17 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> schemaR
     /** Plain settings: a broker, a registry URL, default prefix and timeouts. */
     public static KafkaSettings of(String bootstrapServers, String schemaRegistryUrl, Topics topics) {
         return new KafkaSettings(bootstrapServers, Map.of(HttpSchemaRegistryClient.URL_CONFIG, schemaRegistryUrl), topics,
-                Map.of(), Duration.ofSeconds(2), Duration.ofSeconds(10));
+                Map.of(), Duration.ofSeconds(2), Duration.ofSeconds(10), DEFAULT_GRACE);
     }
 
     public KafkaSettings withTimeouts(Duration maxBlock, Duration deliveryTimeout) {
-        return new KafkaSettings(bootstrapServers, schemaRegistry, topics, kafkaProperties, maxBlock, deliveryTimeout);
+        return new KafkaSettings(bootstrapServers, schemaRegistry, topics, kafkaProperties, maxBlock, deliveryTimeout,
+                grace);
+    }
+
+    public KafkaSettings withGrace(Duration grace) {
+        return new KafkaSettings(bootstrapServers, schemaRegistry, topics, kafkaProperties, maxBlock, deliveryTimeout,
+                grace);
     }
 
     /** Null when {@code METERING_KAFKA_BOOTSTRAP} is unset; problems are recorded in {@code source}. */
@@ -58,6 +69,10 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> schemaR
         }
         Duration maxBlock = source.duration("METERING_INGEST_MAX_BLOCK", Duration.ofSeconds(2));
         Duration delivery = source.duration("METERING_INGEST_DELIVERY_TIMEOUT", Duration.ofSeconds(10));
-        return new KafkaSettings(bootstrap, registry, topics, kafka, maxBlock, delivery);
+        Duration grace = source.duration("METERING_GRACE", DEFAULT_GRACE);
+        if (grace.isNegative()) {
+            source.problem("METERING_GRACE", "must not be negative");
+        }
+        return new KafkaSettings(bootstrap, registry, topics, kafka, maxBlock, delivery, grace);
     }
 }

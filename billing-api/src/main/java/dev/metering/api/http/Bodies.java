@@ -32,7 +32,8 @@ public final class Bodies {
 
     public record CheckBody(String orgId, String feature, boolean allowed, String code, String message,
                             int suggestedStatus, Long retryAfterSeconds, String mode, boolean wouldBlock, String plan,
-                            List<LimitBody> limits, String balanceUsd, Instant usageAsOf, boolean stale) {
+                            List<LimitBody> limits, String balanceUsd, Instant usageAsOf, boolean stale,
+                            List<String> warnings) {
     }
 
     public record LimitsBody(String orgId, String plan, Instant periodStart, Instant periodEnd, List<LimitBody> limits,
@@ -87,7 +88,8 @@ public final class Bodies {
     public static CheckBody check(CheckResult r) {
         return new CheckBody(r.orgId(), r.feature(), r.allowed(), r.code(), r.message(), r.suggestedStatus(),
                 r.retryAfterSeconds(), r.mode().wireName(), r.wouldBlock(), r.planId(),
-                r.limits().stream().map(Bodies::limit).toList(), money(r.balanceUsd()), r.usageAsOf(), r.stale());
+                r.limits().stream().map(Bodies::limit).toList(), money(r.balanceUsd()), r.usageAsOf(), r.stale(),
+                r.warnings());
     }
 
     public static LimitsBody limits(LimitsReport r) {

@@ -8,6 +8,7 @@ import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckRequest;
+import dev.metering.api.check.CheckResult;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.StalePolicy;
@@ -210,7 +211,13 @@ public final class Routes {
                 Requests.decimalParam(ctx, "costUsd"),
                 Requests.optionalText(ctx, "userId"),
                 Requests.optionalText(ctx, "conversationId"));
-        writeJson(ctx, Bodies.check(service.check(request)));
+        CheckResult result = service.check(request);
+        String[] rateLimit = RateLimitHeaders.of(result, clock.instant());
+        if (rateLimit != null) {
+            ctx.header(RateLimitHeaders.POLICY, rateLimit[0]);
+            ctx.header(RateLimitHeaders.RATE_LIMIT, rateLimit[1]);
+        }
+        writeJson(ctx, Bodies.check(result));
     }
 
     private static final Map<String, String> HEALTH = Map.of("status", "ok");
@@ -255,10 +262,23 @@ public final class Routes {
         String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase();
         CatalogParser.Format format = contentType.contains("json") ? CatalogParser.Format.JSON : CatalogParser.Format.YAML;
         String source = ctx.body();
-        if ("true".equals(ctx.queryParam("dryRun"))) {
+        String dryRun = ctx.queryParam("dryRun");
+        if (dryRun != null && !dryRun.equals("true") && !dryRun.equals("false")) {
+            throw ApiException.badRequest("dryRun", "expected true or false, got '" + dryRun + "'");
+        }
+        if ("true".equals(dryRun)) {
             var catalog = CatalogParser.parse(source, format);
-            ctx.json(Map.of("valid", true, "defaultPlan", catalog.defaultPlanId(),
-                    "plans", catalog.plans().stream().map(Plan::id).toList()));
+            var impact = service.impact(catalog);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("valid", true);
+            out.put("defaultPlan", catalog.defaultPlanId());
+            out.put("plans", catalog.plans().stream().map(Plan::id).toList());
+            out.put("unchanged", catalog.equals(service.catalog().catalog()));
+            out.put("orgs", impact.after().orgs());
+            out.put("blockedNow", impact.after().blocked().size());
+            out.put("blockedNowBefore", impact.before().blocked().size());
+            out.put("newlyBlocked", impact.newlyBlocked().stream().limit(100).toList());
+            ctx.json(out);
             return;
         }
         long version = service.putCatalog(source, format, p.keyId());

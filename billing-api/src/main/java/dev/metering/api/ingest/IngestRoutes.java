@@ -20,10 +20,12 @@ import java.util.UUID;
 
 /**
  * {@code POST /api/v1/events}: one event object or an array of at most {@value #MAX_EVENTS};
- * 202 {@code {accepted, rejected:[{index, code, field, message}]}} after Kafka acknowledged the
- * accepted ones. Keys: admin or an org key with scope {@code ingest}; an org key's events for
- * another org are rejected per index ({@code FORBIDDEN}, field {@code orgId}), the rest of the
- * batch goes through. 413 above {@value #MAX_EVENTS} events (the 1 MiB body limit is global).
+ * {@code {accepted, rejected:[{index, code, field, message}]}}, 202 after Kafka acknowledged the
+ * accepted ones when at least one was; with none accepted, 403 if one was another org's, else
+ * 400, with the same body. Keys: admin or an org key with scope {@code ingest}; an org key's
+ * events for another org are rejected per index ({@code FORBIDDEN}, field {@code orgId}), the
+ * rest of the batch goes through; so are events beyond grace ({@code LATE}). 413 above
+ * {@value #MAX_EVENTS} events (the 1 MiB body limit is global).
  */
 public final class IngestRoutes implements RouteModule {
 
@@ -89,6 +91,6 @@ public final class IngestRoutes implements RouteModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("accepted", result.accepted());
         out.put("rejected", result.rejected());
-        ctx.status(202).json(out);
+        ctx.status(result.status()).json(out);
     }
 }

@@ -7,7 +7,9 @@ import dev.metering.avro.UsageEvent;
 import dev.metering.events.InvalidUsageEventException;
 import dev.metering.events.UsageEventValidator;
 import dev.metering.events.UsageMeter;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -39,6 +41,13 @@ public final class IngestService {
 
     /** The answer: how many went to Kafka, and what was refused. */
     public record Result(int accepted, List<Rejection> rejected) {
+        /** 202 when something was accepted; else 403 when an event was another org's, else 400 (DESIGN §7.5). */
+        public int status() {
+            if (accepted > 0) {
+                return 202;
+            }
+            return rejected.stream().anyMatch(r -> r.code().equals("FORBIDDEN")) ? 403 : 400;
+        }
     }
 
     /** One parsed event (or its shape problem) at its index in the request. */
@@ -70,6 +79,11 @@ public final class IngestService {
             List<UsageEventValidator.Violation> violations = UsageEventValidator.validate(e, now);
             if (!violations.isEmpty()) {
                 violations.forEach(v -> rejected.add(new Rejection(item.index(), v.code(), v.field(), v.message())));
+                continue;
+            }
+            Rejection late = late(item, now);
+            if (late != null) {
+                rejected.add(late);
                 continue;
             }
             valid.add(item);
@@ -109,6 +123,21 @@ public final class IngestService {
         }
         rejected.sort((a, b) -> Integer.compare(a.index(), b.index()));
         return new Result(accepted, rejected);
+    }
+
+    /**
+     * The streams' LATE rule (AggregateStage), with now standing for stream time: an event whose
+     * hour window ended more than the grace ago would be dead-lettered, so it is refused here.
+     */
+    private Rejection late(Item item, Instant now) {
+        Instant hour = item.event().getOccurredAt().truncatedTo(ChronoUnit.HOURS);
+        Instant closesAt = hour.plus(Duration.ofHours(1)).plus(kafka.grace());
+        if (closesAt.isAfter(now)) {
+            return null;
+        }
+        return new Rejection(item.index(), "LATE", "occurredAt", "occurredAt " + item.event().getOccurredAt()
+                + " is in the hour window starting " + hour + ", closed at " + closesAt + " (window end + grace "
+                + kafka.grace() + "); it would not be counted");
     }
 
     private static Throwable cause(CompletableFuture<?> f) {

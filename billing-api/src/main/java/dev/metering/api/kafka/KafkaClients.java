@@ -107,6 +107,11 @@ public final class KafkaClients implements AutoCloseable {
         return settings.deliveryTimeout();
     }
 
+    /** How long after its hour window's end an event still counts (the streams' grace). */
+    public Duration grace() {
+        return settings.grace();
+    }
+
     public Clock clock() {
         return clock;
     }

@@ -192,7 +192,7 @@ public final class CatalogParser {
                 window = TimeWindow.parse(windowText).orElse(null);
                 if (window == null) {
                     problems.add(path + ".window: unknown window '" + windowText + "' (expected hour, day, month,"
-                            + " billing_period, rolling:<N>h up to " + TimeWindow.MAX_ROLLING_HOURS
+                            + " billing_period, lifetime, rolling:<N>h up to " + TimeWindow.MAX_ROLLING_HOURS
                             + " or rolling:<N>d up to " + TimeWindow.MAX_ROLLING_DAYS + ")");
                 }
             }
@@ -230,7 +230,7 @@ public final class CatalogParser {
                 return null;
             }
             return new PlanLimit(id, feature, meter, window, scope, max, perSeat, enforcement,
-                    code != null ? code : PlanLimit.defaultCode(meter, window));
+                    code != null ? code : PlanLimit.defaultCode(meter, window, scope));
         }
 
         private BigDecimal max(JsonNode node, String path, Meter meter) {

@@ -19,6 +19,18 @@ public enum LimitScope {
         return wireName;
     }
 
+    /**
+     * The check parameter that selects whose usage a limit of this scope counts ({@code userId},
+     * {@code conversationId}); null for org scope, which needs none.
+     */
+    public String requestField() {
+        switch (wireName) {
+            case "user": return "userId";
+            case "conversation": return "conversationId";
+            default: return null;
+        }
+    }
+
     @Override
     public String toString() {
         return wireName;

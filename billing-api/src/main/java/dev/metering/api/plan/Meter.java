@@ -9,7 +9,10 @@ public enum Meter {
     QUANTITY("quantity"),
     INPUT_TOKENS("input_tokens"),
     OUTPUT_TOKENS("output_tokens"),
-    /** input + output tokens (cached input tokens are a subset of input tokens and not added again). */
+    /**
+     * Every token processed: input + cached input + output. The three counts are disjoint (DESIGN §4:
+     * {@code inputTokens} are the uncached ones), as the streams' pricing treats them.
+     */
     TOKENS("tokens"),
     COST_USD("cost_usd");
 

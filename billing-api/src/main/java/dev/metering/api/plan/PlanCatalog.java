@@ -35,6 +35,18 @@ public final class PlanCatalog {
         return plans.values();
     }
 
+    /** Same default plan and the same plans (limits included) in the same order; comments and layout of the source do not count. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PlanCatalog other && defaultPlan.equals(other.defaultPlan)
+                && List.copyOf(plans.values()).equals(List.copyOf(other.plans.values()));
+    }
+
+    @Override
+    public int hashCode() {
+        return defaultPlan.hashCode() * 31 + List.copyOf(plans.values()).hashCode();
+    }
+
     /** The empty catalog in force before any catalog is stored: one unlimited plan. */
     public static PlanCatalog unlimited() {
         return new PlanCatalog("default", List.of(new Plan("default", "Default (no catalog stored)",

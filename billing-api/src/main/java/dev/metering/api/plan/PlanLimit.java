@@ -33,14 +33,34 @@ public record PlanLimit(
         return feature == null || feature.equals(checkedFeature);
     }
 
-    /** The contract's default codes (DESIGN §7.1) when a limit names none. */
-    public static String defaultCode(Meter meter, TimeWindow window) {
+    /**
+     * The contract's default code (DESIGN §7.5) when a limit names none: conversation scope, then
+     * lifetime, then cost, else the window's unit and the meter's kind ({@code DAILY_TOKEN_...}).
+     * Billing periods count as months; rolling windows take the unit of their length.
+     */
+    public static String defaultCode(Meter meter, TimeWindow window, LimitScope scope) {
+        if ("conversationId".equals(scope.requestField())) {
+            return "CONVERSATION_LIMIT_EXCEEDED";
+        }
+        if (window.kind() == TimeWindow.Kind.LIFETIME) {
+            return "LIFETIME_LIMIT_EXCEEDED";
+        }
         if (meter.isMoney()) {
             return "USAGE_LIMIT_EXCEEDED";
         }
-        if (meter.isTokens()) {
-            return "MONTHLY_TOKEN_LIMIT_EXCEEDED";
+        String unit;
+        switch (window.kind()) {
+            case HOUR:
+            case ROLLING_HOURS:
+                unit = "HOURLY";
+                break;
+            case DAY:
+            case ROLLING_DAYS:
+                unit = "DAILY";
+                break;
+            default:
+                unit = "MONTHLY";
         }
-        return window.isHourly() ? "HOURLY_MESSAGE_LIMIT_EXCEEDED" : "DAILY_MESSAGE_LIMIT_EXCEEDED";
+        return unit + (meter.isTokens() ? "_TOKEN" : "_MESSAGE") + "_LIMIT_EXCEEDED";
     }
 }

@@ -62,14 +62,34 @@ public final class PlanRepository {
         return out;
     }
 
-    /** Stores a validated catalog as the next version; returns the version. */
-    public long store(PlanCatalog catalog, CatalogParser.Format format, String source, String createdBy, Instant now) {
+    /** What {@link #store} did: the version in force, and whether it is a new one. */
+    public record Stored(long version, boolean created) {
+    }
+
+    /**
+     * Orgs a catalog change can affect now: every org with a subscription, and every org with
+     * usage since {@code since} (the rest are on the default plan and idle).
+     */
+    public java.util.List<String> activeOrgs(Instant since) {
+        return dsl.fetch("SELECT org_id FROM metering.subscriptions UNION SELECT DISTINCT org_id FROM"
+                + " metering.org_usage_daily WHERE window_start >= CAST(? AS timestamptz) ORDER BY 1", since.toString())
+                .getValues(0, String.class);
+    }
+
+    /**
+     * Stores a validated catalog as the next version, unless it equals the one in force (same
+     * plans, limits and default plan, whatever its comments or layout): then nothing is written.
+     */
+    public Stored store(PlanCatalog catalog, CatalogParser.Format format, String source, String createdBy, Instant now) {
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
             // serialise concurrent PUTs: versions are dense and ordered by commit
             t.execute("LOCK TABLE metering.plan_catalogs IN SHARE ROW EXCLUSIVE MODE");
-            Long current = t.select(max(PLAN_CATALOGS.VERSION)).from(PLAN_CATALOGS).fetchOne(0, Long.class);
-            long version = (current == null ? 0L : current) + 1;
+            Optional<StoredCatalog> latest = new PlanRepository(t).latest();
+            if (latest.isPresent() && latest.get().catalog().equals(catalog)) {
+                return new Stored(latest.get().version(), false);
+            }
+            long version = latest.map(StoredCatalog::version).orElse(0L) + 1;
             t.insertInto(PLAN_CATALOGS)
                     .set(PLAN_CATALOGS.VERSION, version)
                     .set(PLAN_CATALOGS.FORMAT, format == CatalogParser.Format.JSON ? "json" : "yaml")
@@ -107,7 +127,7 @@ public final class PlanRepository {
                             .execute();
                 }
             }
-            return version;
+            return new Stored(version, true);
         });
     }
 }

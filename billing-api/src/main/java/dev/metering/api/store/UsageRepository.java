@@ -2,8 +2,10 @@ package dev.metering.api.store;
 
 import static dev.metering.db.jooq.Tables.ORG_USAGE_DAILY;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_HOURLY;
+import static dev.metering.db.jooq.Tables.ORG_USAGE_LIFETIME;
 import static dev.metering.db.jooq.Tables.USAGE_DAILY;
 import static dev.metering.db.jooq.Tables.USAGE_HOURLY;
+import static dev.metering.db.jooq.Tables.USAGE_LIFETIME;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.sum;
 
@@ -14,6 +16,7 @@ import dev.metering.api.usage.UsageTotals;
 import java.math.BigDecimal;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -33,6 +36,7 @@ import org.jooq.Table;
  * Reads usage totals for a check: one statement per call, a {@code UNION ALL} of one aggregate
  * per segment, each a range scan on (org_id, [feature | user_id], window_start) of the org-grain
  * tables (org scope) or the detail tables (user scope). Rows are the sink's absolute totals.
+ * Lifetime segments read the lifetime tables (one row per feature), not a range.
  */
 public final class UsageRepository implements UsageReader {
 
@@ -80,10 +84,27 @@ public final class UsageRepository implements UsageReader {
         });
     }
 
+    /** Per-hour totals of an hourly range (a blocked rolling limit's retry time); hours without usage are absent. */
+    @Override
+    public Map<Instant, UsageTotals> hourly(String orgId, UsageSegment range) {
+        UsageSegment hourly = new UsageSegment(Grain.HOURLY, range.userId(), range.feature(), range.from(), range.to());
+        Table<?> t = table(hourly);
+        Field<OffsetDateTime> windowStart = t.field("window_start", OffsetDateTime.class);
+        Map<Instant, UsageTotals> out = new HashMap<>();
+        dsl.select(windowStart, sum(t.field("events", Long.class)), sum(t.field("quantity", Long.class)),
+                        sum(t.field("input_tokens", Long.class)), sum(t.field("output_tokens", Long.class)),
+                        sum(t.field("cached_input_tokens", Long.class)), sum(t.field("cost_usd", BigDecimal.class)))
+                .from(t).where(condition(t, hourly, orgId)).groupBy(windowStart)
+                .forEach(r -> out.put(r.value1().toInstant(), new UsageTotals(r.value2().longValue(),
+                        r.value3().longValue(), r.value4().longValue(), r.value5().longValue(), r.value6().longValue(),
+                        r.value7())));
+        return out;
+    }
+
     private static String shape(List<UsageSegment> list) {
         StringBuilder b = new StringBuilder(list.size() * 4);
         for (UsageSegment s : list) {
-            b.append(s.grain() == Grain.HOURLY ? 'h' : 'd').append(s.userId() == null ? 'o' : 'u')
+            b.append(s.grain() == Grain.HOURLY ? 'h' : s.grain() == Grain.DAILY ? 'd' : 'l').append(s.userId() == null ? 'o' : 'u')
                     .append(s.feature() == null ? 'a' : 'f').append(',');
         }
         return b.toString();
@@ -94,8 +115,10 @@ public final class UsageRepository implements UsageReader {
         List<Object> binds = new ArrayList<>(list.size() * 5);
         for (UsageSegment s : list) {
             binds.add(orgId);
-            binds.add(s.from().atOffset(ZoneOffset.UTC));
-            binds.add(s.to().atOffset(ZoneOffset.UTC));
+            if (s.grain() != Grain.LIFETIME) {
+                binds.add(s.from().atOffset(ZoneOffset.UTC));
+                binds.add(s.to().atOffset(ZoneOffset.UTC));
+            }
             if (s.userId() != null) {
                 binds.add(s.userId());
             }
@@ -115,20 +138,31 @@ public final class UsageRepository implements UsageReader {
         return query;
     }
 
-    private static Select<? extends Record> part(int index, UsageSegment s, String orgId) {
-        Table<?> t = s.userId() == null
-                ? (s.grain() == Grain.HOURLY ? ORG_USAGE_HOURLY : ORG_USAGE_DAILY)
-                : (s.grain() == Grain.HOURLY ? USAGE_HOURLY : USAGE_DAILY);
-        Field<OffsetDateTime> windowStart = t.field("window_start", OffsetDateTime.class);
-        Condition c = t.field("org_id", String.class).eq(orgId)
-                .and(windowStart.ge(s.from().atOffset(ZoneOffset.UTC)))
-                .and(windowStart.lt(s.to().atOffset(ZoneOffset.UTC)));
+    private static Table<?> table(UsageSegment s) {
+        return s.userId() == null
+                ? (s.grain() == Grain.HOURLY ? ORG_USAGE_HOURLY : s.grain() == Grain.DAILY ? ORG_USAGE_DAILY : ORG_USAGE_LIFETIME)
+                : (s.grain() == Grain.HOURLY ? USAGE_HOURLY : s.grain() == Grain.DAILY ? USAGE_DAILY : USAGE_LIFETIME);
+    }
+
+    private static Condition condition(Table<?> t, UsageSegment s, String orgId) {
+        Condition c = t.field("org_id", String.class).eq(orgId);
+        if (s.grain() != Grain.LIFETIME) {
+            Field<OffsetDateTime> windowStart = t.field("window_start", OffsetDateTime.class);
+            c = c.and(windowStart.ge(s.from().atOffset(ZoneOffset.UTC)))
+                    .and(windowStart.lt(s.to().atOffset(ZoneOffset.UTC)));
+        }
         if (s.userId() != null) {
             c = c.and(t.field("user_id", String.class).eq(s.userId()));
         }
         if (s.feature() != null) {
             c = c.and(t.field("feature", String.class).eq(s.feature()));
         }
+        return c;
+    }
+
+    private static Select<? extends Record> part(int index, UsageSegment s, String orgId) {
+        Table<?> t = table(s);
+        Condition c = condition(t, s, orgId);
         return org.jooq.impl.DSL.select(
                         inline(index).as("seg"),
                         sum(t.field("events", Long.class)).as("events"),

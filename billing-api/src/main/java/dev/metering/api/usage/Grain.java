@@ -1,4 +1,7 @@
 package dev.metering.api.usage;
 
-/** Which aggregate table a segment reads: hourly or daily windows (UTC). */
-public enum Grain { HOURLY, DAILY }
+/**
+ * Which aggregate table a segment reads: hourly or daily windows (UTC), or the lifetime totals
+ * (one row per feature, whatever the segment's range).
+ */
+public enum Grain { HOURLY, DAILY, LIFETIME }

@@ -1,5 +1,6 @@
 package dev.metering.api.usage;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 
@@ -8,4 +9,12 @@ import java.util.Set;
 public interface UsageReader {
     /** Every requested segment is in the result; segments without rows map to {@link UsageTotals#ZERO}. */
     Map<UsageSegment, UsageTotals> totals(String orgId, Set<UsageSegment> segments);
+
+    /**
+     * The totals of each hour of an hourly {@code range} that has usage, by window start; null when
+     * this reader cannot tell (callers then assume the worst).
+     */
+    default Map<Instant, UsageTotals> hourly(String orgId, UsageSegment range) {
+        return null;
+    }
 }

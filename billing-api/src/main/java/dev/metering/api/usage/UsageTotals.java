@@ -20,7 +20,7 @@ public record UsageTotals(long events, long quantity, long inputTokens, long out
             case QUANTITY: return BigDecimal.valueOf(quantity);
             case INPUT_TOKENS: return BigDecimal.valueOf(inputTokens);
             case OUTPUT_TOKENS: return BigDecimal.valueOf(outputTokens);
-            case TOKENS: return BigDecimal.valueOf(inputTokens + outputTokens);
+            case TOKENS: return BigDecimal.valueOf(inputTokens + cachedInputTokens + outputTokens);
             default: return costUsd;
         }
     }

@@ -74,7 +74,8 @@ class CheckEvaluatorTest {
         CheckResult enforcedForThisOrg = check(evaluator(EnforcementMode.OFF, StalePolicy.FAIL_OPEN),
                 Accounts.on(CATALOG).plan("basic").enforcement(EnforcementMode.ENFORCE), Freshness.fresh(NOW));
         assertThat(enforcedForThisOrg.allowed()).isFalse();
-        assertThat(enforcedForThisOrg.retryAfterSeconds()).isEqualTo(1800);
+        // the 10 messages of 18:00 leave the rolling 5 h window at 23:00 (not at the next hour)
+        assertThat(enforcedForThisOrg.retryAfterSeconds()).isEqualTo(4 * 3600 + 1800);
     }
 
     @Test

@@ -146,6 +146,52 @@ class IngestIT {
     }
 
     @Test
+    void shouldAnswer400WhenNoEventCountsAnd403WhenTheyWereAnotherOrgs() {
+        Response noOrg = server.post("/api/v1/events", ADMIN, "{\"feature\":\"CHAT_MESSAGE\"}");
+        assertThat(noOrg.status()).isEqualTo(400);
+        assertThat(noOrg.json().get("accepted").asInt()).isZero();
+        assertThat(noOrg.json().get("rejected").get(0).get("index").asInt()).isZero();
+        assertThat(noOrg.json().get("rejected").get(0).get("field").asText()).isEqualTo("orgId");
+
+        ArrayNode foreign = JSON.createArrayNode().add(event("globex", "f-1", 1)).add(event("initech", "f-2", 2));
+        Response forbidden = server.post("/api/v1/events", acmeIngestKey, foreign.toString());
+        assertThat(forbidden.status()).isEqualTo(403);
+        assertThat(forbidden.json().get("accepted").asInt()).isZero();
+        List<String> rejected = new ArrayList<>();
+        forbidden.json().get("rejected").forEach(x -> rejected.add(x.get("index").asInt() + " " + x.get("field").asText()
+                + " " + x.get("code").asText()));
+        assertThat(rejected).containsExactly("0 orgId FORBIDDEN", "1 orgId FORBIDDEN");
+    }
+
+    @Test
+    void shouldRefuseAtItsIndexAnEventAlreadyBeyondGrace() throws Exception {
+        String org = "late-org";
+        // T0 = 18:30: the 17:00 hour of two days ago closed at 18:00 today + 0 (48 h grace after 18:00 two days ago)
+        ArrayNode batch = JSON.createArrayNode()
+                .add(event(org, "late-60d", 0).put("occurredAt", T0.minus(Duration.ofDays(60)).toString()))
+                .add(event(org, "late-edge", 0).put("occurredAt", "2026-11-20T17:59:59Z"))
+                .add(event(org, "in-grace", 0).put("occurredAt", "2026-11-20T18:00:00Z"));
+
+        Response r = server.post("/api/v1/events", ADMIN, batch.toString());
+
+        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(1);
+        List<String> rejected = new ArrayList<>();
+        r.json().get("rejected").forEach(x -> rejected.add(x.get("index").asInt() + " " + x.get("field").asText()
+                + " " + x.get("code").asText()));
+        assertThat(rejected).containsExactly("0 occurredAt LATE", "1 occurredAt LATE");
+        assertThat(r.json().get("rejected").get(1).get("message").asText()).isEqualTo("occurredAt 2026-11-20T17:59:59Z"
+                + " is in the hour window starting 2026-11-20T17:00:00Z, closed at 2026-11-22T18:00:00Z (window end"
+                + " + grace PT48H); it would not be counted");
+        assertThat(readEvents(org, 1)).extracting(UsageEvent::getEventId).containsExactly("in-grace");
+
+        Response allLate = server.post("/api/v1/events", ADMIN, event(org, "late-2", 0)
+                .put("occurredAt", T0.minus(Duration.ofDays(60)).toString()).toString());
+        assertThat(allLate.status()).isEqualTo(400);
+        assertThat(allLate.json().get("rejected").get(0).get("code").asText()).isEqualTo("LATE");
+    }
+
+    @Test
     void shouldRejectWrongTypesAndUnknownFieldsPerIndex() {
         ArrayNode batch = JSON.createArrayNode()
                 .add(event("shape-org", "s-1", 1).put("quantity", "three"))
@@ -154,7 +200,7 @@ class IngestIT {
 
         Response r = server.post("/api/v1/events", ADMIN, batch.toString());
 
-        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.status()).as("nothing accepted").isEqualTo(400);
         assertThat(r.json().get("accepted").asInt()).isZero();
         List<String> rejected = new ArrayList<>();
         r.json().get("rejected").forEach(x -> rejected.add(x.get("index").asInt() + " " + x.get("field").asText()

@@ -14,7 +14,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** off / shadow / enforce, canary by stable org hash, per-org override, staleness policies. */
+/**
+ * off / shadow / enforce, canary by stable org hash, per-org override, staleness policies. The
+ * mode is runtime state in the database (the environment only seeds it), so each test sets it
+ * through {@code PUT /api/v1/enforcement} first.
+ */
 class ModesIT {
 
     /** Every check of the default plan is over its limit (max 0). */
@@ -37,9 +41,16 @@ class ModesIT {
         }
     }
 
+    private static void global(ApiServer server, String mode, int canaryPercent) {
+        Response r = server.putJson("/api/v1/enforcement", ApiServer.ADMIN,
+                "{\"mode\":\"" + mode + "\",\"canaryPercent\":" + canaryPercent + "}");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+
     @Test
     void shadowShouldAllowAndReportWouldBlock() {
         try (ApiServer shadow = ApiServer.start(url, EnforcementMode.SHADOW, 0, StalePolicy.FAIL_OPEN)) {
+            global(shadow, "shadow", 0);
             Response r = shadow.check("any-org", "CHAT_MESSAGE", null);
             assertThat(r.json().get("allowed").asBoolean()).isTrue();
             assertThat(r.json().get("wouldBlock").asBoolean()).isTrue();
@@ -53,6 +64,7 @@ class ModesIT {
     @Test
     void offShouldNeverBlockAndAnOrgOverrideShouldWin() {
         try (ApiServer off = ApiServer.start(url, EnforcementMode.OFF, 0, StalePolicy.FAIL_OPEN)) {
+            global(off, "off", 0);
             assertThat(off.check("org-off", "CHAT_MESSAGE", null).json().get("allowed").asBoolean()).isTrue();
             off.subscribe("org-enforced", "{\"planId\":\"closed\",\"enforcement\":\"enforce\"}");
             Response r = off.check("org-enforced", "CHAT_MESSAGE", null);
@@ -64,6 +76,7 @@ class ModesIT {
     @Test
     void aTenPercentCanaryShouldEnforceForRoughlyTenPercentOfOrgsAlwaysTheSameOnes() {
         try (ApiServer canary = ApiServer.start(url, EnforcementMode.SHADOW, 10, StalePolicy.FAIL_OPEN)) {
+            global(canary, "shadow", 10);
             Set<String> enforced = new HashSet<>();
             for (int i = 0; i < 10_000; i++) {
                 String org = "org-" + i;
@@ -90,6 +103,7 @@ class ModesIT {
     @Test
     void staleUsageShouldFailClosedOrOpenAsConfigured() {
         try (ApiServer closed = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_CLOSED)) {
+            global(closed, "enforce", 0);
             closed.subscribe("org-open", "{\"planId\":\"open\"}");
             assertThat(closed.check("org-open", "CHAT_MESSAGE", null).json().get("allowed").asBoolean()).isTrue();
             closed.clock.advance(java.time.Duration.ofSeconds(61));

@@ -119,6 +119,33 @@ class PricedPipelineIT {
                 "2026-11-22T18:00:00Z gpt-5 1 0.0045"));
     }
 
+    @Test
+    void shouldGiveAGuestSessionThreeExchangesFromEventsThenRefuseWithLifetimeCode() {
+        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_004));
+        server.subscribe("guests", "{\"planId\":\"guest\"}");
+        String exchange = "{\"eventId\":\"%s\",\"orgId\":\"guests\",\"userId\":\"%s\",\"feature\":\"AI_COMPLETION\","
+                + "\"provider\":\"openai\",\"model\":\"gpt-5\",\"inputTokens\":50,\"outputTokens\":20,"
+                + "\"occurredAt\":\"%s\"}";
+        assertThat(server.post("/api/v1/events", ADMIN, "[" + String.format(exchange, "g-1", "session-a", "2026-11-21T10:00:00Z")
+                + "," + String.format(exchange, "g-2", "session-a", "2026-11-22T17:00:00Z") + ","
+                + String.format(exchange, "g-3", "session-b", "2026-11-22T17:30:00Z") + "]").status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(server.check("guests", "AI_COMPLETION",
+                "userId=session-a").json().at("/limits/0/used").asInt()).isEqualTo(2));
+        assertThat(server.check("guests", "AI_COMPLETION", "userId=session-a").json().get("allowed").asBoolean()).isTrue();
+
+        assertThat(server.post("/api/v1/events", ADMIN, String.format(exchange, "g-4", "session-a",
+                "2026-11-22T18:20:00Z")).status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Response fourth = server.check("guests", "AI_COMPLETION", "userId=session-a");
+            assertThat(fourth.json().get("allowed").asBoolean()).isFalse();
+            assertThat(fourth.text("/code")).isEqualTo("LIFETIME_LIMIT_EXCEEDED");
+            assertThat(fourth.json().get("retryAfterSeconds").isNull()).isTrue();
+        });
+        assertThat(server.check("guests", "AI_COMPLETION", "userId=session-b").json().at("/limits/0/used").asInt())
+                .isEqualTo(1);
+        assertThat(server.check("guests", "AI_COMPLETION", null).status()).isEqualTo(400);
+    }
+
     /** Waits until the streams app's global price store holds gpt-5 with {@code versions} versions. */
     private static void awaitPriceVersions(int versions) {
         Deserializer<ModelPrice> des = AvroSerdes.specific(ModelPrice.class,

@@ -50,7 +50,7 @@ class CatalogParserTest {
         assertThat(tokens.window()).isEqualTo(new TimeWindow(TimeWindow.Kind.ROLLING_HOURS, 5));
         assertThat(tokens.scope()).isEqualTo(LimitScope.ORG);
         assertThat(tokens.enforcement()).isEqualTo(Enforcement.HARD);
-        assertThat(tokens.code()).isEqualTo("MONTHLY_TOKEN_LIMIT_EXCEEDED");
+        assertThat(tokens.code()).isEqualTo("HOURLY_TOKEN_LIMIT_EXCEEDED");
         assertThat(tokens.max()).isEqualByComparingTo("50000");
     }
 
@@ -90,7 +90,7 @@ class CatalogParserTest {
                 "plans[1].limits[1].max: 'twelve' is not a decimal amount, e.g. \"20.00\"",
                 "plans[1].id: duplicate plan id 'free'",
                 "plans[2].limits[0].window: unknown window 'weekly' (expected hour, day, month, billing_period,"
-                        + " rolling:<N>h up to 8784 or rolling:<N>d up to 366)",
+                        + " lifetime, rolling:<N>h up to 8784 or rolling:<N>d up to 366)",
                 "plans[2].limits[1].max: required",
                 "plans[2].limits[2].max: quantity needs a whole number, got 1.5");
     }

@@ -128,6 +128,12 @@ class ExampleCatalogsTest {
             assertThat(bob.allowed()).isTrue();
             assertThat(bob.limits()).filteredOn(l -> l.definition().id().equals("messages-per-user-day"))
                     .singleElement().satisfies(l -> assertThat(l.used()).isEqualByComparingTo("12"));
+
+            // every free-plan message limit is per user: a check without userId cannot be answered
+            dev.metering.api.ApiException noUser = catchThrowableOfType(dev.metering.api.ApiException.class,
+                    () -> check(free, messages("team-1", null, 1)));
+            assertThat(noUser.status()).isEqualTo(400);
+            assertThat(noUser.field()).isEqualTo("userId");
         }
 
         @Test
@@ -187,7 +193,7 @@ class ExampleCatalogsTest {
             usage.record("operate", "u", "AI_MESSAGES", Instant.parse("2026-11-22T18:00:00Z"), 1, 0, 0, "0");
             CheckResult over = check(noTier, ai);
             assertThat(over.allowed()).isFalse();
-            assertThat(over.code()).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED");
+            assertThat(over.code()).as("a monthly quantity limit without a code").isEqualTo("MONTHLY_MESSAGE_LIMIT_EXCEEDED");
             assertThat(over.limits().get(0).resetsAt()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
             assertThat(check(noTier, new CheckRequest("operate", "WORKFLOW_RUN", 1, 0, null, null, null)).code())
                     .isEqualTo("FEATURE_NOT_IN_PLAN");
@@ -257,6 +263,27 @@ class ExampleCatalogsTest {
             CheckResult topped = check(payg.grant("5.00", "2026-11-22T18:20:00Z"), chat);
             assertThat(topped.allowed()).isTrue();
             assertThat(topped.balanceUsd()).isEqualByComparingTo("5.009");
+        }
+
+        @Test
+        void shouldGiveEachGuestSessionThreeExchangesEver() {
+            Accounts guests = Accounts.on(catalog).org("guests").plan("guest");
+            usage.record("guests", "session-a", "AI_COMPLETION", Instant.parse("2025-03-01T10:00:00Z"), 1, 50, 20, "0")
+                    .record("guests", "session-a", "AI_COMPLETION", Instant.parse("2026-11-22T18:00:00Z"), 1, 50, 20, "0");
+            CheckRequest a = new CheckRequest("guests", "AI_COMPLETION", 1, 0, null, "session-a", null);
+            assertThat(check(guests, a).allowed()).isTrue();
+            usage.record("guests", "session-a", "AI_COMPLETION", Instant.parse("2026-11-22T18:20:00Z"), 1, 50, 20, "0");
+            CheckResult fourth = check(guests, a);
+            assertThat(fourth.allowed()).isFalse();
+            assertThat(fourth.code()).isEqualTo("LIFETIME_LIMIT_EXCEEDED");
+            assertThat(fourth.suggestedStatus()).isEqualTo(429);
+            assertThat(fourth.retryAfterSeconds()).isNull();
+            assertThat(check(guests, new CheckRequest("guests", "AI_COMPLETION", 1, 0, null, "session-b", null))
+                    .allowed()).isTrue();
+            assertThat(catchThrowableOfType(dev.metering.api.ApiException.class, () -> check(guests,
+                    new CheckRequest("guests", "AI_COMPLETION", 1, 0, null, null, null))).field()).isEqualTo("userId");
+            assertThat(check(guests, new CheckRequest("guests", "CHAT_MESSAGE", 1, 0, null, "session-b", null)).code())
+                    .isEqualTo("FEATURE_NOT_IN_PLAN");
         }
 
         @Test

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * Usage rows held in memory the way the sink writes them: hourly and daily windows, detail
- * (per user) and org totals. Recording an event adds it to all four. Counts reads.
+ * (per user) and org totals. Recording an event adds it to all four; lifetime segments sum the
+ * hourly rows, as the lifetime tables do. Counts reads.
  */
 public final class InMemoryUsage implements UsageReader {
 
@@ -51,14 +52,30 @@ public final class InMemoryUsage implements UsageReader {
         for (UsageSegment s : segments) {
             UsageTotals t = UsageTotals.ZERO;
             for (Row r : rows) {
-                if (r.grain == s.grain() && r.orgId.equals(orgId)
+                boolean lifetime = s.grain() == Grain.LIFETIME && r.grain == Grain.HOURLY;
+                if ((r.grain == s.grain() || lifetime) && r.orgId.equals(orgId)
                         && (s.userId() == null || s.userId().equals(r.userId))
                         && (s.feature() == null || s.feature().equals(r.feature))
-                        && !r.windowStart.isBefore(s.from()) && r.windowStart.isBefore(s.to())) {
+                        && (lifetime || !r.windowStart.isBefore(s.from()) && r.windowStart.isBefore(s.to()))) {
                     t = t.plus(r.totals);
                 }
             }
             out.put(s, t);
+        }
+        return out;
+    }
+
+    @Override
+    public Map<Instant, UsageTotals> hourly(String orgId, UsageSegment range) {
+        reads++;
+        Map<Instant, UsageTotals> out = new HashMap<>();
+        for (Row r : rows) {
+            if (r.grain == Grain.HOURLY && r.orgId.equals(orgId)
+                    && (range.userId() == null || range.userId().equals(r.userId))
+                    && (range.feature() == null || range.feature().equals(r.feature))
+                    && !r.windowStart.isBefore(range.from()) && r.windowStart.isBefore(range.to())) {
+                out.merge(r.windowStart, r.totals, UsageTotals::plus);
+            }
         }
         return out;
     }
