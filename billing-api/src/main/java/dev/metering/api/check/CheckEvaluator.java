@@ -98,7 +98,7 @@ public final class CheckEvaluator {
             }
             applicable.add(l);
         }
-        Evaluation ev = evaluate(account, applicable, req, req.userId(), reader, now);
+        Evaluation ev = evaluate(account, applicable, req, req.userId(), req.conversationId(), reader, now);
 
         String code = null;
         String message = null;
@@ -226,7 +226,7 @@ public final class CheckEvaluator {
                                Instant now) {
         List<PlanLimit> applicable = account.plan().limits().stream()
                 .filter(l -> l.scope() == LimitScope.ORG || l.scope() == LimitScope.USER && userId != null).toList();
-        Evaluation ev = evaluate(account, applicable, null, userId, reader, now);
+        Evaluation ev = evaluate(account, applicable, null, userId, null, reader, now);
         BillingPeriod period = BillingPeriod.current(account.subscription(), now);
         return new LimitsReport(account.orgId(), account.plan().id(), period.start(), period.end(), ev.limits,
                 ev.balance == null ? null : ev.balance.balanceUsd(), freshness.usageAsOf());
@@ -244,7 +244,7 @@ public final class CheckEvaluator {
     }
 
     private Evaluation evaluate(BillingAccount account, List<PlanLimit> limits, CheckRequest req, String userId,
-                                UsageReader reader, Instant now) {
+                                String conversationId, UsageReader reader, Instant now) {
         BillingPeriod period = BillingPeriod.current(account.subscription(), now);
         Map<PlanLimit, WindowRange> ranges = new LinkedHashMap<>();
         Map<PlanLimit, List<UsageSegment>> segmentsByLimit = new LinkedHashMap<>();
@@ -252,7 +252,9 @@ public final class CheckEvaluator {
         for (PlanLimit l : limits) {
             WindowRange range = WindowRange.of(l.window(), now, period);
             String user = l.scope() == LimitScope.USER ? userId : null;
-            List<UsageSegment> segs = l.window().kind() == TimeWindow.Kind.LIFETIME
+            List<UsageSegment> segs = l.scope() == LimitScope.CONVERSATION
+                    ? List.of(UsageSegment.conversation(conversationId, l.feature(), range.start(), range.end()))
+                    : l.window().kind() == TimeWindow.Kind.LIFETIME
                     ? List.of(new UsageSegment(Grain.LIFETIME, user, l.feature(), range.start(), range.end()))
                     : Segments.decompose(range.start(), range.end(), user, l.feature());
             ranges.put(l, range);
@@ -320,6 +322,7 @@ public final class CheckEvaluator {
                 : s.used().toPlainString() + " of " + s.limit().toPlainString() + " " + l.meter().wireName();
         return "Limit " + l.id() + " reached: " + what + " used in the current " + l.window() + " window"
                 + (l.scope() == LimitScope.USER ? " by user " + req.userId() : "")
+                + (l.scope() == LimitScope.CONVERSATION ? " in conversation " + req.conversationId() : "")
                 + (s.resetsAt() == null ? "; it never resets" : "; resets at " + s.resetsAt());
     }
 

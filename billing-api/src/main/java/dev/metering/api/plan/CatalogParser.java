@@ -203,11 +203,14 @@ public final class CatalogParser {
                     case "org": scope = LimitScope.ORG; break;
                     case "user": scope = LimitScope.USER; break;
                     case "conversation":
-                        problems.add(path + ".scope: 'conversation' is not supported yet: the usage aggregates"
-                                + " have no per-conversation totals, so such a limit cannot be evaluated");
+                        scope = LimitScope.CONVERSATION;
+                        if (window != null && window.kind() != TimeWindow.Kind.LIFETIME) {
+                            problems.add(path + ".window: a conversation-scope limit counts over the conversation's"
+                                    + " whole life: use window: lifetime (got '" + windowText + "')");
+                        }
                         break;
                     default:
-                        problems.add(path + ".scope: unknown scope '" + scopeText + "' (expected org or user)");
+                        problems.add(path + ".scope: unknown scope '" + scopeText + "' (expected org, user or conversation)");
                 }
             }
             BigDecimal max = max(node.get("max"), path + ".max", meter);

@@ -1,13 +1,13 @@
 package dev.metering.api.plan;
 
 /**
- * Whose usage a limit counts. {@code conversation} is part of the catalog language but refused
- * at validation: the aggregates have no per-conversation grain (DESIGN §5), so such a limit could
- * never be evaluated truthfully.
+ * Whose usage a limit counts: the whole org, one user, or one conversation (over the
+ * conversation's life: the conversation grain has no windows, DESIGN.md §5).
  */
 public enum LimitScope {
     ORG("org"),
-    USER("user");
+    USER("user"),
+    CONVERSATION("conversation");
 
     private final String wireName;
 

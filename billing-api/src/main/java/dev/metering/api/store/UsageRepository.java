@@ -1,5 +1,6 @@
 package dev.metering.api.store;
 
+import static dev.metering.db.jooq.Tables.CONVERSATION_USAGE;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_DAILY;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_HOURLY;
 import static dev.metering.db.jooq.Tables.ORG_USAGE_LIFETIME;
@@ -36,7 +37,8 @@ import org.jooq.Table;
  * Reads usage totals for a check: one statement per call, a {@code UNION ALL} of one aggregate
  * per segment, each a range scan on (org_id, [feature | user_id], window_start) of the org-grain
  * tables (org scope) or the detail tables (user scope). Rows are the sink's absolute totals.
- * Lifetime segments read the lifetime tables (one row per feature), not a range.
+ * Lifetime segments read the lifetime tables (one row per feature), not a range; a conversation
+ * segment reads {@code conversation_usage} (one row per feature of that conversation).
  */
 public final class UsageRepository implements UsageReader {
 
@@ -104,13 +106,14 @@ public final class UsageRepository implements UsageReader {
     private static String shape(List<UsageSegment> list) {
         StringBuilder b = new StringBuilder(list.size() * 4);
         for (UsageSegment s : list) {
-            b.append(s.grain() == Grain.HOURLY ? 'h' : s.grain() == Grain.DAILY ? 'd' : 'l').append(s.userId() == null ? 'o' : 'u')
+            b.append(s.grain() == Grain.HOURLY ? 'h' : s.grain() == Grain.DAILY ? 'd' : 'l')
+                    .append(s.conversationId() != null ? 'c' : s.userId() == null ? 'o' : 'u')
                     .append(s.feature() == null ? 'a' : 'f').append(',');
         }
         return b.toString();
     }
 
-    /** Bind values in the order {@link #part} renders them: org, from, to, [user], [feature]. */
+    /** Bind values in the order {@link #part} renders them: org, from, to, [user], [conversation], [feature]. */
     private static List<Object> binds(String orgId, List<UsageSegment> list) {
         List<Object> binds = new ArrayList<>(list.size() * 5);
         for (UsageSegment s : list) {
@@ -121,6 +124,9 @@ public final class UsageRepository implements UsageReader {
             }
             if (s.userId() != null) {
                 binds.add(s.userId());
+            }
+            if (s.conversationId() != null) {
+                binds.add(s.conversationId());
             }
             if (s.feature() != null) {
                 binds.add(s.feature());
@@ -139,6 +145,9 @@ public final class UsageRepository implements UsageReader {
     }
 
     private static Table<?> table(UsageSegment s) {
+        if (s.conversationId() != null) {
+            return CONVERSATION_USAGE;
+        }
         return s.userId() == null
                 ? (s.grain() == Grain.HOURLY ? ORG_USAGE_HOURLY : s.grain() == Grain.DAILY ? ORG_USAGE_DAILY : ORG_USAGE_LIFETIME)
                 : (s.grain() == Grain.HOURLY ? USAGE_HOURLY : s.grain() == Grain.DAILY ? USAGE_DAILY : USAGE_LIFETIME);
@@ -153,6 +162,9 @@ public final class UsageRepository implements UsageReader {
         }
         if (s.userId() != null) {
             c = c.and(t.field("user_id", String.class).eq(s.userId()));
+        }
+        if (s.conversationId() != null) {
+            c = c.and(t.field("conversation_id", String.class).eq(s.conversationId()));
         }
         if (s.feature() != null) {
             c = c.and(t.field("feature", String.class).eq(s.feature()));

@@ -52,7 +52,7 @@ class ChecksIT {
             assertThat(missing.body()).isEqualTo("{\"error\":{\"code\":\"INVALID_REQUEST\",\"message\":\"userId: required:"
                     + " limit messages-per-user-day (scope user, hard) applies to CHAT_MESSAGE\",\"field\":\"userId\"}}");
 
-            Response alice = s.check("team-1", "CHAT_MESSAGE", "userId=alice");
+            Response alice = s.check("team-1", "CHAT_MESSAGE", "userId=alice&conversationId=c-1");
             assertThat(alice.status()).isEqualTo(200);
             assertThat(alice.json().get("allowed").asBoolean()).isTrue();
             assertThat(alice.json().get("warnings")).isEmpty();
@@ -65,7 +65,7 @@ class ChecksIT {
             assertThat(shadow.json().get("warnings").get(0).asText()).isEqualTo("userId is required: limit"
                     + " messages-per-user-day (scope user, hard) applies to CHAT_MESSAGE; not evaluated (enforce mode"
                     + " refuses such a check with 400)");
-            assertThat(shadow.json().get("warnings")).hasSize(4);
+            assertThat(shadow.json().get("warnings")).hasSize(5); // four per-user limits and the conversation's
         }
     }
 

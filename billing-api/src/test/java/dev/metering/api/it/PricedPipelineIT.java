@@ -20,6 +20,7 @@ import dev.metering.streams.StreamsAppConfig;
 import dev.metering.streams.pricing.PriceBook;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -144,6 +145,35 @@ class PricedPipelineIT {
         assertThat(server.check("guests", "AI_COMPLETION", "userId=session-b").json().at("/limits/0/used").asInt())
                 .isEqualTo(1);
         assertThat(server.check("guests", "AI_COMPLETION", null).status()).isEqualTo(400);
+    }
+
+    @Test
+    void shouldRefuseThe51stMessageOfAFreeConversationFromEventsWithTheConversationCode() {
+        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001));
+        // seed 001's free plan: 50 messages per conversation; 10 users stay under their own hourly and daily caps
+        StringBuilder batch = new StringBuilder("[");
+        for (int i = 0; i < 50; i++) {
+            batch.append(i == 0 ? "" : ",").append(String.format("{\"eventId\":\"conv-%d\",\"orgId\":\"convo\","
+                    + "\"userId\":\"user-%d\",\"conversationId\":\"c-1\",\"feature\":\"CHAT_MESSAGE\","
+                    + "\"occurredAt\":\"%s\"}", i, i % 10, Instant.parse("2026-11-22T17:00:00Z").plusSeconds(60L * i)));
+        }
+        batch.append(",{\"eventId\":\"conv-other\",\"orgId\":\"convo\",\"userId\":\"user-1\","
+                + "\"conversationId\":\"c-2\",\"feature\":\"CHAT_MESSAGE\",\"occurredAt\":\"2026-11-22T17:59:00Z\"}]");
+        assertThat(server.post("/api/v1/events", ADMIN, batch.toString()).json().get("accepted").asInt()).isEqualTo(51);
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Response full = server.check("convo", "CHAT_MESSAGE", "userId=user-new&conversationId=c-1");
+            assertThat(full.json().get("allowed").asBoolean()).isFalse();
+            assertThat(full.text("/code")).isEqualTo("CONVERSATION_LIMIT_EXCEEDED");
+            assertThat(full.json().get("retryAfterSeconds").isNull()).isTrue();
+        });
+        Response other = server.check("convo", "CHAT_MESSAGE", "userId=user-new&conversationId=c-2");
+        assertThat(other.json().get("allowed").asBoolean()).isTrue();
+        assertThat(other.json().get("limits")).filteredOn(l -> l.get("id").asText().equals("messages-per-conversation"))
+                .singleElement().satisfies(l -> assertThat(l.get("used").asInt()).isEqualTo(1));
+        Response missing = server.check("convo", "CHAT_MESSAGE", "userId=user-new");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.text("/error/field")).isEqualTo("conversationId");
     }
 
     /** Waits until the streams app's global price store holds gpt-5 with {@code versions} versions. */

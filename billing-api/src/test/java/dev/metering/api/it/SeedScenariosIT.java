@@ -77,13 +77,13 @@ class SeedScenariosIT {
         server.sink.messages("team-001", "alice", Instant.parse("2026-11-22T18:01:00Z"), 10)
                 .messages("team-001", "bob", Instant.parse("2026-11-22T18:02:00Z"), 2);
 
-        Response alice = server.check("team-001", "CHAT_MESSAGE", "userId=alice");
+        Response alice = server.check("team-001", "CHAT_MESSAGE", "userId=alice&conversationId=c-1");
         assertThat(alice.json().get("allowed").asBoolean()).isFalse();
         assertThat(alice.text("/code")).isEqualTo("HOURLY_MESSAGE_LIMIT_EXCEEDED");
         assertThat(alice.json().get("retryAfterSeconds").asLong()).isEqualTo(1800);
         assertThat(alice.text("/plan")).isEqualTo("free");
 
-        Response bob = server.check("team-001", "CHAT_MESSAGE", "userId=bob");
+        Response bob = server.check("team-001", "CHAT_MESSAGE", "userId=bob&conversationId=c-2");
         assertThat(bob.json().get("allowed").asBoolean()).isTrue();
 
         Response upload = server.check("team-001", "FILE_UPLOAD", "userId=bob");

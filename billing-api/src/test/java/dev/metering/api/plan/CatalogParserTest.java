@@ -96,15 +96,15 @@ class CatalogParserTest {
     }
 
     @Test
-    void shouldRefuseConversationScopeBecauseNoConversationTotalsExist() {
+    void shouldRefuseAConversationLimitWithAWindowOtherThanLifetime() {
         assertThat(problems("""
                 defaultPlan: free
                 plans:
                   - id: free
                     limits:
                       - { id: per-conversation, meter: quantity, window: day, scope: conversation, max: 50 }
-                """)).containsExactly("plans[0].limits[0].scope: 'conversation' is not supported yet: the usage"
-                + " aggregates have no per-conversation totals, so such a limit cannot be evaluated");
+                """)).containsExactly("plans[0].limits[0].window: a conversation-scope limit counts over the"
+                + " conversation's whole life: use window: lifetime (got 'day')");
     }
 
     @Test

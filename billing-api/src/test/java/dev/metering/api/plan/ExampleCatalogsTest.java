@@ -102,6 +102,11 @@ class ExampleCatalogsTest {
     class Seed001ChatQuotaLicensing {
         private final PlanCatalog catalog = ExampleCatalogs.load(ExampleCatalogs.SEED_001);
 
+        /** A chat message in conversation c-1 (every seed-001 message belongs to a conversation). */
+        private CheckRequest chat(String org, String user, long n) {
+            return new CheckRequest(org, "CHAT_MESSAGE", n, 0, BigDecimal.ZERO, user, "c-1");
+        }
+
         @Test
         void shouldDefinePerUserHourlyAndDailyQuotas() {
             assertThat(catalog.plans()).extracting(Plan::id).containsExactly("free", "pro", "enterprise");
@@ -118,20 +123,20 @@ class ExampleCatalogsTest {
                     .messages("team-1", "bob", Instant.parse("2026-11-22T18:02:00Z"), 3)
                     .messages("team-1", "bob", Instant.parse("2026-11-22T17:59:00Z"), 9);
 
-            CheckResult alice = check(free, messages("team-1", "alice", 1));
+            CheckResult alice = check(free, chat("team-1", "alice", 1));
             assertThat(alice.allowed()).isFalse();
             assertThat(alice.code()).isEqualTo("HOURLY_MESSAGE_LIMIT_EXCEEDED");
             assertThat(alice.retryAfterSeconds()).isEqualTo(30 * 60L);
             assertThat(alice.message()).contains("by user alice");
 
-            CheckResult bob = check(free, messages("team-1", "bob", 1));
+            CheckResult bob = check(free, chat("team-1", "bob", 1));
             assertThat(bob.allowed()).isTrue();
             assertThat(bob.limits()).filteredOn(l -> l.definition().id().equals("messages-per-user-day"))
                     .singleElement().satisfies(l -> assertThat(l.used()).isEqualByComparingTo("12"));
 
             // every free-plan message limit is per user: a check without userId cannot be answered
             dev.metering.api.ApiException noUser = catchThrowableOfType(dev.metering.api.ApiException.class,
-                    () -> check(free, messages("team-1", null, 1)));
+                    () -> check(free, chat("team-1", null, 1)));
             assertThat(noUser.status()).isEqualTo(400);
             assertThat(noUser.field()).isEqualTo("userId");
         }
@@ -163,15 +168,29 @@ class ExampleCatalogsTest {
         }
 
         @Test
-        void shouldRefusePerConversationLimitsClearly() {
-            String withConversationLimit = ExampleCatalogs.text(ExampleCatalogs.SEED_001).replace(
-                    "      - { id: cost-per-user-day,      meter: cost_usd, window: day, scope: user, max: \"0.04\", code: USAGE_LIMIT_EXCEEDED }",
-                    "      - { id: cost-per-user-day,      meter: cost_usd, window: day, scope: user, max: \"0.04\", code: USAGE_LIMIT_EXCEEDED }\n"
-                            + "      - { id: messages-per-conversation, feature: CHAT_MESSAGE, meter: quantity, window: month, scope: conversation, max: 50, code: CONVERSATION_LIMIT_EXCEEDED }");
-            List<String> problems = catchThrowableOfType(CatalogValidationException.class,
-                    () -> CatalogParser.parse(withConversationLimit, CatalogParser.Format.YAML)).problems();
-            assertThat(problems).singleElement().asString()
-                    .startsWith("plans[0].limits[4].scope: 'conversation' is not supported yet");
+        void shouldBlockThe51stMessageOfAFreeConversationAndNameTheMissingConversation() {
+            Accounts free = Accounts.on(catalog).org("team-4");
+            for (int i = 0; i < 50; i++) {
+                usage.conversationMessage("team-4", "u" + (i % 10), "c-long", Instant.parse("2026-11-01T00:00:00Z").plusSeconds(3600L * i));
+            }
+            usage.conversationMessage("team-4", "u1", "c-short", Instant.parse("2026-11-22T17:00:00Z"));
+
+            CheckResult full = check(free, new CheckRequest("team-4", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "u1", "c-long"));
+            assertThat(full.allowed()).isFalse();
+            assertThat(full.code()).isEqualTo("CONVERSATION_LIMIT_EXCEEDED");
+            assertThat(full.message()).contains("in conversation c-long");
+            assertThat(full.retryAfterSeconds()).as("a conversation's limit never resets").isNull();
+            assertThat(full.limits()).filteredOn(l -> l.definition().id().equals("messages-per-conversation"))
+                    .singleElement().satisfies(l -> assertThat(l.used()).isEqualByComparingTo("50"));
+            assertThat(check(free, new CheckRequest("team-4", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "u1", "c-short"))
+                    .allowed()).isTrue();
+            assertThat(check(Accounts.on(catalog).org("team-4").plan("pro"),
+                    new CheckRequest("team-4", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "u1", "c-long")).allowed()).isTrue();
+
+            dev.metering.api.ApiException noConversation = catchThrowableOfType(dev.metering.api.ApiException.class,
+                    () -> check(free, new CheckRequest("team-4", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "u1", null)));
+            assertThat(noConversation.status()).isEqualTo(400);
+            assertThat(noConversation.field()).isEqualTo("conversationId");
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.Set;
 public final class InMemoryUsage implements UsageReader {
 
     private record Row(Grain grain, String orgId, String userId, String feature, Instant windowStart,
-                       UsageTotals totals) {
+                       UsageTotals totals, String conversationId) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -28,8 +28,16 @@ public final class InMemoryUsage implements UsageReader {
         UsageTotals t = new UsageTotals(1, quantity, inputTokens, outputTokens, 0, new BigDecimal(costUsd));
         Instant hour = at.truncatedTo(ChronoUnit.HOURS);
         Instant day = at.truncatedTo(ChronoUnit.DAYS);
-        rows.add(new Row(Grain.HOURLY, orgId, userId, feature, hour, t));
-        rows.add(new Row(Grain.DAILY, orgId, userId, feature, day, t));
+        rows.add(new Row(Grain.HOURLY, orgId, userId, feature, hour, t, null));
+        rows.add(new Row(Grain.DAILY, orgId, userId, feature, day, t, null));
+        return this;
+    }
+
+    /** A message in a conversation: counted in the windows and in the conversation's lifetime totals. */
+    public InMemoryUsage conversationMessage(String orgId, String userId, String conversationId, Instant at) {
+        record(orgId, userId, "CHAT_MESSAGE", at, 1, 0, 0, "0");
+        rows.add(new Row(Grain.LIFETIME, orgId, "", "CHAT_MESSAGE", Instant.EPOCH,
+                new UsageTotals(1, 1, 0, 0, 0, BigDecimal.ZERO), conversationId));
         return this;
     }
 
@@ -52,6 +60,13 @@ public final class InMemoryUsage implements UsageReader {
         for (UsageSegment s : segments) {
             UsageTotals t = UsageTotals.ZERO;
             for (Row r : rows) {
+                if (s.conversationId() != null || r.conversationId != null) {
+                    if (s.conversationId() != null && s.conversationId().equals(r.conversationId) && r.orgId.equals(orgId)
+                            && (s.feature() == null || s.feature().equals(r.feature))) {
+                        t = t.plus(r.totals);
+                    }
+                    continue;
+                }
                 boolean lifetime = s.grain() == Grain.LIFETIME && r.grain == Grain.HOURLY;
                 if ((r.grain == s.grain() || lifetime) && r.orgId.equals(orgId)
                         && (s.userId() == null || s.userId().equals(r.userId))
@@ -70,7 +85,7 @@ public final class InMemoryUsage implements UsageReader {
         reads++;
         Map<Instant, UsageTotals> out = new HashMap<>();
         for (Row r : rows) {
-            if (r.grain == Grain.HOURLY && r.orgId.equals(orgId)
+            if (r.grain == Grain.HOURLY && r.conversationId == null && r.orgId.equals(orgId)
                     && (range.userId() == null || range.userId().equals(r.userId))
                     && (range.feature() == null || range.feature().equals(r.feature))
                     && !r.windowStart.isBefore(range.from()) && r.windowStart.isBefore(range.to())) {
