@@ -86,6 +86,11 @@ public final class UsageRepository implements UsageReader {
         });
     }
 
+    /** The statement and bind values {@link #totals} runs for these segments (to explain it in tests). */
+    Map.Entry<String, List<Object>> statement(String orgId, List<UsageSegment> list) {
+        return Map.entry(dsl.render(query(orgId, list)), binds(orgId, list));
+    }
+
     /** Per-hour totals of an hourly range (a blocked rolling limit's retry time); hours without usage are absent. */
     @Override
     public Map<Instant, UsageTotals> hourly(String orgId, UsageSegment range) {
