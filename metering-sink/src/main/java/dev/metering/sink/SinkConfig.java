@@ -24,14 +24,24 @@ import java.util.Objects;
  *   <tr><td>METERING_SINK_HEARTBEAT</td><td>while idle and caught up, how often {@code sink_progress.written_at} is moved to now, default {@code 5s}</td></tr>
  *   <tr><td>METERING_SINK_METRICS_PORT</td><td>Prometheus {@code /metrics} port, default 9402; 0 any free port; -1 off</td></tr>
  *   <tr><td>METERING_SINK_MIGRATE</td><td>apply Flyway migrations at start, default true</td></tr>
+ *   <tr><td>METERING_STREAMS_APPLICATION_ID</td><td>the streams application whose progress on the events topic the sink watches, default {@code metering-streams} (as streams itself defaults it)</td></tr>
+ *   <tr><td>METERING_MAX_STALENESS</td><td>a stage behind by more than this is logged as stalled, default {@code 60s}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
  *
  * @param clientProperties Kafka client and schema registry properties (bootstrap, pass-through, registry)
+ * @param streamsApplicationId the {@code application.id} of metering-streams: its committed offsets on the
+ *                             events topic tell how far the pipeline got (see {@link PipelineWatch})
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
-                         boolean migrate, Map<String, Object> clientProperties) {
+                         boolean migrate, Map<String, Object> clientProperties, String streamsApplicationId,
+                         Duration maxStaleness) {
+
+    public static final String DEFAULT_STREAMS_APPLICATION_ID = "metering-streams";
+    public static final Duration DEFAULT_MAX_STALENESS = Duration.ofSeconds(60);
+    /** Kafka Streams' own rule for {@code application.id} (it prefixes internal topics and the group). */
+    private static final java.util.regex.Pattern APPLICATION_ID = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,200}");
 
     public static final String DB_URL = "METERING_DB_URL";
     public static final String DB_USER = "METERING_DB_USER";
@@ -44,12 +54,24 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String HEARTBEAT = "METERING_SINK_HEARTBEAT";
     public static final String METRICS_PORT = "METERING_SINK_METRICS_PORT";
     public static final String MIGRATE = "METERING_SINK_MIGRATE";
+    public static final String STREAMS_APPLICATION_ID = "METERING_STREAMS_APPLICATION_ID";
+    public static final String MAX_STALENESS = "METERING_MAX_STALENESS";
+
+    /** With the default streams application id and staleness (tests, benchmarks). */
+    public SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId, int batchSize,
+                      Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
+                      boolean migrate, Map<String, Object> clientProperties) {
+        this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat,
+                metricsPort, migrate, clientProperties, DEFAULT_STREAMS_APPLICATION_ID, DEFAULT_MAX_STALENESS);
+    }
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(dbUrl, "dbUrl");
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(heartbeat, "heartbeat");
+        Objects.requireNonNull(streamsApplicationId, "streamsApplicationId");
+        Objects.requireNonNull(maxStaleness, "maxStaleness");
         clientProperties = Map.copyOf(clientProperties);
     }
 
@@ -88,15 +110,30 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         boolean migrate = source.bool(MIGRATE, true);
         String user = source.string(DB_USER, null);
         String password = source.string(DB_PASSWORD, null);
+        String streamsId = source.string(STREAMS_APPLICATION_ID, DEFAULT_STREAMS_APPLICATION_ID);
+        if (!APPLICATION_ID.matcher(streamsId).matches()) {
+            source.problem(STREAMS_APPLICATION_ID, "'" + streamsId + "' is not a Kafka Streams application id "
+                    + "(1-200 of a-z A-Z 0-9 . _ -)");
+        }
+        Duration maxStaleness = source.duration(MAX_STALENESS, DEFAULT_MAX_STALENESS);
+        if (maxStaleness.isZero()) {
+            source.problem(MAX_STALENESS, "must be greater than 0");
+        }
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                heartbeat, metricsPort, migrate, client);
+                heartbeat, metricsPort, migrate, client, streamsId, maxStaleness);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
-                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties);
+                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties, streamsApplicationId, maxStaleness);
+    }
+
+    /** A copy watching another streams application (tests). */
+    public SinkConfig withStreamsApplicationId(String applicationId) {
+        return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger,
+                retryBackoffMax, heartbeat, metricsPort, migrate, clientProperties, applicationId, maxStaleness);
     }
 
     @Override
@@ -104,6 +141,6 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         return "SinkConfig[topics=" + topics + ", dbUrl=" + dbUrl + ", dbUser=" + dbUser + ", groupId=" + groupId
                 + ", batchSize=" + batchSize + ", batchLinger=" + batchLinger + ", retryBackoffMax="
                 + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
-                + migrate + "]";
+                + migrate + ", streamsApplicationId=" + streamsApplicationId + ", maxStaleness=" + maxStaleness + "]";
     }
 }

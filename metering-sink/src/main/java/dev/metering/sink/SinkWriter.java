@@ -10,7 +10,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
@@ -239,6 +242,42 @@ final class SinkWriter implements AutoCloseable {
                     .set(SINK_PROGRESS.WRITTEN_AT,
                             DSL.greatest(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT)))
                     .execute();
+        });
+    }
+
+    /**
+     * Records the pipeline's progress ({@link PipelineWatch}) in one transaction: {@code usage_as_of}
+     * of these partitions (a row is inserted for a partition never written, {@code next_offset} 0)
+     * and {@code streams_as_of} of every partition in {@code owned} that has a row. Both only move
+     * forward (GREATEST), so an instance that lost a partition, or runs behind, never moves it back.
+     */
+    void pipelineProgress(String topic, Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf,
+                          Set<TopicPartition> owned) {
+        inTransaction(tx -> {
+            if (!usageAsOf.isEmpty()) {
+                var insert = tx.insertInto(SINK_PROGRESS, SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION,
+                        SINK_PROGRESS.NEXT_OFFSET, SINK_PROGRESS.WRITTEN_AT, SINK_PROGRESS.USAGE_AS_OF);
+                List<Map.Entry<TopicPartition, Instant>> rows = new ArrayList<>(usageAsOf.entrySet());
+                rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparingInt(TopicPartition::partition)));
+                for (Map.Entry<TopicPartition, Instant> row : rows) {
+                    OffsetDateTime at = OffsetDateTime.ofInstant(row.getValue(), ZoneOffset.UTC);
+                    insert = insert.values(topic, row.getKey().partition(), 0L, at, at);
+                }
+                insert.onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
+                        .doUpdate()
+                        .set(SINK_PROGRESS.USAGE_AS_OF,
+                                DSL.greatest(SINK_PROGRESS.USAGE_AS_OF, DSL.excluded(SINK_PROGRESS.USAGE_AS_OF)))
+                        .execute();
+            }
+            if (streamsAsOf != null && !owned.isEmpty()) {
+                tx.update(SINK_PROGRESS)
+                        .set(SINK_PROGRESS.STREAMS_AS_OF, DSL.greatest(SINK_PROGRESS.STREAMS_AS_OF,
+                                DSL.val(OffsetDateTime.ofInstant(streamsAsOf, ZoneOffset.UTC))))
+                        .where(SINK_PROGRESS.TOPIC.eq(topic))
+                        .and(SINK_PROGRESS.KAFKA_PARTITION.in(owned.stream().map(TopicPartition::partition).toList()))
+                        .execute();
+            }
+            return null;
         });
     }
 
