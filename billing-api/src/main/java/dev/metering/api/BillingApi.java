@@ -13,6 +13,8 @@ import dev.metering.api.store.ChangeRepository;
 import dev.metering.api.store.CheckOutcomeRepository;
 import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.DatabaseBreaker;
+import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
@@ -48,6 +50,8 @@ import org.slf4j.LoggerFactory;
 public final class BillingApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BillingApi.class);
+    /** Orgs whose last usage read is kept for checks while the database is away. */
+    private static final int LAST_KNOWN_ORGS = 50_000;
 
     private final Javalin app;
     private final Database database;
@@ -80,17 +84,28 @@ public final class BillingApi implements AutoCloseable {
                     config.adminToken());
             cache.refresh();
             CheckOutcomes outcomes = new CheckOutcomes(new CheckOutcomeRepository(dsl));
+            DatabaseBreaker breaker = new DatabaseBreaker();
             BillingService service = new BillingService(cache,
                     new CheckEvaluator(new ModePolicy(config.enforcement(), config.canaryPercent()), config.stalePolicy()),
-                    new UsageRepository(dsl), new PlanRepository(dsl), new SubscriptionRepository(dsl),
+                    new LastKnownUsage(new UsageRepository(dsl), LAST_KNOWN_ORGS), breaker, new PlanRepository(dsl), new SubscriptionRepository(dsl),
                     new CreditRepository(dsl), new ApiKeyRepository(dsl), outcomes, metrics, config.maxStaleness(), clock);
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "billing-api-refresh");
                 t.setDaemon(true);
                 return t;
             });
-            scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", cache::refresh), 500, 500,
-                    TimeUnit.MILLISECONDS);
+            // the refresh is also what closes the breaker: checks never probe a database that is away
+            scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", () -> {
+                try {
+                    cache.refresh();
+                    breaker.succeeded();
+                } catch (RuntimeException e) {
+                    breaker.tripIfUnavailable(e);
+                    throw e;
+                } finally {
+                    service.observeFreshness();
+                }
+            }), 500, 500, TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
                     TimeUnit.SECONDS);
             if (kafka != null) {

@@ -52,6 +52,10 @@ public final class CheckEvaluator {
         return modes;
     }
 
+    public StalePolicy stalePolicy() {
+        return stalePolicy;
+    }
+
     public CheckResult check(CheckRequest req, BillingAccount account, UsageReader reader, Freshness freshness,
                              Instant now) {
         Plan plan = account.plan();

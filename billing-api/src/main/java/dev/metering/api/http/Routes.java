@@ -180,15 +180,25 @@ public final class Routes {
 
     // ---- ops
 
+    /**
+     * Ready when the database answers and usage is fresh; else 503 with {@code stalled} (the stage:
+     * {@code database}, {@code streams} or {@code sink}) and {@code reason}. While the breaker is
+     * open the database is reported down without waiting for it.
+     */
     private void ready(Context ctx) {
-        boolean db = database.isReachable();
+        boolean db = !service.breaker().isOpen() && database.isReachable();
         Freshness f = service.freshness(clock.instant());
-        boolean ready = db && !(f.stale() && stalePolicy == StalePolicy.FAIL_CLOSED);
+        if (!db && !f.stale()) {
+            f = f.databaseDown();
+        }
+        boolean ready = db && !f.stale();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ready ? "ready" : "not_ready");
         body.put("database", db ? "up" : "down");
         body.put("usageAsOf", f.usageAsOf());
         body.put("stale", f.stale());
+        body.put("stalled", db ? (f.stalled() == null ? null : f.stalled().wireName()) : "database");
+        body.put("reason", ready ? null : db ? f.reason() : "the database is unavailable");
         body.put("catalogVersion", service.catalog().version());
         metrics.usageAge(f.usageAsOf() == null ? -1 : Duration.between(f.usageAsOf(), clock.instant()).toMillis() / 1000.0);
         ctx.status(ready ? 200 : 503).json(body);
