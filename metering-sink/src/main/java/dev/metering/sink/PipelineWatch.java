@@ -63,12 +63,14 @@ final class PipelineWatch {
     interface Store {
         /**
          * Moves {@code usage_as_of} of these partitions and {@code streams_as_of} (may be null) of
-         * every partition in {@code owned} forward; never back.
+         * every partition in {@code owned} forward, never back; returns the partitions whose
+         * {@code usage_as_of} it recorded (a partition without a progress row yet is tried again).
          */
-        void record(Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf, Set<TopicPartition> owned);
+        Set<TopicPartition> record(Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf, Set<TopicPartition> owned);
     }
 
-    private record Snapshot(Instant at, Map<TopicPartition, Long> ends) {
+    /** {@code since}: when it reached its current stage (for the sink stage: since when the sink owes it). */
+    private record Snapshot(Instant at, Map<TopicPartition, Long> ends, Instant since) {
     }
 
     private final Broker broker;
@@ -136,7 +138,7 @@ final class PipelineWatch {
     private void advance(Instant now) {
         // (1) T = now, read before the end offsets: an event appended meanwhile only makes the claim conservative
         Map<TopicPartition, Long> events = broker.endOffsets(List.of(eventsTopic), true);
-        offer(waitingForEvents, new Snapshot(now, events));
+        offer(waitingForEvents, new Snapshot(now, events, now));
         Map<TopicPartition, Long> committed = broker.committedOffsets(streamsApplicationId);
         metrics.streamsInputLag.set(lag(events, committed));
 
@@ -145,7 +147,7 @@ final class PipelineWatch {
         if (reached != null) {
             Set<String> internal = repartitionTopics(now);
             Map<TopicPartition, Long> ends = internal.isEmpty() ? Map.of() : broker.endOffsets(internal, false);
-            offer(waitingForRepartition, new Snapshot(reached.at(), ends));
+            offer(waitingForRepartition, new Snapshot(reached.at(), ends, now));
             if (!ends.isEmpty()) {
                 committed = broker.committedOffsets(streamsApplicationId);
             }
@@ -153,7 +155,7 @@ final class PipelineWatch {
         reached = takeLatestReached(waitingForRepartition, committed);
         if (reached != null) {
             streamsAsOf = reached.at();
-            offer(waitingForSink, new Snapshot(reached.at(), broker.endOffsets(List.of(aggregatesTopic), false)));
+            offer(waitingForSink, new Snapshot(reached.at(), broker.endOffsets(List.of(aggregatesTopic), false), now));
         }
 
         // (3) the sink: per partition it owns, the latest snapshot whose aggregates ends it has written
@@ -185,8 +187,12 @@ final class PipelineWatch {
         if (changed.isEmpty() && !streamsMoved) {
             return;
         }
-        store.record(changed, streamsAsOf, owned);
-        recorded.putAll(changed);
+        Set<TopicPartition> done = store.record(changed, streamsAsOf, owned);
+        changed.forEach((tp, at) -> {
+            if (done.contains(tp)) {
+                recorded.put(tp, at);
+            }
+        });
         recordedStreamsAsOf = streamsAsOf;
     }
 
@@ -210,13 +216,15 @@ final class PipelineWatch {
                         streamsApplicationId, streamsAsOf);
             }
         }
-        Duration usageAge = Duration.between(usage == null ? startedAt : usage, now);
-        boolean sinkLate = !streamsLate && !owned.isEmpty() && usageAge.compareTo(maxStaleness) > 0;
+        // the sink is late when streams' outputs of a snapshot have waited for it longer than the bound
+        Snapshot owed = waitingForSink.peekFirst();
+        boolean sinkLate = !streamsLate && !owned.isEmpty() && owed != null
+                && Duration.between(owed.since(), now).compareTo(maxStaleness) > 0;
         if (sinkLate != sinkStalled) {
             sinkStalled = sinkLate;
             if (sinkLate) {
-                log.warn("STALLED: the sink has not written the aggregates of events appended since {} "
-                        + "(more than {} ago) although streams processed them", usage, maxStaleness);
+                log.warn("STALLED: the sink has not written the aggregates streams produced for the events appended "
+                        + "before {} within {}", owed.at(), maxStaleness);
             } else if (!streamsLate) {
                 log.info("RECOVERED: the sink wrote the aggregates of every event appended before {}", usage);
             }

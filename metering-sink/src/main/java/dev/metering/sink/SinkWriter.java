@@ -247,27 +247,29 @@ final class SinkWriter implements AutoCloseable {
 
     /**
      * Records the pipeline's progress ({@link PipelineWatch}) in one transaction: {@code usage_as_of}
-     * of these partitions (a row is inserted for a partition never written, {@code next_offset} 0)
-     * and {@code streams_as_of} of every partition in {@code owned} that has a row. Both only move
-     * forward (GREATEST), so an instance that lost a partition, or runs behind, never moves it back.
+     * of these partitions and {@code streams_as_of} of every partition in {@code owned}. Only rows the
+     * batches or the heartbeat created are updated (this never invents {@code next_offset} or
+     * {@code written_at}); both values only move forward (GREATEST), so an instance that lost a
+     * partition, or runs behind, never moves them back.
+     *
+     * @return the partitions whose {@code usage_as_of} was recorded (those that have a row)
      */
-    void pipelineProgress(String topic, Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf,
-                          Set<TopicPartition> owned) {
-        inTransaction(tx -> {
-            if (!usageAsOf.isEmpty()) {
-                var insert = tx.insertInto(SINK_PROGRESS, SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION,
-                        SINK_PROGRESS.NEXT_OFFSET, SINK_PROGRESS.WRITTEN_AT, SINK_PROGRESS.USAGE_AS_OF);
-                List<Map.Entry<TopicPartition, Instant>> rows = new ArrayList<>(usageAsOf.entrySet());
-                rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparingInt(TopicPartition::partition)));
-                for (Map.Entry<TopicPartition, Instant> row : rows) {
-                    OffsetDateTime at = OffsetDateTime.ofInstant(row.getValue(), ZoneOffset.UTC);
-                    insert = insert.values(topic, row.getKey().partition(), 0L, at, at);
-                }
-                insert.onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
-                        .doUpdate()
-                        .set(SINK_PROGRESS.USAGE_AS_OF,
-                                DSL.greatest(SINK_PROGRESS.USAGE_AS_OF, DSL.excluded(SINK_PROGRESS.USAGE_AS_OF)))
+    Set<TopicPartition> pipelineProgress(String topic, Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf,
+                                         Set<TopicPartition> owned) {
+        return inTransaction(tx -> {
+            Set<TopicPartition> updated = new java.util.HashSet<>();
+            List<Map.Entry<TopicPartition, Instant>> rows = new ArrayList<>(usageAsOf.entrySet());
+            rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparingInt(TopicPartition::partition)));
+            for (Map.Entry<TopicPartition, Instant> row : rows) {
+                int n = tx.update(SINK_PROGRESS)
+                        .set(SINK_PROGRESS.USAGE_AS_OF, DSL.greatest(SINK_PROGRESS.USAGE_AS_OF,
+                                DSL.val(OffsetDateTime.ofInstant(row.getValue(), ZoneOffset.UTC))))
+                        .where(SINK_PROGRESS.TOPIC.eq(topic))
+                        .and(SINK_PROGRESS.KAFKA_PARTITION.eq(row.getKey().partition()))
                         .execute();
+                if (n == 1) {
+                    updated.add(row.getKey());
+                }
             }
             if (streamsAsOf != null && !owned.isEmpty()) {
                 tx.update(SINK_PROGRESS)
@@ -277,7 +279,7 @@ final class SinkWriter implements AutoCloseable {
                         .and(SINK_PROGRESS.KAFKA_PARTITION.in(owned.stream().map(TopicPartition::partition).toList()))
                         .execute();
             }
-            return null;
+            return updated;
         });
     }
 

@@ -35,7 +35,10 @@ class PipelineWatchTest {
     private final SinkMetrics metrics = new SinkMetrics(new PrometheusRegistry());
     private Map<TopicPartition, Long> written = new HashMap<>(Map.of(A0, 0L, A1, 0L));
     private final PipelineWatch watch = new PipelineWatch(broker,
-            (usage, streams, owned) -> records.add(new Recorded(Map.copyOf(usage), streams, Set.copyOf(owned))),
+            (usage, streams, owned) -> {
+                records.add(new Recorded(Map.copyOf(usage), streams, Set.copyOf(owned)));
+                return usage.keySet();
+            },
             () -> Map.copyOf(written), EVENTS, AGGREGATES, APP, Duration.ofSeconds(60), clock, metrics);
 
     private record Recorded(Map<TopicPartition, Instant> usage, Instant streams, Set<TopicPartition> owned) {
