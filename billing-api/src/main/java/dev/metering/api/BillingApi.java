@@ -112,7 +112,7 @@ public final class BillingApi implements AutoCloseable {
                 kafka.warmUp();
             }
             var mapper = Json.mapper();
-            Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
+            Javalin app = Routes.create(service, db, metrics, clock, List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),

@@ -10,7 +10,6 @@ import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
-import dev.metering.api.check.StalePolicy;
 import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.CatalogValidationException;
@@ -59,11 +58,10 @@ public final class Routes {
     private final Auth auth;
     private final ObjectMapper mapper;
     private final Clock clock;
-    private final StalePolicy stalePolicy;
     private final List<RouteModule> modules;
 
     private Routes(BillingService service, Database database, ApiMetrics metrics, ObjectMapper mapper, Clock clock,
-                   StalePolicy stalePolicy, List<RouteModule> modules) {
+                   List<RouteModule> modules) {
         this.modules = List.copyOf(modules);
         this.service = service;
         this.database = database;
@@ -71,20 +69,18 @@ public final class Routes {
         this.auth = new Auth(service.cache());
         this.mapper = mapper;
         this.clock = clock;
-        this.stalePolicy = stalePolicy;
     }
 
     /** The configured, not yet started server with every route. */
-    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
-                                 StalePolicy stalePolicy) {
-        return create(service, database, metrics, clock, stalePolicy, List.of());
+    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock) {
+        return create(service, database, metrics, clock, List.of());
     }
 
     /** The same, plus the routes of {@code modules}. */
     public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
-                                 StalePolicy stalePolicy, List<RouteModule> modules) {
+                                 List<RouteModule> modules) {
         ObjectMapper mapper = Json.mapper();
-        Routes r = new Routes(service, database, metrics, mapper, clock, stalePolicy, modules);
+        Routes r = new Routes(service, database, metrics, mapper, clock, modules);
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
