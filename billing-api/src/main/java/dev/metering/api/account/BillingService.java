@@ -7,8 +7,10 @@ import dev.metering.api.check.BillingAccount;
 import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.CheckResult;
+import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.LimitsReport;
+import dev.metering.api.check.StalePolicy;
 import dev.metering.api.credit.Balance;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.metrics.ApiMetrics;
@@ -17,29 +19,28 @@ import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.CreditRepository;
+import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.usage.LastKnownUsage;
-import dev.metering.api.usage.UsageReader;
-import dev.metering.api.check.EnforcementMode;
-import dev.metering.api.check.StalePolicy;
-import dev.metering.api.store.DatabaseBreaker;
-import java.util.List;
-import org.jooq.exception.DataAccessException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jooq.exception.DataAccessException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The API's operations, between thin HTTP handlers and the domain/repositories. */
 public final class BillingService {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BillingService.class);
+    private static final Logger log = LoggerFactory.getLogger(BillingService.class);
 
     /** A new key: the only time the key itself exists outside the caller. */
     public record CreatedKey(String id, String key, String orgId, Set<Scope> scopes) {
@@ -47,7 +48,7 @@ public final class BillingService {
 
     private final AccountCache cache;
     private final CheckEvaluator evaluator;
-    private final UsageReader usage;
+    private final LastKnownUsage usage;
     private final PlanRepository plans;
     private final SubscriptionRepository subscriptions;
     private final CreditRepository credits;
@@ -56,8 +57,10 @@ public final class BillingService {
     private final ApiMetrics metrics;
     private final Duration maxStaleness;
     private final Clock clock;
-    private final LastKnownUsage lastKnown;
     private final DatabaseBreaker breaker;
+    /** Only the refresh thread calls {@link #observeFreshness()}. */
+    private boolean wasStale;
+    private Freshness.Stage wasStalled;
 
     /**
      * @param usage   the usage reader of checks, remembering what it read for when the database is away
@@ -71,7 +74,6 @@ public final class BillingService {
         this.cache = cache;
         this.evaluator = evaluator;
         this.usage = usage;
-        this.lastKnown = usage;
         this.breaker = breaker;
         this.plans = plans;
         this.subscriptions = subscriptions;
@@ -91,10 +93,6 @@ public final class BillingService {
         Freshness f = Freshness.of(cache.progress(), cache.readAt(), now, maxStaleness);
         return breaker.isOpen() && !f.stale() ? f.databaseDown() : f;
     }
-
-    /** Only the refresh thread calls {@link #observeFreshness()}. */
-    private boolean wasStale;
-    private Freshness.Stage wasStalled;
 
     /**
      * Periodically (after each cache refresh): the per-stage age metrics, and one log line when
@@ -160,7 +158,7 @@ public final class BillingService {
         Freshness stale = freshness(now).databaseDown();
         BillingAccount account = cache.lastKnownAccount(request.orgId());
         if (account != null) {
-            return evaluator.check(request, account, lastKnown.lastKnown(), stale, now);
+            return evaluator.check(request, account, usage.lastKnown(), stale, now);
         }
         EnforcementMode mode = evaluator.modes().modeFor(request.orgId(), null);
         boolean refuse = evaluator.stalePolicy() == StalePolicy.FAIL_CLOSED;

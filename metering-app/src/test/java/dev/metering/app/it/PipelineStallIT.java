@@ -51,7 +51,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A running pipeline (real broker, registry, PostgreSQL; streams, sink and two API instances in
- * this JVM, one fail-open and one fail-closed) under continuous traffic: with streams stopped,
+ * this JVM, one fail-open and one fail-closed) under continuous traffic (a fifth of it mis-keyed,
+ * so it also flows through streams' repartition topic): fresh while all runs; with streams stopped,
  * the idle-looking sink keeps heartbeating, yet within the staleness bound checks say
  * {@code stale: true} and follow each policy, and {@code /ready} is 503 naming streams; once
  * streams runs again, both recover. Prints how long each took.
@@ -131,7 +132,9 @@ class PipelineStallIT {
             UsageEvent e = UsageEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setOrgId(org)
                     .setOccurredAt(Instant.now()).setFeature("CHAT_MESSAGE").setQuantity(1)
                     .setAttributes(new HashMap<>()).build();
-            producer.send(new ProducerRecord<>(topics.events(), org, serializer.serialize(topics.events(), e)));
+            // every 5th mis-keyed: streams re-keys it through its repartition topic, which the watch follows too
+            String key = n % 5 == 0 ? "not-the-org-" + n : org;
+            producer.send(new ProducerRecord<>(topics.events(), key, serializer.serialize(topics.events(), e)));
         }, 0, 50, TimeUnit.MILLISECONDS);
     }
 
