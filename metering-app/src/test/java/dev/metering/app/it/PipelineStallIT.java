@@ -192,11 +192,14 @@ class PipelineStallIT {
             assertThat(body.path("stalled").asText()).isEqualTo("streams");
             assertThat(body.path("reason").asText()).startsWith("metering-streams has not processed the events appended since ");
         }
-        // the sink itself is alive and says which stage holds usage back
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.metricsPort() + "/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(gauge(metrics, "metering_sink_streams_progress_age_seconds")).isGreaterThan(MAX_STALENESS.toSeconds());
-        assertThat(gauge(metrics, "metering_sink_streams_input_lag")).isPositive();
+        // the sink itself is alive and says which stage holds usage back (its gauges move every heartbeat)
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.metricsPort()
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(gauge(metrics, "metering_sink_streams_progress_age_seconds"))
+                    .isGreaterThan(MAX_STALENESS.toSeconds());
+            assertThat(gauge(metrics, "metering_sink_streams_input_lag")).isPositive();
+        });
 
         streams = startStreams("streams-2");
         long restarted = System.nanoTime();
