@@ -15,6 +15,8 @@ import dev.metering.api.store.ChangeRepository;
 import dev.metering.api.store.CheckOutcomeRepository;
 import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.DatabaseBreaker;
+import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
@@ -50,6 +52,8 @@ import org.slf4j.LoggerFactory;
 public final class BillingApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BillingApi.class);
+    /** Orgs whose last usage read is kept for checks while the database is away. */
+    private static final int LAST_KNOWN_ORGS = 50_000;
 
     private final Javalin app;
     private final Database database;
@@ -85,17 +89,29 @@ public final class BillingApi implements AutoCloseable {
             // the environment's mode and canary are only the initial value; the stored one wins
             RuntimeEnforcement enforcement = new RuntimeEnforcement(new EnforcementRepository(dsl), clock,
                     config.enforcement(), config.canaryPercent());
+            DatabaseBreaker breaker = new DatabaseBreaker();
             BillingService service = new BillingService(cache,
                     new CheckEvaluator(enforcement, config.stalePolicy()),
-                    new UsageRepository(dsl), new PlanRepository(dsl), new SubscriptionRepository(dsl),
+                    new LastKnownUsage(new UsageRepository(dsl), LAST_KNOWN_ORGS), breaker, new PlanRepository(dsl),
+                    new SubscriptionRepository(dsl),
                     new CreditRepository(dsl), new ApiKeyRepository(dsl), outcomes, metrics, config.maxStaleness(), clock);
             scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "billing-api-refresh");
                 t.setDaemon(true);
                 return t;
             });
-            scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", cache::refresh), 500, 500,
-                    TimeUnit.MILLISECONDS);
+            // the refresh is also what closes the breaker: checks never probe a database that is away
+            scheduler.scheduleWithFixedDelay(() -> guarded("cache refresh", () -> {
+                try {
+                    cache.refresh();
+                    breaker.succeeded();
+                } catch (RuntimeException e) {
+                    breaker.tripIfUnavailable(e);
+                    throw e;
+                } finally {
+                    service.observeFreshness();
+                }
+            }), 500, 500, TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("enforcement refresh", enforcement::refresh), 500, 500,
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
@@ -104,7 +120,7 @@ public final class BillingApi implements AutoCloseable {
                 kafka.warmUp();
             }
             var mapper = Json.mapper();
-            Javalin app = Routes.create(service, db, metrics, clock, config.stalePolicy(), List.of(
+            Javalin app = Routes.create(service, db, metrics, clock, List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),

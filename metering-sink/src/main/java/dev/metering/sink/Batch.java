@@ -20,6 +20,8 @@ final class Batch {
 
     private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+    /** Per partition, the offset of its first record here (records of a partition arrive in order). */
+    private final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     private long firstRecordNanos;
 
     void add(ConsumerRecord<byte[], byte[]> record) {
@@ -27,7 +29,9 @@ final class Batch {
             firstRecordNanos = System.nanoTime();
         }
         records.add(record);
-        nextOffsets.merge(new TopicPartition(record.topic(), record.partition()), record.offset() + 1, Math::max);
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        nextOffsets.merge(tp, record.offset() + 1, Math::max);
+        firstOffsets.putIfAbsent(tp, record.offset());
     }
 
     boolean isEmpty() {
@@ -57,6 +61,11 @@ final class Batch {
         return nextOffsets;
     }
 
+    /** The offset of the partition's first record in this batch, or null when it has none. */
+    Long firstOffset(TopicPartition tp) {
+        return firstOffsets.get(tp);
+    }
+
     /**
      * Drops the records of partitions this consumer no longer owns. Nothing of them was committed,
      * so their new owner reads them again from the last committed offset.
@@ -67,11 +76,13 @@ final class Batch {
         Set<TopicPartition> gone = new HashSet<>(partitions);
         boolean removed = records.removeIf(r -> gone.contains(new TopicPartition(r.topic(), r.partition())));
         nextOffsets.keySet().removeAll(gone);
+        firstOffsets.keySet().removeAll(gone);
         return removed;
     }
 
     void clear() {
         records.clear();
         nextOffsets.clear();
+        firstOffsets.clear();
     }
 }

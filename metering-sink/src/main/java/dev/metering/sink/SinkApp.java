@@ -19,6 +19,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -111,9 +114,55 @@ public final class SinkApp {
         Thread thread = new Thread(loop, "metering-sink");
         thread.start();
         maintenance.start(MAINTENANCE_EVERY);
+        Watcher watcher = Watcher.start(config, loop, metrics, clock);
         log.info("metering-sink started: {}", config);
-        return new RunningSink(loop, thread, metricsServer, metrics, maintenance);
+        return new RunningSink(loop, thread, metricsServer, metrics, maintenance, watcher);
     }
+
+    /** The admin client properties: the pass-through client settings without the registry's. */
+    static Map<String, Object> adminProperties(SinkConfig config) {
+        Map<String, Object> properties = new HashMap<>(config.clientProperties());
+        properties.keySet().removeIf(k -> k.startsWith("schema.registry.") || k.startsWith("basic.auth.")
+                || k.startsWith("bearer.auth.") || k.equals("specific.avro.reader"));
+        properties.put("client.id", "metering-sink-watch");
+        return properties;
+    }
+
+    /** The {@link PipelineWatch} on a thread of its own, ticking every heartbeat interval. */
+    private record Watcher(ScheduledExecutorService thread, AdminBroker broker, SinkWriter writer) {
+
+        static Watcher start(SinkConfig config, SinkLoop loop, SinkMetrics metrics, Clock clock) {
+            AdminBroker broker = new AdminBroker(adminProperties(config), WATCH_BROKER_TIMEOUT);
+            SinkWriter writer = new SinkWriter(config.dbUrl(), config.dbUser(), config.dbPassword(), clock);
+            String aggregates = config.topics().aggregates();
+            PipelineWatch watch = new PipelineWatch(broker,
+                    (usage, streams, owned) -> writer.pipelineProgress(aggregates, usage, streams, owned),
+                    loop::writtenOffsets, config.topics().events(), aggregates, config.streamsApplicationId(),
+                    config.maxStaleness(), clock, metrics);
+            ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "metering-sink-pipeline-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = config.heartbeat().toMillis();
+            thread.scheduleWithFixedDelay(watch::tick, every, every, TimeUnit.MILLISECONDS);
+            return new Watcher(thread, broker, writer);
+        }
+
+        void close() {
+            thread.shutdownNow();
+            try {
+                thread.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            broker.close();
+            writer.close();
+        }
+    }
+
+    /** How long one pipeline watch call may wait for the broker. */
+    private static final Duration WATCH_BROKER_TIMEOUT = Duration.ofSeconds(5);
 
     /** The one conversion from the typed config to consumer properties. */
     static Map<String, Object> consumerProperties(SinkConfig config) {
@@ -138,12 +187,14 @@ public final class SinkApp {
         private final Thread thread;
         private final MetricsServer metricsServer;
         private final SinkMetrics metrics;
+        private final Watcher watcher;
 
         private final SinkMaintenance maintenance;
 
         RunningSink(SinkLoop loop, Thread thread, MetricsServer metricsServer, SinkMetrics metrics,
-                    SinkMaintenance maintenance) {
+                    SinkMaintenance maintenance, Watcher watcher) {
             this.maintenance = maintenance;
+            this.watcher = watcher;
             this.loop = loop;
             this.thread = thread;
             this.metricsServer = metricsServer;
@@ -182,6 +233,7 @@ public final class SinkApp {
         @Override
         public void close() {
             maintenance.close();
+            watcher.close();
             loop.shutdown();
             try {
                 if (!loop.awaitStopped(Duration.ofSeconds(30))) {

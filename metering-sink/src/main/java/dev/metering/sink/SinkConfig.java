@@ -32,15 +32,25 @@ import java.util.Objects;
  *       takes its partitions back at once), default the host name; give each instance on one host its own</td></tr>
  *   <tr><td>METERING_SINK_SESSION_TIMEOUT</td><td>how long an instance that died without a restart keeps its
  *       partitions before the others take them over, default {@code 10s}</td></tr>
+ *   <tr><td>METERING_STREAMS_APPLICATION_ID</td><td>the streams application whose progress on the events topic the sink watches, default {@code metering-streams} (as streams itself defaults it)</td></tr>
+ *   <tr><td>METERING_MAX_STALENESS</td><td>a stage behind by more than this is logged as stalled, default {@code 60s}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
  *
  * @param clientProperties Kafka client and schema registry properties (bootstrap, pass-through, registry)
+ * @param streamsApplicationId the {@code application.id} of metering-streams: its committed offsets on the
+ *                             events topic tell how far the pipeline got (see {@link PipelineWatch})
  */
 public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId,
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
                          boolean migrate, GroupMembership membership, Map<String, Object> clientProperties,
-                         boolean eventLog, Duration eventLogRetention, Duration conversationTtl) {
+                         boolean eventLog, Duration eventLogRetention, Duration conversationTtl, String streamsApplicationId,
+                         Duration maxStaleness) {
+
+    public static final String DEFAULT_STREAMS_APPLICATION_ID = "metering-streams";
+    public static final Duration DEFAULT_MAX_STALENESS = Duration.ofSeconds(60);
+    /** Kafka Streams' own rule for {@code application.id} (it prefixes internal topics and the group). */
+    private static final java.util.regex.Pattern APPLICATION_ID = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,200}");
 
     public static final String DB_URL = "METERING_DB_URL";
     public static final String DB_USER = "METERING_DB_USER";
@@ -58,6 +68,8 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String CONVERSATION_TTL = "METERING_CONVERSATION_TTL";
     public static final String INSTANCE_ID = "METERING_SINK_INSTANCE_ID";
     public static final String SESSION_TIMEOUT = "METERING_SINK_SESSION_TIMEOUT";
+    public static final String STREAMS_APPLICATION_ID = "METERING_STREAMS_APPLICATION_ID";
+    public static final String MAX_STALENESS = "METERING_MAX_STALENESS";
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
@@ -65,21 +77,28 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(heartbeat, "heartbeat");
         Objects.requireNonNull(membership, "membership");
+        Objects.requireNonNull(streamsApplicationId, "streamsApplicationId");
+        Objects.requireNonNull(maxStaleness, "maxStaleness");
         clientProperties = Map.copyOf(clientProperties);
     }
 
-    /** Dynamic membership, the client's session timeout, no event log, the default conversation TTL (tests, benchmarks). */
+    /**
+     * Dynamic membership, the client's session timeout, no event log, the default conversation TTL,
+     * streams application id and staleness (tests, benchmarks).
+     */
     public SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPassword, String groupId, int batchSize,
                       Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort, boolean migrate,
                       Map<String, Object> clientProperties) {
         this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat, metricsPort,
-                migrate, GroupMembership.dynamic(), clientProperties, false, Duration.ofDays(35), Duration.ofDays(30));
+                migrate, GroupMembership.dynamic(), clientProperties, false, Duration.ofDays(35), Duration.ofDays(30),
+                DEFAULT_STREAMS_APPLICATION_ID, DEFAULT_MAX_STALENESS);
     }
 
     /** A copy with the event log on or off (tests, benchmarks). */
     public SinkConfig withEventLog(boolean on) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat,
-                metricsPort, migrate, membership, clientProperties, on, eventLogRetention, conversationTtl);
+                metricsPort, migrate, membership, clientProperties, on, eventLogRetention, conversationTtl, streamsApplicationId,
+                maxStaleness);
     }
 
     /**
@@ -128,16 +147,33 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         }
         GroupMembership membership = GroupMembership.from(source, INSTANCE_ID, GroupMembership.hostName(source),
                 SESSION_TIMEOUT);
+        String streamsId = source.string(STREAMS_APPLICATION_ID, DEFAULT_STREAMS_APPLICATION_ID);
+        if (!APPLICATION_ID.matcher(streamsId).matches()) {
+            source.problem(STREAMS_APPLICATION_ID, "'" + streamsId + "' is not a Kafka Streams application id "
+                    + "(1-200 of a-z A-Z 0-9 . _ -)");
+        }
+        Duration maxStaleness = source.duration(MAX_STALENESS, DEFAULT_MAX_STALENESS);
+        if (maxStaleness.isZero()) {
+            source.problem(MAX_STALENESS, "must be greater than 0");
+        }
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
-                heartbeat, metricsPort, migrate, membership, client, eventLog, retention, conversationTtl);
+                heartbeat, metricsPort, migrate, membership, client, eventLog, retention, conversationTtl, streamsId,
+                maxStaleness);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
                 retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties, eventLog, eventLogRetention,
-                conversationTtl);
+                conversationTtl, streamsApplicationId, maxStaleness);
+    }
+
+    /** A copy watching another streams application (tests). */
+    public SinkConfig withStreamsApplicationId(String applicationId) {
+        return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger,
+                retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties, eventLog, eventLogRetention,
+                conversationTtl, applicationId, maxStaleness);
     }
 
     @Override
@@ -147,6 +183,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
                 + retryBackoffMax + ", heartbeat=" + heartbeat + ", metricsPort=" + metricsPort + ", migrate="
                 + migrate + ", groupInstanceId=" + membership.instanceId().orElse("(dynamic)") + ", sessionTimeout="
                 + membership.sessionTimeout().map(Duration::toString).orElse("(client default)") + ", eventLog=" + eventLog
-                + ", eventLogRetention=" + eventLogRetention + ", conversationTtl=" + conversationTtl + "]";
+                + ", eventLogRetention=" + eventLogRetention + ", conversationTtl=" + conversationTtl
+                + ", streamsApplicationId=" + streamsApplicationId + ", maxStaleness=" + maxStaleness + "]";
     }
 }

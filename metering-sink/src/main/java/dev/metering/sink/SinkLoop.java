@@ -136,6 +136,11 @@ final class SinkLoop implements Runnable {
     }
     /** The sink clock's time of the last heartbeat check; null before the first. */
     private Instant lastHeartbeatCheck;
+    /** How often {@link #writtenOffsets()} is brought up to date. */
+    private static final long PUBLISH_WRITTEN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private long writtenPublishedNanos = System.nanoTime() - PUBLISH_WRITTEN_NANOS;
+    /** Per assigned aggregates partition: every offset below it is in the database. */
+    private volatile Map<TopicPartition, Long> written = Map.of();
 
     SinkLoop(Consumer<byte[], byte[]> consumer, RecordDecoder decoder, SinkWriter writer, SinkMetrics metrics,
              Settings settings, Clock clock, Hooks hooks) {
@@ -154,6 +159,7 @@ final class SinkLoop implements Runnable {
             consumer.subscribe(settings.topics(), new Rebalance());
             while (running) {
                 completeInFlight();
+                publishWritten();
                 handOffIfDue();
                 if (batch.size() >= settings.batchSize() && (inFlight != null || decodeDeferred())) {
                     // the writer is busy (or decoding waits for the registry) and the next batch is
@@ -369,6 +375,49 @@ final class SinkLoop implements Runnable {
         toResume.retainAll(consumer.assignment());
         consumer.resume(toResume);
         pausedByLoop.clear();
+    }
+
+    /**
+     * Per assigned aggregates partition, the offset below which every record is in the database;
+     * safe from any thread ({@link PipelineWatch} reads it). A partition this sink has not yet
+     * positioned is absent.
+     */
+    Map<TopicPartition, Long> writtenOffsets() {
+        return written;
+    }
+
+    /**
+     * Records before the consumer's position are in the batch being polled, in the batch in flight,
+     * or written (batches are written in order); so a partition's first offset in those two
+     * batches, else its position, bounds what is written. At most every 100 ms; position is local
+     * once known, a partition whose position is not known yet is left out.
+     */
+    private void publishWritten() {
+        long now = System.nanoTime();
+        if (now - writtenPublishedNanos < PUBLISH_WRITTEN_NANOS) {
+            return;
+        }
+        writtenPublishedNanos = now;
+        Map<TopicPartition, Long> out = new HashMap<>();
+        for (TopicPartition tp : consumer.assignment()) {
+            if (!tp.topic().equals(settings.aggregatesTopic())) {
+                continue;
+            }
+            Long first = batch.firstOffset(tp);
+            Long flying = inFlight == null ? null : inFlight.batch().firstOffset(tp);
+            if (first != null || flying != null) {
+                out.put(tp, flying != null ? flying : first);
+                continue;
+            }
+            try {
+                out.put(tp, consumer.position(tp, Duration.ZERO));
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                // position not known yet (being fetched): left out until it is
+            }
+        }
+        written = Map.copyOf(out);
     }
 
     /**

@@ -28,6 +28,10 @@ final class SinkMetrics {
     final Counter isolated;
     final Counter heartbeats;
     final Gauge lag;
+    final Gauge streamsInputLag;
+    final Gauge streamsProgressAge;
+    final Gauge usageProgressAge;
+    final Counter pipelineWatchFailures;
     final Histogram batchSeconds;
     final Histogram commitSeconds;
 
@@ -61,6 +65,17 @@ final class SinkMetrics {
                         + "lagging (not caught up, nothing written), failed").labelNames("outcome").register(registry);
         lag = Gauge.builder().name("metering_sink_consumer_lag")
                 .help("Records not yet consumed, per partition").labelNames("topic", "partition").register(registry);
+        streamsInputLag = Gauge.builder().name("metering_sink_streams_input_lag")
+                .help("Records of the events topic the streams application has not committed yet (all partitions)")
+                .register(registry);
+        streamsProgressAge = Gauge.builder().name("metering_sink_streams_progress_age_seconds")
+                .help("Age of the newest time T such that streams processed every event appended before T; -1 unknown")
+                .register(registry);
+        usageProgressAge = Gauge.builder().name("metering_sink_usage_progress_age_seconds")
+                .help("Age of the oldest usage_as_of of this sink's partitions (streams AND sink done); -1 unknown")
+                .register(registry);
+        pipelineWatchFailures = Counter.builder().name("metering_sink_pipeline_watch_failures")
+                .help("Pipeline watch rounds that failed (broker or database away)").register(registry);
         batchSeconds = Histogram.builder().name("metering_sink_batch_write_seconds")
                 .help("Time to write one batch and commit its offsets, retries included").register(registry);
         commitSeconds = Histogram.builder().name("metering_sink_offset_commit_seconds")

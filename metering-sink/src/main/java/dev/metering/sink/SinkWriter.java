@@ -11,7 +11,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
@@ -284,6 +287,44 @@ final class SinkWriter implements AutoCloseable {
                     .set(SINK_PROGRESS.WRITTEN_AT,
                             DSL.greatest(SINK_PROGRESS.WRITTEN_AT, DSL.excluded(SINK_PROGRESS.WRITTEN_AT)))
                     .execute();
+        });
+    }
+
+    /**
+     * Records the pipeline's progress ({@link PipelineWatch}) in one transaction: {@code usage_as_of}
+     * of these partitions and {@code streams_as_of} of every partition in {@code owned}. Only rows the
+     * batches or the heartbeat created are updated (this never invents {@code next_offset} or
+     * {@code written_at}); both values only move forward (GREATEST), so an instance that lost a
+     * partition, or runs behind, never moves them back.
+     *
+     * @return the partitions whose {@code usage_as_of} was recorded (those that have a row)
+     */
+    Set<TopicPartition> pipelineProgress(String topic, Map<TopicPartition, Instant> usageAsOf, Instant streamsAsOf,
+                                         Set<TopicPartition> owned) {
+        return inTransaction(tx -> {
+            Set<TopicPartition> updated = new java.util.HashSet<>();
+            List<Map.Entry<TopicPartition, Instant>> rows = new ArrayList<>(usageAsOf.entrySet());
+            rows.sort(Map.Entry.comparingByKey(java.util.Comparator.comparingInt(TopicPartition::partition)));
+            for (Map.Entry<TopicPartition, Instant> row : rows) {
+                int n = tx.update(SINK_PROGRESS)
+                        .set(SINK_PROGRESS.USAGE_AS_OF, DSL.greatest(SINK_PROGRESS.USAGE_AS_OF,
+                                DSL.val(OffsetDateTime.ofInstant(row.getValue(), ZoneOffset.UTC))))
+                        .where(SINK_PROGRESS.TOPIC.eq(topic))
+                        .and(SINK_PROGRESS.KAFKA_PARTITION.eq(row.getKey().partition()))
+                        .execute();
+                if (n == 1) {
+                    updated.add(row.getKey());
+                }
+            }
+            if (streamsAsOf != null && !owned.isEmpty()) {
+                tx.update(SINK_PROGRESS)
+                        .set(SINK_PROGRESS.STREAMS_AS_OF, DSL.greatest(SINK_PROGRESS.STREAMS_AS_OF,
+                                DSL.val(OffsetDateTime.ofInstant(streamsAsOf, ZoneOffset.UTC))))
+                        .where(SINK_PROGRESS.TOPIC.eq(topic))
+                        .and(SINK_PROGRESS.KAFKA_PARTITION.in(owned.stream().map(TopicPartition::partition).toList()))
+                        .execute();
+            }
+            return updated;
         });
     }
 

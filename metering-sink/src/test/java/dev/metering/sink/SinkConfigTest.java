@@ -95,4 +95,31 @@ class SinkConfigTest {
                 .containsEntry("enable.auto.commit", false)
                 .containsEntry("isolation.level", "read_committed");
     }
+
+    @Test
+    void shouldWatchTheStreamsApplicationIdStreamsUsesAndRefuseAnInvalidOne() {
+        Map<String, String> base = Map.of(
+                "METERING_KAFKA_BOOTSTRAP", "broker:9092",
+                "METERING_SCHEMA_REGISTRY_URL", "http://registry:8081",
+                "METERING_DB_URL", "jdbc:postgresql://db/metering");
+        SinkConfig defaults = SinkConfig.from(ConfigSource.of(base));
+        assertThat(defaults.streamsApplicationId()).isEqualTo("metering-streams");
+        assertThat(defaults.maxStaleness()).isEqualTo(Duration.ofSeconds(60));
+
+        Map<String, String> env = new java.util.HashMap<>(base);
+        env.put("METERING_STREAMS_APPLICATION_ID", "billing-streams-eu");
+        env.put("METERING_MAX_STALENESS", "30s");
+        SinkConfig config = SinkConfig.from(ConfigSource.of(env));
+        assertThat(config.streamsApplicationId()).isEqualTo("billing-streams-eu");
+        assertThat(config.maxStaleness()).isEqualTo(Duration.ofSeconds(30));
+
+        env.put("METERING_STREAMS_APPLICATION_ID", "metering streams");
+        env.put("METERING_MAX_STALENESS", "0s");
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> SinkConfig.from(ConfigSource.of(env)));
+        assertThat(e.problems()).hasSize(2)
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_STREAMS_APPLICATION_ID"))
+                .anySatisfy(p -> assertThat(p).startsWith("METERING_MAX_STALENESS"));
+        assertThat(SinkApp.adminProperties(config)).containsEntry("bootstrap.servers", "broker:9092")
+                .doesNotContainKey("schema.registry.url");
+    }
 }

@@ -4,6 +4,7 @@ import dev.metering.api.auth.ApiKeys;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.BillingAccount;
+import dev.metering.api.check.Freshness;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
@@ -86,7 +87,9 @@ public final class AccountCache {
     private final ConcurrentHashMap<String, OrgEntry> orgs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ApiKeyRepository.StoredKey> keysByHash = new ConcurrentHashMap<>();
     private final AtomicLong invalidations = new AtomicLong();
-    private volatile Instant usageAsOf;
+    private volatile Freshness.Progress progress = Freshness.Progress.NONE;
+    /** When the last refresh read the database to the end; null before the first. */
+    private volatile Instant readAt;
     private long watermark;
     private final Set<Long> handledRevisions = new HashSet<>();
 
@@ -106,7 +109,17 @@ public final class AccountCache {
     }
 
     public Instant usageAsOf() {
-        return usageAsOf;
+        return progress.usageAsOf();
+    }
+
+    /** The pipeline's progress as of the last refresh. */
+    public Freshness.Progress progress() {
+        return progress;
+    }
+
+    /** When a refresh last read the database completely (null: never). */
+    public Instant readAt() {
+        return readAt;
     }
 
     /** Polls the database for changes made anywhere; called periodically and after local writes. */
@@ -126,8 +139,9 @@ public final class AccountCache {
             }
         }
         handledRevisions.removeIf(r -> r <= watermark - LOOKBACK);
-        usageAsOf = changes.usageAsOf();
+        progress = changes.progress();
         reloadAging(clock.instant());
+        readAt = clock.instant();
     }
 
     /**
@@ -211,6 +225,21 @@ public final class AccountCache {
         long nowMillis = now.toEpochMilli();
         if (nowMillis - e.usedAtMillis > 1_000) {
             e.usedAtMillis = nowMillis;
+        }
+        PlanCatalog cat = catalog.catalog();
+        Plan plan = e.subscription == null ? cat.defaultPlan()
+                : cat.plan(e.subscription.planId()).orElse(cat.defaultPlan());
+        return new BillingAccount(orgId, plan, e.subscription, e.grants);
+    }
+
+    /**
+     * The org's account as last loaded, however old, without the database (it is away); null when
+     * this instance has not loaded it.
+     */
+    public BillingAccount lastKnownAccount(String orgId) {
+        OrgEntry e = orgs.get(orgId);
+        if (e == null) {
+            return null;
         }
         PlanCatalog cat = catalog.catalog();
         Plan plan = e.subscription == null ? cat.defaultPlan()

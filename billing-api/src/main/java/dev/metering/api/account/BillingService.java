@@ -8,8 +8,10 @@ import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.CheckResult;
+import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.LimitsReport;
+import dev.metering.api.check.StalePolicy;
 import dev.metering.api.credit.Balance;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.metrics.ApiMetrics;
@@ -18,21 +20,28 @@ import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.CreditRepository;
+import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
-import dev.metering.api.usage.UsageReader;
+import dev.metering.api.usage.LastKnownUsage;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jooq.exception.DataAccessException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The API's operations, between thin HTTP handlers and the domain/repositories. */
 public final class BillingService {
+
+    private static final Logger log = LoggerFactory.getLogger(BillingService.class);
 
     /** A new key: the only time the key itself exists outside the caller. */
     public record CreatedKey(String id, String key, String orgId, Set<Scope> scopes) {
@@ -40,7 +49,7 @@ public final class BillingService {
 
     private final AccountCache cache;
     private final CheckEvaluator evaluator;
-    private final UsageReader usage;
+    private final LastKnownUsage usage;
     private final PlanRepository plans;
     private final SubscriptionRepository subscriptions;
     private final CreditRepository credits;
@@ -49,13 +58,24 @@ public final class BillingService {
     private final ApiMetrics metrics;
     private final Duration maxStaleness;
     private final Clock clock;
+    private final DatabaseBreaker breaker;
+    /** Only the refresh thread calls {@link #observeFreshness()}. */
+    private boolean wasStale;
+    private Freshness.Stage wasStalled;
 
-    public BillingService(AccountCache cache, CheckEvaluator evaluator, UsageReader usage, PlanRepository plans,
-                          SubscriptionRepository subscriptions, CreditRepository credits, ApiKeyRepository keys,
-                          CheckOutcomes outcomes, ApiMetrics metrics, Duration maxStaleness, Clock clock) {
+    /**
+     * @param usage   the usage reader of checks, remembering what it read for when the database is away
+     * @param breaker open while the database is unavailable: checks then answer from {@code usage}'s
+     *                and the cache's last known data, stale
+     */
+    public BillingService(AccountCache cache, CheckEvaluator evaluator, LastKnownUsage usage, DatabaseBreaker breaker,
+                          PlanRepository plans, SubscriptionRepository subscriptions, CreditRepository credits,
+                          ApiKeyRepository keys, CheckOutcomes outcomes, ApiMetrics metrics, Duration maxStaleness,
+                          Clock clock) {
         this.cache = cache;
         this.evaluator = evaluator;
         this.usage = usage;
+        this.breaker = breaker;
         this.plans = plans;
         this.subscriptions = subscriptions;
         this.credits = credits;
@@ -71,15 +91,84 @@ public final class BillingService {
     }
 
     public Freshness freshness(Instant now) {
-        return Freshness.of(cache.usageAsOf(), now, maxStaleness);
+        Freshness f = Freshness.of(cache.progress(), cache.readAt(), now, maxStaleness);
+        return breaker.isOpen() && !f.stale() ? f.databaseDown() : f;
     }
 
+    /**
+     * Periodically (after each cache refresh): the per-stage age metrics, and one log line when
+     * usage turns stale (naming the stage that stalled and why), changes stage, or is fresh again.
+     */
+    public void observeFreshness() {
+        Instant now = clock.instant();
+        Freshness f = freshness(now);
+        Freshness.Progress p = cache.progress();
+        metrics.pipelineAges(age(p.usageAsOf(), now), age(p.streamsAsOf(), now), age(p.sinkAsOf(), now));
+        if (f.stale() == wasStale && f.stalled() == wasStalled) {
+            return;
+        }
+        if (f.stale()) {
+            log.warn("STALLED: usage is stale (usageAsOf {}, staleness bound {}): {} stalled: {}", f.usageAsOf(),
+                    maxStaleness, f.stalled() == null ? "pipeline" : f.stalled().wireName(), f.reason());
+        } else {
+            log.info("RECOVERED: usage is fresh again (usageAsOf {})", f.usageAsOf());
+        }
+        wasStale = f.stale();
+        wasStalled = f.stalled();
+    }
+
+    private static double age(Instant t, Instant now) {
+        return t == null ? -1 : Duration.between(t, now).toMillis() / 1000.0;
+    }
+
+    public DatabaseBreaker breaker() {
+        return breaker;
+    }
+
+    /**
+     * Evaluates a check on the database's usage; while the database is unavailable (the breaker is
+     * open, or this read finds it away), on the usage and account this instance last read, stale,
+     * without waiting for the database.
+     */
     public CheckResult check(CheckRequest request) {
         Instant now = clock.instant();
-        CheckResult r = evaluator.check(request, cache.account(request.orgId()), usage, freshness(now), now);
+        CheckResult r = null;
+        if (!breaker.isOpen()) {
+            try {
+                r = evaluator.check(request, cache.account(request.orgId()), usage, freshness(now), now);
+            } catch (DataAccessException e) {
+                if (!breaker.tripIfUnavailable(e)) {
+                    throw e;
+                }
+            }
+        }
+        if (r == null) {
+            r = checkWithoutDatabase(request, now);
+        }
         metrics.check(r);
         outcomes.record(r, now);
         return r;
+    }
+
+    /**
+     * The last known account and usage, stale, following the stale policy. An org this instance
+     * never loaded: no limits known, so fail-open allows and fail-closed refuses with
+     * {@code USAGE_DATA_STALE} (in enforce mode).
+     */
+    private CheckResult checkWithoutDatabase(CheckRequest request, Instant now) {
+        Freshness stale = freshness(now).databaseDown();
+        BillingAccount account = cache.lastKnownAccount(request.orgId());
+        if (account != null) {
+            return evaluator.check(request, account, usage.lastKnown(), stale, now);
+        }
+        EnforcementMode mode = evaluator.modes().modeFor(request.orgId(), null);
+        boolean refuse = evaluator.stalePolicy() == StalePolicy.FAIL_CLOSED;
+        boolean allowed = !(refuse && mode == EnforcementMode.ENFORCE);
+        return new CheckResult(request.orgId(), request.feature(), allowed,
+                refuse ? CheckEvaluator.USAGE_DATA_STALE : null,
+                refuse ? "The database is unavailable and this instance has no usage of the org; the stale policy "
+                        + "is fail-closed" : null,
+                allowed ? 200 : 503, null, mode, refuse, null, List.of(), null, stale.usageAsOf(), true, null, List.of());
     }
 
     public LimitsReport limits(String orgId, String userId) {

@@ -48,6 +48,11 @@ public final class CheckEvaluator {
     private final Supplier<ModePolicy> modes;
     private final StalePolicy stalePolicy;
 
+    /** The enforcement policy in force now. */
+    public ModePolicy modes() {
+        return modes.get();
+    }
+
     /** @param modes the policy in force, read once per check (runtime enforcement replaces it) */
     public CheckEvaluator(Supplier<ModePolicy> modes, StalePolicy stalePolicy) {
         this.modes = modes;
@@ -56,6 +61,10 @@ public final class CheckEvaluator {
 
     public CheckEvaluator(ModePolicy modes, StalePolicy stalePolicy) {
         this(() -> modes, stalePolicy);
+    }
+
+    public StalePolicy stalePolicy() {
+        return stalePolicy;
     }
 
     public CheckResult check(CheckRequest req, BillingAccount account, UsageReader reader, Freshness freshness,

@@ -11,7 +11,6 @@ import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.CheckResult;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
-import dev.metering.api.check.StalePolicy;
 import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.CatalogValidationException;
@@ -60,11 +59,10 @@ public final class Routes {
     private final Auth auth;
     private final ObjectMapper mapper;
     private final Clock clock;
-    private final StalePolicy stalePolicy;
     private final List<RouteModule> modules;
 
     private Routes(BillingService service, Database database, ApiMetrics metrics, ObjectMapper mapper, Clock clock,
-                   StalePolicy stalePolicy, List<RouteModule> modules) {
+                   List<RouteModule> modules) {
         this.modules = List.copyOf(modules);
         this.service = service;
         this.database = database;
@@ -72,20 +70,18 @@ public final class Routes {
         this.auth = new Auth(service.cache());
         this.mapper = mapper;
         this.clock = clock;
-        this.stalePolicy = stalePolicy;
     }
 
     /** The configured, not yet started server with every route. */
-    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
-                                 StalePolicy stalePolicy) {
-        return create(service, database, metrics, clock, stalePolicy, List.of());
+    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock) {
+        return create(service, database, metrics, clock, List.of());
     }
 
     /** The same, plus the routes of {@code modules}. */
     public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
-                                 StalePolicy stalePolicy, List<RouteModule> modules) {
+                                 List<RouteModule> modules) {
         ObjectMapper mapper = Json.mapper();
-        Routes r = new Routes(service, database, metrics, mapper, clock, stalePolicy, modules);
+        Routes r = new Routes(service, database, metrics, mapper, clock, modules);
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
@@ -181,15 +177,25 @@ public final class Routes {
 
     // ---- ops
 
+    /**
+     * Ready when the database answers and usage is fresh; else 503 with {@code stalled} (the stage:
+     * {@code database}, {@code streams} or {@code sink}) and {@code reason}. While the breaker is
+     * open the database is reported down without waiting for it.
+     */
     private void ready(Context ctx) {
-        boolean db = database.isReachable();
+        boolean db = !service.breaker().isOpen() && database.isReachable();
         Freshness f = service.freshness(clock.instant());
-        boolean ready = db && !(f.stale() && stalePolicy == StalePolicy.FAIL_CLOSED);
+        if (!db && !f.stale()) {
+            f = f.databaseDown();
+        }
+        boolean ready = db && !f.stale();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ready ? "ready" : "not_ready");
         body.put("database", db ? "up" : "down");
         body.put("usageAsOf", f.usageAsOf());
         body.put("stale", f.stale());
+        body.put("stalled", db ? (f.stalled() == null ? null : f.stalled().wireName()) : "database");
+        body.put("reason", ready ? null : db ? f.reason() : "the database is unavailable");
         body.put("catalogVersion", service.catalog().version());
         metrics.usageAge(f.usageAsOf() == null ? -1 : Duration.between(f.usageAsOf(), clock.instant()).toMillis() / 1000.0);
         ctx.status(ready ? 200 : 503).json(body);

@@ -37,7 +37,12 @@ public final class ApiMetrics {
             .help("Usage checks by outcome (allowed, blocked, would_block) and code")
             .labelNames("outcome", "code", "mode").register(registry);
     private final Gauge usageAge = Gauge.builder().name("metering_api_usage_age_seconds")
-            .help("Seconds since the sink last wrote usage (usageAsOf); -1 when it never did").register(registry);
+            .help("Seconds since usageAsOf (every event appended before it is processed by streams and written by the sink); -1 when unknown").register(registry);
+
+    private final Gauge pipelineAge = Gauge.builder().name("metering_api_pipeline_age_seconds")
+            .help("Seconds since each stage's progress as read from sink_progress: usage (streams and sink done, "
+                    + "the usageAsOf of checks), streams (streams alone), sink (the sink wrote what it was given); "
+                    + "-1 when unknown").labelNames("stage").register(registry);
 
     /** Org id → (highest fraction of a hard limit used, when) as of its latest check on this instance. */
     private record Usage(double fraction, Instant at) {
@@ -84,6 +89,13 @@ public final class ApiMetrics {
 
     public void usageAge(double seconds) {
         usageAge.set(seconds);
+    }
+
+    public void pipelineAges(double usage, double streams, double sink) {
+        usageAge.set(usage);
+        pipelineAge.labelValues("usage").set(usage);
+        pipelineAge.labelValues("streams").set(streams);
+        pipelineAge.labelValues("sink").set(sink);
     }
 
     public String scrape() {

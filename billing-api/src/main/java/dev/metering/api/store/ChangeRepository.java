@@ -4,7 +4,10 @@ import static dev.metering.db.jooq.Tables.API_KEYS;
 import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
 import static dev.metering.db.jooq.Tables.SINK_PROGRESS;
 import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
+import static org.jooq.impl.DSL.count;
 import static org.jooq.impl.DSL.min;
+
+import dev.metering.api.check.Freshness;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -42,14 +45,27 @@ public final class ChangeRepository {
     }
 
     /**
-     * Usage is complete up to this time: the earliest {@code written_at} over the aggregates
-     * topic's partitions, each being the last time the sink had written everything it was given
-     * from that partition (it also advances it when idle and caught up). The earliest, so that one
-     * lagging partition or sink instance makes usage stale; null when the sink never wrote.
+     * The pipeline's progress over the aggregates topic's partitions, each the earliest over them,
+     * so that one lagging partition, stage or instance makes usage stale, and null when a partition
+     * has none: {@code usage_as_of} (every event appended before it is processed by streams and
+     * written by the sink), {@code written_at} (the sink wrote everything it was given) and
+     * {@code streams_as_of} (streams alone had caught up).
      */
+    public Freshness.Progress progress() {
+        var r = dsl.select(min(SINK_PROGRESS.USAGE_AS_OF), count().minus(count(SINK_PROGRESS.USAGE_AS_OF)),
+                        min(SINK_PROGRESS.WRITTEN_AT),
+                        min(SINK_PROGRESS.STREAMS_AS_OF), count().minus(count(SINK_PROGRESS.STREAMS_AS_OF)))
+                .from(SINK_PROGRESS).where(SINK_PROGRESS.TOPIC.eq(aggregatesTopic)).fetchOne();
+        return new Freshness.Progress(r.value2() == 0 ? instant(r.value1()) : null, instant(r.value3()),
+                r.value5() == 0 ? instant(r.value4()) : null);
+    }
+
+    /** Usage is complete up to this time (see {@link #progress()}); null when unknown. */
     public Instant usageAsOf() {
-        OffsetDateTime t = dsl.select(min(SINK_PROGRESS.WRITTEN_AT)).from(SINK_PROGRESS)
-                .where(SINK_PROGRESS.TOPIC.eq(aggregatesTopic)).fetchOne(0, OffsetDateTime.class);
+        return progress().usageAsOf();
+    }
+
+    private static Instant instant(OffsetDateTime t) {
         return t == null ? null : t.toInstant();
     }
 }

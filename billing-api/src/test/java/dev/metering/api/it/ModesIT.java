@@ -1,5 +1,6 @@
 package dev.metering.api.it;
 
+import static dev.metering.db.jooq.Tables.SINK_PROGRESS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +9,7 @@ import dev.metering.api.check.ModePolicy;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.it.ApiServer.Response;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -119,7 +121,40 @@ class ModesIT {
             Response r = open.check("org-open", "CHAT_MESSAGE", null);
             assertThat(r.json().get("stale").asBoolean()).isTrue();
             assertThat(r.json().get("allowed").asBoolean()).isTrue();
-            assertThat(open.get("/ready", null).status()).isEqualTo(200);
+            // not ready under either policy, naming the stage: nothing moved sink_progress for 61 s
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Response ready = open.get("/ready", null);
+                assertThat(ready.status()).isEqualTo(503);
+                assertThat(ready.text("/stalled")).isEqualTo("sink");
+                assertThat(ready.text("/reason")).isEqualTo("the sink has written nothing since 2026-11-22T18:30:00Z");
+            });
+        }
+    }
+
+    @Test
+    void staleUsageWithAnIdleSinkShouldNameStreamsAsTheStalledStage() {
+        String db = ApiServer.freshDatabase("billing_streams_stalled");
+        try (ApiServer api = ApiServer.start(db, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            api.applyCatalog(ALWAYS_OVER);
+            // the sink heartbeats (written_at now), but streams last caught up 2 minutes ago
+            api.db.update(SINK_PROGRESS)
+                    .set(SINK_PROGRESS.USAGE_AS_OF, ApiServer.T0.minusSeconds(120).atOffset(ZoneOffset.UTC))
+                    .set(SINK_PROGRESS.STREAMS_AS_OF, ApiServer.T0.minusSeconds(120).atOffset(ZoneOffset.UTC))
+                    .execute();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Response r = api.check("org-open", "CHAT_MESSAGE", null);
+                assertThat(r.text("/usageAsOf")).isEqualTo("2026-11-22T18:28:00Z");
+                assertThat(r.json().get("stale").asBoolean()).isTrue();
+                Response ready = api.get("/ready", null);
+                assertThat(ready.status()).isEqualTo(503);
+                assertThat(ready.text("/database")).isEqualTo("up");
+                assertThat(ready.text("/stalled")).isEqualTo("streams");
+                assertThat(ready.text("/reason"))
+                        .isEqualTo("metering-streams has not processed the events appended since 2026-11-22T18:28:00Z");
+                assertThat(api.get("/metrics", null).body())
+                        .contains("metering_api_pipeline_age_seconds{stage=\"streams\"} 120.0")
+                        .contains("metering_api_pipeline_age_seconds{stage=\"sink\"} 0.0");
+            });
         }
     }
 

@@ -68,7 +68,10 @@ public final class SinkRows {
         return progress("metering.usage.aggregates", 0, writtenAt);
     }
 
-    /** The sink had written everything of {@code topic}/{@code partition} at {@code writtenAt}. */
+    /**
+     * The sink had written everything of {@code topic}/{@code partition} at {@code writtenAt}, and
+     * every event appended before it had gone through streams and the sink.
+     */
     public SinkRows progress(String topic, int partition, Instant writtenAt) {
         OffsetDateTime t = writtenAt.atOffset(ZoneOffset.UTC);
         dsl.insertInto(SINK_PROGRESS)
@@ -77,11 +80,15 @@ public final class SinkRows {
                 .set(SINK_PROGRESS.NEXT_OFFSET, ++version)
                 .set(SINK_PROGRESS.NEWEST_EVENT_AT, t)
                 .set(SINK_PROGRESS.WRITTEN_AT, t)
+                .set(SINK_PROGRESS.USAGE_AS_OF, t)
+                .set(SINK_PROGRESS.STREAMS_AS_OF, t)
                 .onConflict(SINK_PROGRESS.TOPIC, SINK_PROGRESS.KAFKA_PARTITION)
                 .doUpdate()
                 .set(SINK_PROGRESS.NEXT_OFFSET, version)
                 .set(SINK_PROGRESS.NEWEST_EVENT_AT, t)
                 .set(SINK_PROGRESS.WRITTEN_AT, t)
+                .set(SINK_PROGRESS.USAGE_AS_OF, t)
+                .set(SINK_PROGRESS.STREAMS_AS_OF, t)
                 .execute();
         return this;
     }
