@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  *   <li>at T (the clock read first) the events topic's end offsets E are noted (a snapshot);</li>
  *   <li>once the streams application's committed offsets on the events topic reach E, the end
  *       offsets R of its repartition topics are noted, and once its committed offsets reach R too,
- *       streams has caught up to T ({@code streams_as_of}); then the aggregates end offsets A
- *       (high watermark) are noted. Streams runs exactly_once_v2: committed input offsets and the
- *       outputs of those inputs are one transaction, so every output of an event before T is
- *       below A;</li>
+ *       streams has caught up to T ({@code streams_as_of}); then, once the emission delay has
+ *       passed, the aggregates end offsets A (high watermark) are noted. Streams runs
+ *       exactly_once_v2 and emits the rows an input changed at its next emission (every commit
+ *       interval), in the transaction after the one that committed the input: the delay (two
+ *       commit intervals and a margin) covers that, so every output of an event before T is below A;</li>
  *   <li>once the sink has written every record below A of a partition ({@link SinkLoop#writtenOffsets()}),
  *       that partition's {@code usage_as_of} becomes T.</li>
  * </ol>
@@ -86,7 +87,9 @@ final class PipelineWatch {
 
     private final Deque<Snapshot> waitingForEvents = new ArrayDeque<>();
     private final Deque<Snapshot> waitingForRepartition = new ArrayDeque<>();
+    private final Deque<Snapshot> waitingForEmission = new ArrayDeque<>();
     private final Deque<Snapshot> waitingForSink = new ArrayDeque<>();
+    private final Duration emissionDelay;
     private Set<String> repartitionTopics = Set.of();
     private Instant topicsReadAt;
     private Instant streamsAsOf;
@@ -98,8 +101,9 @@ final class PipelineWatch {
     private boolean failing;
 
     PipelineWatch(Broker broker, Store store, Supplier<Map<TopicPartition, Long>> written, String eventsTopic,
-                  String aggregatesTopic, String streamsApplicationId, Duration maxStaleness, Clock clock,
-                  SinkMetrics metrics) {
+                  String aggregatesTopic, String streamsApplicationId, Duration maxStaleness, Duration emissionDelay,
+                  Clock clock, SinkMetrics metrics) {
+        this.emissionDelay = Objects.requireNonNull(emissionDelay);
         this.broker = Objects.requireNonNull(broker);
         this.store = Objects.requireNonNull(store);
         this.written = Objects.requireNonNull(written);
@@ -155,7 +159,14 @@ final class PipelineWatch {
         reached = takeLatestReached(waitingForRepartition, committed);
         if (reached != null) {
             streamsAsOf = reached.at();
-            offer(waitingForSink, new Snapshot(reached.at(), broker.endOffsets(List.of(aggregatesTopic), false), now));
+            offer(waitingForEmission, new Snapshot(reached.at(), Map.of(), now));
+        }
+        Snapshot emitted = null;
+        while (!waitingForEmission.isEmpty() && !now.isBefore(waitingForEmission.peekFirst().since().plus(emissionDelay))) {
+            emitted = waitingForEmission.removeFirst();
+        }
+        if (emitted != null) {
+            offer(waitingForSink, new Snapshot(emitted.at(), broker.endOffsets(List.of(aggregatesTopic), false), now));
         }
 
         // (3) the sink: per partition it owns, the latest snapshot whose aggregates ends it has written

@@ -138,7 +138,7 @@ public final class SinkApp {
             PipelineWatch watch = new PipelineWatch(broker,
                     (usage, streams, owned) -> writer.pipelineProgress(aggregates, usage, streams, owned),
                     loop::writtenOffsets, config.topics().events(), aggregates, config.streamsApplicationId(),
-                    config.maxStaleness(), clock, metrics);
+                    config.maxStaleness(), emissionDelay(config), clock, metrics);
             ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "metering-sink-pipeline-watch");
                 t.setDaemon(true);
@@ -163,6 +163,16 @@ public final class SinkApp {
 
     /** How long one pipeline watch call may wait for the broker. */
     private static final Duration WATCH_BROKER_TIMEOUT = Duration.ofSeconds(5);
+
+    /** The one conversion from the typed config to consumer properties. */
+    /**
+     * How long after streams committed an input its changed rows are surely in the aggregates
+     * topic: streams emits them at its next emission (every commit interval) and commits that
+     * transaction an interval later at most.
+     */
+    static Duration emissionDelay(SinkConfig config) {
+        return config.streamsCommitInterval().multipliedBy(2).plusMillis(200);
+    }
 
     /** The one conversion from the typed config to consumer properties. */
     static Map<String, Object> consumerProperties(SinkConfig config) {

@@ -33,6 +33,7 @@ import java.util.Objects;
  *   <tr><td>METERING_SINK_SESSION_TIMEOUT</td><td>how long an instance that died without a restart keeps its
  *       partitions before the others take them over, default {@code 10s}</td></tr>
  *   <tr><td>METERING_STREAMS_APPLICATION_ID</td><td>the streams application whose progress on the events topic the sink watches, default {@code metering-streams} (as streams itself defaults it)</td></tr>
+ *   <tr><td>METERING_STREAMS_COMMIT_INTERVAL</td><td>the streams' commit (and emission) interval, default {@code 200ms}: usage_as_of waits for the emission that follows a commit</td></tr>
  *   <tr><td>METERING_MAX_STALENESS</td><td>a stage behind by more than this is logged as stalled, default {@code 60s}</td></tr>
  *   <tr><td>METERING_KAFKA_*</td><td>any other Kafka client property, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL}</td></tr>
  * </table>
@@ -45,7 +46,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
                          int batchSize, Duration batchLinger, Duration retryBackoffMax, Duration heartbeat, int metricsPort,
                          boolean migrate, GroupMembership membership, Map<String, Object> clientProperties,
                          boolean eventLog, Duration eventLogRetention, Duration conversationTtl, String streamsApplicationId,
-                         Duration maxStaleness) {
+                         Duration maxStaleness, Duration streamsCommitInterval) {
 
     public static final String DEFAULT_STREAMS_APPLICATION_ID = "metering-streams";
     public static final Duration DEFAULT_MAX_STALENESS = Duration.ofSeconds(60);
@@ -70,6 +71,8 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     public static final String SESSION_TIMEOUT = "METERING_SINK_SESSION_TIMEOUT";
     public static final String STREAMS_APPLICATION_ID = "METERING_STREAMS_APPLICATION_ID";
     public static final String MAX_STALENESS = "METERING_MAX_STALENESS";
+    public static final String STREAMS_COMMIT_INTERVAL = "METERING_STREAMS_COMMIT_INTERVAL";
+    public static final Duration DEFAULT_STREAMS_COMMIT_INTERVAL = Duration.ofMillis(200);
 
     public SinkConfig {
         Objects.requireNonNull(topics, "topics");
@@ -91,14 +94,14 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
                       Map<String, Object> clientProperties) {
         this(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat, metricsPort,
                 migrate, GroupMembership.dynamic(), clientProperties, false, Duration.ofDays(35), Duration.ofDays(30),
-                DEFAULT_STREAMS_APPLICATION_ID, DEFAULT_MAX_STALENESS);
+                DEFAULT_STREAMS_APPLICATION_ID, DEFAULT_MAX_STALENESS, DEFAULT_STREAMS_COMMIT_INTERVAL);
     }
 
     /** A copy with the event log on or off (tests, benchmarks). */
     public SinkConfig withEventLog(boolean on) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger, retryBackoffMax, heartbeat,
                 metricsPort, migrate, membership, clientProperties, on, eventLogRetention, conversationTtl, streamsApplicationId,
-                maxStaleness);
+                maxStaleness, streamsCommitInterval);
     }
 
     /**
@@ -156,24 +159,28 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         if (maxStaleness.isZero()) {
             source.problem(MAX_STALENESS, "must be greater than 0");
         }
+        Duration streamsCommit = source.duration(STREAMS_COMMIT_INTERVAL, DEFAULT_STREAMS_COMMIT_INTERVAL);
+        if (streamsCommit.isZero()) {
+            source.problem(STREAMS_COMMIT_INTERVAL, "must be greater than 0");
+        }
         source.throwIfInvalid();
         return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
                 heartbeat, metricsPort, migrate, membership, client, eventLog, retention, conversationTtl, streamsId,
-                maxStaleness);
+                maxStaleness, streamsCommit);
     }
 
     /** A copy with another consumer group (tests, benchmarks). */
     public SinkConfig withGroupId(String newGroupId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, newGroupId, batchSize, batchLinger,
                 retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties, eventLog, eventLogRetention,
-                conversationTtl, streamsApplicationId, maxStaleness);
+                conversationTtl, streamsApplicationId, maxStaleness, streamsCommitInterval);
     }
 
     /** A copy watching another streams application (tests). */
     public SinkConfig withStreamsApplicationId(String applicationId) {
         return new SinkConfig(topics, dbUrl, dbUser, dbPassword, groupId, batchSize, batchLinger,
                 retryBackoffMax, heartbeat, metricsPort, migrate, membership, clientProperties, eventLog, eventLogRetention,
-                conversationTtl, applicationId, maxStaleness);
+                conversationTtl, applicationId, maxStaleness, streamsCommitInterval);
     }
 
     @Override

@@ -39,7 +39,7 @@ class PipelineWatchTest {
                 records.add(new Recorded(Map.copyOf(usage), streams, Set.copyOf(owned)));
                 return usage.keySet();
             },
-            () -> Map.copyOf(written), EVENTS, AGGREGATES, APP, Duration.ofSeconds(60), clock, metrics);
+            () -> Map.copyOf(written), EVENTS, AGGREGATES, APP, Duration.ofSeconds(60), Duration.ZERO, clock, metrics);
 
     private record Recorded(Map<TopicPartition, Instant> usage, Instant streams, Set<TopicPartition> owned) {
     }
@@ -68,6 +68,28 @@ class PipelineWatchTest {
         written.put(A0, 9L);
         watch.tick();
         assertThat(watch.usageAsOf()).isEqualTo(Map.of(A0, T0.plusSeconds(15), A1, T0.plusSeconds(15)));
+    }
+
+    @Test
+    void shouldNoteTheAggregatesOnlyOnceStreamsHadTimeToEmitWhatItsCommittedInputChanged() {
+        PipelineWatch delayed = new PipelineWatch(broker, (usage, streams, owned) -> usage.keySet(),
+                () -> Map.copyOf(written), EVENTS, AGGREGATES, APP, Duration.ofSeconds(60), Duration.ofMillis(600), clock,
+                metrics);
+        broker.ends.putAll(Map.of(E0, 10L, E1, 0L, A0, 0L, A1, 0L));
+        broker.committed.put(E0, 10L);
+        delayed.tick(); // T0: streams committed every event, but has not emitted the rows they changed yet
+        assertThat(delayed.streamsAsOf()).isEqualTo(T0);
+        assertThat(delayed.usageAsOf()).isEmpty();
+
+        broker.ends.put(A0, 3L); // the emission, a commit interval later
+        clock.advance(Duration.ofSeconds(1));
+        delayed.tick(); // T0's aggregates noted after the delay: A0 must reach 3, not 0
+        assertThat(delayed.usageAsOf()).isEqualTo(Map.of(A1, T0));
+
+        written.put(A0, 3L);
+        clock.advance(Duration.ofSeconds(1));
+        delayed.tick();
+        assertThat(delayed.usageAsOf()).isEqualTo(Map.of(A0, T0.plusSeconds(1), A1, T0.plusSeconds(1)));
     }
 
     @Test
