@@ -28,6 +28,7 @@ import dev.metering.api.price.PriceRoutes;
 import dev.metering.api.price.PriceService;
 import dev.metering.api.report.ReportRepository;
 import dev.metering.api.report.ReportRoutes;
+import dev.metering.api.ui.DashboardRoutes;
 import dev.metering.db.Migrations;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
@@ -102,7 +103,8 @@ public final class BillingApi implements AutoCloseable {
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
-                    new OpenApiRoutes()));
+                    new OpenApiRoutes(),
+                    new DashboardRoutes()));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);
