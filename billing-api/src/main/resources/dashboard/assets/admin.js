@@ -13,6 +13,7 @@ export function adminPage(main, every) {
   const top = h('div', { id: 'top-orgs' });
   const near = h('div', { id: 'near-limit' });
   const dead = h('div', { id: 'dead-letter-list' });
+  const blocks = h('div', { id: 'block-rate' });
   const problem = h('p.problem', { role: 'alert', hidden: true });
   const byChoice = h('label', 'Rank by ', h('select', { name: 'by', onchange: (e) => { view.by = e.target.value; load(); } },
     ['cost', 'tokens', 'events'].map((b) => h('option', { value: b }, b))));
@@ -20,7 +21,8 @@ export function adminPage(main, every) {
   fill(main, h('h1', 'All orgs'), problem,
     h('div.grid', section('pipeline', 'Pipeline freshness', ready), section('enforcement', 'Enforcement', enforcement)),
     section('top', 'Top orgs, last 30 days', h('div.controls', byChoice), top),
-    section('near', 'Orgs at 80% or more of a hard limit today', near),
+    h('div.grid.even', section('near', 'Orgs at 80% or more of a hard limit today', near),
+      section('blocks', 'Block rate per day, last 30 days', blocks)),
     section('dead', 'Dead letters', dead));
 
   let switchShown = false;
@@ -43,9 +45,10 @@ export function adminPage(main, every) {
     const tomorrow = new Date(Math.floor(anchor / DAY) * DAY + DAY);
     const day = (d) => d.toISOString().slice(0, 10);
     const from = day(new Date(tomorrow - 30 * DAY)), today = day(new Date(tomorrow - DAY));
-    const [topOrgs, nearOrgs, mode] = await Promise.all([
+    const [topOrgs, nearOrgs, outcomes, mode] = await Promise.all([
       api(`/api/v1/reports/top-orgs?from=${from}&to=${day(tomorrow)}&by=${view.by}&limit=20`),
       api(`/api/v1/reports/top-orgs?from=${today}&to=${day(tomorrow)}&nearLimit=0.8&limit=20`),
+      optional(`/api/v1/reports/check-outcomes?from=${from}&to=${day(tomorrow)}`),
       optional('/api/v1/enforcement')]);
     if (mine !== latest) return true;
 
@@ -64,11 +67,14 @@ export function adminPage(main, every) {
       switchShown = true;
     }
     fill(top, orgTable(topOrgs.orgs));
-    const amount = (v) => (typeof v === 'number' ? num(v) : usd(v)); // cost limits are decimal strings
+    // nearestLimit gives used and limit as decimal strings whatever the meter: grouped, not priced
+    const amount = (v) => String(v).replace(/^\d+/, (i) => BigInt(i).toLocaleString('en-US'));
     fill(near, nearOrgs.orgs.length ? table(['Org', 'Plan', 'Limit', 'Window', 'Used', 'Max', 'Used %', 'Resets'],
       nearOrgs.orgs.map(({ orgId, plan, nearestLimit: n }) => [orgLink(orgId), plan, n.id, n.window, amount(n.used),
         amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)])) : h('p.muted', 'None.'));
     fill(dead, deadLetters(dl.deadLetters));
+    blocks.closest('section').hidden = !outcomes;
+    if (outcomes) fill(blocks, blockRate(outcomes.days));
     return true;
   }
   every(load, problem);
@@ -82,6 +88,12 @@ function orgTable(orgs) {
   if (!orgs.length) return h('p.muted', 'No usage in this range.');
   return table(['#', 'Org', 'Plan', 'Events', 'Tokens', 'Cost'], orgs.map((o, i) => [String(i + 1), orgLink(o.orgId),
     o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]));
+}
+
+function blockRate(days) {
+  if (!days.length) return h('p.muted', 'No checks.');
+  return table(['Day (UTC)', 'Checks', 'Blocked', 'Would block', 'Block rate'], [...days].reverse().map((d) => [
+    d.day, num(d.checks), num(d.blocked), num(d.wouldBlock), `${(Number(d.blockRate) * 100).toFixed(2)}%`]));
 }
 
 function deadLetters(list) {

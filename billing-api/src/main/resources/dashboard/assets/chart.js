@@ -11,9 +11,10 @@ function s(tag, attrs, ...children) {
 /**
  * periods: ISO starts of every bar (empty ones included); cells: [{period, group, value}] with
  * numeric values (heights only: exact totals are shown next to the chart); label(period) names
- * a bar. Returns {svg, groups} so the caller can draw a legend with the same colour classes.
+ * a bar; width: the drawing's width in pixels (drawn 1:1, so labels stay legible on narrow
+ * screens). Returns {svg, groups} so the caller can draw a legend with the same colour classes.
  */
-export function stackedBars(periods, cells, label, unit) {
+export function stackedBars(periods, cells, label, unit, width = 900) {
   const groups = [...new Set(cells.map((c) => c.group))].sort();
   const at = new Map();
   for (const c of cells) {
@@ -22,7 +23,7 @@ export function stackedBars(periods, cells, label, unit) {
   }
   const totals = periods.map((p) => groups.reduce((t, g) => t + (at.get(`${p}\u0000${g}`) || 0), 0));
   const max = Math.max(0, ...totals) || 1;
-  const W = 900, H = 220, left = 56, bottom = 22, top = 8;
+  const W = width, H = 220, left = 56, bottom = 22, top = 8;
   const bw = (W - left) / Math.max(periods.length, 1);
   const y = (v) => (H - bottom) - (v / max) * (H - bottom - top);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
@@ -30,7 +31,7 @@ export function stackedBars(periods, cells, label, unit) {
   svg.append(s('line', { x1: left, x2: W, y1: y(0), y2: y(0), class: 'axis' }));
   svg.append(s('text', { x: left - 6, y: y(max) + 4, class: 'tick', 'text-anchor': 'end' }, compact(max)));
   svg.append(s('text', { x: left - 6, y: y(0), class: 'tick', 'text-anchor': 'end' }, '0'));
-  const every = Math.ceil(periods.length / 8);
+  const every = Math.ceil(periods.length / Math.max(2, Math.floor((W - left) / 90)));
   periods.forEach((p, i) => {
     let base = 0;
     const x = left + i * bw + bw * 0.1;

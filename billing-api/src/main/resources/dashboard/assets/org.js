@@ -85,7 +85,7 @@ export function orgPage(main, orgId, every) {
       h('dt', 'Balance'), h('dd', { id: 'balance-usd' }, usd(bal.balanceUsd)),
       h('dt', 'Granted'), h('dd', usd(bal.grantedUsd)),
       h('dt', 'Used'), h('dd', usd(bal.usedUsd)));
-    fill(chart, usageChart(series, from, r, view));
+    fill(chart, usageChart(series, from, r, view, Math.min(Math.max(chart.clientWidth, 320), 1200)));
     fill(models, modelTable(byModel || series, r.label));
     fill(users, userTable(byUser, r.label));
     events.hidden = !ev;
@@ -117,7 +117,7 @@ function limitBar(l, mode) {
 
 const groupName = (r, by) => (by === 'model' ? (r.model ? `${r.provider}/${r.model}` : '(no model)') : r.feature);
 
-function usageChart(report, from, r, view) {
+function usageChart(report, from, r, view, width) {
   const m = METRICS[view.metric];
   const periods = Array.from({ length: r.count }, (_, i) => new Date(Date.parse(from) + i * r.step).toISOString());
   const cells = report.rows.map((row) => ({ period: new Date(row.period).toISOString(),
@@ -128,7 +128,7 @@ function usageChart(report, from, r, view) {
       ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
       : d.toLocaleDateString([], short ? { month: 'short', day: 'numeric' } : undefined);
   };
-  const { svg, groups } = stackedBars(periods, cells, label, m.label);
+  const { svg, groups } = stackedBars(periods, cells, label, m.label, width);
   let events = 0, tokens = 0, cost = '0';
   for (const row of report.rows) {
     events += row.events; tokens += row.tokens; cost = addMoney(cost, row.costUsd);

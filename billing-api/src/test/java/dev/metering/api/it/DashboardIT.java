@@ -20,7 +20,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.awaitility.Awaitility;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -86,6 +88,11 @@ class DashboardIT {
                 + "0, 7, CAST(? AS timestamptz), ?, ?, CAST(? AS timestamptz))", "orgId " + HOSTILE + " is not valid",
                 t0.atOffset(ZoneOffset.UTC), "acme".getBytes(), new byte[] {1, 2, 3}, t0.atOffset(ZoneOffset.UTC));
 
+        // three checks of today (T0): two allowed, one over messages-per-day (150 + 100 > 200)
+        for (String q : List.of("quantity=10", "quantity=100", "quantity=1")) {
+            assertThat(server.check("acme", "CHAT_MESSAGE", q).status()).isEqualTo(200);
+        }
+
         ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new",
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1800", "--lang=en-US");
@@ -140,6 +147,13 @@ class DashboardIT {
         assertThat(browser.findElement(By.cssSelector("#freshness time")).getAttribute("datetime"))
                 .isEqualTo("2026-11-22T18:30:00Z");
         screenshot("dashboard-org.png");
+        browser.manage().window().setSize(new Dimension(420, 1800));
+        try {
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("li.limit")));
+            screenshot("dashboard-org-narrow.png");
+        } finally {
+            browser.manage().window().setSize(new Dimension(1280, 1800));
+        }
     }
 
     @Test
@@ -190,7 +204,7 @@ class DashboardIT {
     }
 
     @Test
-    void shouldListTopOrgsInTheReportOrderAndRenderUserDataAsText() throws IOException {
+    void shouldListTopOrgsInTheReportOrderAndRenderUserDataAsText() {
         signIn("/", ADMIN);
         wait.until(ExpectedConditions.urlToBe(base + "/ui/admin"));
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#top-orgs tbody tr")));
@@ -206,13 +220,29 @@ class DashboardIT {
         assertThat(browser.findElement(By.id("ready-status")).getText()).isEqualTo("ready");
         assertThat(browser.findElement(By.id("enforcement-placeholder")).getText()).contains("METERING_ENFORCEMENT");
         assertNoMarkupFromData();
-        screenshot("dashboard-admin.png");
 
         // the hostile org's own page, opened from its link: the id is a heading's text
         browser.findElement(By.linkText(HOSTILE)).click();
         assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("org-id"))).getText()).isEqualTo(HOSTILE);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("li.limit")));
         assertNoMarkupFromData();
+    }
+
+    @Test
+    void shouldShowTheBlockRatePerDayOfTheChecks() throws IOException {
+        String path = "/api/v1/reports/check-outcomes?from=2026-11-22&to=2026-11-23";
+        // the server adds its counted decisions to the table every 5 s
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> server.get(path, ADMIN).json().at("/days/0/checks").asLong() == 3);
+        JsonNode day = server.get(path, ADMIN).json().at("/days/0");
+        assertThat(day.toString()).isEqualTo(
+                "{\"day\":\"2026-11-22\",\"checks\":3,\"allowed\":2,\"blocked\":1,\"wouldBlock\":0,\"blockRate\":\"0.3333\"}");
+        assertThat(server.get(path, acmeKey).status()).isEqualTo(403);
+
+        signIn("/", ADMIN);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#block-rate tbody tr")));
+        assertThat(columnText("#block-rate tbody tr:first-child td")).containsExactly("2026-11-22", "3", "1", "0", "33.33%");
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-reason='INVALID']")));
+        screenshot("dashboard-admin.png");
     }
 
     @Test
