@@ -86,7 +86,10 @@ function start(me) {
   fill(document.getElementById('who'), me.orgId === null ? 'admin key' : `key of ${me.orgId}`);
   const out = document.getElementById('signout');
   out.hidden = false;
-  out.onclick = () => signOut();
+  out.onclick = () => {
+    history.replaceState(null, '', '/');
+    signOut();
+  };
   const org = path.match(/^\/ui\/org\/([^/]+)$/);
   if (org) orgPage(main, decodeURIComponent(org[1]), every);
   else if (path === '/ui/admin') adminPage(main, every);

@@ -149,7 +149,8 @@ class DashboardIT {
         screenshot("dashboard-org.png");
         browser.manage().window().setSize(new Dimension(420, 1800));
         try {
-            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("li.limit")));
+            browser.navigate().refresh();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#usage-chart svg")));
             screenshot("dashboard-org-narrow.png");
         } finally {
             browser.manage().window().setSize(new Dimension(1280, 1800));
@@ -253,6 +254,7 @@ class DashboardIT {
                 assertThat(csp).contains("script-src 'self'", "default-src 'none'", "connect-src 'self'").doesNotContain("unsafe"));
         assertThat(page.raw().headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
         assertThat(server.get("/ui/assets/app.js", null).raw().headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(server.get("/docs/assets/index.html", null).status()).isEqualTo(404);
 
         browser.manage().logs().get(LogType.PERFORMANCE); // drop what earlier tests loaded
         signIn("/", ADMIN);
