@@ -146,6 +146,9 @@ class DashboardIT {
                 "$" + server.get("/api/v1/orgs/acme/balance", acmeKey).text("/balanceUsd"));
         assertThat(browser.findElement(By.cssSelector("#freshness time")).getAttribute("datetime"))
                 .isEqualTo("2026-11-22T18:30:00Z");
+        // GET .../events is not on this server (404): its section stays hidden, without an error
+        assertThat(browser.findElement(By.id("events")).isDisplayed()).isFalse();
+        assertThat(browser.findElements(By.cssSelector(".problem")).stream().filter(WebElement::isDisplayed)).isEmpty();
         screenshot("dashboard-org.png");
         browser.manage().window().setSize(new Dimension(420, 1800));
         try {
