@@ -67,12 +67,15 @@ export function orgPage(main, orgId, every) {
     const end = Math.floor(anchor / r.step) * r.step + r.step;
     const from = new Date(end - r.count * r.step).toISOString(), to = new Date(end).toISOString();
     const q = (groupBy) => api(`${base}/report?from=${enc(from)}&to=${enc(to)}&granularity=${view.granularity}&groupBy=${groupBy}`);
-    const [sub, bal, ready, series, byModel, byUser, ev] = await Promise.all([
+    const [sub, bal, ready, series, byModel, byUser, ev, global] = await Promise.all([
       optional(`/api/v1/orgs/${enc(orgId)}/subscription`), api(`/api/v1/orgs/${enc(orgId)}/balance`),
       api('/ready').catch(() => null), q(view.groupBy),
-      view.groupBy === 'model' ? null : q('model'), q('user'), optional(`${base}/events?limit=20`)]);
+      view.groupBy === 'model' ? null : q('model'), q('user'), optional(`${base}/events?limit=20`),
+      // the global mode, where the server has the endpoint and the key may read it (admin)
+      api('/api/v1/enforcement').catch(() => null)]);
     if (mine !== latest) return true;
-    const mode = sub && sub.enforcement ? `${sub.enforcement} (this org)` : 'server default';
+    const mode = sub && sub.enforcement ? `${sub.enforcement} (this org)`
+      : global ? `${global.mode} (global)` : 'server default';
 
     fill(summary,
       h('span', 'Plan ', h('strong', { id: 'plan' }, l.plan)),
