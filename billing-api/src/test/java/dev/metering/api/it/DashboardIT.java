@@ -256,6 +256,8 @@ class DashboardIT {
         assertThat(page.raw().headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp ->
                 assertThat(csp).contains("script-src 'self'", "default-src 'none'", "connect-src 'self'").doesNotContain("unsafe"));
         assertThat(page.raw().headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(server.get("/docs", null).raw().headers().firstValue("Content-Security-Policy"))
+                .isEqualTo(page.raw().headers().firstValue("Content-Security-Policy"));
         assertThat(server.get("/ui/assets/app.js", null).raw().headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
         assertThat(server.get("/docs/assets/index.html", null).status()).isEqualTo(404);
 
