@@ -32,6 +32,7 @@ import dev.metering.api.price.PriceRoutes;
 import dev.metering.api.price.PriceService;
 import dev.metering.api.report.ReportRepository;
 import dev.metering.api.report.ReportRoutes;
+import dev.metering.api.ui.DashboardRoutes;
 import dev.metering.db.Migrations;
 import io.javalin.Javalin;
 import io.javalin.http.HandlerType;
@@ -126,7 +127,8 @@ public final class BillingApi implements AutoCloseable {
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
                     new EnforcementRoutes(enforcement, mapper),
-                    new OpenApiRoutes()));
+                    new OpenApiRoutes(),
+                    new DashboardRoutes()));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             return new BillingApi(app, db, scheduler, outcomes, service, kafka);

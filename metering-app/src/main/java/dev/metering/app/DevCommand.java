@@ -176,6 +176,7 @@ final class DevCommand implements Callable<Integer> {
                 + ", password " + stack.postgres().password() + ")");
         out.println("  Billing API      " + api);
         out.println("  Admin token      " + token);
+        out.println("  Dashboard        " + api + "/  (paste the admin token; API docs at " + api + "/docs)");
         out.println();
         out.println("Try it (another terminal):");
         out.println("  export METERING_ADMIN_TOKEN=" + token);

@@ -1,6 +1,7 @@
 package dev.metering.api.http;
 
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
 
 /**
  * A group of routes registered by {@link Routes#create} next to the core ones (ingest, reports,
@@ -10,4 +11,8 @@ import io.javalin.Javalin;
 public interface RouteModule {
 
     void register(Javalin app, Auth auth);
+
+    /** Server configuration the module needs before the routes (e.g. static files); none by default. */
+    default void configure(JavalinConfig config) {
+    }
 }

@@ -97,6 +97,7 @@ public final class Routes {
             config.jetty.threadPool = threads;
             config.requestLogger.http((ctx, ms) -> metrics.request(route(ctx), ctx.method().name(),
                     ctx.statusCode(), ms / 1000.0));
+            modules.forEach(m -> m.configure(config));
         });
         r.register(app);
         return app;
@@ -126,6 +127,7 @@ public final class Routes {
         app.get("/api/v1/orgs/{orgId}/balance", this::balance);
         app.post("/api/v1/api-keys", this::postApiKey);
         app.delete("/api/v1/api-keys/{id}", this::deleteApiKey);
+        app.get("/api/v1/me", this::me);
         modules.forEach(m -> m.register(app, auth));
 
         app.before(ctx -> {
@@ -429,6 +431,16 @@ public final class Routes {
         }
         BillingService.CreatedKey k = service.createKey(org, scopes);
         ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes()));
+    }
+
+    /** Who the key is (the dashboard's sign-in): never the key itself. */
+    private void me(Context ctx) {
+        Principal p = auth.authenticate(ctx);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("keyId", p.keyId());
+        body.put("orgId", p.orgId());
+        body.put("scopes", p.scopes().stream().map(Scope::wireName).sorted().toList());
+        ctx.json(body);
     }
 
     private void deleteApiKey(Context ctx) {

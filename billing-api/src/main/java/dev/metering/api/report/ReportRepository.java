@@ -1,6 +1,7 @@
 package dev.metering.api.report;
 
 import java.math.BigDecimal;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -92,5 +93,20 @@ public final class ReportRepository {
         return dsl.resultQuery(sql, defaultPlan, from, to, plan, plan, limit).fetch(r -> new OrgTotals(
                 r.get(0, String.class), r.get(1, String.class), r.get(2, Long.class), r.get(3, Long.class),
                 r.get(4, Long.class), r.get(5, BigDecimal.class)));
+    }
+
+    /** Check decisions of one UTC day, all orgs: what check_outcomes_daily holds. */
+    public record DayOutcomes(LocalDate day, long checks, long allowed, long blocked, long wouldBlock) {
+    }
+
+    /** Per day in {@code [from, to)}, oldest first; days without checks are absent. */
+    public List<DayOutcomes> checkOutcomes(LocalDate from, LocalDate to) {
+        String sql = "SELECT day, SUM(checks),"
+                + " COALESCE(SUM(checks) FILTER (WHERE outcome = 'allowed'), 0),"
+                + " COALESCE(SUM(checks) FILTER (WHERE outcome = 'blocked'), 0),"
+                + " COALESCE(SUM(checks) FILTER (WHERE outcome = 'would_block'), 0)"
+                + " FROM metering.check_outcomes_daily WHERE day >= ? AND day < ? GROUP BY day ORDER BY day";
+        return dsl.resultQuery(sql, from, to).fetch(r -> new DayOutcomes(r.get(0, LocalDate.class),
+                r.get(1, Long.class), r.get(2, Long.class), r.get(3, Long.class), r.get(4, Long.class)));
     }
 }

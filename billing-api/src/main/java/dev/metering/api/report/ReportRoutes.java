@@ -22,6 +22,7 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,6 +36,8 @@ import java.util.Map;
  * {@code GET /api/v1/reports/top-orgs} (admin): orgs ranked by cost, tokens or events over whole
  * UTC days, optionally only one plan's orgs ({@code plan=}) and only orgs at or above a fraction
  * of a hard org limit in its current window ({@code nearLimit=0.9}).
+ * {@code GET /api/v1/reports/check-outcomes} (admin): checks, blocks and would-be blocks per UTC
+ * day over all orgs, with the block rate.
  */
 public final class ReportRoutes implements RouteModule {
 
@@ -54,6 +57,7 @@ public final class ReportRoutes implements RouteModule {
     public void register(Javalin app, Auth auth) {
         app.get("/api/v1/usage/{orgId}/report", ctx -> report(ctx, auth));
         app.get("/api/v1/reports/top-orgs", ctx -> topOrgs(ctx, auth));
+        app.get("/api/v1/reports/check-outcomes", ctx -> checkOutcomes(ctx, auth));
     }
 
     private void report(Context ctx, Auth auth) {
@@ -293,5 +297,39 @@ public final class ReportRoutes implements RouteModule {
         m.put("resetsAt", best.resetsAt() == null ? null : best.resetsAt().toString());
         m.put("ratio", bestRatio.stripTrailingZeros());
         return m;
+    }
+
+    // ---- check outcomes
+
+    private void checkOutcomes(Context ctx, Auth auth) {
+        auth.requireAdmin(ctx);
+        Instant from = ReportQuery.instant("from", ctx.queryParam("from"));
+        Instant to = ReportQuery.instant("to", ctx.queryParam("to"));
+        ReportQuery.aligned("from", from, ReportQuery.Granularity.DAY);
+        ReportQuery.aligned("to", to, ReportQuery.Granularity.DAY);
+        if (!to.isAfter(from)) {
+            throw ApiException.badRequest("to", "must be after from");
+        }
+        if (Duration.between(from, to).compareTo(Duration.ofDays(366)) > 0) {
+            throw ApiException.badRequest("to", "check-outcomes covers at most 366 days");
+        }
+        List<Map<String, Object>> days = new ArrayList<>();
+        for (ReportRepository.DayOutcomes d : repository.checkOutcomes(LocalDate.ofInstant(from, ZoneOffset.UTC),
+                LocalDate.ofInstant(to, ZoneOffset.UTC))) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("day", d.day().toString());
+            m.put("checks", d.checks());
+            m.put("allowed", d.allowed());
+            m.put("blocked", d.blocked());
+            m.put("wouldBlock", d.wouldBlock());
+            m.put("blockRate", d.checks() == 0 ? "0" : BigDecimal.valueOf(d.blocked())
+                    .divide(BigDecimal.valueOf(d.checks()), 4, RoundingMode.HALF_UP).toPlainString());
+            days.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("from", from.toString());
+        out.put("to", to.toString());
+        out.put("days", days);
+        ctx.json(out);
     }
 }

@@ -25,7 +25,7 @@ import org.jooq.impl.DSL;
  */
 public final class SinkRows {
 
-    private record Key(String table, String org, String user, String feature, Instant window) {
+    private record Key(String table, String org, String user, String feature, String model, Instant window) {
     }
 
     private record Totals(long events, long quantity, long input, long output, BigDecimal cost) {
@@ -45,11 +45,17 @@ public final class SinkRows {
     /** One or more events of {@code org} at {@code at}: {@code quantity} units, tokens and cost. */
     public SinkRows usage(String org, String user, String feature, Instant at, long events, long quantity,
                           long inputTokens, long outputTokens, String costUsd) {
+        return usage(org, user, feature, "", "", at, events, quantity, inputTokens, outputTokens, costUsd);
+    }
+
+    /** The same for one model ({@code provider}/{@code model} in the detail tables). */
+    public SinkRows usage(String org, String user, String feature, String provider, String model, Instant at,
+                          long events, long quantity, long inputTokens, long outputTokens, String costUsd) {
         Totals add = new Totals(events, quantity, inputTokens, outputTokens, new BigDecimal(costUsd));
         Instant hour = at.truncatedTo(ChronoUnit.HOURS);
         Instant day = at.truncatedTo(ChronoUnit.DAYS);
-        detail(USAGE_HOURLY, org, user, feature, hour, at, add);
-        detail(USAGE_DAILY, org, user, feature, day, at, add);
+        detail(USAGE_HOURLY, org, user, feature, provider, model, hour, at, add);
+        detail(USAGE_DAILY, org, user, feature, provider, model, day, at, add);
         orgGrain(ORG_USAGE_HOURLY, org, feature, hour, at, add);
         orgGrain(ORG_USAGE_DAILY, org, feature, day, at, add);
         return this;
@@ -98,15 +104,16 @@ public final class SinkRows {
     }
 
     @SuppressWarnings("unchecked")
-    private void detail(Table<?> t, String org, String user, String feature, Instant window, Instant at, Totals add) {
-        Totals abs = accumulate(new Key(t.getName(), org, user, feature, window), add);
+    private void detail(Table<?> t, String org, String user, String feature, String provider, String model,
+                        Instant window, Instant at, Totals add) {
+        Totals abs = accumulate(new Key(t.getName(), org, user, feature, provider + "/" + model, window), add);
         long v = ++version;
         OffsetDateTime w = window.atOffset(ZoneOffset.UTC);
         OffsetDateTime e = at.atOffset(ZoneOffset.UTC);
         Table<Record> table = (Table<Record>) t;
         dsl.insertInto(table)
                 .set(f(t, "org_id"), org).set(f(t, "user_id"), user).set(f(t, "feature"), feature)
-                .set(f(t, "provider"), "").set(f(t, "model"), "")
+                .set(f(t, "provider"), provider).set(f(t, "model"), model)
                 .set(DSL.field(DSL.name("window_start"), OffsetDateTime.class), w)
                 .set(values(abs, e, v))
                 .onConflict(DSL.field(DSL.name("org_id")), DSL.field(DSL.name("window_start")), DSL.field(DSL.name("user_id")),
@@ -118,7 +125,7 @@ public final class SinkRows {
 
     @SuppressWarnings("unchecked")
     private void orgGrain(Table<?> t, String org, String feature, Instant window, Instant at, Totals add) {
-        Totals abs = accumulate(new Key(t.getName(), org, null, feature, window), add);
+        Totals abs = accumulate(new Key(t.getName(), org, null, feature, null, window), add);
         long v = ++version;
         OffsetDateTime w = window.atOffset(ZoneOffset.UTC);
         OffsetDateTime e = at.atOffset(ZoneOffset.UTC);
