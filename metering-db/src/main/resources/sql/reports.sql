@@ -1,9 +1,9 @@
--- Report and monitoring queries over the metering schema, as the README shows them.
+-- Report and monitoring queries over the metering schema (docs/operations.md shows the monitoring SQL).
 -- One query per block; each block starts with "-- name: <name>". ReportsIT runs every block
 -- exactly as written against data it wrote and checks the exact result.
 -- Times are UTC: window_start is the UTC start of an hour or a day.
 -- Queries that depend on plans and limits (orgs approaching a limit, free orgs near their limit,
--- block rate) live with billing-api, which owns those tables.
+-- block rate) are in docs/operations.md, run as written by billing-api's ReadmeSqlIT.
 
 -- name: usage_per_org_per_day
 -- Usage per org and UTC day, all features, for March 2026 (org grain: one row per org, feature and day).

@@ -1,7 +1,7 @@
 package dev.metering.api;
 
 /**
- * A refusal with its HTTP status and error code (DESIGN §7.3): 400 names the offending field.
+ * A refusal with its HTTP status and error code (docs/contract.md, Errors and auth): 400 names the offending field.
  * Thrown by handlers and services alike; rendered as {@code {"error":{"code","message","field"}}}.
  */
 public final class ApiException extends RuntimeException {

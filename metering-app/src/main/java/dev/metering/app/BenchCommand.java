@@ -25,15 +25,16 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmarks the pipeline against our users' current designs on THIS machine, on fresh local "
-                + "infrastructure (free ports, a temporary directory), and prints a table:",
-            "(a) raw Kafka consume rate of the loaded events topic; (b) burst: end-to-end throughput of a burst, produce to "
+                + "infrastructure (free ports, a temporary directory), and prints a table of the results.",
+            "Rows: (a) raw Kafka consume rate of the loaded events topic; (b) burst: end-to-end throughput of a burst, produce to "
                 + "committed in PostgreSQL; (b) sustained: the highest offered rate held with the lag bounded; (c) freshness "
                 + "p50/p99, produced to visible through the check endpoint, at half of (b) burst; (d1) per-event UPDATE ... "
                 + "SET count = count + 1 WHERE org = ? AND count < limit and (d2) the seeds' per-message transaction (SELECT "
                 + "... FOR UPDATE, limits checked, INSERT a usage record, UPDATE the counters, COMMIT) on the same PostgreSQL, "
                 + "one hot org and 10,000 orgs, best of several connection counts; then (b) again on a second fresh stack with "
                 + "METERING_EVENT_LOG=on; and the ratios.",
-            "The default run takes 8 to 10 minutes; --hold, --events and --update-seconds make it longer and steadier."})
+            "The default run takes 8 to 10 minutes; --hold, --events and --update-seconds make it longer and steadier. "
+                + "Method of each row: docs/benchmarks.md."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--events", defaultValue = "100000", description = "events of (b) burst (default: ${DEFAULT-VALUE})")

@@ -27,7 +27,7 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * The whole pipeline in this JVM on real local infrastructure (DESIGN.md §8): PostgreSQL, a KRaft
+ * The whole pipeline in this JVM on real local infrastructure (docs/architecture.md, Real parts everywhere): PostgreSQL, a KRaft
  * broker and Apicurio Registry as child processes, then migrations, the streams service, the sink
  * and the billing API in-process. {@link #close()} stops everything in reverse order; the
  * devstack's children also die with this JVM whatever the cause.
@@ -98,7 +98,7 @@ final class DevStack implements AutoCloseable {
         progress.accept("Sink and API started");
     }
 
-    /** The {@code METERING_*} configuration the in-process services run with (DESIGN.md §9). */
+    /** The {@code METERING_*} configuration the in-process services run with (docs/contract.md, Configuration). */
     Map<String, String> env() {
         Map<String, String> env = new TreeMap<>(settings.extraEnv());
         env.put("METERING_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
@@ -113,7 +113,7 @@ final class DevStack implements AutoCloseable {
         env.putIfAbsent("METERING_STREAMS_METRICS_PORT", "-1");
         env.putIfAbsent("METERING_SINK_METRICS_PORT", "-1");
         env.put("METERING_SINK_MIGRATE", "false");
-        // dev mode keeps every counted event with its cost (usage_events), as DESIGN.md §6 asks
+        // dev mode keeps every counted event with its cost (usage_events), (docs/contract.md, PostgreSQL)
         env.putIfAbsent("METERING_EVENT_LOG", "on");
         return env;
     }

@@ -45,7 +45,7 @@ final class PlansCommand implements Runnable {
     }
 
     @Command(name = "apply", mixinStandardHelpOptions = true,
-            description = {"Validates a plan catalog (YAML or JSON, DESIGN.md §7.2), prints its diff against the stored "
+            description = {"Validates a plan catalog (YAML or JSON, docs/contract.md, Plan catalog), prints its diff against the stored "
                     + "catalog and how many orgs are blocked right now under each, then stores it as the next version "
                     + "(the running API picks it up within a second). --dry-run stores nothing.",
                 "Configuration: METERING_DB_URL (required), METERING_DB_USER, METERING_DB_PASSWORD."})

@@ -9,9 +9,15 @@ import picocli.CommandLine.Command;
 @Command(name = "sink", mixinStandardHelpOptions = true,
         description = {"Runs the sink: aggregates and dead letters from Kafka into PostgreSQL (one transaction "
                 + "per batch, offsets committed after the database).",
-            "Configuration: METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL, METERING_DB_URL (required), "
-                + "METERING_DB_USER, METERING_DB_PASSWORD, METERING_TOPIC_PREFIX, METERING_SINK_* and "
-                + "METERING_KAFKA_<PROPERTY>."})
+            "Configuration (default in brackets; all of it in docs/contract.md, Configuration): "
+                + "METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL and METERING_DB_URL (required), "
+                + "METERING_SCHEMA_REGISTRY_AUTH, METERING_DB_USER, METERING_DB_PASSWORD, METERING_TOPIC_PREFIX "
+                + "(metering.), METERING_SINK_GROUP_ID (metering-sink), METERING_SINK_BATCH_SIZE (5000), "
+                + "METERING_SINK_BATCH_LINGER (50ms), METERING_SINK_RETRY_BACKOFF_MAX (30s), METERING_SINK_HEARTBEAT "
+                + "(5s), METERING_SINK_METRICS_PORT (9402), METERING_SINK_MIGRATE (true), METERING_EVENT_LOG (off), "
+                + "METERING_EVENT_LOG_RETENTION (35d), METERING_CONVERSATION_TTL (30d), METERING_SINK_INSTANCE_ID "
+                + "(host name), METERING_SINK_SESSION_TIMEOUT (10s), METERING_KAFKA_<PROPERTY> (any Kafka client "
+                + "property)."})
 final class SinkCommand implements Callable<Integer> {
 
     @Override

@@ -10,9 +10,17 @@ import picocli.CommandLine.Command;
 @Command(name = "streams", mixinStandardHelpOptions = true,
         description = {"Runs the Kafka Streams service (validate, dedupe, price, aggregate) against external Kafka "
                 + "and schema registry.",
-            "Configuration: METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required), "
-                + "METERING_SCHEMA_REGISTRY_AUTH, METERING_TOPIC_PREFIX, METERING_GRACE, "
-                + "METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD, METERING_STREAMS_* and METERING_KAFKA_<PROPERTY>."})
+            "Configuration (default in brackets; all of it in docs/contract.md, Configuration): "
+                + "METERING_KAFKA_BOOTSTRAP and METERING_SCHEMA_REGISTRY_URL (required), METERING_SCHEMA_REGISTRY_AUTH, "
+                + "METERING_TOPIC_PREFIX (metering.), METERING_GRACE (48h), METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD "
+                + "(none), METERING_TOPIC_PARTITIONS (12), METERING_TOPIC_REPLICATION_FACTOR (broker default), "
+                + "METERING_STREAMS_APPLICATION_ID (metering-streams), METERING_STREAMS_STATE_DIR "
+                + "(<tmpdir>/metering-streams; use a persistent volume), METERING_STREAMS_THREADS (1), "
+                + "METERING_STREAMS_PROCESSING_GUARANTEE (exactly_once_v2), METERING_STREAMS_COMMIT_INTERVAL (200ms), "
+                + "METERING_STREAMS_CACHE_BYTES (64 MiB), METERING_CONVERSATION_TTL (30d), METERING_EVENT_LOG (off), "
+                + "METERING_STREAMS_METRICS_PORT (9464), METERING_STREAMS_CREATE_TOPICS (true), "
+                + "METERING_STREAMS_INSTANCE_ID (host name and state dir), METERING_STREAMS_SESSION_TIMEOUT (10s), "
+                + "METERING_KAFKA_<PROPERTY> (any Kafka client property)."})
 final class StreamsCommand implements Callable<Integer> {
 
     @Override

@@ -15,7 +15,7 @@ import org.flywaydb.core.api.output.MigrateResult;
  */
 public final class Migrations {
 
-    /** The schema every table of the pipeline lives in (DESIGN.md §6, contract). */
+    /** The schema every table of the pipeline lives in (contract: docs/contract.md, PostgreSQL). */
     public static final String SCHEMA = "metering";
 
     private Migrations() {

@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The named report queries of {@code classpath:sql/reports.sql} (the SQL the README shows), each
+ * The named report queries of {@code classpath:sql/reports.sql}, each
  * block introduced by a {@code -- name: <name>} line, in file order.
  */
 public final class ReportQueries {

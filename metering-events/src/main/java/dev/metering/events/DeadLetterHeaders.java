@@ -1,7 +1,7 @@
 package dev.metering.events;
 
 /**
- * Header names on {@code metering.usage.dlq} records (DESIGN.md §3). A dead letter keeps the
+ * Header names on {@code metering.usage.dlq} records (docs/contract.md, Topics). A dead letter keeps the
  * original key and value bytes untouched; these headers say why it was refused and where it came
  * from. Numbers and times are UTF-8 decimal strings (timestamp: epoch millis).
  */
@@ -28,7 +28,7 @@ public final class DeadLetterHeaders {
         MALFORMED,
         /** The schema id in the bytes is not known to the registry. */
         UNKNOWN_SCHEMA,
-        /** Decoded, but breaks the rules of DESIGN.md §4. */
+        /** Decoded, but breaks a rule of UsageEvent (docs/contract.md). */
         INVALID,
         /** Older than the aggregation grace period allows. */
         LATE

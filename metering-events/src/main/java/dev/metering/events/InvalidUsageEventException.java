@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * A usage event breaks the rules of DESIGN.md §4; {@link #violations()} lists every problem and
+ * A usage event breaks the rules of UsageEvent (docs/contract.md); {@link #violations()} lists every problem and
  * the message names them all, e.g.
  * {@code invalid usage event: orgId REQUIRED: orgId must not be empty; quantity NEGATIVE: quantity -1 must not be negative}.
  * Thrown by {@link UsageMeter#record} before anything is sent.

@@ -4,7 +4,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * The pipeline's topic names (DESIGN.md §3), built once from the configured prefix
+ * The pipeline's topic names (docs/contract.md, Topics), built once from the configured prefix
  * ({@code METERING_TOPIC_PREFIX}, default {@code metering.}). Code never spells a topic name
  * as a string literal; it asks this record.
  *

@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * The rules a {@link UsageEvent} must satisfy (DESIGN.md §4): the one implementation shared by
+ * The rules a {@link UsageEvent} must satisfy (docs/contract.md, UsageEvent): the one implementation shared by
  * {@link UsageMeter} (before sending), the streams app (invalid events go to the dead-letter
  * topic as {@code INVALID}) and the HTTP ingest (per-index errors).
  *

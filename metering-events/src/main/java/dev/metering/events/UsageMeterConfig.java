@@ -81,7 +81,7 @@ public record UsageMeterConfig(
     }
 
     /**
-     * Reads the configuration from {@code METERING_*} variables (DESIGN.md §9):
+     * Reads the configuration from {@code METERING_*} variables (docs/contract.md, Configuration):
      * {@code METERING_KAFKA_BOOTSTRAP} and {@code METERING_SCHEMA_REGISTRY_URL} (required),
      * {@code METERING_SCHEMA_REGISTRY_AUTH}, {@code METERING_TOPIC_PREFIX}, any
      * {@code METERING_KAFKA_<PROPERTY>}, and the meter's own {@code METERING_METER_MAX_BLOCK},

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The sink's configuration (DESIGN.md §9), validated once at start-up.
+ * The sink's configuration (docs/contract.md, Configuration), validated once at start-up.
  *
  * <table>
  *   <caption>variables</caption>

@@ -25,7 +25,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 
 /**
- * The metering topology (DESIGN.md §5): validate, dedupe, price, aggregate.
+ * The metering topology (docs/architecture.md): validate, dedupe, price, aggregate.
  *
  * <pre>
  * usage.events (bytes) ─▶ validate ─┬─ refused ───────────────────────────────────────────▶ dead-letter ─▶ usage.dlq

@@ -3,7 +3,7 @@ package dev.metering.streams;
 /**
  * Where an event came from, kept beside it through the topology so that a record refused at any
  * stage reaches the dead-letter topic with its ORIGINAL key and value bytes and its original
- * coordinates (DESIGN.md §3), never a re-serialization.
+ * coordinates (docs/contract.md, Topics), never a re-serialization.
  *
  * @param key       the original key bytes (may be null)
  * @param value     the original value bytes (may be null)

@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The streams service's configuration (DESIGN.md §9), read once from {@code METERING_*}
+ * The streams service's configuration (docs/contract.md, Configuration), read once from {@code METERING_*}
  * variables and validated at start-up, reporting every problem at once.
  *
  * <table>

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Exactly-once must rest on Kafka Streams' public contract only (DESIGN.md §5): no main class of
+ * Exactly-once must rest on Kafka Streams' public contract only (docs/architecture.md): no main class of
  * any module may use a type from an {@code internals} package of Kafka Streams.
  */
 class PublicApiOnlyTest {

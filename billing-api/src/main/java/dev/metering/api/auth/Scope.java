@@ -3,7 +3,7 @@ package dev.metering.api.auth;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** What a key may do (DESIGN §7.3). Admin keys have the single scope {@code admin}. */
+/** What a key may do (docs/contract.md, Errors and auth). Admin keys have the single scope {@code admin}. */
 public enum Scope {
     ADMIN("admin"),
     INGEST("ingest"),

@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The decision of a check (DESIGN §7.1). {@code constraining}: the limit the RateLimit headers
+ * The decision of a check (docs/contract.md, Check). {@code constraining}: the limit the RateLimit headers
  * describe (the blocking one that frees last, else the one with the smallest share left; null
  * without limits). {@code warnings}: limits that could not be evaluated (a missing dimension).
  */

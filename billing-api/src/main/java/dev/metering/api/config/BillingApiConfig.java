@@ -7,7 +7,7 @@ import dev.metering.events.config.ConfigSource;
 import java.time.Duration;
 
 /**
- * billing-api's typed configuration (DESIGN §9), read once at start-up from {@code METERING_*}
+ * billing-api's typed configuration (docs/contract.md, Configuration), read once at start-up from {@code METERING_*}
  * variables (or a properties file with the same keys); every problem is reported at once.
  *
  * @param port            {@code METERING_API_PORT}, default 8080; 0 picks a free port

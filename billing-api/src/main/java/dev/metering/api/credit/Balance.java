@@ -2,6 +2,6 @@ package dev.metering.api.credit;
 
 import java.math.BigDecimal;
 
-/** balance = grantedUsd - usedUsd (DESIGN §7.4). */
+/** balance = grantedUsd - usedUsd (docs/contract.md, HTTP API). */
 public record Balance(String orgId, BigDecimal balanceUsd, BigDecimal grantedUsd, BigDecimal usedUsd) {
 }

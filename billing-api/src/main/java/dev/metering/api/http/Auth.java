@@ -7,7 +7,7 @@ import dev.metering.api.auth.Scope;
 import io.javalin.http.Context;
 
 /**
- * Bearer-key authorization (DESIGN §7.3): 401 without a valid key, 403 for another org's data
+ * Bearer-key authorization (docs/contract.md, Errors and auth): 401 without a valid key, 403 for another org's data
  * or a missing scope. Admin keys may do everything.
  */
 public final class Auth {

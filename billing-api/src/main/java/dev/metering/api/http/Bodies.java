@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * JSON bodies of the contract (DESIGN §7.1, §7.4). Money is a decimal string; counts of the
+ * JSON bodies of the contract (docs/contract.md, HTTP API). Money is a decimal string; counts of the
  * counting meters are JSON integers; instants are ISO-8601 UTC.
  */
 public final class Bodies {

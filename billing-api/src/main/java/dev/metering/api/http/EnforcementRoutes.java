@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runtime enforcement (DESIGN §7.5), admin only: the global mode and canary percent, one org's
+ * Runtime enforcement (docs/contract.md, HTTP API), admin only: the global mode and canary percent, one org's
  * mode (no subscription, period or credit is touched), and the log of changes. Every change
  * records the calling key's id.
  */

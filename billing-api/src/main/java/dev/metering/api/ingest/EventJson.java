@@ -12,7 +12,7 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
- * One JSON event (DESIGN §7.4: the {@code UsageEvent} field names) to a {@code UsageEvent}, or
+ * One JSON event (docs/contract.md, HTTP API: the {@code UsageEvent} field names) to a {@code UsageEvent}, or
  * the first shape problem (wrong type, unknown field). Rules on values are NOT checked here: that
  * is the shared {@code UsageEventValidator}'s job, exactly as in the Java client.
  *

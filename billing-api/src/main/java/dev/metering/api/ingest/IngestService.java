@@ -41,7 +41,7 @@ public final class IngestService {
 
     /** The answer: how many went to Kafka, and what was refused. */
     public record Result(int accepted, List<Rejection> rejected) {
-        /** 202 when something was accepted; else 403 when an event was another org's, else 400 (DESIGN §7.5). */
+        /** 202 when something was accepted; else 403 when an event was another org's, else 400 (docs/contract.md, HTTP API). */
         public int status() {
             if (accepted > 0) {
                 return 202;

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Parses and validates a plan catalog written in YAML or JSON (DESIGN §7.2). Validation collects
+ * Parses and validates a plan catalog written in YAML or JSON (docs/contract.md, Plan catalog). Validation collects
  * every problem with its path, e.g. {@code plans[2].limits[0].window: unknown window 'weekly'},
  * and throws them all at once; a catalog that parses is safe to evaluate.
  */

@@ -2,7 +2,7 @@ package dev.metering.api.plan;
 
 /**
  * Whose usage a limit counts: the whole org, one user, or one conversation (over the
- * conversation's life: the conversation grain has no windows, DESIGN.md §5).
+ * conversation's life: the conversation grain has no windows, docs/architecture.md).
  */
 public enum LimitScope {
     ORG("org"),

@@ -3,14 +3,14 @@ package dev.metering.api.plan;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** What a limit counts. Names are the catalog's (contract, DESIGN §7.2). */
+/** What a limit counts. Names are the catalog's (contract: docs/contract.md, Plan catalog). */
 public enum Meter {
     EVENTS("events"),
     QUANTITY("quantity"),
     INPUT_TOKENS("input_tokens"),
     OUTPUT_TOKENS("output_tokens"),
     /**
-     * Every token processed: input + cached input + output. The three counts are disjoint (DESIGN §4:
+     * Every token processed: input + cached input + output. The three counts are disjoint (docs/contract.md, UsageEvent:
      * {@code inputTokens} are the uncached ones), as the streams' pricing treats them.
      */
     TOKENS("tokens"),

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The validated plan catalog (plans as code, DESIGN §7.2). Immutable. */
+/** The validated plan catalog (plans as code, docs/contract.md, Plan catalog). Immutable. */
 public final class PlanCatalog {
 
     private final String defaultPlan;

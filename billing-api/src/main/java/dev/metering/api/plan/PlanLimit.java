@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.util.Objects;
 
 /**
- * One limit of a plan (DESIGN §7.2). {@code feature == null} counts every feature and applies to
+ * One limit of a plan (docs/contract.md, Plan catalog). {@code feature == null} counts every feature and applies to
  * checks of any feature. {@code max} is a whole number for counting meters and a USD amount for
  * {@code cost_usd}.
  */
@@ -34,7 +34,7 @@ public record PlanLimit(
     }
 
     /**
-     * The contract's default code (DESIGN §7.5) when a limit names none: conversation scope, then
+     * The contract's default code (docs/contract.md, Check) when a limit names none: conversation scope, then
      * lifetime, then cost, else the window's unit and the meter's kind ({@code DAILY_TOKEN_...}).
      * Billing periods count as months; rolling windows take the unit of their length.
      */

@@ -3,7 +3,7 @@ package dev.metering.api.subscription;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** Subscription status (DESIGN §7.4). Only active and trialing subscriptions may use features. */
+/** Subscription status (docs/contract.md, HTTP API). Only active and trialing subscriptions may use features. */
 public enum SubscriptionStatus {
     ACTIVE("active"),
     TRIALING("trialing"),

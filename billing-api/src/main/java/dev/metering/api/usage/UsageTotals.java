@@ -3,7 +3,7 @@ package dev.metering.api.usage;
 import dev.metering.api.plan.Meter;
 import java.math.BigDecimal;
 
-/** Sums of the aggregate columns (DESIGN §6) over some windows. Money is exact. */
+/** Sums of the aggregate columns (docs/contract.md, PostgreSQL) over some windows. Money is exact. */
 public record UsageTotals(long events, long quantity, long inputTokens, long outputTokens,
                           long cachedInputTokens, BigDecimal costUsd) {
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The auth matrix of DESIGN §7.3 over real HTTP: no key, bad key, another org's key, wrong scope, admin. */
+/** The auth matrix (docs/contract.md, Errors and auth) over real HTTP: no key, bad key, another org's key, wrong scope, admin. */
 class AuthIT {
 
     private static ApiServer server;

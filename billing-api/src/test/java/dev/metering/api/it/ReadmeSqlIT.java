@@ -15,11 +15,11 @@ import org.jooq.Result;
 import org.jooq.Record;
 import org.junit.jupiter.api.Test;
 
-/** Every ```sql block of the module README runs as written, and the near-limit reports find the right orgs. */
+/** Every ```sql block of docs/operations.md runs as written, and the near-limit reports find the right orgs. */
 class ReadmeSqlIT {
 
     private static List<String> readmeQueries() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+        String readme = Files.readString(Path.of("..", "docs", "operations.md"));
         Matcher m = Pattern.compile("```sql\\n(.*?)```", Pattern.DOTALL).matcher(readme);
         List<String> out = new ArrayList<>();
         while (m.find()) {
@@ -43,7 +43,7 @@ class ReadmeSqlIT {
             server.api.close(); // flushes check outcome counters
 
             List<String> queries = readmeQueries();
-            assertThat(queries).hasSize(4);
+            assertThat(queries).hasSize(7);
             List<Result<Record>> results = new ArrayList<>();
             for (String q : queries) {
                 results.add(server.db.fetch(q));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** DESIGN §7.5's default codes: the blocking limit's own window and meter; an explicit code wins. */
+/** The default codes (docs/contract.md, Check): the blocking limit's own window and meter; an explicit code wins. */
 class DefaultCodesTest {
 
     @ParameterizedTest(name = "{0} / {1} / {2} -> {3}")

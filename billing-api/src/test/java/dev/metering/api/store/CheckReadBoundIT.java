@@ -22,7 +22,7 @@ import org.jooq.impl.DSL;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bound DESIGN.md §5 asks of a check, for a monthly per-user limit: it reads at most 31 day
+ * The bound a check keeps (docs/architecture.md, Grains), for a monthly per-user limit: it reads at most 31 day
  * rows (plus at most 46 hour rows when the period does not start at midnight) per (feature,
  * provider, model) the user used, whatever the history of the user and the org. Measured with
  * EXPLAIN ANALYZE on the real PostgreSQL: the rows each scan of the usage tables returned.

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Where a service reads its {@code METERING_*} settings (DESIGN.md §9): the environment, or a
+ * Where a service reads its {@code METERING_*} settings (docs/contract.md, Configuration): the environment, or a
  * properties file with the same keys. The typed getters never throw for bad values: they record
  * a problem naming the variable and return the default, so a service reads all its settings,
  * then calls {@link #throwIfInvalid()} once and reports every problem together:

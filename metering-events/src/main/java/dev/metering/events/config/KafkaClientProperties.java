@@ -7,7 +7,7 @@ import java.util.TreeMap;
 
 /**
  * The one conversion from {@code METERING_*} variables to Kafka client and schema registry
- * properties (DESIGN.md §9), shared by every service so managed Kafka (Confluent Cloud, MSK,
+ * properties (docs/contract.md, Configuration), shared by every service so managed Kafka (Confluent Cloud, MSK,
  * Aiven) works the same everywhere:
  * <ul>
  *   <li>{@code METERING_KAFKA_BOOTSTRAP} → {@code bootstrap.servers};</li>

@@ -9,7 +9,7 @@ import java.math.RoundingMode;
 import java.time.Instant;
 
 /**
- * The event log's record of one counted event ({@code metering.usage.priced}, DESIGN.md §3): the
+ * The event log's record of one counted event ({@code metering.usage.priced}, docs/contract.md, Topics): the
  * event's own fields, its exact cost in femto-USD as folded into the totals, that cost rounded
  * once to nano-USD (half-even) for the per-event view, and the price-book version that priced it.
  */

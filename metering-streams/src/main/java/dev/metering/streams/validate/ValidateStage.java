@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code UNKNOWN_SCHEMA}: the schema id gives no usable Avro schema: unknown to the registry,
  *       refused by it (a 4xx other than 429), of another type (JSON, PROTOBUF) or unparsable; the
  *       message carries the registry's answer;</li>
- *   <li>{@code INVALID}: decoded, but breaks DESIGN.md §4 ({@link UsageEventValidator}, the one
+ *   <li>{@code INVALID}: decoded, but breaks a rule of UsageEvent, docs/contract.md ({@link UsageEventValidator}, the one
  *       shared implementation of the rules); the message lists every violation.</li>
  * </ul>
  * Guarantee: no bad record stops the application; each record yields exactly one output. A

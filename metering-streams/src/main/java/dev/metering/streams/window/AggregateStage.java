@@ -25,7 +25,7 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Stage 4: aggregation into the rows the checks and reports read (DESIGN.md §5): DETAIL (org,
+ * Stage 4: aggregation into the rows the checks and reports read (docs/architecture.md): DETAIL (org,
  * user, feature, provider, model) per HOUR; ORG (org, feature) per HOUR and DAY (UTC, event time);
  * CONVERSATION (org, conversation, feature) over the conversation's life, for events that name one.
  *
