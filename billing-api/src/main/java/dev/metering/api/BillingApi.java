@@ -7,6 +7,9 @@ import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.enforcement.EnforcementRepository;
 import dev.metering.api.enforcement.RuntimeEnforcement;
 import dev.metering.api.http.EnforcementRoutes;
+import dev.metering.api.http.ReservationRoutes;
+import dev.metering.api.reservation.ReservationRepository;
+import dev.metering.api.reservation.ReservationService;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.http.Routes;
@@ -117,6 +120,12 @@ public final class BillingApi implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
                     TimeUnit.SECONDS);
+            // holds count in checks and limits; expired ones are ignored by reads, the clean-up only trims
+            ReservationService reservations = new ReservationService(dsl, new ReservationRepository(dsl),
+                    new UsageRepository(dsl), service, service.evaluator(), clock);
+            service.useHolds(reservations::live);
+            scheduler.scheduleWithFixedDelay(() -> guarded("reservation clean-up", reservations::cleanUp), 60, 60,
+                    TimeUnit.SECONDS);
             if (kafka != null) {
                 kafka.warmUp();
             }
@@ -127,6 +136,7 @@ public final class BillingApi implements AutoCloseable {
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
                     new EnforcementRoutes(enforcement, mapper),
+                    new ReservationRoutes(reservations, mapper, clock),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));
             app.start(config.port());

@@ -10,6 +10,8 @@ import dev.metering.api.check.CheckRequest;
 import dev.metering.api.check.CheckResult;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
+import dev.metering.api.check.HoldReader;
+import dev.metering.api.check.Holds;
 import dev.metering.api.check.LimitsReport;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.credit.Balance;
@@ -59,6 +61,7 @@ public final class BillingService {
     private final Duration maxStaleness;
     private final Clock clock;
     private final DatabaseBreaker breaker;
+    private volatile HoldReader holds = HoldReader.NONE;
     /** Only the refresh thread calls {@link #observeFreshness()}. */
     private boolean wasStale;
     private Freshness.Stage wasStalled;
@@ -84,6 +87,15 @@ public final class BillingService {
         this.metrics = metrics;
         this.maxStaleness = maxStaleness;
         this.clock = clock;
+    }
+
+    /** Where checks and the limits report read reservation holds (none until set). */
+    public void useHolds(HoldReader reader) {
+        this.holds = reader;
+    }
+
+    public CheckEvaluator evaluator() {
+        return evaluator;
     }
 
     public AccountCache cache() {
@@ -135,7 +147,11 @@ public final class BillingService {
         CheckResult r = null;
         if (!breaker.isOpen()) {
             try {
-                r = evaluator.check(request, cache.account(request.orgId()), usage, freshness(now), now);
+                BillingAccount account = cache.account(request.orgId());
+                Freshness freshness = freshness(now);
+                // holds before usage, against the usage snapshot the freshness names
+                Holds held = holds.live(request.orgId(), now, cache.progress().usageAsOf());
+                r = evaluator.check(request, account, usage, held, freshness, now);
             } catch (DataAccessException e) {
                 if (!breaker.tripIfUnavailable(e)) {
                     throw e;
@@ -173,7 +189,10 @@ public final class BillingService {
 
     public LimitsReport limits(String orgId, String userId) {
         Instant now = clock.instant();
-        return evaluator.limits(cache.account(orgId), userId, usage, freshness(now), now);
+        BillingAccount account = cache.account(orgId);
+        Freshness freshness = freshness(now);
+        return evaluator.limits(account, userId, usage, holds.live(orgId, now, cache.progress().usageAsOf()),
+                freshness, now);
     }
 
     public Balance balance(String orgId) {

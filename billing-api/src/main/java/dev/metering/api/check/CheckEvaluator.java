@@ -69,6 +69,12 @@ public final class CheckEvaluator {
 
     public CheckResult check(CheckRequest req, BillingAccount account, UsageReader reader, Freshness freshness,
                              Instant now) {
+        return check(req, account, reader, Holds.NONE, freshness, now);
+    }
+
+    /** A check that counts {@code used + held + requested} against each limit and the prepaid balance. */
+    public CheckResult check(CheckRequest req, BillingAccount account, UsageReader reader, Holds holds,
+                             Freshness freshness, Instant now) {
         Plan plan = account.plan();
         Subscription sub = account.subscription();
         EnforcementMode mode = modes.get().modeFor(req.orgId(), sub == null ? null : sub.enforcement());
@@ -107,7 +113,7 @@ public final class CheckEvaluator {
             }
             applicable.add(l);
         }
-        Evaluation ev = evaluate(account, applicable, req, req.userId(), req.conversationId(), reader, now);
+        Evaluation ev = evaluate(account, applicable, req, req.userId(), req.conversationId(), reader, holds, now);
 
         String code = null;
         String message = null;
@@ -137,10 +143,12 @@ public final class CheckEvaluator {
             status = 429;
             retryAfter = latest == null ? null : secondsUntil(now, latest);
         } else if (plan.prepaid() && ev.balance != null
-                && ev.balance.balanceUsd().subtract(req.costUsd()).compareTo(plan.minBalanceUsd()) < 0) {
+                && ev.balance.balanceUsd().subtract(holds.costUsd()).subtract(req.costUsd())
+                .compareTo(plan.minBalanceUsd()) < 0) {
             code = INSUFFICIENT_BALANCE;
-            message = "Balance $" + ev.balance.balanceUsd().toPlainString() + " is below the minimum of $"
-                    + plan.minBalanceUsd().toPlainString() + " for plan " + plan.id();
+            message = "Balance $" + ev.balance.balanceUsd().toPlainString()
+                    + (holds.costUsd().signum() == 0 ? "" : " ($" + holds.costUsd().toPlainString() + " of it held)")
+                    + " is below the minimum of $" + plan.minBalanceUsd().toPlainString() + " for plan " + plan.id();
             status = 402;
         } else if (freshness.stale() && stalePolicy == StalePolicy.FAIL_CLOSED) {
             code = USAGE_DATA_STALE;
@@ -173,7 +181,7 @@ public final class CheckEvaluator {
             return s.resetsAt();
         }
         // room once used - freed + requested <= limit (requested 0: used - freed < limit)
-        BigDecimal mustFree = s.used().add(requested).subtract(s.limit());
+        BigDecimal mustFree = s.used().add(s.held()).add(requested).subtract(s.limit());
         String userId = l.scope() == LimitScope.USER ? req.userId() : null;
         Map<Instant, UsageTotals> hours = reader.hourly(account.orgId(),
                 new UsageSegment(Grain.HOURLY, userId, l.feature(), s.windowStart(), s.resetsAt()));
@@ -233,9 +241,15 @@ public final class CheckEvaluator {
     /** Every limit of the org's plan (user-scoped ones only when a user is given) with its usage now. */
     public LimitsReport limits(BillingAccount account, String userId, UsageReader reader, Freshness freshness,
                                Instant now) {
+        return limits(account, userId, reader, Holds.NONE, freshness, now);
+    }
+
+    /** The same, with {@code held} per limit. */
+    public LimitsReport limits(BillingAccount account, String userId, UsageReader reader, Holds holds,
+                               Freshness freshness, Instant now) {
         List<PlanLimit> applicable = account.plan().limits().stream()
                 .filter(l -> l.scope() == LimitScope.ORG || l.scope() == LimitScope.USER && userId != null).toList();
-        Evaluation ev = evaluate(account, applicable, null, userId, null, reader, now);
+        Evaluation ev = evaluate(account, applicable, null, userId, null, reader, holds, now);
         BillingPeriod period = BillingPeriod.current(account.subscription(), now);
         return new LimitsReport(account.orgId(), account.plan().id(), period.start(), period.end(), ev.limits,
                 ev.balance == null ? null : ev.balance.balanceUsd(), freshness.usageAsOf());
@@ -253,7 +267,7 @@ public final class CheckEvaluator {
     }
 
     private Evaluation evaluate(BillingAccount account, List<PlanLimit> limits, CheckRequest req, String userId,
-                                String conversationId, UsageReader reader, Instant now) {
+                                String conversationId, UsageReader reader, Holds holds, Instant now) {
         BillingPeriod period = BillingPeriod.current(account.subscription(), now);
         Map<PlanLimit, WindowRange> ranges = new LinkedHashMap<>();
         Map<PlanLimit, List<UsageSegment>> segmentsByLimit = new LinkedHashMap<>();
@@ -280,12 +294,14 @@ public final class CheckEvaluator {
         for (PlanLimit l : limits) {
             BigDecimal max = effectiveMax(l, account);
             BigDecimal used = sum(segmentsByLimit.get(l), totals).value(l.meter());
+            BigDecimal held = holds.held(l, userId, conversationId);
+            BigDecimal counted = used.add(held);
             BigDecimal requested = req == null ? BigDecimal.ZERO : requested(l, req);
-            boolean exceeded = requested.signum() == 0 ? used.compareTo(max) >= 0
-                    : used.add(requested).compareTo(max) > 0;
-            BigDecimal remaining = max.subtract(used).max(BigDecimal.ZERO);
+            boolean exceeded = requested.signum() == 0 ? counted.compareTo(max) >= 0
+                    : counted.add(requested).compareTo(max) > 0;
+            BigDecimal remaining = max.subtract(counted).max(BigDecimal.ZERO);
             WindowRange range = ranges.get(l);
-            statuses.add(new LimitStatus(l, max, used, remaining, range.start(), range.resetsAt(), exceeded));
+            statuses.add(new LimitStatus(l, max, used, remaining, range.start(), range.resetsAt(), exceeded, held));
         }
         Balance balance = withBalance ? BalanceRules.balance(account.orgId(), account.grants(),
                 sum(balanceSegments, totals).costUsd(), now) : null;
@@ -299,14 +315,19 @@ public final class CheckEvaluator {
     }
 
     private static BigDecimal requested(PlanLimit l, CheckRequest req) {
+        return amount(l, req.quantity(), req.tokens(), req.costUsd());
+    }
+
+    /** The amount of a request (or hold) in limit {@code l}'s meter. */
+    static BigDecimal amount(PlanLimit l, long quantity, long tokens, BigDecimal costUsd) {
         switch (l.meter()) {
             case EVENTS:
             case QUANTITY:
-                return BigDecimal.valueOf(req.quantity());
+                return BigDecimal.valueOf(quantity);
             case COST_USD:
-                return req.costUsd();
+                return costUsd;
             default:
-                return BigDecimal.valueOf(req.tokens());
+                return BigDecimal.valueOf(tokens);
         }
     }
 
@@ -327,8 +348,10 @@ public final class CheckEvaluator {
 
     private static String describe(LimitStatus s, CheckRequest req) {
         PlanLimit l = s.definition();
-        String what = l.meter().isMoney() ? "$" + s.used().toPlainString() + " of $" + s.limit().toPlainString()
-                : s.used().toPlainString() + " of " + s.limit().toPlainString() + " " + l.meter().wireName();
+        String unit = l.meter().isMoney() ? "$" : "";
+        String what = unit + s.used().toPlainString()
+                + (s.held().signum() == 0 ? "" : " (and " + unit + s.held().toPlainString() + " held)")
+                + " of " + unit + s.limit().toPlainString() + (l.meter().isMoney() ? "" : " " + l.meter().wireName());
         return "Limit " + l.id() + " reached: " + what + " used in the current " + l.window() + " window"
                 + (l.scope() == LimitScope.USER ? " by user " + req.userId() : "")
                 + (l.scope() == LimitScope.CONVERSATION ? " in conversation " + req.conversationId() : "")

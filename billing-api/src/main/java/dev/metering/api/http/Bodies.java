@@ -27,7 +27,8 @@ public final class Bodies {
     }
 
     public record LimitBody(String id, String feature, String meter, String window, String scope, Object limit,
-                            Object used, Object remaining, Instant resetsAt, String enforcement, boolean exceeded) {
+                            Object used, Object held, Object remaining, Instant resetsAt, String enforcement,
+                            boolean exceeded) {
     }
 
     public record CheckBody(String orgId, String feature, boolean allowed, String code, String message,
@@ -81,7 +82,7 @@ public final class Bodies {
     public static LimitBody limit(LimitStatus s) {
         PlanLimit l = s.definition();
         return new LimitBody(l.id(), l.feature(), l.meter().wireName(), l.window().toString(), l.scope().wireName(),
-                amount(l, s.limit()), amount(l, s.used()), amount(l, s.remaining()), s.resetsAt(),
+                amount(l, s.limit()), amount(l, s.used()), amount(l, s.held()), amount(l, s.remaining()), s.resetsAt(),
                 l.enforcement().wireName(), s.exceeded());
     }
 

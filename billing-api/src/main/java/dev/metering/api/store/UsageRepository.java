@@ -43,10 +43,20 @@ import org.jooq.Table;
 public final class UsageRepository implements UsageReader {
 
     private final DSLContext dsl;
-    private final Map<String, String> sqlByShape = new ConcurrentHashMap<>();
+    private final Map<String, String> sqlByShape;
 
     public UsageRepository(DSLContext dsl) {
+        this(dsl, new ConcurrentHashMap<>());
+    }
+
+    private UsageRepository(DSLContext dsl, Map<String, String> sqlByShape) {
         this.dsl = dsl;
+        this.sqlByShape = sqlByShape;
+    }
+
+    /** The same reader on another context (e.g. {@code tx.dsl()} inside a transaction), sharing the rendered statements. */
+    public UsageRepository on(DSLContext other) {
+        return new UsageRepository(other, sqlByShape);
     }
 
     @Override

@@ -1,0 +1,135 @@
+package dev.metering.api.reservation;
+
+import dev.metering.api.check.Holds;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+
+/**
+ * The {@code reservations} table. Writers that add holds serialize per org on a transaction-scoped
+ * advisory lock ({@link #lockOrg}); the live holds are read after it, in the same transaction.
+ */
+public final class ReservationRepository {
+
+    /** How long rows stay after they stopped counting, so a retried requestId still gets its answer. */
+    static final Duration KEEP = Duration.ofDays(1);
+
+    private static final String COLUMNS = "id, org_id, request_id, feature, user_id, conversation_id, quantity, "
+            + "tokens, cost_usd, ttl_seconds, created_at, expires_at, settled_at, event_id, released_at, answer";
+
+    /**
+     * Live holds: not released, not expired, and not settled-and-counted. A settled hold is counted by
+     * the usage tables once usage_as_of passed its settle time (its event was acknowledged before the
+     * settle), or once its event is in the event log written before usage_as_of (the log row is
+     * written before or after the aggregates, so the log alone does not say the totals have it).
+     */
+    private static final String LIVE = "select feature, user_id, conversation_id, sum(quantity), sum(tokens), "
+            + "sum(cost_usd) from metering.reservations r "
+            + "where r.org_id = ? and r.released_at is null and r.expires_at > ? "
+            + "and (r.settled_at is null or not (r.settled_at < ? or (r.event_id is not null and exists ("
+            + "select 1 from metering.usage_events e where e.org_id = r.org_id and e.event_id = r.event_id "
+            + "and e.recorded_at < ?)))) "
+            + "group by feature, user_id, conversation_id";
+
+    private final DSLContext dsl;
+
+    public ReservationRepository(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    /** The org's live holds as of {@code now}; {@code usageAsOf} null: no settled hold is counted yet. */
+    public Holds live(DSLContext ctx, String orgId, Instant now, Instant usageAsOf) {
+        OffsetDateTime asOf = utc(usageAsOf == null ? Instant.EPOCH : usageAsOf);
+        List<Holds.Hold> out = new ArrayList<>();
+        for (Record r : ctx.fetch(LIVE, orgId, utc(now), asOf, asOf)) {
+            out.add(new Holds.Hold(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
+                    r.get(3, Long.class), r.get(4, Long.class), r.get(5, BigDecimal.class)));
+        }
+        return out.isEmpty() ? Holds.NONE : new Holds(out);
+    }
+
+    public Holds live(String orgId, Instant now, Instant usageAsOf) {
+        return live(dsl, orgId, now, usageAsOf);
+    }
+
+    /** Serializes the transaction {@code tx} with every other one adding holds for the org, until it ends. */
+    void lockOrg(DSLContext tx, String orgId) {
+        tx.fetch("select pg_advisory_xact_lock(hashtextextended(?, 0))", "metering.reservations/" + orgId);
+    }
+
+    Optional<Reservation> byRequestId(DSLContext ctx, String orgId, String requestId) {
+        return one(ctx.fetch("select " + COLUMNS + " from metering.reservations where org_id = ? and request_id = ?",
+                orgId, requestId));
+    }
+
+    /** The reservation, locked until the transaction ends. */
+    Optional<Reservation> byIdForUpdate(DSLContext tx, String orgId, String id) {
+        return one(tx.fetch("select " + COLUMNS + " from metering.reservations where org_id = ? and id = ? for update",
+                orgId, id));
+    }
+
+    void insert(DSLContext tx, Reservation r) {
+        tx.execute("insert into metering.reservations (" + COLUMNS + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                r.id(), r.orgId(), r.requestId(), r.feature(), r.userId(), r.conversationId(), r.quantity(),
+                r.tokens(), r.costUsd(), r.ttlSeconds(), utc(r.createdAt()), utc(r.expiresAt()), null, null, null,
+                r.answer());
+    }
+
+    void settle(DSLContext tx, String id, Instant at, String eventId, Instant expiresAt) {
+        tx.execute("update metering.reservations set settled_at = ?, event_id = ?, expires_at = ? where id = ?",
+                utc(at), eventId, utc(expiresAt), id);
+    }
+
+    void release(DSLContext tx, String id, Instant at) {
+        tx.execute("update metering.reservations set released_at = ? where id = ?", utc(at), id);
+    }
+
+    /**
+     * Marks settled holds the usage tables now count as released (so reads skip them), and deletes
+     * rows that stopped counting more than {@link #KEEP} ago. Returns the rows deleted.
+     */
+    int cleanUp(Instant now, Instant usageAsOf) {
+        if (usageAsOf != null) {
+            dsl.execute("update metering.reservations set released_at = ? where released_at is null "
+                    + "and settled_at is not null and settled_at < ?", utc(now), utc(usageAsOf));
+        }
+        OffsetDateTime before = utc(now.minus(KEEP));
+        return dsl.execute("delete from metering.reservations where expires_at < ? or released_at < ?", before, before);
+    }
+
+    private static Optional<Reservation> one(org.jooq.Result<Record> rows) {
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        Record r = rows.get(0);
+        return Optional.of(new Reservation(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
+                r.get(3, String.class), r.get(4, String.class), r.get(5, String.class), r.get(6, Long.class),
+                r.get(7, Long.class), r.get(8, BigDecimal.class), r.get(9, Integer.class), instant(r.get(10)),
+                instant(r.get(11)), instant(r.get(12)), r.get(13, String.class), instant(r.get(14)),
+                r.get(15, String.class)));
+    }
+
+    private static Instant instant(Object v) {
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof OffsetDateTime o) {
+            return o.toInstant();
+        }
+        if (v instanceof java.sql.Timestamp t) {
+            return t.toInstant();
+        }
+        return OffsetDateTime.parse(v.toString()).toInstant();
+    }
+
+    private static OffsetDateTime utc(Instant t) {
+        return t.atOffset(ZoneOffset.UTC);
+    }
+}
