@@ -32,10 +32,10 @@ public final class ReservationRepository {
      */
     private static final String LIVE = "select feature, user_id, conversation_id, sum(quantity), sum(tokens), "
             + "sum(cost_usd) from metering.reservations r "
-            + "where r.org_id = ? and r.released_at is null and r.expires_at > ? "
-            + "and (r.settled_at is null or not (r.settled_at < ? or (r.event_id is not null and exists ("
+            + "where r.org_id = ? and r.released_at is null and r.expires_at > ?::timestamptz "
+            + "and (r.settled_at is null or not (r.settled_at < ?::timestamptz or (r.event_id is not null and exists ("
             + "select 1 from metering.usage_events e where e.org_id = r.org_id and e.event_id = r.event_id "
-            + "and e.recorded_at < ?)))) "
+            + "and e.recorded_at < ?::timestamptz)))) "
             + "group by feature, user_id, conversation_id";
 
     private final DSLContext dsl;
@@ -76,19 +76,21 @@ public final class ReservationRepository {
     }
 
     void insert(DSLContext tx, Reservation r) {
-        tx.execute("insert into metering.reservations (" + COLUMNS + ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        // timestamps are bound as text in plain SQL: cast
+        tx.execute("insert into metering.reservations (" + COLUMNS + ") values (?, ?, ?, ?, ?::text, ?::text, ?, ?, "
+                        + "?, ?, ?::timestamptz, ?::timestamptz, null, null, null, ?)",
                 r.id(), r.orgId(), r.requestId(), r.feature(), r.userId(), r.conversationId(), r.quantity(),
-                r.tokens(), r.costUsd(), r.ttlSeconds(), utc(r.createdAt()), utc(r.expiresAt()), null, null, null,
-                r.answer());
+                r.tokens(), r.costUsd(), r.ttlSeconds(), utc(r.createdAt()), utc(r.expiresAt()), r.answer());
     }
 
     void settle(DSLContext tx, String id, Instant at, String eventId, Instant expiresAt) {
-        tx.execute("update metering.reservations set settled_at = ?, event_id = ?, expires_at = ? where id = ?",
+        tx.execute("update metering.reservations set settled_at = ?::timestamptz, event_id = ?::text, "
+                        + "expires_at = ?::timestamptz where id = ?",
                 utc(at), eventId, utc(expiresAt), id);
     }
 
     void release(DSLContext tx, String id, Instant at) {
-        tx.execute("update metering.reservations set released_at = ? where id = ?", utc(at), id);
+        tx.execute("update metering.reservations set released_at = ?::timestamptz where id = ?", utc(at), id);
     }
 
     /**
@@ -97,11 +99,11 @@ public final class ReservationRepository {
      */
     int cleanUp(Instant now, Instant usageAsOf) {
         if (usageAsOf != null) {
-            dsl.execute("update metering.reservations set released_at = ? where released_at is null "
-                    + "and settled_at is not null and settled_at < ?", utc(now), utc(usageAsOf));
+            dsl.execute("update metering.reservations set released_at = ?::timestamptz where released_at is null "
+                    + "and settled_at is not null and settled_at < ?::timestamptz", utc(now), utc(usageAsOf));
         }
         OffsetDateTime before = utc(now.minus(KEEP));
-        return dsl.execute("delete from metering.reservations where expires_at < ? or released_at < ?", before, before);
+        return dsl.execute("delete from metering.reservations where expires_at < ?::timestamptz or released_at < ?::timestamptz", before, before);
     }
 
     private static Optional<Reservation> one(org.jooq.Result<Record> rows) {

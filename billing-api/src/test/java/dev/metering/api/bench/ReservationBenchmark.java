@@ -90,6 +90,14 @@ public final class ReservationBenchmark {
             }
             run("check, org with 20 live holds", ports, threads, seconds,
                     i -> send("GET", ports[i % 2], "/api/v1/usage/holding/check/CHAT_MESSAGE", null, null));
+            // what the plain check pays for holds when the org has none: one probe of the partial index
+            org.jooq.DSLContext db = org.jooq.impl.DSL.using(url, pg.user(), pg.password());
+            db.execute("ANALYZE metering.reservations");
+            System.out.println("reservations rows: " + db.fetchCount(org.jooq.impl.DSL.table("metering.reservations")));
+            db.fetch("EXPLAIN (ANALYZE, BUFFERS) select feature, user_id, conversation_id, sum(quantity), sum(tokens), "
+                    + "sum(cost_usd) from metering.reservations r where r.org_id = 'idle' and r.released_at is null "
+                    + "and r.expires_at > now() group by feature, user_id, conversation_id")
+                    .forEach(r -> System.out.println("  " + r.get(0)));
         }
         System.exit(0);
     }

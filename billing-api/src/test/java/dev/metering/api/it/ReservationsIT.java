@@ -124,7 +124,10 @@ class ReservationsIT {
             assertThat(a.post("/api/v1/orgs/acme/credits", ApiServer.ADMIN, "{\"amountUsd\":\"1.00\"}").status())
                     .isEqualTo(201);
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> "1".equals(b.check("acme", "CHAT_MESSAGE", null).text("/balanceUsd")));
+                    .until(() -> {
+                        Response seen = b.check("acme", "CHAT_MESSAGE", null);
+                        return "prepaid".equals(seen.text("/plan")) && "1".equals(seen.text("/balanceUsd"));
+                    });
             List<String> bodies = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 bodies.add(reservation("spend-" + i, ",\"costUsd\":\"0.10\""));
