@@ -263,6 +263,24 @@ class ReservationsIT {
     }
 
     @Test
+    void shouldKeepHoldsAcrossARestart() {
+        String url = ApiServer.freshDatabase("billing_reservations_restart");
+        String id;
+        try (ApiServer before = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            before.applyCatalog(CATALOG);
+            id = reserve(before, "acme", reservation("kept", ",\"quantity\":10")).text("/reservationId");
+        }
+        try (ApiServer after = ApiServer.start(url, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+            assertThat(limitDay(after)).containsExactly(0L, 10L);
+            assertThat(reserve(after, "acme", reservation("more", "")).json().get("allowed").asBoolean()).isFalse();
+            assertThat(reserve(after, "acme", reservation("kept", ",\"quantity\":10")).text("/reservationId"))
+                    .isEqualTo(id);
+            assertThat(after.delete("/api/v1/usage/acme/reservations/" + id, ApiServer.ADMIN).status()).isEqualTo(204);
+            assertThat(reserve(after, "acme", reservation("more", "")).json().get("allowed").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
     void shouldRefuseBadInputNamingTheField() {
         try (ApiServer s = ApiServer.start("billing_reservations_input")) {
             s.applyCatalog(CATALOG);
