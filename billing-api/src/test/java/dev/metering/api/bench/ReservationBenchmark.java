@@ -72,7 +72,9 @@ public final class ReservationBenchmark {
                       - id: capped
                         limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 10 }]
                     """);
-            while (!send("GET", ports[1], "/api/v1/plans", null, null).contains("capped")) {
+            // until the other instance's cache has the catalog (at most a second)
+            while (!send("GET", ports[1], "/api/v1/usage/race-0/check/CHAT_MESSAGE?quantity=0", null, null)
+                    .contains("\"plan\":\"big\"")) {
                 Thread.sleep(20);
             }
             overshoot(ports, rounds);
