@@ -60,14 +60,15 @@ class MigrationsIT {
     }
 
     @Test
-    void shouldLeaveRoomForInPlaceUpdatesOnTheWindowTables() throws SQLException {
+    void shouldLeaveRoomForInPlaceUpdatesOnTheTablesOfRewrittenTotals() throws SQLException {
         Migrations.migrate(url, postgres.user(), postgres.password());
 
         assertThat(query("SELECT c.relname || ' ' || array_to_string(c.reloptions, ',') FROM pg_class c"
                 + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'metering' AND c.relkind = 'r'"
                 + " AND c.reloptions IS NOT NULL ORDER BY c.relname"))
-                .containsExactly("org_usage_daily fillfactor=70", "org_usage_hourly fillfactor=70",
-                        "usage_daily fillfactor=70", "usage_hourly fillfactor=70");
+                .containsExactly("conversation_usage fillfactor=70", "org_usage_daily fillfactor=70",
+                        "org_usage_hourly fillfactor=70", "org_usage_lifetime fillfactor=70", "usage_daily fillfactor=70",
+                        "usage_hourly fillfactor=70", "usage_lifetime fillfactor=70");
     }
 
     private List<String> columns(String table) throws SQLException {
