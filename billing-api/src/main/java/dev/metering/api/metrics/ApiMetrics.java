@@ -86,6 +86,11 @@ public final class ApiMetrics {
         usageAge.set(seconds);
     }
 
+    /** For metrics of other parts of the API (alerts, webhooks). */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
     public String scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
