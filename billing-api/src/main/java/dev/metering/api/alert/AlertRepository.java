@@ -48,7 +48,7 @@ public final class AlertRepository {
         return dsl.transactionResult(tx -> {
             OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
             Record1<Long> episode = tx.dsl().resultQuery(
-                    "INSERT INTO metering.low_balance_state AS s (org_id, below, episode, updated_at) VALUES (?, true, 1, ?) "
+                    "INSERT INTO metering.low_balance_state AS s (org_id, below, episode, updated_at) VALUES (?, true, 1, CAST(? AS timestamptz)) "
                             + "ON CONFLICT (org_id) DO UPDATE SET below = true, episode = s.episode + 1, updated_at = excluded.updated_at "
                             + "WHERE NOT s.below RETURNING s.episode", orgId, t)
                     .coerce(DSL.field("episode", Long.class)).fetchOne();
@@ -61,7 +61,7 @@ public final class AlertRepository {
 
     /** The balance is at or above the threshold again: the next drop below alerts anew. */
     public void rearmLowBalance(String orgId, Instant now) {
-        dsl.execute("UPDATE metering.low_balance_state SET below = false, updated_at = ? WHERE org_id = ? AND below",
+        dsl.execute("UPDATE metering.low_balance_state SET below = false, updated_at = CAST(? AS timestamptz) WHERE org_id = ? AND below",
                 now.atOffset(ZoneOffset.UTC), orgId);
     }
 
@@ -81,7 +81,7 @@ public final class AlertRepository {
         }
         t.execute("INSERT INTO metering.webhook_deliveries (endpoint_id, alert_id, status, attempts, next_attempt_at, "
                         + "created_at, retry_from) "
-                        + "SELECT e.id, ?, 'pending', 0, ?, ?, ? FROM metering.webhook_endpoints e "
+                        + "SELECT e.id, ?, 'pending', 0, CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM metering.webhook_endpoints e "
                         + "WHERE (e.org_id IS NULL OR e.org_id = ?) "
                         + "AND (e.event_types = '' OR ? = ANY (string_to_array(e.event_types, ',')))",
                 id.value1(), at, at, at, alert.orgId(), alert.type().wireName());

@@ -58,6 +58,7 @@ public final class WebhookSender implements AutoCloseable {
         });
         this.http = HttpClient.newBuilder()
                 .connectTimeout(CONNECT_TIMEOUT)
+                .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(executor)
                 .build();

@@ -96,6 +96,12 @@ public final class WebhookReceiver implements AutoCloseable {
         always = status;
     }
 
+    /** Stops holding requests, and lets the held ones answer. */
+    public void release() {
+        hang = false;
+        release.countDown();
+    }
+
     public synchronized void reset() {
         received.clear();
     }
