@@ -23,14 +23,15 @@ import org.slf4j.LoggerFactory;
  * Sends due deliveries of the outbox as signed Standard Webhooks (POST, JSON body, headers
  * {@code webhook-id}, {@code webhook-timestamp}, {@code webhook-signature}). 2xx is delivered;
  * anything else (other statuses, redirects, which are not followed, timeouts, refused
- * connections) is retried per {@link Backoff}. Requests are asynchronous and at most
- * {@link #PER_ENDPOINT} per endpoint are in flight, so a slow or dead receiver delays only its own
- * deliveries, never checks, ingest or other receivers.
+ * connections) is retried per {@link Backoff}. Requests are asynchronous; an endpoint with
+ * {@link #PER_ENDPOINT} requests in flight gets no more until one ends (so at most twice that), so a
+ * slow or dead receiver delays only its own deliveries, never checks, ingest or other receivers.
+ * Each finished request starts the next pass at once, so a healthy receiver is not paced by the poll.
  */
 public final class WebhookSender implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
-    static final int PER_ENDPOINT = 4;
+    static final int PER_ENDPOINT = 8;
     static final int MAX_IN_FLIGHT = 64;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -65,13 +66,13 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     /** Claims due deliveries and starts sending them; returns how many were started. */
-    public int runOnce() {
+    public synchronized int runOnce() {
         int room = MAX_IN_FLIGHT - total.get();
         if (room <= 0) {
             return 0;
         }
         Instant now = clock.instant();
-        List<String> busy = inFlight.entrySet().stream().filter(e -> e.getValue().get() > 0).map(e -> e.getKey()).toList();
+        List<String> busy = inFlight.entrySet().stream().filter(e -> e.getValue().get() >= PER_ENDPOINT).map(e -> e.getKey()).toList();
         List<WebhookRepository.Claimed> claimed = repository.claimDue(now, now.plus(LEASE), room, PER_ENDPOINT, busy);
         for (WebhookRepository.Claimed c : claimed) {
             send(c);
@@ -130,6 +131,11 @@ public final class WebhookSender implements AutoCloseable {
         } finally {
             inFlight.get(c.endpointId()).decrementAndGet();
             total.decrementAndGet();
+        }
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            log.warn("webhook sending failed: {}", e.toString());
         }
     }
 
