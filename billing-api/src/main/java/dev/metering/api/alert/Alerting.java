@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Alerts in one API instance: the detector (every second), the webhook sender (every 250 ms) and
+ * Alerts in one API instance: the detector (every 250 ms), the webhook sender (every 250 ms) and
  * the webhook routes. Its own threads, so neither delays the caches or the HTTP server.
  */
 public final class Alerting implements AutoCloseable {
@@ -41,7 +41,7 @@ public final class Alerting implements AutoCloseable {
     }
 
     public Alerting start() {
-        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", detector::runOnce), 1_000, 1_000, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", detector::runOnce), 250, 250, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("webhook sending", sender::runOnce), 250, 250, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("webhook backlog gauge", sender::measure), 5, 5, TimeUnit.SECONDS);
         return this;
