@@ -107,12 +107,13 @@ public final class AlertRepository {
         return out;
     }
 
-    /** The highest credit grant revision, and the orgs with grants of a higher revision than {@code after}. */
+    /** The highest credit grant revision (0 when there is no grant). */
     public long latestGrantRevision() {
         Long v = dsl.select(max(CREDIT_GRANTS.REVISION)).from(CREDIT_GRANTS).fetchOne(0, Long.class);
         return v == null ? 0L : v;
     }
 
+    /** Orgs with a grant written after {@code revision}. */
     public List<String> orgsWithGrantsAfter(long revision, int limit) {
         return dsl.selectDistinct(CREDIT_GRANTS.ORG_ID).from(CREDIT_GRANTS)
                 .where(CREDIT_GRANTS.REVISION.gt(revision)).limit(limit).fetch(CREDIT_GRANTS.ORG_ID);
@@ -130,10 +131,5 @@ public final class AlertRepository {
                 .orderBy(CREDIT_GRANTS.EXPIRES_AT).limit(limit)
                 .fetch(r -> new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
                         r.getGrantedAt().toInstant(), r.getExpiresAt().toInstant(), r.getWelcomePlanId()));
-    }
-
-    /** Alerts recorded for an org, oldest first (for tests and operators). */
-    public List<String> bodies(String orgId) {
-        return dsl.select(ALERTS.BODY).from(ALERTS).where(ALERTS.ORG_ID.eq(orgId)).orderBy(ALERTS.ID).fetch(ALERTS.BODY);
     }
 }
