@@ -41,7 +41,12 @@ public final class Alerting implements AutoCloseable {
     }
 
     public Alerting start() {
-        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", detector::runOnce), 250, 250, TimeUnit.MILLISECONDS);
+        // new alerts are sent at once rather than at the sender's next poll
+        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", () -> {
+            if (detector.runOnce() > 0) {
+                sender.runOnce();
+            }
+        }), 250, 250, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("webhook sending", sender::runOnce), 250, 250, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("webhook backlog gauge", sender::measure), 5, 5, TimeUnit.SECONDS);
         return this;
