@@ -12,11 +12,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * that commit late; re-evaluating an org is harmless. After a restart the pass looks at usage rows of
  * the last {@link #LOOKBACK} of windows.
  */
-public final class AlertDetector {
+public final class AlertDetector implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AlertDetector.class);
     static final Duration LOOKBACK = Duration.ofHours(2);
@@ -38,11 +44,18 @@ public final class AlertDetector {
     static final Duration EXPIRY_HORIZON = Duration.ofDays(7);
     static final Duration EXPIRY_SCAN_EVERY = Duration.ofMinutes(1);
     static final int MAX_CHANGES_PER_PASS = 5_000;
+    /** Orgs evaluated at once: each evaluation mostly waits on PostgreSQL round trips. */
+    static final int PARALLELISM = 4;
 
     private final BillingService service;
     private final AlertRepository repository;
     private final AlertMetrics metrics;
     private final Clock clock;
+    private final ExecutorService pool = Executors.newFixedThreadPool(PARALLELISM, r -> {
+        Thread t = new Thread(r, "alert-detector");
+        t.setDaemon(true);
+        return t;
+    });
 
     private Instant watermark;
     private Long grantRevision;
@@ -78,12 +91,26 @@ public final class AlertDetector {
                 grantRevision = latest;
             }
         }
+        List<Callable<Integer>> tasks = new ArrayList<>(orgs.size());
         for (Map.Entry<String, Set<String>> e : orgs.entrySet()) {
-            try {
-                recorded += evaluate(e.getKey(), e.getValue(), now);
-            } catch (RuntimeException ex) {
-                log.warn("alert evaluation of org {} failed: {}", e.getKey(), ex.toString());
+            tasks.add(() -> {
+                try {
+                    return evaluate(e.getKey(), e.getValue(), now);
+                } catch (RuntimeException ex) {
+                    log.warn("alert evaluation of org {} failed: {}", e.getKey(), ex.toString());
+                    return 0;
+                }
+            });
+        }
+        try {
+            for (Future<Integer> f : pool.invokeAll(tasks)) {
+                recorded += f.get();
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return recorded;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
         }
         watermark = newest;
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
@@ -148,5 +175,10 @@ public final class AlertDetector {
             return 1;
         }
         return 0;
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
     }
 }

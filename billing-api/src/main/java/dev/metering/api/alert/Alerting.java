@@ -75,6 +75,7 @@ public final class Alerting implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        detector.close();
         sender.close();
     }
 }
