@@ -149,7 +149,9 @@ class PricedPipelineIT {
 
     @Test
     void shouldRefuseThe51stMessageOfAFreeConversationFromEventsWithTheConversationCode() {
-        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001));
+        // seed 001's catalog, keeping the plans other tests of this class subscribe orgs to
+        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001).stripTrailing()
+                + "\n  - id: guest\n    name: Guest\n    priceUsd: \"0\"\n  - id: payg\n    name: Pay per use\n    priceUsd: \"0\"\n");
         // seed 001's free plan: 50 messages per conversation; 10 users stay under their own hourly and daily caps
         StringBuilder batch = new StringBuilder("[");
         for (int i = 0; i < 50; i++) {
