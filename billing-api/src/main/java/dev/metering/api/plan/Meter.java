@@ -9,7 +9,10 @@ public enum Meter {
     QUANTITY("quantity"),
     INPUT_TOKENS("input_tokens"),
     OUTPUT_TOKENS("output_tokens"),
-    /** input + output tokens (cached input tokens are a subset of input tokens and not added again). */
+    /**
+     * Every token processed: input + cached input + cache-write + output (DESIGN §7.5; the counts
+     * are disjoint, {@code inputTokens} being the uncached ones).
+     */
     TOKENS("tokens"),
     COST_USD("cost_usd");
 
