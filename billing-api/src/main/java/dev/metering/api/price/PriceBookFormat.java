@@ -7,6 +7,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -74,7 +75,8 @@ public final class PriceBookFormat {
         List<PriceVersion> out = new ArrayList<>();
         Map<String, List<TierAt>> tiersByVersion = new LinkedHashMap<>();
         Map<String, String> tierVersionLine = new LinkedHashMap<>();
-        Set<String> baseRows = new HashSet<>(); // versions with their own row, even one refused for another problem
+        // versions with their own row (even one refused for another problem): whether it has a cache-write price
+        Map<String, Boolean> baseRows = new HashMap<>();
         String[] lines = text.split("\\R", -1);
         Map<String, Integer> columns = null;
         for (int i = 0; i < lines.length; i++) {
@@ -126,7 +128,7 @@ public final class PriceBookFormat {
                 }
                 continue;
             }
-            baseRows.add(provider + "/" + model + "@" + from);
+            baseRows.put(provider + "/" + model + "@" + from, cacheWrite != null);
             Map<String, BigDecimal> serviceTiers = serviceTiersCell(serviceTiersCell, where + ", " + SERVICE_TIERS_COLUMN,
                     problems);
             if (problems.size() == before) {
@@ -146,9 +148,15 @@ public final class PriceBookFormat {
             contextTiers(tiers, v.cacheWritePer1mUsd(), problems);
             withTiers.add(withContextTiers(v, tiers));
         }
-        tiersByVersion.keySet().stream().filter(version -> !baseRows.contains(version)).forEach(version -> problems.add(
-                tierVersionLine.get(version) + ", " + ABOVE_COLUMN + ": a context tier of " + version.replace("@", " effective ")
-                        + " needs that version's own row (with " + ABOVE_COLUMN + " empty)"));
+        tiersByVersion.forEach((version, tiers) -> {
+            if (baseRows.containsKey(version)) { // the version's row was refused: its tiers are still checked
+                contextTiers(tiers, baseRows.get(version) ? BigDecimal.ONE : null, problems);
+            } else {
+                problems.add(tierVersionLine.get(version) + ", " + ABOVE_COLUMN + ": a context tier of "
+                        + version.replace("@", " effective ") + " needs that version's own row (with " + ABOVE_COLUMN
+                        + " empty)");
+            }
+        });
         return finish(withTiers, problems, true);
     }
 

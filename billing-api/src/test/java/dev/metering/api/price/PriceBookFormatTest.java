@@ -127,6 +127,12 @@ class PriceBookFormatTest {
                         "line 6, above_input_tokens: '0' is not a whole number of tokens from 1 to 10000000000",
                         "line 6, service_tiers: a context tier row has no service tiers (they are the version's, on its "
                                 + "own row)",
+                        // the version's own row was refused, its tiers are checked all the same
+                        "line 4, above_input_tokens: 200000 must be above the previous tier's 1000000 (thresholds strictly "
+                                + "ascending, each once)",
+                        "line 5, above_input_tokens: 200000 must be above the previous tier's 200000 (thresholds strictly "
+                                + "ascending, each once)",
+                        "line 5, cache_write_per_1m_usd: required, as the version has a cache-write price",
                         "line 7, above_input_tokens: a context tier of b/m effective 2025-01-01T00:00:00Z needs that "
                                 + "version's own row (with above_input_tokens empty)"));
         assertThatThrownBy(() -> PriceBookFormat.parseCsv(V2_HEADER
