@@ -72,7 +72,7 @@ class PriceBookV2IT {
                 .setFeature("AI_COMPLETION").setInputTokens(190_001).setCachedInputTokens(5_000).setCacheWriteTokens(5_000)
                 .setOutputTokens(1_000).setReasoningTokens(400).setServiceTier("batch").build();
         // (190,001 x 6e9 + 5,000 x 6e8 + 5,000 x 7.5e9 + 1,000 x 2.25e10) x 0.5
-        assertThat(Cost.quote(longBatch, version)).isEqualTo(new Cost.Quote(new BigInteger("601504500000000"), 200_000L, "batch"));
+        assertThat(Cost.quote(longBatch, version)).isEqualTo(new Cost.Quote(new BigInteger("601503000000000"), 200_000L, "batch"));
     }
 
     @Test
