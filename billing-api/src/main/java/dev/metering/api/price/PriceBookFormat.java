@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The price book's two wire formats, validated as a whole (every problem reported, each naming
@@ -36,7 +35,7 @@ import java.util.TreeMap;
  * Money: plain decimals (no exponent), not negative, at most 9 decimals (nano-USD), below
  * 1,000,000 USD; {@code effective_from} a UTC date ({@code 2025-08-07}) or an ISO instant.
  * One (provider, model, effective_from) appears once. A provider contains no {@code /} (the topic
- * key is {@code provider/model}). Context tiers: at most {@value #MAX_CONTEXT_TIERS}, thresholds
+ * key is {@code provider/model}). Context tiers: at most {@value PriceTiers#MAX_CONTEXT_TIERS}, thresholds
  * whole numbers from 1 to 10^10, strictly ascending (so none twice); the cache-write price on the
  * version and every tier or on none. Service tiers: {@code batch}, {@code flex} or
  * {@code priority}, each once, multiplier above 0, at most 100, at most 6 decimals.
@@ -52,28 +51,20 @@ public final class PriceBookFormat {
     /** The optional columns, in the order {@link #toCsv} writes them. */
     public static final List<String> OPTIONAL_COLUMNS = List.of(UNIT_COLUMN, CACHE_WRITE_COLUMN, ABOVE_COLUMN,
             SERVICE_TIERS_COLUMN);
-    public static final int MAX_CONTEXT_TIERS = 8;
     private static final Set<String> JSON_FIELDS = Set.of("provider", "model", "effectiveFrom", "inputPer1mUsd",
             "cachedInputPer1mUsd", "outputPer1mUsd", "unitUsd", "cacheWritePer1mUsd", "contextTiers", "serviceTiers");
-    private static final Set<String> TIER_FIELDS = Set.of("aboveInputTokens", "inputPer1mUsd", "cachedInputPer1mUsd",
-            "cacheWritePer1mUsd", "outputPer1mUsd");
     private static final BigDecimal MAX_USD = new BigDecimal("1000000");
-    private static final BigDecimal MAX_MULTIPLIER = new BigDecimal("100");
-    private static final long MAX_THRESHOLD = 10_000_000_000L;
     private static final int MAX_NAME = 256;
-    private static final String DECIMAL = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)";
+    static final String DECIMAL = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)";
 
     private PriceBookFormat() {
     }
 
-    /** A context tier as read, with where it was read (for messages). */
-    private record TierAt(PriceVersion.ContextTier tier, String where, String thresholdField, String cacheWriteField) {
-    }
 
     public static List<PriceVersion> parseCsv(String text) {
         List<String> problems = new ArrayList<>();
         List<PriceVersion> out = new ArrayList<>();
-        Map<String, List<TierAt>> tiersByVersion = new LinkedHashMap<>();
+        Map<String, List<PriceTiers.TierAt>> tiersByVersion = new LinkedHashMap<>();
         Map<String, String> tierVersionLine = new LinkedHashMap<>();
         // versions with their own row (even one refused for another problem): whether it has a cache-write price
         Map<String, Boolean> baseRows = new HashMap<>();
@@ -111,7 +102,7 @@ public final class PriceBookFormat {
             String above = row.get(ABOVE_COLUMN);
             String serviceTiersCell = row.get(SERVICE_TIERS_COLUMN);
             if (above != null && !above.isEmpty()) {
-                Long threshold = threshold(above, where + ", " + ABOVE_COLUMN, problems);
+                Long threshold = PriceTiers.threshold(above, where + ", " + ABOVE_COLUMN, problems);
                 if (unit != null) {
                     problems.add(where + ", " + UNIT_COLUMN + ": a context tier row has no unit price (it is the version's)");
                 }
@@ -121,7 +112,7 @@ public final class PriceBookFormat {
                 }
                 if (problems.size() == before) {
                     String version = provider + "/" + model + "@" + from;
-                    tiersByVersion.computeIfAbsent(version, k -> new ArrayList<>()).add(new TierAt(
+                    tiersByVersion.computeIfAbsent(version, k -> new ArrayList<>()).add(new PriceTiers.TierAt(
                             new PriceVersion.ContextTier(threshold, in, cached, cacheWrite, outp), where,
                             where + ", " + ABOVE_COLUMN, where + ", " + CACHE_WRITE_COLUMN));
                     tierVersionLine.putIfAbsent(version, where);
@@ -129,8 +120,8 @@ public final class PriceBookFormat {
                 continue;
             }
             baseRows.put(provider + "/" + model + "@" + from, cacheWrite != null);
-            Map<String, BigDecimal> serviceTiers = serviceTiersCell(serviceTiersCell, where + ", " + SERVICE_TIERS_COLUMN,
-                    problems);
+            Map<String, BigDecimal> serviceTiers = PriceTiers.serviceTiersCell(serviceTiersCell,
+                    where + ", " + SERVICE_TIERS_COLUMN, problems);
             if (problems.size() == before) {
                 out.add(new PriceVersion(provider, model, from, in, cached, outp, unit, cacheWrite, List.of(), serviceTiers));
             }
@@ -140,17 +131,17 @@ public final class PriceBookFormat {
         }
         List<PriceVersion> withTiers = new ArrayList<>();
         for (PriceVersion v : out) {
-            List<TierAt> tiers = tiersByVersion.remove(v.key() + "@" + v.effectiveFrom());
+            List<PriceTiers.TierAt> tiers = tiersByVersion.remove(v.key() + "@" + v.effectiveFrom());
             if (tiers == null) {
                 withTiers.add(v);
                 continue;
             }
-            contextTiers(tiers, v.cacheWritePer1mUsd(), problems);
+            PriceTiers.contextTiers(tiers, v.cacheWritePer1mUsd(), problems);
             withTiers.add(withContextTiers(v, tiers));
         }
         tiersByVersion.forEach((version, tiers) -> {
             if (baseRows.containsKey(version)) { // the version's row was refused: its tiers are still checked
-                contextTiers(tiers, baseRows.get(version) ? BigDecimal.ONE : null, problems);
+                PriceTiers.contextTiers(tiers, baseRows.get(version) ? BigDecimal.ONE : null, problems);
             } else {
                 problems.add(tierVersionLine.get(version) + ", " + ABOVE_COLUMN + ": a context tier of "
                         + version.replace("@", " effective ") + " needs that version's own row (with " + ABOVE_COLUMN
@@ -217,10 +208,12 @@ public final class PriceBookFormat {
             BigDecimal outp = usd(text(p, "outputPer1mUsd"), where + ".outputPer1mUsd", problems, true);
             BigDecimal unit = usd(text(p, "unitUsd"), where + ".unitUsd", problems, false);
             BigDecimal cacheWrite = usd(text(p, "cacheWritePer1mUsd"), where + ".cacheWritePer1mUsd", problems, false);
-            List<TierAt> tiers = jsonContextTiers(p.get("contextTiers"), where + ".contextTiers", problems);
-            Map<String, BigDecimal> serviceTiers = jsonServiceTiers(p.get("serviceTiers"), where + ".serviceTiers", problems);
+            List<PriceTiers.TierAt> tiers = PriceTiers.jsonContextTiers(p.get("contextTiers"), where + ".contextTiers",
+                    problems);
+            Map<String, BigDecimal> serviceTiers = PriceTiers.jsonServiceTiers(p.get("serviceTiers"), where + ".serviceTiers",
+                    problems);
             if (problems.size() == before) {
-                contextTiers(tiers, cacheWrite, problems);
+                PriceTiers.contextTiers(tiers, cacheWrite, problems);
             }
             if (problems.size() == before) {
                 out.add(withContextTiers(new PriceVersion(provider, model, from, in, cached, outp, unit, cacheWrite, List.of(),
@@ -230,171 +223,16 @@ public final class PriceBookFormat {
         return finish(out, problems, false);
     }
 
-    private static List<TierAt> jsonContextTiers(JsonNode node, String where, List<String> problems) {
-        List<TierAt> tiers = new ArrayList<>();
-        if (node == null || node.isNull()) {
-            return tiers;
-        }
-        if (!node.isArray()) {
-            problems.add(where + ": expected an array of {aboveInputTokens, inputPer1mUsd, cachedInputPer1mUsd, "
-                    + "cacheWritePer1mUsd, outputPer1mUsd}");
-            return tiers;
-        }
-        for (int t = 0; t < node.size(); t++) {
-            JsonNode tier = node.get(t);
-            String at = where + "[" + t + "]";
-            if (!tier.isObject()) {
-                problems.add(at + ": expected an object");
-                continue;
-            }
-            int before = problems.size();
-            for (Iterator<String> it = tier.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!TIER_FIELDS.contains(f)) {
-                    problems.add(at + "." + f + ": unknown field");
-                }
-            }
-            Long threshold = threshold(text(tier, "aboveInputTokens"), at + ".aboveInputTokens", problems);
-            BigDecimal in = usd(text(tier, "inputPer1mUsd"), at + ".inputPer1mUsd", problems, true);
-            BigDecimal cached = usd(text(tier, "cachedInputPer1mUsd"), at + ".cachedInputPer1mUsd", problems, true);
-            BigDecimal cacheWrite = usd(text(tier, "cacheWritePer1mUsd"), at + ".cacheWritePer1mUsd", problems, false);
-            BigDecimal outp = usd(text(tier, "outputPer1mUsd"), at + ".outputPer1mUsd", problems, true);
-            if (problems.size() == before) {
-                tiers.add(new TierAt(new PriceVersion.ContextTier(threshold, in, cached, cacheWrite, outp), at,
-                        at + ".aboveInputTokens", at + ".cacheWritePer1mUsd"));
-            }
-        }
-        return tiers;
-    }
 
-    private static Map<String, BigDecimal> jsonServiceTiers(JsonNode node, String where, List<String> problems) {
-        Map<String, BigDecimal> tiers = new TreeMap<>();
-        if (node == null || node.isNull()) {
-            return tiers;
-        }
-        if (!node.isObject()) {
-            problems.add(where + ": expected an object such as {\"batch\": {\"multiplier\": \"0.5\"}}");
-            return tiers;
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String at = where + "." + e.getKey();
-            if (!serviceTierName(e.getKey(), at, problems)) {
-                continue;
-            }
-            JsonNode tier = e.getValue();
-            if (!tier.isObject()) {
-                problems.add(at + ": expected an object such as {\"multiplier\": \"0.5\"}");
-                continue;
-            }
-            for (Iterator<String> f = tier.fieldNames(); f.hasNext(); ) {
-                String name = f.next();
-                if (!name.equals("multiplier")) {
-                    problems.add(at + "." + name + ": unknown field (expected multiplier)");
-                }
-            }
-            BigDecimal m = multiplier(text(tier, "multiplier"), at + ".multiplier", problems);
-            if (m != null) {
-                tiers.put(e.getKey(), m);
-            }
-        }
-        return tiers;
-    }
 
-    /** {@code batch=0.5;priority=2}. */
-    private static Map<String, BigDecimal> serviceTiersCell(String cell, String where, List<String> problems) {
-        Map<String, BigDecimal> tiers = new TreeMap<>();
-        if (cell == null || cell.isEmpty()) {
-            return tiers;
-        }
-        for (String part : cell.split(";", -1)) {
-            String[] kv = part.strip().split("=", -1);
-            if (kv.length != 2) {
-                problems.add(where + ": '" + part.strip() + "' is not name=multiplier (e.g. batch=0.5;priority=2)");
-                continue;
-            }
-            String name = kv[0].strip();
-            if (!serviceTierName(name, where, problems)) {
-                continue;
-            }
-            if (tiers.containsKey(name)) {
-                problems.add(where + ": service tier '" + name + "' appears more than once");
-                continue;
-            }
-            BigDecimal m = multiplier(kv[1].strip(), where, problems);
-            if (m != null) {
-                tiers.put(name, m);
-            }
-        }
-        return tiers;
-    }
 
-    private static boolean serviceTierName(String name, String where, List<String> problems) {
-        if (!PriceVersion.SERVICE_TIERS.contains(name)) {
-            problems.add(where + ": unknown service tier '" + name + "' (expected batch, flex or priority; the standard "
-                    + "tier is the version's own prices)");
-            return false;
-        }
-        return true;
-    }
 
-    private static BigDecimal multiplier(String value, String where, List<String> problems) {
-        if (value == null || value.isBlank()) {
-            problems.add(where + ": a multiplier is required, e.g. 0.5");
-            return null;
-        }
-        if (!value.matches(DECIMAL)) {
-            problems.add(where + ": '" + value + "' is not a plain decimal number such as 0.5");
-            return null;
-        }
-        BigDecimal m = new BigDecimal(value);
-        if (m.signum() <= 0) {
-            problems.add(where + ": multiplier " + value + " must be above 0");
-        } else if (m.compareTo(MAX_MULTIPLIER) > 0) {
-            problems.add(where + ": multiplier " + value + " must be at most 100");
-        } else if (m.stripTrailingZeros().scale() > 6) {
-            problems.add(where + ": multiplier " + value + " has more than 6 decimals");
-        } else {
-            return m;
-        }
-        return null;
-    }
 
-    private static Long threshold(String value, String where, List<String> problems) {
-        if (value == null || value.isBlank()) {
-            problems.add(where + ": required (the number of prompt tokens above which the tier's prices apply)");
-            return null;
-        }
-        if (!value.matches("[0-9]{1,11}") || Long.parseLong(value) < 1 || Long.parseLong(value) > MAX_THRESHOLD) {
-            problems.add(where + ": '" + value + "' is not a whole number of tokens from 1 to " + MAX_THRESHOLD);
-            return null;
-        }
-        return Long.parseLong(value);
-    }
 
-    /** Thresholds strictly ascending, at most {@link #MAX_CONTEXT_TIERS}, cache-write prices on all or none. */
-    private static void contextTiers(List<TierAt> tiers, BigDecimal versionCacheWrite, List<String> problems) {
-        if (tiers.size() > MAX_CONTEXT_TIERS) {
-            problems.add(tiers.get(MAX_CONTEXT_TIERS).thresholdField() + ": at most " + MAX_CONTEXT_TIERS
-                    + " context tiers per version");
-        }
-        for (int i = 0; i < tiers.size(); i++) {
-            TierAt t = tiers.get(i);
-            if (i > 0 && t.tier().aboveInputTokens() <= tiers.get(i - 1).tier().aboveInputTokens()) {
-                problems.add(t.thresholdField() + ": " + t.tier().aboveInputTokens() + " must be above the previous tier's "
-                        + tiers.get(i - 1).tier().aboveInputTokens() + " (thresholds strictly ascending, each once)");
-            }
-            if ((t.tier().cacheWritePer1mUsd() == null) != (versionCacheWrite == null)) {
-                problems.add(t.cacheWriteField() + ": " + (versionCacheWrite == null
-                        ? "the version has no cache-write price, so its tiers have none either"
-                        : "required, as the version has a cache-write price"));
-            }
-        }
-    }
 
-    private static PriceVersion withContextTiers(PriceVersion v, List<TierAt> tiers) {
+    private static PriceVersion withContextTiers(PriceVersion v, List<PriceTiers.TierAt> tiers) {
         return new PriceVersion(v.provider(), v.model(), v.effectiveFrom(), v.inputPer1mUsd(), v.cachedInputPer1mUsd(),
-                v.outputPer1mUsd(), v.unitUsd(), v.cacheWritePer1mUsd(), tiers.stream().map(TierAt::tier).toList(),
+                v.outputPer1mUsd(), v.unitUsd(), v.cacheWritePer1mUsd(), tiers.stream().map(PriceTiers.TierAt::tier).toList(),
                 v.serviceTiers());
     }
 
@@ -414,7 +252,7 @@ public final class PriceBookFormat {
         return out;
     }
 
-    private static String text(JsonNode p, String field) {
+    static String text(JsonNode p, String field) {
         JsonNode v = p.get(field);
         if (v == null || v.isNull()) {
             return null;
@@ -450,7 +288,7 @@ public final class PriceBookFormat {
         }
     }
 
-    private static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
+    static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
         if (value == null || value.isBlank()) {
             if (required) {
                 problems.add(where + ": required");
@@ -506,7 +344,7 @@ public final class PriceBookFormat {
                 sb.append(',');
             }
             if (serviceTiers) {
-                sb.append(',').append(serviceTiersCell(v.serviceTiers()));
+                sb.append(',').append(PriceTiers.serviceTiersCell(v.serviceTiers()));
             }
             sb.append('\n');
             for (PriceVersion.ContextTier t : v.contextTiers()) {
@@ -524,13 +362,6 @@ public final class PriceBookFormat {
                 .append(money(cached)).append(',').append(money(out)).append(',').append(effectiveFrom(v.effectiveFrom()));
     }
 
-    /** {@code batch=0.5;priority=2}, by name. */
-    static String serviceTiersCell(Map<String, BigDecimal> tiers) {
-        StringBuilder sb = new StringBuilder();
-        new TreeMap<>(tiers).forEach((name, m) -> sb.append(sb.length() == 0 ? "" : ";").append(name).append('=')
-                .append(money(m)));
-        return sb.toString();
-    }
 
     /** The JSON form of one version, as GET returns it and PUT reads it. */
     public static Map<String, Object> json(PriceVersion v) {
@@ -543,51 +374,12 @@ public final class PriceBookFormat {
         m.put("outputPer1mUsd", money(v.outputPer1mUsd()));
         m.put("unitUsd", money(v.unitUsd()));
         m.put("cacheWritePer1mUsd", money(v.cacheWritePer1mUsd()));
-        m.put("contextTiers", contextTiersJson(v.contextTiers()));
-        m.put("serviceTiers", serviceTiersJson(v.serviceTiers()));
+        m.put("contextTiers", PriceTiers.contextTiersJson(v.contextTiers()));
+        m.put("serviceTiers", PriceTiers.serviceTiersJson(v.serviceTiers()));
         return m;
     }
 
-    static List<Map<String, Object>> contextTiersJson(List<PriceVersion.ContextTier> tiers) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (PriceVersion.ContextTier t : tiers) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("aboveInputTokens", t.aboveInputTokens());
-            m.put("inputPer1mUsd", money(t.inputPer1mUsd()));
-            m.put("cachedInputPer1mUsd", money(t.cachedInputPer1mUsd()));
-            m.put("cacheWritePer1mUsd", money(t.cacheWritePer1mUsd()));
-            m.put("outputPer1mUsd", money(t.outputPer1mUsd()));
-            out.add(m);
-        }
-        return out;
-    }
 
-    static Map<String, Object> serviceTiersJson(Map<String, BigDecimal> tiers) {
-        Map<String, Object> out = new TreeMap<>();
-        tiers.forEach((name, m) -> out.put(name, Map.of("multiplier", money(m))));
-        return out;
-    }
 
-    /** Reads back what {@link #contextTiersJson} wrote (stored, already validated). */
-    static List<PriceVersion.ContextTier> contextTiers(JsonNode node) {
-        List<PriceVersion.ContextTier> out = new ArrayList<>();
-        if (node != null && node.isArray()) {
-            for (JsonNode t : node) {
-                String cw = text(t, "cacheWritePer1mUsd");
-                out.add(new PriceVersion.ContextTier(t.get("aboveInputTokens").asLong(),
-                        new BigDecimal(text(t, "inputPer1mUsd")), new BigDecimal(text(t, "cachedInputPer1mUsd")),
-                        cw == null ? null : new BigDecimal(cw), new BigDecimal(text(t, "outputPer1mUsd"))));
-            }
-        }
-        return out;
-    }
 
-    /** Reads back what {@link #serviceTiersJson} wrote. */
-    static Map<String, BigDecimal> serviceTiers(JsonNode node) {
-        Map<String, BigDecimal> out = new TreeMap<>();
-        if (node != null && node.isObject()) {
-            node.fields().forEachRemaining(e -> out.put(e.getKey(), new BigDecimal(text(e.getValue(), "multiplier"))));
-        }
-        return out;
-    }
 }

@@ -56,8 +56,8 @@ public final class PriceRepository {
             for (PriceVersion v : versions) {
                 batch.bind(v.provider(), v.model(), v.effectiveFrom().atOffset(ZoneOffset.UTC), v.inputPer1mUsd(),
                         v.cachedInputPer1mUsd(), v.outputPer1mUsd(), v.unitUsd(), v.cacheWritePer1mUsd(),
-                        v.contextTiers().isEmpty() ? null : json(PriceBookFormat.contextTiersJson(v.contextTiers())),
-                        v.serviceTiers().isEmpty() ? null : json(PriceBookFormat.serviceTiersJson(v.serviceTiers())));
+                        v.contextTiers().isEmpty() ? null : json(PriceTiers.contextTiersJson(v.contextTiers())),
+                        v.serviceTiers().isEmpty() ? null : json(PriceTiers.serviceTiersJson(v.serviceTiers())));
             }
             batch.execute();
             String[] keys = versions.stream().map(PriceVersion::key).distinct().toArray(String[]::new);
@@ -70,8 +70,8 @@ public final class PriceRepository {
         return new PriceVersion(r.get(0, String.class), r.get(1, String.class),
                 r.get(2, OffsetDateTime.class).toInstant(), r.get(3, BigDecimal.class), r.get(4, BigDecimal.class),
                 r.get(5, BigDecimal.class), r.get(6, BigDecimal.class), r.get(7, BigDecimal.class),
-                PriceBookFormat.contextTiers(tree(r.get(8, String.class))),
-                PriceBookFormat.serviceTiers(tree(r.get(9, String.class))));
+                PriceTiers.contextTiers(tree(r.get(8, String.class))),
+                PriceTiers.serviceTiers(tree(r.get(9, String.class))));
     }
 
     private static String json(Object value) {
