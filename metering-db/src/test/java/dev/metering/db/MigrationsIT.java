@@ -55,8 +55,11 @@ class MigrationsIT {
                 "input_tokens bigint NO", "output_tokens bigint NO", "cached_input_tokens bigint NO",
                 "unpriced_events bigint NO", "cost_usd numeric(24,9) NO", "first_event_at timestamp with time zone NO",
                 "last_event_at timestamp with time zone NO", "updated_at timestamp with time zone NO",
-                "version bigint NO");
+                "version bigint NO", "cache_write_tokens bigint NO", "reasoning_tokens bigint NO");
         assertThat(columns("usage_daily")).isEqualTo(columns("usage_hourly"));
+        assertThat(columns("org_usage_hourly")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO");
+        assertThat(columns("usage_events")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO",
+                "service_tier text YES", "price_context_tier bigint YES", "price_service_tier text YES");
     }
 
     @Test
