@@ -22,6 +22,8 @@ import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
+import dev.metering.api.event.EventLogRepository;
+import dev.metering.api.event.EventRoutes;
 import dev.metering.api.http.Json;
 import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
@@ -126,6 +128,7 @@ public final class BillingApi implements AutoCloseable {
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
+                    new EventRoutes(new EventLogRepository(dsl), config.eventLog()),
                     new EnforcementRoutes(enforcement, mapper),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));

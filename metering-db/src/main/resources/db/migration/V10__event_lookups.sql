@@ -1,0 +1,21 @@
+-- V10: per-event look-ups (docs/contract.md, v2 additions): GET /api/v1/usage/{orgId}/events
+-- filtered by user or conversation, newest first, and GET .../events/{eventId} for refused events.
+
+-- The event log filtered by user or by conversation, newest first (the cursor is occurred_at, event_id).
+-- An index on the partitioned table is created on every partition, present and future.
+/* [jooq ignore start] */
+CREATE INDEX usage_events_org_user_time_idx
+    ON metering.usage_events (org_id, user_id, occurred_at, event_id) WHERE user_id IS NOT NULL;
+CREATE INDEX usage_events_org_conversation_time_idx
+    ON metering.usage_events (org_id, conversation_id, occurred_at, event_id) WHERE conversation_id IS NOT NULL;
+/* [jooq ignore stop] */
+
+-- A dead letter's event, where its payload decodes as a UsageEvent (INVALID and LATE records from
+-- the events topic; MALFORMED and UNKNOWN_SCHEMA ones do not decode): written by metering-sink so
+-- the API can tell an event was dead-lettered without decoding every payload. NULL otherwise, and
+-- for dead letters written before this version.
+ALTER TABLE metering.dead_letters ADD COLUMN org_id text;
+ALTER TABLE metering.dead_letters ADD COLUMN event_id text;
+/* [jooq ignore start] */
+CREATE INDEX dead_letters_org_event_idx ON metering.dead_letters (org_id, event_id) WHERE event_id IS NOT NULL;
+/* [jooq ignore stop] */
