@@ -19,6 +19,7 @@ import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.subscription.SubscriptionListRoutes;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
@@ -129,6 +130,7 @@ public final class BillingApi implements AutoCloseable {
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
                     new EventRoutes(new EventLogRepository(dsl), config.eventLog()),
+                    new SubscriptionListRoutes(new SubscriptionRepository(dsl), service),
                     new EnforcementRoutes(enforcement, mapper),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));

@@ -15,8 +15,11 @@ import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Result;
@@ -72,6 +75,28 @@ public final class SubscriptionRepository {
             out.put(r.getOrgId(), subscription(r, overrides.getOrDefault(r.getOrgId(), new LinkedHashMap<>())));
         }
         return out;
+    }
+
+    /**
+     * Up to {@code limit} subscriptions in org order, after {@code afterOrgId} (exclusive; null from
+     * the start), of {@code planId} and {@code status} where given. Keyset paging on the primary
+     * key: an org inserted meanwhile shows up on a later page or not at all, never twice.
+     */
+    public List<Subscription> page(String planId, SubscriptionStatus status, String afterOrgId, int limit) {
+        Condition where = DSL.noCondition();
+        if (planId != null) {
+            where = where.and(SUBSCRIPTIONS.PLAN_ID.eq(planId));
+        }
+        if (status != null) {
+            where = where.and(SUBSCRIPTIONS.STATUS.eq(status.wireName()));
+        }
+        if (afterOrgId != null) {
+            where = where.and(SUBSCRIPTIONS.ORG_ID.gt(afterOrgId));
+        }
+        List<String> orgs = dsl.select(SUBSCRIPTIONS.ORG_ID).from(SUBSCRIPTIONS).where(where)
+                .orderBy(SUBSCRIPTIONS.ORG_ID).limit(limit).fetch(SUBSCRIPTIONS.ORG_ID);
+        Map<String, Subscription> found = findAll(orgs);
+        return orgs.stream().map(found::get).filter(Objects::nonNull).toList();
     }
 
     private static Subscription subscription(SubscriptionsRecord r, Map<String, BigDecimal> overrides) {

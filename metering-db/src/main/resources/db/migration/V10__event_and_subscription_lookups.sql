@@ -1,5 +1,6 @@
--- V10: per-event look-ups (docs/contract.md, v2 additions): GET /api/v1/usage/{orgId}/events
--- filtered by user or conversation, newest first, and GET .../events/{eventId} for refused events.
+-- V10: look-ups of the v2 listings (docs/contract.md, v2 additions): GET /api/v1/usage/{orgId}/events
+-- filtered by user or conversation, newest first; GET .../events/{eventId} for refused events;
+-- GET /api/v1/subscriptions filtered by plan.
 
 -- The event log filtered by user or by conversation, newest first (the cursor is occurred_at, event_id).
 -- An index on the partitioned table is created on every partition, present and future.
@@ -18,4 +19,9 @@ ALTER TABLE metering.dead_letters ADD COLUMN org_id text;
 ALTER TABLE metering.dead_letters ADD COLUMN event_id text;
 /* [jooq ignore start] */
 CREATE INDEX dead_letters_org_event_idx ON metering.dead_letters (org_id, event_id) WHERE event_id IS NOT NULL;
+/* [jooq ignore stop] */
+
+-- GET /api/v1/subscriptions?planId=: one plan's subscriptions in org order (the cursor is org_id).
+/* [jooq ignore start] */
+CREATE INDEX subscriptions_plan_org_idx ON metering.subscriptions (plan_id, org_id);
 /* [jooq ignore stop] */
