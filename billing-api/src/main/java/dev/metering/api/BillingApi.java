@@ -19,6 +19,7 @@ import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.subscription.SubscriptionImportRoutes;
 import dev.metering.api.subscription.SubscriptionListRoutes;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
@@ -131,6 +132,7 @@ public final class BillingApi implements AutoCloseable {
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
                     new EventRoutes(new EventLogRepository(dsl), config.eventLog()),
                     new SubscriptionListRoutes(new SubscriptionRepository(dsl), service),
+                    new SubscriptionImportRoutes(service, mapper, clock),
                     new EnforcementRoutes(enforcement, mapper),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));

@@ -210,6 +210,29 @@ public final class BillingService {
                 clock.instant());
     }
 
+    /** The stored subscriptions of {@code orgIds}, read in chunks; orgs without one are absent. */
+    public Map<String, Subscription> subscriptions(List<String> orgIds) {
+        Map<String, Subscription> out = new java.util.HashMap<>();
+        for (int from = 0; from < orgIds.size(); from += 1000) {
+            out.putAll(subscriptions.findAll(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
+        }
+        return out;
+    }
+
+    /** Of the orgs in {@code next}: blocked right now with their stored subscription, and with the new one. */
+    public CatalogImpact.Comparison importImpact(Map<String, Subscription> current, List<Subscription> next) {
+        return CatalogImpact.compareSubscriptions(cache.catalog().catalog(), current, next, credits, usage,
+                clock.instant());
+    }
+
+    /** Writes an import batch in one transaction (welcome credits as a PUT grants them) and refreshes those orgs. */
+    public void importSubscriptions(List<Subscription> subs) {
+        PlanCatalog catalog = cache.catalog().catalog();
+        subscriptions.saveAll(subs, planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null),
+                clock.instant());
+        subs.forEach(s -> cache.invalidateOrg(s.orgId()));
+    }
+
     public Optional<Subscription> subscription(String orgId) {
         return subscriptions.find(orgId);
     }

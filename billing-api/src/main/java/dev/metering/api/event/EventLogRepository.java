@@ -52,15 +52,15 @@ public final class EventLogRepository {
             binds.add(q.conversationId());
         }
         if (q.from() != null) {
-            sql.append(" AND occurred_at >= ?");
+            sql.append(" AND occurred_at >= CAST(? AS timestamptz)");
             binds.add(utc(q.from()));
         }
         if (q.to() != null) {
-            sql.append(" AND occurred_at < ?");
+            sql.append(" AND occurred_at < CAST(? AS timestamptz)");
             binds.add(utc(q.to()));
         }
         if (q.after() != null) {
-            sql.append(" AND (occurred_at, event_id) < (?, ?)");
+            sql.append(" AND (occurred_at, event_id) < (CAST(? AS timestamptz), ?)");
             binds.add(utc(q.after().occurredAt()));
             binds.add(q.after().eventId());
         }

@@ -124,6 +124,12 @@ public final class ApiServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /** A POST of a large body with a longer timeout (bulk imports). */
+    public Response post(String path, String key, String contentType, String body, Duration timeout) {
+        return send(request(path, key).timeout(timeout).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
     public Response delete(String path, String key) {
         return send(request(path, key).DELETE().build());
     }
