@@ -24,6 +24,7 @@ import dev.metering.api.subscription.SubscriptionListRoutes;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
+import dev.metering.api.credit.CreditImportRoutes;
 import dev.metering.api.event.EventLogRepository;
 import dev.metering.api.event.EventRoutes;
 import dev.metering.api.http.Json;
@@ -133,6 +134,7 @@ public final class BillingApi implements AutoCloseable {
                     new EventRoutes(new EventLogRepository(dsl), config.eventLog()),
                     new SubscriptionListRoutes(new SubscriptionRepository(dsl), service),
                     new SubscriptionImportRoutes(service, mapper, clock),
+                    new CreditImportRoutes(service, mapper, clock),
                     new EnforcementRoutes(enforcement, mapper),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));

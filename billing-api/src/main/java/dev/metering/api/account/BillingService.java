@@ -233,6 +233,22 @@ public final class BillingService {
         subs.forEach(s -> cache.invalidateOrg(s.orgId()));
     }
 
+    /** The amounts already granted under (org, grantId) keys to {@code orgIds}, read in chunks. */
+    public Map<String, BigDecimal> importedGrants(List<String> orgIds) {
+        Map<String, BigDecimal> out = new java.util.HashMap<>();
+        for (int from = 0; from < orgIds.size(); from += 1000) {
+            out.putAll(credits.importedAmounts(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
+        }
+        return out;
+    }
+
+    /** Makes an import's grants in one transaction and refreshes those orgs; returns how many were made. */
+    public int importGrants(List<dev.metering.api.credit.CreditImport.Grant> grants) {
+        int made = credits.grantAll(grants, clock.instant());
+        grants.stream().map(dev.metering.api.credit.CreditImport.Grant::orgId).distinct().forEach(cache::invalidateOrg);
+        return made;
+    }
+
     public Optional<Subscription> subscription(String orgId) {
         return subscriptions.find(orgId);
     }

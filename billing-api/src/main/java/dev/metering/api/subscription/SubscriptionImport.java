@@ -1,5 +1,6 @@
 package dev.metering.api.subscription;
 
+import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;

@@ -1,23 +1,20 @@
 package dev.metering.api.subscription;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.metering.api.ApiException;
 import dev.metering.api.account.BillingService;
+import dev.metering.api.bulk.ImportBodies;
+import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.RouteModule;
 import dev.metering.api.http.Routes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -53,15 +50,11 @@ public final class SubscriptionImportRoutes implements RouteModule {
 
     private void importSubscriptions(Context ctx, Auth auth) throws IOException {
         auth.requireAdmin(ctx);
-        boolean dryRun = dryRun(ctx);
-        String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
-        boolean csv = contentType.startsWith("text/csv");
-        if (!csv && !contentType.contains("json")) {
-            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
-                    "expected text/csv or JSON lines (application/x-ndjson), got '" + contentType + "'");
-        }
-        String body = body(ctx);
-        List<ImportRows.Row> rows = csv ? ImportRows.csv(body) : ImportRows.jsonLines(body, mapper);
+        boolean dryRun = ImportBodies.dryRun(ctx);
+        boolean csv = ImportBodies.isCsv(ctx);
+        String body = ImportBodies.read(ctx);
+        List<ImportRows.Row> rows = csv ? ImportRows.csv(body, ImportRows.SUBSCRIPTIONS)
+                : ImportRows.jsonLines(body, ImportRows.SUBSCRIPTIONS, mapper);
         List<String> orgs = new ArrayList<>();
         rows.forEach(r -> {
             String org = r.values().get("orgId");
@@ -96,33 +89,5 @@ public final class SubscriptionImportRoutes implements RouteModule {
         out.put("blockedNow", impact.after().blocked().size());
         out.put("blockedNowBefore", impact.before().blocked().size());
         ctx.json(out);
-    }
-
-    private static boolean dryRun(Context ctx) {
-        String v = ctx.queryParam("dryRun");
-        if (v == null || v.isEmpty() || v.equals("false")) {
-            return false;
-        }
-        if (v.equals("true")) {
-            return true;
-        }
-        throw ApiException.badRequest("dryRun", "expected true or false, got '" + v + "'");
-    }
-
-    /** The body as UTF-8, refused with 413 past the import bound (the stream is read, not buffered by Javalin). */
-    private static String body(Context ctx) throws IOException {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        byte[] chunk = new byte[64 * 1024];
-        try (InputStream in = ctx.bodyInputStream()) {
-            int n;
-            while ((n = in.read(chunk)) > 0) {
-                if (buffer.size() + n > Routes.MAX_IMPORT_BODY_BYTES) {
-                    throw new ApiException(413, "PAYLOAD_TOO_LARGE", null, "an import body is at most "
-                            + Routes.MAX_IMPORT_BODY_BYTES + " bytes; split the file");
-                }
-                buffer.write(chunk, 0, n);
-            }
-        }
-        return buffer.toString(StandardCharsets.UTF_8);
     }
 }

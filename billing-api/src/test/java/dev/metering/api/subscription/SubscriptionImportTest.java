@@ -1,5 +1,6 @@
 package dev.metering.api.subscription;
 
+import dev.metering.api.bulk.ImportRows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.metering.api.plan.CatalogParser;
@@ -25,7 +26,7 @@ class SubscriptionImportTest {
             """, CatalogParser.Format.YAML);
 
     private static SubscriptionImport.Validated validate(String csv, Map<String, Subscription> existing) {
-        return SubscriptionImport.validate(ImportRows.csv(csv), CATALOG, existing, NOW);
+        return SubscriptionImport.validate(ImportRows.csv(csv, ImportRows.SUBSCRIPTIONS), CATALOG, existing, NOW);
     }
 
     @Test

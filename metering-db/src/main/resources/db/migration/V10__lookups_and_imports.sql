@@ -1,6 +1,6 @@
 -- V10: look-ups of the v2 listings (docs/contract.md, v2 additions): GET /api/v1/usage/{orgId}/events
 -- filtered by user or conversation, newest first; GET .../events/{eventId} for refused events;
--- GET /api/v1/subscriptions filtered by plan.
+-- GET /api/v1/subscriptions filtered by plan; the grant key of POST /api/v1/credits/import.
 
 -- The event log filtered by user or by conversation, newest first (the cursor is occurred_at, event_id).
 -- An index on the partitioned table is created on every partition, present and future.
@@ -24,4 +24,11 @@ CREATE INDEX dead_letters_org_event_idx ON metering.dead_letters (org_id, event_
 -- GET /api/v1/subscriptions?planId=: one plan's subscriptions in org order (the cursor is org_id).
 /* [jooq ignore start] */
 CREATE INDEX subscriptions_plan_org_idx ON metering.subscriptions (plan_id, org_id);
+/* [jooq ignore stop] */
+
+-- POST /api/v1/credits/import: the caller's key of a grant, once per org, so a re-run grants
+-- nothing twice (e.g. grantId "launch-5usd" for every org of a campaign). NULL for other grants.
+ALTER TABLE metering.credit_grants ADD COLUMN grant_id text;
+/* [jooq ignore start] */
+CREATE UNIQUE INDEX credit_grants_grant_uk ON metering.credit_grants (org_id, grant_id) WHERE grant_id IS NOT NULL;
 /* [jooq ignore stop] */

@@ -1,4 +1,4 @@
-package dev.metering.api.subscription;
+package dev.metering.api.bulk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -16,7 +16,7 @@ class ImportRowsTest {
         List<ImportRows.Row> rows = ImportRows.csv("\uFEFForgId,planId,seats,override.daily\r\n"
                 + "\"acme, inc\",pro,2,1500\r\n"
                 + "\n"
-                + "\"say \"\"hi\"\"\",free,,\n");
+                + "\"say \"\"hi\"\"\",free,,\n", ImportRows.SUBSCRIPTIONS);
 
         assertThat(rows).hasSize(2);
         assertThat(rows.get(0).line()).isEqualTo(2);
@@ -29,7 +29,7 @@ class ImportRowsTest {
 
     @Test
     void shouldMarkARowWithTheWrongCellCountOrAnOpenQuoteInvalid() {
-        List<ImportRows.Row> rows = ImportRows.csv("orgId,planId\na,free,extra\n\"b,free\n");
+        List<ImportRows.Row> rows = ImportRows.csv("orgId,planId\na,free,extra\n\"b,free\n", ImportRows.SUBSCRIPTIONS);
 
         assertThat(rows).extracting(ImportRows.Row::line, ImportRows.Row::problemField)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(2, "row"), org.assertj.core.groups.Tuple.tuple(3, "row"));
@@ -48,7 +48,7 @@ class ImportRowsTest {
     void shouldReadJsonLinesWithOverridesAndFlagUnknownFields() {
         List<ImportRows.Row> rows = ImportRows.jsonLines("{\"orgId\":\"a\",\"planId\":\"pro\",\"seats\":3,"
                 + "\"overrides\":{\"daily\":1500,\"budget\":\"12.50\"}}\n{\"orgId\":\"b\",\"plan\":\"pro\"}\n[1]\n",
-                new ObjectMapper());
+                ImportRows.SUBSCRIPTIONS, new ObjectMapper());
 
         assertThat(rows.get(0).values()).isEqualTo(Map.of("orgId", "a", "planId", "pro", "seats", "3"));
         assertThat(rows.get(0).overrides()).isEqualTo(Map.of("daily", "1500", "budget", "12.50"));
@@ -58,7 +58,7 @@ class ImportRowsTest {
     }
 
     private static String field(String csv) {
-        ApiException e = catchThrowableOfType(() -> ImportRows.csv(csv), ApiException.class);
+        ApiException e = catchThrowableOfType(() -> ImportRows.csv(csv, ImportRows.SUBSCRIPTIONS), ApiException.class);
         assertThat(e.status()).isEqualTo(400);
         return e.field();
     }

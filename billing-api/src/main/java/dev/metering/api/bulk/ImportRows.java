@@ -1,4 +1,4 @@
-package dev.metering.api.subscription;
+package dev.metering.api.bulk;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,18 +12,25 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The rows of a subscription import as text, before validation: CSV with a header
- * ({@code orgId,planId,status,periodStart,periodEnd,seats,enforcement} plus {@code override.<limitId>}
- * columns, RFC 4180 quoting within a line) or JSON lines (one subscription object per line, with
- * {@code orgId} and {@code overrides: {limitId: max}}). A malformed header or body is a 400 for the
- * whole request; a malformed row is one invalid row.
+ * The rows of a bulk import as text, before validation: CSV with a header (RFC 4180 quoting within
+ * a line) or JSON lines (one object per line). Subscriptions: {@code
+ * orgId,planId,status,periodStart,periodEnd,seats,enforcement} plus {@code override.<limitId>}
+ * columns (JSON: {@code overrides: {limitId: max}}); credits: {@code orgId,amountUsd,reason,expiresAt,grantId}.
+ * A malformed header or body is a 400 for the whole request; a malformed row is one invalid row.
  */
 public final class ImportRows {
 
     public static final int MAX_ROWS = 100_000;
     static final String OVERRIDE_PREFIX = "override.";
-    static final Set<String> COLUMNS = Set.of("orgId", "planId", "status", "periodStart", "periodEnd", "seats",
-            "enforcement");
+
+    /** The columns of one kind of import; {@code overrides}: whether override.<limitId> columns are allowed. */
+    public record Columns(Set<String> names, List<String> required, boolean overrides) {
+    }
+
+    public static final Columns SUBSCRIPTIONS = new Columns(Set.of("orgId", "planId", "status", "periodStart",
+            "periodEnd", "seats", "enforcement"), List.of("orgId", "planId"), true);
+    public static final Columns CREDITS = new Columns(Set.of("orgId", "amountUsd", "reason", "expiresAt", "grantId"),
+            List.of("orgId", "amountUsd", "grantId"), false);
 
     /** One row: its line number (the header is line 1), its cells by column, its overrides by limit id. */
     public record Row(int line, Map<String, String> values, Map<String, String> overrides, String problemField,
@@ -37,7 +44,7 @@ public final class ImportRows {
     private ImportRows() {
     }
 
-    public static List<Row> csv(String body) {
+    public static List<Row> csv(String body, Columns spec) {
         String[] lines = stripBom(body).split("\n", -1);
         int headerIndex = 0;
         while (headerIndex < lines.length && lines[headerIndex].strip().isEmpty()) {
@@ -52,15 +59,17 @@ public final class ImportRows {
         }
         Set<String> seen = new java.util.HashSet<>();
         for (String column : header) {
-            if (!COLUMNS.contains(column) && !(column.startsWith(OVERRIDE_PREFIX) && column.length() > OVERRIDE_PREFIX.length())) {
-                throw ApiException.badRequest(column, "unknown column (expected " + COLUMNS.stream().sorted().toList()
-                        + " and override.<limitId> columns)");
+            boolean override = spec.overrides() && column.startsWith(OVERRIDE_PREFIX)
+                    && column.length() > OVERRIDE_PREFIX.length();
+            if (!spec.names().contains(column) && !override) {
+                throw ApiException.badRequest(column, "unknown column (expected " + spec.names().stream().sorted().toList()
+                        + (spec.overrides() ? " and override.<limitId> columns)" : ")"));
             }
             if (!seen.add(column)) {
                 throw ApiException.badRequest(column, "column appears twice in the header");
             }
         }
-        for (String required : List.of("orgId", "planId")) {
+        for (String required : spec.required()) {
             if (!seen.contains(required)) {
                 throw ApiException.badRequest(required, "the header has no " + required + " column");
             }
@@ -90,7 +99,7 @@ public final class ImportRows {
                     continue;
                 }
                 String column = header.get(c);
-                if (column.startsWith(OVERRIDE_PREFIX)) {
+                if (!spec.names().contains(column)) {
                     overrides.put(column.substring(OVERRIDE_PREFIX.length()), v);
                 } else {
                     values.put(column, v);
@@ -101,7 +110,7 @@ public final class ImportRows {
         return rows;
     }
 
-    public static List<Row> jsonLines(String body, ObjectMapper mapper) {
+    public static List<Row> jsonLines(String body, Columns spec, ObjectMapper mapper) {
         String[] lines = stripBom(body).split("\n", -1);
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < lines.length; i++) {
@@ -110,7 +119,7 @@ public final class ImportRows {
                 continue;
             }
             tooMany(rows);
-            rows.add(jsonRow(i + 1, text, mapper));
+            rows.add(jsonRow(i + 1, text, spec, mapper));
         }
         if (rows.isEmpty()) {
             throw ApiException.badRequest("body", "empty: expected one JSON object per line");
@@ -118,7 +127,7 @@ public final class ImportRows {
         return rows;
     }
 
-    private static Row jsonRow(int line, String text, ObjectMapper mapper) {
+    private static Row jsonRow(int line, String text, Columns spec, ObjectMapper mapper) {
         JsonNode node;
         try {
             node = mapper.readTree(text);
@@ -133,7 +142,7 @@ public final class ImportRows {
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
             JsonNode v = f.getValue();
-            if (f.getKey().equals("overrides")) {
+            if (spec.overrides() && f.getKey().equals("overrides")) {
                 if (v.isNull()) {
                     continue;
                 }
@@ -150,9 +159,9 @@ public final class ImportRows {
                 }
                 continue;
             }
-            if (!COLUMNS.contains(f.getKey())) {
-                return Row.invalid(line, f.getKey(), "unknown field (expected " + COLUMNS.stream().sorted().toList()
-                        + " and overrides)");
+            if (!spec.names().contains(f.getKey())) {
+                return Row.invalid(line, f.getKey(), "unknown field (expected " + spec.names().stream().sorted().toList()
+                        + (spec.overrides() ? " and overrides)" : ")"));
             }
             if (v.isNull()) {
                 continue;
