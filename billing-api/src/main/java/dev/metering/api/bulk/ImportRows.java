@@ -53,10 +53,11 @@ public final class ImportRows {
         if (headerIndex == lines.length) {
             throw ApiException.badRequest("body", "empty: expected a header line orgId,planId,... and one row per subscription");
         }
-        List<String> header = cells(trimCr(lines[headerIndex]));
-        if (header == null) {
+        List<String> headerCells = cells(trimCr(lines[headerIndex]));
+        if (headerCells == null) {
             throw ApiException.badRequest("header", "unterminated quote in the header");
         }
+        List<String> header = headerCells.stream().map(String::strip).toList();
         Set<String> seen = new java.util.HashSet<>();
         for (String column : header) {
             boolean override = spec.overrides() && column.startsWith(OVERRIDE_PREFIX)

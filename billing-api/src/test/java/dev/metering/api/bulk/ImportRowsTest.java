@@ -13,7 +13,7 @@ class ImportRowsTest {
 
     @Test
     void shouldReadQuotedCellsOverridesAndSkipBlankLinesKeepingLineNumbers() {
-        List<ImportRows.Row> rows = ImportRows.csv("\uFEFForgId,planId,seats,override.daily\r\n"
+        List<ImportRows.Row> rows = ImportRows.csv("\uFEFForgId, planId,seats,override.daily\r\n"
                 + "\"acme, inc\",pro,2,1500\r\n"
                 + "\n"
                 + "\"say \"\"hi\"\"\",free,,\n", ImportRows.SUBSCRIPTIONS);
