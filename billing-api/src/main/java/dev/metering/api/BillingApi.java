@@ -1,6 +1,7 @@
 package dev.metering.api;
 
 import dev.metering.api.account.AccountCache;
+import dev.metering.api.alert.Alerting;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
@@ -67,11 +68,13 @@ public final class BillingApi implements AutoCloseable {
     private final CheckOutcomes outcomes;
     private final BillingService service;
     private final KafkaClients kafka;
+    private final Alerting alerting;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BillingApi(Javalin app, Database database, ScheduledExecutorService scheduler, CheckOutcomes outcomes,
-                       BillingService service, KafkaClients kafka) {
+                       BillingService service, KafkaClients kafka, Alerting alerting) {
         this.app = app;
+        this.alerting = alerting;
         this.kafka = kafka;
         this.database = database;
         this.scheduler = scheduler;
@@ -82,6 +85,7 @@ public final class BillingApi implements AutoCloseable {
     public static BillingApi start(BillingApiConfig config, Clock clock) {
         Database db = Database.open(config);
         ScheduledExecutorService scheduler = null;
+        Alerting alerting = null;
         KafkaClients kafka = config.kafka() == null ? null : new KafkaClients(config.kafka(), clock);
         try {
             Migrations.migrate(db.dataSource());
@@ -126,6 +130,7 @@ public final class BillingApi implements AutoCloseable {
                 kafka.warmUp();
             }
             var mapper = Json.mapper();
+            alerting = new Alerting(service, dsl, mapper, metrics.registry(), clock);
             Javalin app = Routes.create(service, db, metrics, clock, List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
@@ -136,14 +141,19 @@ public final class BillingApi implements AutoCloseable {
                     new SubscriptionImportRoutes(service, mapper, clock),
                     new CreditImportRoutes(service, mapper, clock),
                     new EnforcementRoutes(enforcement, mapper),
+                    alerting.routes(),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
-            return new BillingApi(app, db, scheduler, outcomes, service, kafka);
+            alerting.start();
+            return new BillingApi(app, db, scheduler, outcomes, service, kafka, alerting);
         } catch (RuntimeException e) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
+            }
+            if (alerting != null) {
+                alerting.close();
             }
             if (kafka != null) {
                 kafka.close();
@@ -170,6 +180,11 @@ public final class BillingApi implements AutoCloseable {
         return service;
     }
 
+    /** For tests and tools in the same process: alert detection and webhook delivery. */
+    public Alerting alerting() {
+        return alerting;
+    }
+
     /** Every registered route as {@code "METHOD /path"} (what the OpenAPI document must describe). */
     public List<String> routes() {
         return app.unsafeConfig().pvt.internalRouter.allHttpHandlers().stream()
@@ -186,6 +201,7 @@ public final class BillingApi implements AutoCloseable {
         }
         app.stop();
         scheduler.shutdownNow();
+        alerting.close();
         if (kafka != null) {
             kafka.close();
         }

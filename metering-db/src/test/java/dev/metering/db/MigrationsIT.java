@@ -55,19 +55,23 @@ class MigrationsIT {
                 "input_tokens bigint NO", "output_tokens bigint NO", "cached_input_tokens bigint NO",
                 "unpriced_events bigint NO", "cost_usd numeric(24,9) NO", "first_event_at timestamp with time zone NO",
                 "last_event_at timestamp with time zone NO", "updated_at timestamp with time zone NO",
-                "version bigint NO");
+                "version bigint NO", "cache_write_tokens bigint NO", "reasoning_tokens bigint NO");
         assertThat(columns("usage_daily")).isEqualTo(columns("usage_hourly"));
+        assertThat(columns("org_usage_hourly")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO");
+        assertThat(columns("usage_events")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO",
+                "service_tier text YES", "price_context_tier bigint YES", "price_service_tier text YES");
     }
 
     @Test
-    void shouldLeaveRoomForInPlaceUpdatesOnTheWindowTables() throws SQLException {
+    void shouldLeaveRoomForInPlaceUpdatesOnTheTablesOfRewrittenTotals() throws SQLException {
         Migrations.migrate(url, postgres.user(), postgres.password());
 
         assertThat(query("SELECT c.relname || ' ' || array_to_string(c.reloptions, ',') FROM pg_class c"
                 + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'metering' AND c.relkind = 'r'"
                 + " AND c.reloptions IS NOT NULL ORDER BY c.relname"))
-                .containsExactly("org_usage_daily fillfactor=70", "org_usage_hourly fillfactor=70",
-                        "usage_daily fillfactor=70", "usage_hourly fillfactor=70");
+                .containsExactly("conversation_usage fillfactor=70", "org_usage_daily fillfactor=70",
+                        "org_usage_hourly fillfactor=70", "org_usage_lifetime fillfactor=70", "usage_daily fillfactor=70",
+                        "usage_hourly fillfactor=70", "usage_lifetime fillfactor=70");
     }
 
     private List<String> columns(String table) throws SQLException {

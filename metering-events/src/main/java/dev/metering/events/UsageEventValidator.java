@@ -85,6 +85,12 @@ public final class UsageEventValidator {
     static final int QUOTE_CHARS = 64;
     /** How far in the future {@code occurredAt} may be, for producers' clock skew. */
     public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+    /** {@code reasoningTokens} exceed {@code outputTokens}, of which they are a part. */
+    public static final String EXCEEDS_OUTPUT = "EXCEEDS_OUTPUT";
+    /** The longest {@code serviceTier}. */
+    public static final int MAX_SERVICE_TIER_LENGTH = 64;
+    /** A service tier name as providers spell them ({@code batch}, {@code flex}, {@code on_demand}, ...). */
+    public static final Pattern SERVICE_TIER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0," + (MAX_SERVICE_TIER_LENGTH - 1) + "}");
 
     /**
      * One broken rule.
@@ -148,6 +154,7 @@ public final class UsageEventValidator {
             amount(violations, "costNanos", event.getCostNanos(), MAX_COST_NANOS);
         }
         attributes(violations, event.getAttributes());
+        priceBookV2(violations, event);
         return List.copyOf(violations);
     }
 
@@ -237,6 +244,28 @@ public final class UsageEventValidator {
             out.append("...");
         }
         return out.toString();
+    }
+
+    /**
+     * The fields of price book v2: {@code cacheWriteTokens} and {@code reasoningTokens} not negative
+     * and at most {@value #MAX_TOKENS}; {@code reasoningTokens <= outputTokens} ({@link #EXCEEDS_OUTPUT});
+     * {@code serviceTier} absent or matching {@link #SERVICE_TIER} ({@link #INVALID_FORMAT}).
+     */
+    private static void priceBookV2(List<Violation> violations, UsageEvent event) {
+        amount(violations, "cacheWriteTokens", event.getCacheWriteTokens(), MAX_TOKENS);
+        amount(violations, "reasoningTokens", event.getReasoningTokens(), MAX_TOKENS);
+        if (event.getReasoningTokens() > event.getOutputTokens() && event.getReasoningTokens() >= 0
+                && event.getOutputTokens() >= 0) {
+            violations.add(new Violation("reasoningTokens", EXCEEDS_OUTPUT, "reasoningTokens "
+                    + event.getReasoningTokens() + " exceed outputTokens " + event.getOutputTokens()
+                    + " (reasoning tokens are a part of the output tokens)"));
+        }
+        String tier = event.getServiceTier();
+        if (tier != null && !SERVICE_TIER.matcher(tier).matches()) {
+            violations.add(new Violation("serviceTier", INVALID_FORMAT, "serviceTier '"
+                    + (tier.length() > MAX_SERVICE_TIER_LENGTH ? tier.substring(0, MAX_SERVICE_TIER_LENGTH) + "..." : tier)
+                    .replaceAll("\\p{Cntrl}", "?") + "' must match " + SERVICE_TIER.pattern()));
+        }
     }
 
     private static void amount(List<Violation> violations, String field, long value, long max) {

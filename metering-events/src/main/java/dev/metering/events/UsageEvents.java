@@ -59,6 +59,9 @@ public final class UsageEvents {
         private long outputTokens;
         private long cachedInputTokens;
         private Long costNanos;
+        private long cacheWriteTokens;
+        private long reasoningTokens;
+        private String serviceTier;
         private final Map<String, String> attributes = new LinkedHashMap<>();
 
         private Builder(Clock clock, Supplier<UUID> ids) {
@@ -139,6 +142,27 @@ public final class UsageEvents {
             return this;
         }
 
+        /**
+         * Input tokens written to the provider's prompt cache (Anthropic's
+         * {@code cache_creation_input_tokens}); not included in the input or cached input tokens.
+         */
+        public Builder cacheWriteTokens(long cacheWriteTokens) {
+            this.cacheWriteTokens = cacheWriteTokens;
+            return this;
+        }
+
+        /** The part of the output tokens spent on reasoning (reported; priced as output once). */
+        public Builder reasoningTokens(long reasoningTokens) {
+            this.reasoningTokens = reasoningTokens;
+            return this;
+        }
+
+        /** The provider's service tier of the request, e.g. {@code batch}, {@code flex}, {@code priority}. */
+        public Builder serviceTier(String serviceTier) {
+            this.serviceTier = serviceTier;
+            return this;
+        }
+
         /** A cost already known to the producer, in nano-USD; overrides the price book. */
         public Builder costNanos(Long costNanos) {
             this.costNanos = costNanos;
@@ -164,7 +188,7 @@ public final class UsageEvents {
             }
             return new UsageEvent(eventId, orgId, occurredAt, feature, userId, conversationId, provider, model,
                     source, quantity, inputTokens, outputTokens, cachedInputTokens, costNanos,
-                    new LinkedHashMap<>(attributes));
+                    new LinkedHashMap<>(attributes), cacheWriteTokens, reasoningTokens, serviceTier);
         }
     }
 }

@@ -158,4 +158,45 @@ class UsageEventValidatorTest {
                 + "quantity NEGATIVE: quantity -1 must not be negative");
         assertThat(e.violations()).hasSize(2);
     }
+    @Test
+    void shouldAcceptPriceBookV2FieldsWithinBounds() {
+        UsageEvent event = anEvent().model("anthropic", "claude-sonnet-4-5").tokens(10, 500).reasoningTokens(500)
+                .cacheWriteTokens(1_000_000_000L).serviceTier("on_demand").build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseNegativeOrAbsurdCacheWriteAndReasoningTokens() {
+        UsageEvent event = anEvent().tokens(0, 10).cacheWriteTokens(-1).reasoningTokens(-2).build();
+        UsageEvent absurd = anEvent().tokens(0, 10).cacheWriteTokens(1_000_000_001L).build();
+
+        assertThat(UsageEventValidator.validate(event, T0)).containsExactly(
+                new Violation("cacheWriteTokens", "NEGATIVE", "cacheWriteTokens -1 must not be negative"),
+                new Violation("reasoningTokens", "NEGATIVE", "reasoningTokens -2 must not be negative"));
+        assertThat(UsageEventValidator.validate(absurd, T0)).containsExactly(
+                new Violation("cacheWriteTokens", "TOO_LARGE", "cacheWriteTokens 1000000001 exceeds 1000000000 per event"));
+    }
+
+    @Test
+    void shouldRefuseMoreReasoningTokensThanOutputTokens() {
+        assertThat(UsageEventValidator.validate(anEvent().tokens(5, 100).reasoningTokens(100).build(), T0)).isEmpty();
+        assertThat(UsageEventValidator.validate(anEvent().tokens(5, 100).reasoningTokens(101).build(), T0)).containsExactly(
+                new Violation("reasoningTokens", "EXCEEDS_OUTPUT",
+                        "reasoningTokens 101 exceed outputTokens 100 (reasoning tokens are a part of the output tokens)"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", " batch", "batch\n", "b\u0000", "a/b"})
+    void shouldRefuseMalformedServiceTier(String tier) {
+        assertThat(UsageEventValidator.validate(anEvent().serviceTier(tier).build(), T0))
+                .extracting(v -> v.field() + " " + v.code()).containsExactly("serviceTier INVALID_FORMAT");
+    }
+
+    @Test
+    void shouldRefuseServiceTierLongerThan64Characters() {
+        assertThat(UsageEventValidator.validate(anEvent().serviceTier("p".repeat(64)).build(), T0)).isEmpty();
+        assertThat(UsageEventValidator.validate(anEvent().serviceTier("p".repeat(65)).build(), T0))
+                .extracting(v -> v.field() + " " + v.code()).containsExactly("serviceTier INVALID_FORMAT");
+    }
 }

@@ -19,17 +19,18 @@ class UsageEventsTest {
         UsageEvent event = UsageEvents.builder(CLOCK, () -> new UUID(0, 7)).org("acme").feature("CHAT_MESSAGE").build();
 
         assertThat(event).isEqualTo(new UsageEvent("00000000-0000-0000-0000-000000000007", "acme", T0, "CHAT_MESSAGE",
-                null, null, null, null, null, 1L, 0L, 0L, 0L, null, Map.of()));
+                null, null, null, null, null, 1L, 0L, 0L, 0L, null, Map.of(), 0L, 0L, null));
     }
 
     @Test
     void shouldSetEveryField() {
         UsageEvent event = UsageEvents.builder(CLOCK).eventId("e1").org("acme").feature("AI_COMPLETION")
                 .user("u1").conversation("c1").model("openai", "gpt-5").source("web").quantity(2).tokens(100, 50)
-                .cachedInputTokens(20).costNanos(1234L).attribute("plan", "pro").at(Instant.EPOCH).build();
+                .cachedInputTokens(20).costNanos(1234L).attribute("plan", "pro").at(Instant.EPOCH)
+                .cacheWriteTokens(30).reasoningTokens(40).serviceTier("batch").build();
 
         assertThat(event).isEqualTo(new UsageEvent("e1", "acme", Instant.EPOCH, "AI_COMPLETION", "u1", "c1", "openai",
-                "gpt-5", "web", 2L, 100L, 50L, 20L, 1234L, Map.of("plan", "pro")));
+                "gpt-5", "web", 2L, 100L, 50L, 20L, 1234L, Map.of("plan", "pro"), 30L, 40L, "batch"));
     }
 
     @Test

@@ -34,16 +34,19 @@ final class DailyRollup {
             + "as k(org_id, window_start, user_id, feature, provider, model)";
 
     static final String LOCK = "insert into metering.usage_daily as t (" + COLUMNS + ", events, quantity, input_tokens, "
-            + "output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at, updated_at, version) "
+            + "output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at, updated_at, version, "
+            + "cache_write_tokens, reasoning_tokens) "
             + "select k.org_id, k.window_start, k.user_id, k.feature, k.provider, k.model, 0, 0, 0, 0, 0, 0, 0, "
-            + "k.window_start, k.window_start, ?::timestamptz, 0 from " + KEYS
+            + "k.window_start, k.window_start, ?::timestamptz, 0, 0, 0 from " + KEYS
             + " on conflict (" + COLUMNS + ") do update set version = t.version where false";
 
     static final String RECOMPUTE = "insert into metering.usage_daily as t (" + COLUMNS + ", events, quantity, input_tokens, "
-            + "output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at, updated_at, version) "
+            + "output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at, updated_at, version, "
+            + "cache_write_tokens, reasoning_tokens) "
             + "select k.org_id, k.window_start, k.user_id, k.feature, k.provider, k.model, sum(h.events), sum(h.quantity), "
             + "sum(h.input_tokens), sum(h.output_tokens), sum(h.cached_input_tokens), sum(h.unpriced_events), sum(h.cost_usd), "
-            + "min(h.first_event_at), max(h.last_event_at), ?::timestamptz, sum(h.version) from " + KEYS
+            + "min(h.first_event_at), max(h.last_event_at), ?::timestamptz, sum(h.version), sum(h.cache_write_tokens), "
+            + "sum(h.reasoning_tokens) from " + KEYS
             + " join metering.usage_hourly h on h.org_id = k.org_id and h.user_id = k.user_id and h.feature = k.feature"
             + " and h.provider = k.provider and h.model = k.model"
             + " and h.window_start >= k.window_start and h.window_start < k.window_start + interval '1 day'"
@@ -52,7 +55,9 @@ final class DailyRollup {
             + " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
             + " cached_input_tokens = excluded.cached_input_tokens, unpriced_events = excluded.unpriced_events,"
             + " cost_usd = excluded.cost_usd, first_event_at = excluded.first_event_at, last_event_at = excluded.last_event_at,"
-            + " updated_at = excluded.updated_at, version = excluded.version where t.version < excluded.version";
+            + " updated_at = excluded.updated_at, version = excluded.version,"
+            + " cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = excluded.reasoning_tokens"
+            + " where t.version < excluded.version";
 
     /** One detail day: (org, day, user, feature, provider, model), ordered as the table's primary key. */
     record Day(String org, Instant day, String user, String feature, String provider, String model) implements Comparable<Day> {

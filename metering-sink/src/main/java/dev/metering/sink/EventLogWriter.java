@@ -34,7 +34,7 @@ final class EventLogWriter {
     private static final String STAGE = "usage_events_stage";
     private static final String COLUMNS = "event_id, org_id, occurred_at, feature, user_id, conversation_id, provider, model, "
             + "source, quantity, input_tokens, output_tokens, cached_input_tokens, cost_usd, priced, price_effective_from, "
-            + "recorded_at";
+            + "recorded_at, cache_write_tokens, reasoning_tokens, service_tier, price_context_tier, price_service_tier";
 
     private final java.time.Duration retention;
     /** Days whose partition is known to exist, created by a committed transaction or found existing. */
@@ -82,7 +82,14 @@ final class EventLogWriter {
             if (e.getEffectiveFrom() != null) {
                 csv.append(e.getEffectiveFrom());
             }
-            csv.append(',').append(recordedAt).append('\n');
+            csv.append(',').append(recordedAt).append(',');
+            csv.append(e.getCacheWriteTokens()).append(',').append(e.getReasoningTokens()).append(',');
+            text(csv, e.getServiceTier()).append(',');
+            if (e.getPriceContextTier() != null) {
+                csv.append(e.getPriceContextTier());
+            }
+            csv.append(',');
+            text(csv, e.getPriceServiceTier()).append('\n');
         }
         try {
             c.unwrap(PGConnection.class).getCopyAPI().copyIn("copy " + STAGE + " (" + COLUMNS + ") from stdin (format csv)",

@@ -79,7 +79,8 @@ final class UsageUpsert {
             List<Field<?>> values = new ArrayList<>();
             // the value columns shared by all four tables, in bind order
             for (String name : List.of("events", "quantity", "input_tokens", "output_tokens", "cached_input_tokens",
-                    "unpriced_events", "cost_usd", "first_event_at", "last_event_at", "updated_at", "version")) {
+                    "unpriced_events", "cost_usd", "first_event_at", "last_event_at", "updated_at", "version",
+                    "cache_write_tokens", "reasoning_tokens")) {
                 values.add(table.field(name));
             }
             this.valueColumns = List.copyOf(values);
@@ -198,6 +199,8 @@ final class UsageUpsert {
         String[] first = new String[n];
         String[] last = new String[n];
         long[] version = new long[n];
+        long[] cacheWrite = new long[n];
+        long[] reasoning = new long[n];
         for (int r = 0; r < n; r++) {
             WindowUpdate row = rows.get(r);
             UsageWindowKey key = row.key();
@@ -220,6 +223,8 @@ final class UsageUpsert {
             first[r] = text(totals.getFirstEventAt());
             last[r] = text(totals.getLastEventAt());
             version[r] = totals.getVersion();
+            cacheWrite[r] = totals.getCacheWriteTokens();
+            reasoning[r] = totals.getReasoningTokens();
         }
         String sql = STATEMENTS.get(target);
         try (PreparedStatement s = connection.prepareStatement(sql)) {
@@ -255,7 +260,9 @@ final class UsageUpsert {
             s.setArray(i++, connection.createArrayOf("text", cost));
             s.setArray(i++, connection.createArrayOf("text", first));
             s.setArray(i++, connection.createArrayOf("text", last));
-            s.setObject(i, version);
+            s.setObject(i++, version);
+            s.setObject(i++, cacheWrite);
+            s.setObject(i, reasoning);
             int written = s.executeUpdate();
             return new Outcome(written, n - written, 1);
         }

@@ -98,6 +98,8 @@ final class Aggregates {
         private long outputTokens;
         private long cachedInputTokens;
         private long unpriced;
+        private long cacheWrite;
+        private long reasoning;
         private BigDecimal costFemtos = BigDecimal.ZERO;
         private Instant first = Instant.parse("2026-11-02T10:05:00Z");
         private Instant last = Instant.parse("2026-11-02T10:05:00Z");
@@ -118,6 +120,16 @@ final class Aggregates {
             inputTokens = input;
             outputTokens = output;
             cachedInputTokens = cached;
+            return this;
+        }
+
+        Totals cacheWrite(long value) {
+            cacheWrite = value;
+            return this;
+        }
+
+        Totals reasoning(long value) {
+            reasoning = value;
             return this;
         }
 
@@ -146,7 +158,8 @@ final class Aggregates {
         UsageWindowTotals build() {
             return UsageWindowTotals.newBuilder().setEvents(events).setQuantity(quantity).setInputTokens(inputTokens)
                     .setOutputTokens(outputTokens).setCachedInputTokens(cachedInputTokens).setUnpricedEvents(unpriced)
-                    .setCostFemtos(costFemtos).setFirstEventAt(first).setLastEventAt(last).setVersion(version).build();
+                    .setCostFemtos(costFemtos).setFirstEventAt(first).setLastEventAt(last).setVersion(version)
+                    .setCacheWriteTokens(cacheWrite).setReasoningTokens(reasoning).build();
         }
     }
 }

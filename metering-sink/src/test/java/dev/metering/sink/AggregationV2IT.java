@@ -126,6 +126,47 @@ class AggregationV2IT {
         assertThat(rows("SELECT conversation_id FROM metering.conversation_usage")).containsExactly("active");
     }
 
+    @Test
+    void shouldWriteCacheWriteAndReasoningTokensToEveryUsageTableAndSumThemIntoTheDay() throws Exception {
+        UsageWindowKey h10 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(10 * 3600)).build();
+        UsageWindowKey h11 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(11 * 3600)).build();
+        write(batch(update(h10, Aggregates.totals().events(2).tokens(0, 90, 0).cacheWrite(1000).reasoning(40).version(2).build()),
+                update(h11, Aggregates.totals().events(1).tokens(0, 10, 0).cacheWrite(7).reasoning(3).version(1)
+                        .between(DAY.plusSeconds(11 * 3600), DAY.plusSeconds(11 * 3600)).build()),
+                update(Aggregates.key().org("acme").orgGrain().hour(DAY.plusSeconds(10 * 3600)).build(),
+                        Aggregates.totals().events(2).cacheWrite(1000).reasoning(40).version(2).build()),
+                update(Aggregates.key().org("acme").orgGrain().day(DAY).build(),
+                        Aggregates.totals().events(3).cacheWrite(1007).reasoning(43).version(3).build()),
+                update(Aggregates.key().org("acme").conversation("c-1").build(),
+                        Aggregates.totals().events(3).cacheWrite(1007).reasoning(43).version(3).build())));
+        // a stale replay keeps the newer counts
+        write(batch(update(h10, Aggregates.totals().events(1).cacheWrite(1).reasoning(1).version(1).build())));
+
+        assertThat(rows("SELECT window_start, output_tokens, cache_write_tokens, reasoning_tokens FROM metering.usage_hourly "
+                + "ORDER BY window_start")).containsExactly(
+                "2026-11-02 10:00:00+00|90|1000|40", "2026-11-02 11:00:00+00|10|7|3");
+        assertThat(rows("SELECT events, output_tokens, cache_write_tokens, reasoning_tokens, version FROM metering.usage_daily"))
+                .containsExactly("3|100|1007|43|3");
+        assertThat(rows("SELECT cache_write_tokens, reasoning_tokens FROM metering.org_usage_hourly")).containsExactly("1000|40");
+        assertThat(rows("SELECT cache_write_tokens, reasoning_tokens FROM metering.org_usage_daily")).containsExactly("1007|43");
+        assertThat(rows("SELECT cache_write_tokens, reasoning_tokens FROM metering.conversation_usage")).containsExactly("1007|43");
+        assertThat(rows("SELECT cache_write_tokens, reasoning_tokens FROM metering.usage_monthly")).containsExactly("1007|43");
+    }
+
+    @Test
+    void shouldLogTheEventsNewCountsAndThePriceVersionItUsed() throws Exception {
+        PricedUsageEvent tiered = PricedUsageEvent.newBuilder(event("e-1", Instant.parse("2026-11-02T08:00:00Z"), 3L, null))
+                .setCacheWriteTokens(2000).setReasoningTokens(4).setServiceTier("batch").setPriceContextTier(200_000L)
+                .setPriceServiceTier("batch").setEffectiveFrom(Instant.parse("2026-10-01T12:00:00Z")).build();
+        PricedUsageEvent plain = event("e-2", Instant.parse("2026-11-02T09:00:00Z"), 1L, null); // written as before v2
+        write(eventBatch(tiered, plain));
+
+        assertThat(rows("SELECT event_id, cache_write_tokens, reasoning_tokens, service_tier, price_effective_from, "
+                + "price_context_tier, price_service_tier FROM metering.usage_events ORDER BY occurred_at")).containsExactly(
+                "e-1|2000|4|batch|2026-10-01 12:00:00+00|200000|batch",
+                "e-2|0|0|null|null|null|null");
+    }
+
     private void write(PreparedBatch batch) {
         writer.write(batch);
     }

@@ -156,13 +156,14 @@ final class SinkItSupport implements AutoCloseable {
         for (String table : List.of("usage_hourly", "usage_daily")) {
             rows.addAll(rows("SELECT '" + table + "', org_id, user_id, feature, provider, model, window_start, events,"
                     + " quantity, input_tokens, output_tokens, cached_input_tokens, unpriced_events, cost_usd,"
-                    + " first_event_at, last_event_at, updated_at, version FROM metering." + table
-                    + " ORDER BY org_id, window_start, user_id, feature, provider, model"));
+                    + " first_event_at, last_event_at, updated_at, version, cache_write_tokens, reasoning_tokens FROM metering."
+                    + table + " ORDER BY org_id, window_start, user_id, feature, provider, model"));
         }
         for (String table : List.of("org_usage_hourly", "org_usage_daily")) {
             rows.addAll(rows("SELECT '" + table + "', org_id, feature, window_start, events, quantity, input_tokens,"
                     + " output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at, last_event_at,"
-                    + " updated_at, version FROM metering." + table + " ORDER BY org_id, feature, window_start"));
+                    + " updated_at, version, cache_write_tokens, reasoning_tokens FROM metering." + table
+                    + " ORDER BY org_id, feature, window_start"));
         }
         return rows;
     }

@@ -133,6 +133,12 @@ public final class MeteringDriver implements AutoCloseable {
         return this;
     }
 
+    /** Publishes a model's price record as given. */
+    public MeteringDriver price(ModelPrice price) {
+        prices.pipeInput(price.getProvider() + "/" + price.getModel(), valueSerializer.serialize(TOPICS.prices(), price));
+        return this;
+    }
+
     public static ModelPriceVersion version(Instant effectiveFrom, long inputPer1M, long cachedPer1M, long outputPer1M) {
         return ModelPriceVersion.newBuilder().setEffectiveFrom(effectiveFrom).setInputPer1MNanos(inputPer1M)
                 .setCachedInputPer1MNanos(cachedPer1M).setOutputPer1MNanos(outputPer1M).setUnitNanos(null).build();

@@ -82,6 +82,21 @@ public final class TestEvents {
         return this;
     }
 
+    public TestEvents cacheWrite(long cacheWriteTokens) {
+        b.setCacheWriteTokens(cacheWriteTokens);
+        return this;
+    }
+
+    public TestEvents reasoning(long reasoningTokens) {
+        b.setReasoningTokens(reasoningTokens);
+        return this;
+    }
+
+    public TestEvents serviceTier(String serviceTier) {
+        b.setServiceTier(serviceTier);
+        return this;
+    }
+
     public TestEvents quantity(long quantity) {
         b.setQuantity(quantity);
         return this;

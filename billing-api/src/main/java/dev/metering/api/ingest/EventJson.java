@@ -24,7 +24,7 @@ public final class EventJson {
 
     static final Set<String> FIELDS = Set.of("eventId", "orgId", "occurredAt", "feature", "userId", "conversationId",
             "provider", "model", "source", "quantity", "inputTokens", "outputTokens", "cachedInputTokens", "costNanos",
-            "attributes");
+            "attributes", "cacheWriteTokens", "reasoningTokens", "serviceTier");
 
     /** A shape problem of one event. */
     record Problem(String field, String code, String message) {
@@ -64,6 +64,9 @@ public final class EventJson {
         m.put("cachedInputTokens", e.getCachedInputTokens());
         m.put("costNanos", e.getCostNanos());
         m.put("attributes", e.getAttributes());
+        m.put("cacheWriteTokens", e.getCacheWriteTokens());
+        m.put("reasoningTokens", e.getReasoningTokens());
+        m.put("serviceTier", e.getServiceTier());
         return m;
     }
 
@@ -96,6 +99,9 @@ public final class EventJson {
         e.setCachedInputTokens(longValue(node, "cachedInputTokens", 0L));
         e.setCostNanos(longValue(node, "costNanos", null));
         e.setAttributes(attributes(node));
+        e.setCacheWriteTokens(longValue(node, "cacheWriteTokens", 0L));
+        e.setReasoningTokens(longValue(node, "reasoningTokens", 0L));
+        e.setServiceTier(text(node, "serviceTier"));
         return e;
     }
 

@@ -98,6 +98,11 @@ public final class ApiMetrics {
         pipelineAge.labelValues("sink").set(sink);
     }
 
+    /** For metrics of other parts of the API (alerts, webhooks). */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
     public String scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {

@@ -36,9 +36,9 @@ public final class CatalogParser {
 
     private static final Set<String> ROOT_FIELDS = Set.of("defaultPlan", "plans");
     private static final Set<String> PLAN_FIELDS = Set.of("id", "name", "priceUsd", "features", "prepaid",
-            "minBalanceUsd", "welcomeCreditUsd", "limits");
+            "minBalanceUsd", "welcomeCreditUsd", "limits", "lowBalanceAlertUsd");
     private static final Set<String> LIMIT_FIELDS = Set.of("id", "feature", "meter", "window", "scope", "max",
-            "perSeat", "enforcement", "code");
+            "perSeat", "enforcement", "code", "alertAt");
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -137,6 +137,7 @@ public final class CatalogParser {
             BigDecimal minBalance = money(node, "minBalanceUsd", path + ".minBalanceUsd",
                     prepaid ? DEFAULT_MIN_BALANCE : BigDecimal.ZERO);
             BigDecimal welcome = money(node, "welcomeCreditUsd", path + ".welcomeCreditUsd", BigDecimal.ZERO);
+            BigDecimal lowBalanceAlert = money(node, "lowBalanceAlertUsd", path + ".lowBalanceAlertUsd", null);
             List<PlanLimit> limits = new ArrayList<>();
             JsonNode limitsNode = node.get("limits");
             if (limitsNode != null && !limitsNode.isNull()) {
@@ -159,7 +160,8 @@ public final class CatalogParser {
             if (id == null) {
                 return null;
             }
-            return new Plan(id, name == null ? id : name, price, features, prepaid, minBalance, welcome, limits);
+            return new Plan(id, name == null ? id : name, price, features, prepaid, minBalance, welcome, limits,
+                    lowBalanceAlert);
         }
 
         private PlanLimit limit(JsonNode node, String path) {
@@ -229,11 +231,12 @@ public final class CatalogParser {
             if (code != null && !ERROR_CODE.matcher(code).matches()) {
                 problems.add(path + ".code: '" + code + "' must match " + ERROR_CODE.pattern());
             }
+            List<BigDecimal> alertAt = AlertThresholds.parse(node.get("alertAt"), path + ".alertAt", problems);
             if (problems.size() > before) {
                 return null;
             }
             return new PlanLimit(id, feature, meter, window, scope, max, perSeat, enforcement,
-                    code != null ? code : PlanLimit.defaultCode(meter, window, scope));
+                    code != null ? code : PlanLimit.defaultCode(meter, window, scope), alertAt);
         }
 
         private BigDecimal max(JsonNode node, String path, Meter meter) {

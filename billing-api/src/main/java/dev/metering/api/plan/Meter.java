@@ -10,8 +10,8 @@ public enum Meter {
     INPUT_TOKENS("input_tokens"),
     OUTPUT_TOKENS("output_tokens"),
     /**
-     * Every token processed: input + cached input + output. The three counts are disjoint (docs/contract.md, UsageEvent:
-     * {@code inputTokens} are the uncached ones), as the streams' pricing treats them.
+     * Every token processed: input + cached input + cache-write + output. The counts are disjoint
+     * (docs/contract.md, UsageEvent: {@code inputTokens} are the uncached ones), as the streams' pricing treats them.
      */
     TOKENS("tokens"),
     COST_USD("cost_usd");

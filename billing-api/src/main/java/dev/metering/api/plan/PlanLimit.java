@@ -1,12 +1,14 @@
 package dev.metering.api.plan;
 
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * One limit of a plan (docs/contract.md, Plan catalog). {@code feature == null} counts every feature and applies to
  * checks of any feature. {@code max} is a whole number for counting meters and a USD amount for
- * {@code cost_usd}.
+ * {@code cost_usd}. {@code alertAt}: fractions of the limit that raise an alert when usage reaches
+ * them (empty: no alerts).
  */
 public record PlanLimit(
         String id,
@@ -17,7 +19,10 @@ public record PlanLimit(
         BigDecimal max,
         boolean perSeat,
         Enforcement enforcement,
-        String code) {
+        String code,
+        List<BigDecimal> alertAt) {
+
+    public static final List<BigDecimal> DEFAULT_ALERT_AT = List.of(new BigDecimal("0.8"), BigDecimal.ONE);
 
     public PlanLimit {
         Objects.requireNonNull(id, "id");
@@ -27,6 +32,13 @@ public record PlanLimit(
         Objects.requireNonNull(max, "max");
         Objects.requireNonNull(enforcement, "enforcement");
         Objects.requireNonNull(code, "code");
+        alertAt = alertAt == null ? DEFAULT_ALERT_AT : List.copyOf(alertAt);
+    }
+
+    /** A limit with the default alert thresholds. */
+    public PlanLimit(String id, String feature, Meter meter, TimeWindow window, LimitScope scope, BigDecimal max,
+                     boolean perSeat, Enforcement enforcement, String code) {
+        this(id, feature, meter, window, scope, max, perSeat, enforcement, code, DEFAULT_ALERT_AT);
     }
 
     public boolean appliesTo(String checkedFeature) {

@@ -7,6 +7,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -20,32 +21,53 @@ import java.util.Set;
  * <ul>
  *   <li>CSV, the columns of {@code examples/model-prices.csv}: a header row naming
  *       {@code provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from}
- *       in any order, plus optional {@code unit_usd}; {@code #} lines and blank lines are skipped; no
- *       quoting (names never contain commas);</li>
+ *       in any order, plus optional {@code unit_usd}, {@code cache_write_per_1m_usd},
+ *       {@code above_input_tokens} and {@code service_tiers}; {@code #} lines and blank lines are
+ *       skipped; no quoting (names never contain commas). A row with {@code above_input_tokens}
+ *       is a context tier of the version with the same provider, model and effective_from (whose
+ *       own row leaves it empty); {@code service_tiers} is {@code batch=0.5;priority=2} on the
+ *       version's row;</li>
  *   <li>JSON: {@code {"prices":[{provider, model, effectiveFrom, inputPer1mUsd, cachedInputPer1mUsd,
- *       outputPer1mUsd, unitUsd}]}} (or the bare array), money as decimal strings.</li>
+ *       outputPer1mUsd, unitUsd, cacheWritePer1mUsd, contextTiers: [{aboveInputTokens, inputPer1mUsd,
+ *       cachedInputPer1mUsd, cacheWritePer1mUsd, outputPer1mUsd}], serviceTiers: {batch: {multiplier}}}]}}
+ *       (or the bare array), money and multipliers as decimal strings.</li>
  * </ul>
  * Money: plain decimals (no exponent), not negative, at most 9 decimals (nano-USD), below
  * 1,000,000 USD; {@code effective_from} a UTC date ({@code 2025-08-07}) or an ISO instant.
  * One (provider, model, effective_from) appears once. A provider contains no {@code /} (the topic
- * key is {@code provider/model}).
+ * key is {@code provider/model}). Context tiers: at most {@value PriceTiers#MAX_CONTEXT_TIERS}, thresholds
+ * whole numbers from 1 to 10^10, strictly ascending (so none twice); the cache-write price on the
+ * version and every tier or on none. Service tiers: {@code batch}, {@code flex} or
+ * {@code priority}, each once, multiplier above 0, at most 100, at most 6 decimals.
  */
 public final class PriceBookFormat {
 
     public static final List<String> CSV_COLUMNS = List.of("provider", "model", "input_per_1m_usd",
             "cached_input_per_1m_usd", "output_per_1m_usd", "effective_from");
     public static final String UNIT_COLUMN = "unit_usd";
+    public static final String CACHE_WRITE_COLUMN = "cache_write_per_1m_usd";
+    public static final String ABOVE_COLUMN = "above_input_tokens";
+    public static final String SERVICE_TIERS_COLUMN = "service_tiers";
+    /** The optional columns, in the order {@link #toCsv} writes them. */
+    public static final List<String> OPTIONAL_COLUMNS = List.of(UNIT_COLUMN, CACHE_WRITE_COLUMN, ABOVE_COLUMN,
+            SERVICE_TIERS_COLUMN);
     private static final Set<String> JSON_FIELDS = Set.of("provider", "model", "effectiveFrom", "inputPer1mUsd",
-            "cachedInputPer1mUsd", "outputPer1mUsd", "unitUsd");
+            "cachedInputPer1mUsd", "outputPer1mUsd", "unitUsd", "cacheWritePer1mUsd", "contextTiers", "serviceTiers");
     private static final BigDecimal MAX_USD = new BigDecimal("1000000");
     private static final int MAX_NAME = 256;
+    static final String DECIMAL = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)";
 
     private PriceBookFormat() {
     }
 
+
     public static List<PriceVersion> parseCsv(String text) {
         List<String> problems = new ArrayList<>();
         List<PriceVersion> out = new ArrayList<>();
+        Map<String, List<PriceTiers.TierAt>> tiersByVersion = new LinkedHashMap<>();
+        Map<String, String> tierVersionLine = new LinkedHashMap<>();
+        // versions with their own row (even one refused for another problem): whether it has a cache-write price
+        Map<String, Boolean> baseRows = new HashMap<>();
         String[] lines = text.split("\\R", -1);
         Map<String, Integer> columns = null;
         for (int i = 0; i < lines.length; i++) {
@@ -75,24 +97,67 @@ public final class PriceBookFormat {
             BigDecimal in = usd(row.get("input_per_1m_usd"), where + ", input_per_1m_usd", problems, true);
             BigDecimal cached = usd(row.get("cached_input_per_1m_usd"), where + ", cached_input_per_1m_usd", problems, true);
             BigDecimal outp = usd(row.get("output_per_1m_usd"), where + ", output_per_1m_usd", problems, true);
-            BigDecimal unit = usd(row.get(UNIT_COLUMN), where + ", unit_usd", problems, false);
+            BigDecimal unit = usd(row.get(UNIT_COLUMN), where + ", " + UNIT_COLUMN, problems, false);
+            BigDecimal cacheWrite = usd(row.get(CACHE_WRITE_COLUMN), where + ", " + CACHE_WRITE_COLUMN, problems, false);
+            String above = row.get(ABOVE_COLUMN);
+            String serviceTiersCell = row.get(SERVICE_TIERS_COLUMN);
+            if (above != null && !above.isEmpty()) {
+                Long threshold = PriceTiers.threshold(above, where + ", " + ABOVE_COLUMN, problems);
+                if (unit != null) {
+                    problems.add(where + ", " + UNIT_COLUMN + ": a context tier row has no unit price (it is the version's)");
+                }
+                if (serviceTiersCell != null && !serviceTiersCell.isEmpty()) {
+                    problems.add(where + ", " + SERVICE_TIERS_COLUMN
+                            + ": a context tier row has no service tiers (they are the version's, on its own row)");
+                }
+                if (problems.size() == before) {
+                    String version = provider + "/" + model + "@" + from;
+                    tiersByVersion.computeIfAbsent(version, k -> new ArrayList<>()).add(new PriceTiers.TierAt(
+                            new PriceVersion.ContextTier(threshold, in, cached, cacheWrite, outp), where,
+                            where + ", " + ABOVE_COLUMN, where + ", " + CACHE_WRITE_COLUMN));
+                    tierVersionLine.putIfAbsent(version, where);
+                }
+                continue;
+            }
+            baseRows.put(provider + "/" + model + "@" + from, cacheWrite != null);
+            Map<String, BigDecimal> serviceTiers = PriceTiers.serviceTiersCell(serviceTiersCell,
+                    where + ", " + SERVICE_TIERS_COLUMN, problems);
             if (problems.size() == before) {
-                out.add(new PriceVersion(provider, model, from, in, cached, outp, unit));
+                out.add(new PriceVersion(provider, model, from, in, cached, outp, unit, cacheWrite, List.of(), serviceTiers));
             }
         }
         if (columns == null && problems.isEmpty()) {
             problems.add("line 1: a header row is required: " + String.join(",", CSV_COLUMNS) + "[," + UNIT_COLUMN + "]");
         }
-        return finish(out, problems, true);
+        List<PriceVersion> withTiers = new ArrayList<>();
+        for (PriceVersion v : out) {
+            List<PriceTiers.TierAt> tiers = tiersByVersion.remove(v.key() + "@" + v.effectiveFrom());
+            if (tiers == null) {
+                withTiers.add(v);
+                continue;
+            }
+            PriceTiers.contextTiers(tiers, v.cacheWritePer1mUsd(), problems);
+            withTiers.add(withContextTiers(v, tiers));
+        }
+        tiersByVersion.forEach((version, tiers) -> {
+            if (baseRows.containsKey(version)) { // the version's row was refused: its tiers are still checked
+                PriceTiers.contextTiers(tiers, baseRows.get(version) ? BigDecimal.ONE : null, problems);
+            } else {
+                problems.add(tierVersionLine.get(version) + ", " + ABOVE_COLUMN + ": a context tier of "
+                        + version.replace("@", " effective ") + " needs that version's own row (with " + ABOVE_COLUMN
+                        + " empty)");
+            }
+        });
+        return finish(withTiers, problems, true);
     }
 
     private static Map<String, Integer> header(String[] cells, String where, List<String> problems) {
         Map<String, Integer> columns = new LinkedHashMap<>();
         for (int c = 0; c < cells.length; c++) {
             String name = cells[c].strip();
-            if (!CSV_COLUMNS.contains(name) && !UNIT_COLUMN.equals(name)) {
+            if (!CSV_COLUMNS.contains(name) && !OPTIONAL_COLUMNS.contains(name)) {
                 problems.add(where + ", column " + (c + 1) + ": unknown column '" + name + "' (expected "
-                        + String.join(",", CSV_COLUMNS) + "[," + UNIT_COLUMN + "])");
+                        + String.join(",", CSV_COLUMNS) + " and optionally " + String.join(",", OPTIONAL_COLUMNS) + ")");
             } else if (columns.put(name, c) != null) {
                 problems.add(where + ", column " + (c + 1) + ": duplicate column '" + name + "'");
             }
@@ -142,11 +207,33 @@ public final class PriceBookFormat {
             BigDecimal cached = usd(text(p, "cachedInputPer1mUsd"), where + ".cachedInputPer1mUsd", problems, true);
             BigDecimal outp = usd(text(p, "outputPer1mUsd"), where + ".outputPer1mUsd", problems, true);
             BigDecimal unit = usd(text(p, "unitUsd"), where + ".unitUsd", problems, false);
+            BigDecimal cacheWrite = usd(text(p, "cacheWritePer1mUsd"), where + ".cacheWritePer1mUsd", problems, false);
+            List<PriceTiers.TierAt> tiers = PriceTiers.jsonContextTiers(p.get("contextTiers"), where + ".contextTiers",
+                    problems);
+            Map<String, BigDecimal> serviceTiers = PriceTiers.jsonServiceTiers(p.get("serviceTiers"), where + ".serviceTiers",
+                    problems);
             if (problems.size() == before) {
-                out.add(new PriceVersion(provider, model, from, in, cached, outp, unit));
+                PriceTiers.contextTiers(tiers, cacheWrite, problems);
+            }
+            if (problems.size() == before) {
+                out.add(withContextTiers(new PriceVersion(provider, model, from, in, cached, outp, unit, cacheWrite, List.of(),
+                        serviceTiers), tiers));
             }
         }
         return finish(out, problems, false);
+    }
+
+
+
+
+
+
+
+
+    private static PriceVersion withContextTiers(PriceVersion v, List<PriceTiers.TierAt> tiers) {
+        return new PriceVersion(v.provider(), v.model(), v.effectiveFrom(), v.inputPer1mUsd(), v.cachedInputPer1mUsd(),
+                v.outputPer1mUsd(), v.unitUsd(), v.cacheWritePer1mUsd(), tiers.stream().map(PriceTiers.TierAt::tier).toList(),
+                v.serviceTiers());
     }
 
     private static List<PriceVersion> finish(List<PriceVersion> out, List<String> problems, boolean csv) {
@@ -165,7 +252,7 @@ public final class PriceBookFormat {
         return out;
     }
 
-    private static String text(JsonNode p, String field) {
+    static String text(JsonNode p, String field) {
         JsonNode v = p.get(field);
         if (v == null || v.isNull()) {
             return null;
@@ -201,14 +288,14 @@ public final class PriceBookFormat {
         }
     }
 
-    private static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
+    static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
         if (value == null || value.isBlank()) {
             if (required) {
                 problems.add(where + ": required");
             }
             return null;
         }
-        if (!value.matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+        if (!value.matches(DECIMAL)) {
             problems.add(where + ": '" + value + "' is not a plain decimal number such as 1.25");
             return null;
         }
@@ -239,17 +326,60 @@ public final class PriceBookFormat {
 
     public static String toCsv(List<PriceVersion> versions) {
         boolean unit = versions.stream().anyMatch(v -> v.unitUsd() != null);
+        boolean cacheWrite = versions.stream().anyMatch(v -> v.cacheWritePer1mUsd() != null);
+        boolean tiers = versions.stream().anyMatch(v -> !v.contextTiers().isEmpty());
+        boolean serviceTiers = versions.stream().anyMatch(v -> !v.serviceTiers().isEmpty());
         StringBuilder sb = new StringBuilder(String.join(",", CSV_COLUMNS)).append(unit ? "," + UNIT_COLUMN : "")
-                .append('\n');
+                .append(cacheWrite ? "," + CACHE_WRITE_COLUMN : "").append(tiers ? "," + ABOVE_COLUMN : "")
+                .append(serviceTiers ? "," + SERVICE_TIERS_COLUMN : "").append('\n');
         for (PriceVersion v : versions) {
-            sb.append(v.provider()).append(',').append(v.model()).append(',').append(money(v.inputPer1mUsd())).append(',')
-                    .append(money(v.cachedInputPer1mUsd())).append(',').append(money(v.outputPer1mUsd())).append(',')
-                    .append(effectiveFrom(v.effectiveFrom()));
+            row(sb, v, v.inputPer1mUsd(), v.cachedInputPer1mUsd(), v.outputPer1mUsd());
             if (unit) {
                 sb.append(',').append(v.unitUsd() == null ? "" : money(v.unitUsd()));
             }
+            if (cacheWrite) {
+                sb.append(',').append(v.cacheWritePer1mUsd() == null ? "" : money(v.cacheWritePer1mUsd()));
+            }
+            if (tiers) {
+                sb.append(',');
+            }
+            if (serviceTiers) {
+                sb.append(',').append(PriceTiers.serviceTiersCell(v.serviceTiers()));
+            }
             sb.append('\n');
+            for (PriceVersion.ContextTier t : v.contextTiers()) {
+                row(sb, v, t.inputPer1mUsd(), t.cachedInputPer1mUsd(), t.outputPer1mUsd());
+                sb.append(unit ? "," : "");
+                sb.append(',').append(t.cacheWritePer1mUsd() == null ? "" : money(t.cacheWritePer1mUsd()));
+                sb.append(',').append(t.aboveInputTokens()).append(serviceTiers ? "," : "").append('\n');
+            }
         }
         return sb.toString();
     }
+
+    private static void row(StringBuilder sb, PriceVersion v, BigDecimal in, BigDecimal cached, BigDecimal out) {
+        sb.append(v.provider()).append(',').append(v.model()).append(',').append(money(in)).append(',')
+                .append(money(cached)).append(',').append(money(out)).append(',').append(effectiveFrom(v.effectiveFrom()));
+    }
+
+
+    /** The JSON form of one version, as GET returns it and PUT reads it. */
+    public static Map<String, Object> json(PriceVersion v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("provider", v.provider());
+        m.put("model", v.model());
+        m.put("effectiveFrom", v.effectiveFrom().toString());
+        m.put("inputPer1mUsd", money(v.inputPer1mUsd()));
+        m.put("cachedInputPer1mUsd", money(v.cachedInputPer1mUsd()));
+        m.put("outputPer1mUsd", money(v.outputPer1mUsd()));
+        m.put("unitUsd", money(v.unitUsd()));
+        m.put("cacheWritePer1mUsd", money(v.cacheWritePer1mUsd()));
+        m.put("contextTiers", PriceTiers.contextTiersJson(v.contextTiers()));
+        m.put("serviceTiers", PriceTiers.serviceTiersJson(v.serviceTiers()));
+        return m;
+    }
+
+
+
+
 }

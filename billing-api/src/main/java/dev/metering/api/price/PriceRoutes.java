@@ -51,7 +51,7 @@ public final class PriceRoutes implements RouteModule {
             ctx.contentType("text/csv; charset=utf-8").result(PriceBookFormat.toCsv(all));
             return;
         }
-        ctx.json(Map.of("prices", all.stream().map(PriceRoutes::json).toList()));
+        ctx.json(Map.of("prices", all.stream().map(PriceBookFormat::json).toList()));
     }
 
     private void put(Context ctx, Auth auth) {
@@ -81,17 +81,5 @@ public final class PriceRoutes implements RouteModule {
 
     static boolean wantsCsv(String accept) {
         return accept != null && accept.toLowerCase(Locale.ROOT).contains("text/csv");
-    }
-
-    private static Map<String, Object> json(PriceVersion v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("provider", v.provider());
-        m.put("model", v.model());
-        m.put("effectiveFrom", v.effectiveFrom().toString());
-        m.put("inputPer1mUsd", PriceBookFormat.money(v.inputPer1mUsd()));
-        m.put("cachedInputPer1mUsd", PriceBookFormat.money(v.cachedInputPer1mUsd()));
-        m.put("outputPer1mUsd", PriceBookFormat.money(v.outputPer1mUsd()));
-        m.put("unitUsd", PriceBookFormat.money(v.unitUsd()));
-        return m;
     }
 }

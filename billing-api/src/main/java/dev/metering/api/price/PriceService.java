@@ -3,6 +3,8 @@ package dev.metering.api.price;
 import dev.metering.api.ApiException;
 import dev.metering.api.kafka.KafkaClients;
 import dev.metering.avro.ModelPrice;
+import dev.metering.avro.ModelPriceContextTier;
+import dev.metering.avro.ModelPriceServiceTier;
 import dev.metering.avro.ModelPriceVersion;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +93,9 @@ public final class PriceService {
                 history.add(ModelPriceVersion.newBuilder().setEffectiveFrom(v.effectiveFrom())
                         .setInputPer1MNanos(nanos(v.inputPer1mUsd())).setCachedInputPer1MNanos(nanos(v.cachedInputPer1mUsd()))
                         .setOutputPer1MNanos(nanos(v.outputPer1mUsd()))
-                        .setUnitNanos(v.unitUsd() == null ? null : nanos(v.unitUsd())).build());
+                        .setUnitNanos(v.unitUsd() == null ? null : nanos(v.unitUsd()))
+                        .setCacheWritePer1MNanos(nullableNanos(v.cacheWritePer1mUsd()))
+                        .setContextTiers(contextTiers(v)).setServiceTiers(serviceTiers(v)).build());
             }
             out.add(ModelPrice.newBuilder().setProvider(current.provider()).setModel(current.model())
                     .setEffectiveFrom(current.effectiveFrom())
@@ -98,9 +103,33 @@ public final class PriceService {
                     .setCachedInputPer1MNanos(nanos(current.cachedInputPer1mUsd()))
                     .setOutputPer1MNanos(nanos(current.outputPer1mUsd()))
                     .setUnitNanos(current.unitUsd() == null ? null : nanos(current.unitUsd()))
-                    .setHistory(history).build());
+                    .setHistory(history)
+                    .setCacheWritePer1MNanos(nullableNanos(current.cacheWritePer1mUsd()))
+                    .setContextTiers(contextTiers(current)).setServiceTiers(serviceTiers(current)).build());
         }
         return out;
+    }
+
+    /** Null when the version has none, so a record without tiers is exactly what it was before tiers existed. */
+    private static List<ModelPriceContextTier> contextTiers(PriceVersion v) {
+        if (v.contextTiers().isEmpty()) {
+            return null;
+        }
+        return v.contextTiers().stream().map(t -> new ModelPriceContextTier(t.aboveInputTokens(), nanos(t.inputPer1mUsd()),
+                nanos(t.cachedInputPer1mUsd()), nullableNanos(t.cacheWritePer1mUsd()), nanos(t.outputPer1mUsd()))).toList();
+    }
+
+    private static List<ModelPriceServiceTier> serviceTiers(PriceVersion v) {
+        if (v.serviceTiers().isEmpty()) {
+            return null;
+        }
+        // the schema's decimal has scale 6; multipliers are validated to at most 6 decimals
+        return new TreeMap<>(v.serviceTiers()).entrySet().stream()
+                .map(e -> new ModelPriceServiceTier(e.getKey(), e.getValue().setScale(6))).toList();
+    }
+
+    private static Long nullableNanos(BigDecimal usd) {
+        return usd == null ? null : nanos(usd);
     }
 
     /** Exact USD to nano-USD (validated to at most 9 decimals). */

@@ -46,7 +46,7 @@ public final class ReportRepository {
         String dimList = dims.isEmpty() ? "" : ", " + String.join(", ", dims);
         String sql = "SELECT " + period + " AS period" + dimList
                 + ", SUM(events), SUM(quantity), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), "
-                + "SUM(unpriced_events), SUM(cost_usd) FROM " + table
+                + "SUM(unpriced_events), SUM(cost_usd), SUM(cache_write_tokens), SUM(reasoning_tokens) FROM " + table
                 + " WHERE org_id = ? AND window_start >= CAST(? AS timestamptz) AND window_start < CAST(? AS timestamptz)"
                 + " GROUP BY 1" + dimList + " ORDER BY 1" + dimList;
         dsl.transaction(tx -> {
@@ -61,7 +61,7 @@ public final class ReportRepository {
                     sink.accept(new ReportRow(r.get(0, OffsetDateTime.class).toInstant(), feature, provider, model, user,
                             r.get(i, Long.class), r.get(i + 1, Long.class), r.get(i + 2, Long.class),
                             r.get(i + 3, Long.class), r.get(i + 4, Long.class), r.get(i + 5, Long.class),
-                            r.get(i + 6, BigDecimal.class)));
+                            r.get(i + 6, BigDecimal.class), r.get(i + 7, Long.class), r.get(i + 8, Long.class)));
                 }
             }
         });

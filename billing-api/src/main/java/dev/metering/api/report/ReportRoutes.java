@@ -74,7 +74,7 @@ public final class ReportRoutes implements RouteModule {
             return;
         }
         List<Map<String, Object>> rows = new ArrayList<>();
-        long[] sums = new long[6];
+        long[] sums = new long[8];
         BigDecimal[] cost = {BigDecimal.ZERO};
         repository.report(q, r -> {
             rows.add(json(q, r));
@@ -84,6 +84,8 @@ public final class ReportRoutes implements RouteModule {
             sums[3] += r.outputTokens();
             sums[4] += r.cachedInputTokens();
             sums[5] += r.unpricedEvents();
+            sums[6] += r.cacheWriteTokens();
+            sums[7] += r.reasoningTokens();
             cost[0] = cost[0].add(r.costUsd());
         });
         Map<String, Object> out = new LinkedHashMap<>();
@@ -94,7 +96,7 @@ public final class ReportRoutes implements RouteModule {
         out.put("groupBy", q.groupBy());
         out.put("rows", rows);
         out.put("totals", totals(new ReportRow(null, null, null, null, null, sums[0], sums[1], sums[2], sums[3],
-                sums[4], sums[5], cost[0])));
+                sums[4], sums[5], cost[0], sums[6], sums[7])));
         ctx.json(out);
     }
 
@@ -122,6 +124,8 @@ public final class ReportRoutes implements RouteModule {
         m.put("inputTokens", r.inputTokens());
         m.put("outputTokens", r.outputTokens());
         m.put("cachedInputTokens", r.cachedInputTokens());
+        m.put("cacheWriteTokens", r.cacheWriteTokens());
+        m.put("reasoningTokens", r.reasoningTokens());
         m.put("tokens", r.tokens());
         m.put("unpricedEvents", r.unpricedEvents());
         m.put("costUsd", money(r.costUsd()));

@@ -78,7 +78,7 @@ public final class UsageRepository implements UsageReader {
                     while (rs.next()) {
                         BigDecimal cost = rs.getBigDecimal(7);
                         out.put(list.get(rs.getInt(1)), new UsageTotals(rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                                rs.getLong(5), rs.getLong(6), cost == null ? BigDecimal.ZERO : cost));
+                                rs.getLong(5), rs.getLong(6), cost == null ? BigDecimal.ZERO : cost, rs.getLong(8)));
                     }
                 }
             }
@@ -187,7 +187,8 @@ public final class UsageRepository implements UsageReader {
                         sum(t.field("input_tokens", Long.class)).as("input_tokens"),
                         sum(t.field("output_tokens", Long.class)).as("output_tokens"),
                         sum(t.field("cached_input_tokens", Long.class)).as("cached_input_tokens"),
-                        sum(t.field("cost_usd", BigDecimal.class)).as("cost_usd"))
+                        sum(t.field("cost_usd", BigDecimal.class)).as("cost_usd"),
+                        sum(t.field("cache_write_tokens", Long.class)).as("cache_write_tokens"))
                 .from(t)
                 .where(c);
     }

@@ -48,6 +48,23 @@ class EventJsonTest {
     }
 
     @Test
+    void shouldReadThePriceBookV2FieldsAndDefaultThemWhenAbsent() throws Exception {
+        UsageEvent e = parse("{\"orgId\":\"acme\",\"feature\":\"AI_COMPLETION\",\"inputTokens\":10,\"outputTokens\":20,"
+                + "\"cacheWriteTokens\":300,\"reasoningTokens\":15,\"serviceTier\":\"batch\"}", null);
+        UsageEvent old = parse("{\"orgId\":\"acme\",\"feature\":\"AI_COMPLETION\",\"inputTokens\":10}", null);
+
+        assertThat(e.getCacheWriteTokens()).isEqualTo(300);
+        assertThat(e.getReasoningTokens()).isEqualTo(15);
+        assertThat(e.getServiceTier()).isEqualTo("batch");
+        assertThat(EventJson.toJson(e)).containsEntry("cacheWriteTokens", 300L).containsEntry("reasoningTokens", 15L)
+                .containsEntry("serviceTier", "batch");
+        assertThat(EventJson.parse(JSON.valueToTree(EventJson.toJson(e)), NOW, null, () -> ID)).isEqualTo(e);
+        assertThat(old.getCacheWriteTokens()).isZero();
+        assertThat(old.getReasoningTokens()).isZero();
+        assertThat(old.getServiceTier()).isNull();
+    }
+
+    @Test
     void shouldReadBackEveryFieldItWrites() throws Exception {
         UsageEvent e = parse("{\"eventId\":\"e1\",\"orgId\":\"acme\",\"occurredAt\":\"2026-11-22T18:29:59.123Z\","
                 + "\"feature\":\"AI_COMPLETION\",\"userId\":\"u\",\"conversationId\":\"c\",\"provider\":\"openai\","

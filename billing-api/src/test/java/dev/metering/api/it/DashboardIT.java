@@ -222,7 +222,10 @@ class DashboardIT {
         assertThat(browser.findElement(By.cssSelector("[data-reason='INVALID'] .message")).getText())
                 .isEqualTo("orgId " + HOSTILE + " is not valid");
         assertThat(browser.findElement(By.id("ready-status")).getText()).isEqualTo("ready");
-        assertThat(browser.findElement(By.id("enforcement-placeholder")).getText()).contains("METERING_ENFORCEMENT");
+        // the enforcement switch shows the mode GET /api/v1/enforcement answers
+        String mode = server.get("/api/v1/enforcement", ADMIN).json().get("mode").asText();
+        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("mode-now"))).getText()).isEqualTo(mode);
+        assertThat(browser.findElement(By.cssSelector("#enforcement-form select#mode")).getAttribute("value")).isEqualTo(mode);
         assertNoMarkupFromData();
 
         // the hostile org's own page, opened from its link: the id is a heading's text

@@ -53,7 +53,7 @@ class DatabaseOutageIT {
                 assertThat(unseen.json()).isEqualTo(JSON.readTree("""
                         {"orgId":"never-seen-org","feature":"CHAT_MESSAGE","allowed":true,"code":null,"message":null,
                          "suggestedStatus":200,"retryAfterSeconds":null,"mode":"enforce","wouldBlock":false,
-                         "plan":null,"limits":[],"balanceUsd":null,"usageAsOf":"2026-11-22T18:30:00Z","stale":true}
+                         "plan":null,"limits":[],"balanceUsd":null,"usageAsOf":"2026-11-22T18:30:00Z","stale":true,"warnings":[]}
                         """));
 
                 assertDatabaseDownElsewhere(server);
@@ -86,7 +86,7 @@ class DatabaseOutageIT {
                         {"orgId":"never-seen-org","feature":"CHAT_MESSAGE","allowed":false,"code":"USAGE_DATA_STALE",
                          "message":"The database is unavailable and this instance has no usage of the org; the stale policy is fail-closed",
                          "suggestedStatus":503,"retryAfterSeconds":null,"mode":"enforce","wouldBlock":true,
-                         "plan":null,"limits":[],"balanceUsd":null,"usageAsOf":"2026-11-22T18:30:00Z","stale":true}
+                         "plan":null,"limits":[],"balanceUsd":null,"usageAsOf":"2026-11-22T18:30:00Z","stale":true,"warnings":[]}
                         """));
 
                 assertDatabaseDownElsewhere(server);

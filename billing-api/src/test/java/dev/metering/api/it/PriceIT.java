@@ -58,7 +58,9 @@ class PriceIT {
     @Test
     void shouldStoreAndPublishEveryModelWithItsHistoryAsTheStreamsPriceBookReadsIt() throws IOException {
         String example = Files.readString(EXAMPLE);
-        long models = example.lines().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith("provider,")).count();
+        // a context tier's row is not a model of its own
+        long models = example.lines().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith("provider,"))
+                .map(l -> l.split(",")[0] + "/" + l.split(",")[1]).distinct().count();
 
         Response first = server.put("/api/v1/prices", ADMIN, "text/csv", example);
         assertThat(first.status()).as(first.body()).isEqualTo(200);
@@ -92,14 +94,19 @@ class PriceIT {
         assertThat(json.status()).isEqualTo(200);
         assertThat(json.json().get("prices")).hasSize((int) models + 1);
         assertThat(json.body()).contains("{\"provider\":\"openai\",\"model\":\"gpt-5\",\"effectiveFrom\":\"2025-08-07T00:00:00Z\","
-                + "\"inputPer1mUsd\":\"1.25\",\"cachedInputPer1mUsd\":\"0.125\",\"outputPer1mUsd\":\"10\",\"unitUsd\":null}");
+                + "\"inputPer1mUsd\":\"1.25\",\"cachedInputPer1mUsd\":\"0.125\",\"outputPer1mUsd\":\"10\",\"unitUsd\":null,"
+                + "\"cacheWritePer1mUsd\":null,\"contextTiers\":[],\"serviceTiers\":{\"batch\":{\"multiplier\":\"0.5\"},"
+                + "\"flex\":{\"multiplier\":\"0.5\"},\"priority\":{\"multiplier\":\"2\"}}}");
 
         Response csv = server.get("/api/v1/prices", readKey, "text/csv");
         assertThat(csv.raw().headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
         assertThat(csv.body().lines().findFirst()).hasValue(
-                "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from,unit_usd");
-        assertThat(csv.body()).contains("\nopenai,gpt-5,1.25,0.125,10,2025-08-07,\n")
-                .contains("\nopenai,gpt-5,2.000000001,0.2,12,2026-11-01T12:00:00Z,0.0001\n");
+                "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from,unit_usd,"
+                        + "cache_write_per_1m_usd,above_input_tokens,service_tiers");
+        assertThat(csv.body()).contains("\nopenai,gpt-5,1.25,0.125,10,2025-08-07,,,,batch=0.5;flex=0.5;priority=2\n")
+                .contains("\nopenai,gpt-5,2.000000001,0.2,12,2026-11-01T12:00:00Z,0.0001,,,\n")
+                .contains("\nanthropic,claude-sonnet-4-5,3,0.3,15,2025-09-29,,3.75,,batch=0.5\n"
+                        + "anthropic,claude-sonnet-4-5,6,0.6,22.5,2025-09-29,,7.5,200000,\n");
 
         Response again = server.put("/api/v1/prices", ADMIN, "text/csv", csv.body());
         assertThat(again.status()).isEqualTo(200);
@@ -148,6 +155,11 @@ class PriceIT {
 
     /** The latest record per key after at least {@code records} records arrived. */
     static Map<String, ModelPrice> readPrices(int records) {
+        return readPrices(TOPICS, records);
+    }
+
+    /** The latest record per key of {@code topics}' prices topic after {@code records} records arrived. */
+    static Map<String, ModelPrice> readPrices(Topics topics, int records) {
         Map<String, Object> props = Map.of("bootstrap.servers", TestInfra.kafka().bootstrapServers(),
                 "group.id", "price-it-" + UUID.randomUUID(), "auto.offset.reset", "earliest", "enable.auto.commit", "false");
         Deserializer<ModelPrice> des = AvroSerdes.specific(ModelPrice.class,
@@ -156,7 +168,7 @@ class PriceIT {
         Map<String, ModelPrice> latest = new LinkedHashMap<>();
         int seen = 0;
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(Set.of(TOPICS.prices()));
+            c.subscribe(Set.of(topics.prices()));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (seen < records && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> rec : c.poll(Duration.ofMillis(200))) {

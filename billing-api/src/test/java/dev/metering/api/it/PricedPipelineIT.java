@@ -149,7 +149,9 @@ class PricedPipelineIT {
 
     @Test
     void shouldRefuseThe51stMessageOfAFreeConversationFromEventsWithTheConversationCode() {
-        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001));
+        // seed 001's catalog, keeping the plans other tests of this class subscribe orgs to
+        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001).stripTrailing()
+                + "\n  - id: guest\n    name: Guest\n    priceUsd: \"0\"\n  - id: payg\n    name: Pay per use\n    priceUsd: \"0\"\n");
         // seed 001's free plan: 50 messages per conversation; 10 users stay under their own hourly and daily caps
         StringBuilder batch = new StringBuilder("[");
         for (int i = 0; i < 50; i++) {
@@ -176,15 +178,52 @@ class PricedPipelineIT {
         assertThat(missing.text("/error/field")).isEqualTo("conversationId");
     }
 
+
+    @Test
+    void shouldPriceCacheWritesContextTiersAndBatchEndToEndAndReportTheNewTokenCounts() {
+        assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", "provider,model,input_per_1m_usd,cached_input_per_1m_usd,"
+                + "output_per_1m_usd,effective_from,cache_write_per_1m_usd,above_input_tokens,service_tiers\n"
+                + "anthropic,claude-sonnet-4-5,3,0.3,15,2025-09-29,3.75,,batch=0.5\n"
+                + "anthropic,claude-sonnet-4-5,6,0.6,22.5,2025-09-29,7.5,200000,\n").status()).isEqualTo(200);
+        awaitPriceVersions("anthropic/claude-sonnet-4-5", 1);
+        String claude = "{\"orgId\":\"e2e-v2\",\"feature\":\"AI_COMPLETION\",\"provider\":\"anthropic\","
+                + "\"model\":\"claude-sonnet-4-5\",\"occurredAt\":\"2026-11-22T18:20:00Z\",";
+        Response refused = server.post("/api/v1/events", ADMIN, claude + "\"eventId\":\"v2-bad\",\"outputTokens\":100,"
+                + "\"reasoningTokens\":101}");
+        assertThat(refused.json().get("accepted").asInt()).isZero();
+        assertThat(refused.json().get("rejected").toString()).contains("\"code\":\"EXCEEDS_OUTPUT\"")
+                .contains("\"field\":\"reasoningTokens\"");
+        assertThat(server.post("/api/v1/events", ADMIN, "[" + claude + "\"eventId\":\"v2-long\",\"inputTokens\":150001,"
+                + "\"cachedInputTokens\":40000,\"cacheWriteTokens\":10000,\"outputTokens\":1000,\"reasoningTokens\":300},"
+                + claude + "\"eventId\":\"v2-batch\",\"inputTokens\":1000,\"cachedInputTokens\":500,\"cacheWriteTokens\":2000,"
+                + "\"outputTokens\":100,\"reasoningTokens\":40,\"serviceTier\":\"batch\"}]").json().get("accepted").asInt())
+                .isEqualTo(2);
+
+        // 150,001 x 6 + 40,000 x 0.6 + 10,000 x 7.5 + 1,000 x 22.5 USD per 1M (above 200,000 prompt tokens) = 1.021506
+        // + (1000 x 3 + 500 x 0.3 + 2000 x 3.75 + 100 x 15) x 0.5 USD per 1M (batch)                         = 0.006075
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Response r = server.get("/api/v1/usage/e2e-v2/report?from=2026-11-22&to=2026-11-23&granularity=hour", ADMIN);
+            assertThat(r.json().get("rows").toString()).isEqualTo("[{\"period\":\"2026-11-22T18:00:00Z\",\"events\":2,"
+                    + "\"quantity\":2,\"inputTokens\":151001,\"outputTokens\":1100,\"cachedInputTokens\":40500,"
+                    + "\"cacheWriteTokens\":12000,\"reasoningTokens\":340,\"tokens\":152101,\"unpricedEvents\":0,"
+                    + "\"costUsd\":\"1.027581\"}]");
+        });
+    }
+
     /** Waits until the streams app's global price store holds gpt-5 with {@code versions} versions. */
     private static void awaitPriceVersions(int versions) {
+        awaitPriceVersions("openai/gpt-5", versions);
+    }
+
+    /** Waits until the streams app's global price store holds {@code key} with {@code versions} versions. */
+    private static void awaitPriceVersions(String key, int versions) {
         Deserializer<ModelPrice> des = AvroSerdes.specific(ModelPrice.class,
                 HttpSchemaRegistryClient.fromConfig(Map.of("schema.registry.url", TestInfra.registry().confluentUrl())),
                 Map.of("specific.avro.reader", true), false).deserializer();
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             ReadOnlyKeyValueStore<String, byte[]> store = streams.streams().store(StoreQueryParameters.fromNameAndType(
                     PriceBook.STORE, QueryableStoreTypes.keyValueStore()));
-            byte[] raw = store.get("openai/gpt-5");
+            byte[] raw = store.get(key);
             assertThat(raw).isNotNull();
             assertThat(des.deserialize(new Topics(PREFIX).prices(), raw).getHistory()).hasSize(versions - 1);
         });

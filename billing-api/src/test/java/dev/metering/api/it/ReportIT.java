@@ -84,7 +84,7 @@ class ReportIT {
                 "2026-11-01T11:00:00Z,AI_COMPLETION,1,1,500,100,0,600,0,0.006",
                 "2026-11-02T09:00:00Z,CHAT_MESSAGE,4,4,0,0,0,0,0,0");
         assertThat(json.json().get("totals").toString()).isEqualTo("{\"events\":10,\"quantity\":10,\"inputTokens\":1500,"
-                + "\"outputTokens\":300,\"cachedInputTokens\":0,\"tokens\":1800,\"unpricedEvents\":0,\"costUsd\":\"0.018500001\"}");
+                + "\"outputTokens\":300,\"cachedInputTokens\":0,\"cacheWriteTokens\":0,\"reasoningTokens\":0,\"tokens\":1800,\"unpricedEvents\":0,\"costUsd\":\"0.018500001\"}");
 
         assertThat(csv.status()).isEqualTo(200);
         assertThat(csv.raw().headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");

@@ -116,7 +116,7 @@ class CatalogParserTest {
                     features: [chat-message]
                     maximum: 3
                 """)).containsExactly(
-                "plans[0].maximum: unknown field (expected one of [features, id, limits, minBalanceUsd, name,"
+                "plans[0].maximum: unknown field (expected one of [features, id, limits, lowBalanceAlertUsd, minBalanceUsd, name,"
                         + " prepaid, priceUsd, welcomeCreditUsd])",
                 "plans[0].features[0]: 'chat-message' is not a feature code [A-Z][A-Z0-9_]{0,63}");
         assertThat(problems("""

@@ -82,9 +82,10 @@ class PipelineEndToEndIT {
     private static final String TOKEN = "e2e-admin-token-0123456789";
     private static final List<String> ORGS = List.of("org-a", "org-b", "org-c", "org-d", "org-e", "org-f", "org-g", "org-h");
     private static final String PRICES = """
-            provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from
-            openai,gpt-5-mini,0.25,0.025,2.00,2025-08-07
-            anthropic,claude-haiku-4-5,1.00,0.10,5.00,2025-10-15
+            provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from,cache_write_per_1m_usd,above_input_tokens,service_tiers
+            openai,gpt-5-mini,0.25,0.025,2.00,2025-08-07,,,flex=0.5
+            openai,gpt-5-mini,0.50,0.05,4.00,2025-08-07,,3000,
+            anthropic,claude-haiku-4-5,1.00,0.10,5.00,2025-10-15,1.25,,batch=0.5
             """;
     private static final String CATALOG = """
             defaultPlan: team
@@ -95,6 +96,7 @@ class PipelineEndToEndIT {
                   - { id: week-messages, feature: CHAT_MESSAGE, meter: quantity, window: "rolling:7d", max: 1000000 }
                   - { id: week-events, meter: events, window: "rolling:7d", max: 1000000 }
                   - { id: week-cost, meter: cost_usd, window: "rolling:7d", max: "100000" }
+                  - { id: week-tokens, meter: tokens, window: "rolling:7d", max: 1000000000000 }
             """;
 
     private static final KafkaBroker KAFKA = TestInfra.kafka();
@@ -287,9 +289,16 @@ class PipelineEndToEndIT {
             int roll = random.nextInt(100);
             if (roll < 80) {
                 String[] m = MODELS[random.nextInt(100) < 10 ? 2 : random.nextInt(2)];
+                int output = 20 + random.nextInt(900);
+                boolean anthropic = m[0].equals("anthropic");
+                // price book v2: cache writes (Anthropic), reasoning within the output, batch/flex and unknown tiers
                 b.setFeature(roll < 60 ? "CHAT_MESSAGE" : "AI_COMPLETION").setProvider(m[0]).setModel(m[1])
-                        .setQuantity(1).setInputTokens(100 + random.nextInt(3000)).setOutputTokens(20 + random.nextInt(900))
-                        .setCachedInputTokens(random.nextInt(3) == 0 ? random.nextInt(500) : 0);
+                        .setQuantity(1).setInputTokens(100 + random.nextInt(3000)).setOutputTokens(output)
+                        .setCachedInputTokens(random.nextInt(3) == 0 ? random.nextInt(500) : 0)
+                        .setCacheWriteTokens(anthropic && random.nextInt(3) == 0 ? random.nextInt(2000) : 0)
+                        .setReasoningTokens(random.nextInt(2) == 0 ? random.nextInt(output + 1) : 0)
+                        .setServiceTier(random.nextInt(5) == 0 ? (anthropic ? "batch" : "flex")
+                                : random.nextInt(10) == 0 ? "default" : null);
             } else {
                 b.setFeature("FILE_UPLOAD").setQuantity(1 + random.nextInt(3)).setInputTokens(0).setOutputTokens(0)
                         .setCachedInputTokens(0).setProvider(null).setModel(null);
@@ -300,13 +309,22 @@ class PipelineEndToEndIT {
 
     /** Independently computed expected totals, per window row (window cost rounded once, as stored). */
     static final class GroundTruth {
+        /** input, cached input, cache write (none: the input price), output. */
         private static final Map<String, BigDecimal[]> PRICE = Map.of(
-                "openai/gpt-5-mini", new BigDecimal[] {new BigDecimal("0.25"), new BigDecimal("0.025"), new BigDecimal("2.00")},
-                "anthropic/claude-haiku-4-5", new BigDecimal[] {BigDecimal.ONE, new BigDecimal("0.10"), new BigDecimal("5.00")});
+                "openai/gpt-5-mini", new BigDecimal[] {new BigDecimal("0.25"), new BigDecimal("0.025"), new BigDecimal("0.25"),
+                        new BigDecimal("2.00")},
+                "anthropic/claude-haiku-4-5", new BigDecimal[] {BigDecimal.ONE, new BigDecimal("0.10"), new BigDecimal("1.25"),
+                        new BigDecimal("5.00")});
+        /** gpt-5-mini for a prompt (input + cached + cache write) above 3000 tokens. */
+        private static final BigDecimal[] GPT5_MINI_ABOVE_3000 = {new BigDecimal("0.50"), new BigDecimal("0.05"),
+                new BigDecimal("0.50"), new BigDecimal("4.00")};
+        /** Every price here is an even number of nano-USD, so 0.5 x the cost is exact (no femto rounding). */
+        private static final Map<String, BigDecimal> MULTIPLIER = Map.of("openai/gpt-5-mini/flex", new BigDecimal("0.5"),
+                "anthropic/claude-haiku-4-5/batch", new BigDecimal("0.5"));
         private final Map<String, Row> hourly = new TreeMap<>();
-        private final Map<String, Row> daily = new TreeMap<>();
         private final Map<String, long[]> perOrg = new TreeMap<>();
-        private final Map<String, BigDecimal> costPerOrg = new TreeMap<>();
+        /** Exact cost per org-grain hour row: org|feature|hour. */
+        private final Map<String, BigDecimal> orgHourCost = new TreeMap<>();
 
         void accept(UsageEvent e) {
             String dims = e.getOrgId() + "|" + e.getUserId() + "|" + e.getFeature() + "|"
@@ -318,44 +336,90 @@ class PipelineEndToEndIT {
                 if (p == null) {
                     unpriced = 1;
                 } else {
+                    String key = e.getProvider() + "/" + e.getModel();
+                    long prompt = e.getInputTokens() + e.getCachedInputTokens() + e.getCacheWriteTokens();
+                    if (key.equals("openai/gpt-5-mini") && prompt > 3000) {
+                        p = GPT5_MINI_ABOVE_3000;
+                    }
                     cost = p[0].multiply(BigDecimal.valueOf(e.getInputTokens()))
                             .add(p[1].multiply(BigDecimal.valueOf(e.getCachedInputTokens())))
-                            .add(p[2].multiply(BigDecimal.valueOf(e.getOutputTokens())))
+                            .add(p[2].multiply(BigDecimal.valueOf(e.getCacheWriteTokens())))
+                            .add(p[3].multiply(BigDecimal.valueOf(e.getOutputTokens())))
                             .divide(BigDecimal.valueOf(1_000_000));
+                    BigDecimal m = MULTIPLIER.get(key + "/" + e.getServiceTier());
+                    if (m != null) {
+                        cost = cost.multiply(m);
+                    }
                 }
             }
             Instant at = e.getOccurredAt();
             add(hourly, dims + "|" + at.truncatedTo(ChronoUnit.HOURS), e, unpriced, cost);
-            add(daily, dims + "|" + at.truncatedTo(ChronoUnit.DAYS), e, unpriced, cost);
-            long[] o = perOrg.computeIfAbsent(e.getOrgId(), k -> new long[2]);
+            long[] o = perOrg.computeIfAbsent(e.getOrgId(), k -> new long[3]);
             o[0]++;
+            o[2] += e.getInputTokens() + e.getCachedInputTokens() + e.getCacheWriteTokens() + e.getOutputTokens();
             if ("CHAT_MESSAGE".equals(e.getFeature())) {
                 o[1] += e.getQuantity();
             }
-            costPerOrg.merge(e.getOrgId(), cost, BigDecimal::add);
+            orgHourCost.merge(e.getOrgId() + "|" + e.getFeature() + "|" + at.truncatedTo(ChronoUnit.HOURS), cost,
+                    BigDecimal::add);
         }
 
         private static void add(Map<String, Row> rows, String key, UsageEvent e, long unpriced, BigDecimal cost) {
             Row r = rows.getOrDefault(key, Row.ZERO);
             rows.put(key, new Row(r.events() + 1, r.quantity() + e.getQuantity(), r.inputTokens() + e.getInputTokens(),
                     r.outputTokens() + e.getOutputTokens(), r.cachedInputTokens() + e.getCachedInputTokens(),
-                    r.unpricedEvents() + unpriced, r.costUsd().add(cost)));
+                    r.unpricedEvents() + unpriced, r.costUsd().add(cost), r.cacheWriteTokens() + e.getCacheWriteTokens(),
+                    r.reasoningTokens() + e.getReasoningTokens()));
         }
 
         Map<String, Row> hourly() {
             return rounded(hourly);
         }
 
+        /**
+         * The sink's day row is the sum of its hour rows as stored (each rounded once to nano-USD), so
+         * the expected day is that sum, not the rounding of the day's exact total (they differ by a
+         * nano-USD when half-nano costs, e.g. 0.5 x a price, meet in different hours).
+         */
         Map<String, Row> daily() {
-            return rounded(daily);
+            Map<String, Row> out = new TreeMap<>();
+            hourly().forEach((k, r) -> {
+                int cut = k.lastIndexOf('|');
+                String day = k.substring(0, cut) + "|" + Instant.parse(k.substring(cut + 1)).truncatedTo(ChronoUnit.DAYS);
+                Row d = out.getOrDefault(day, Row.ZERO);
+                out.put(day, new Row(d.events() + r.events(), d.quantity() + r.quantity(), d.inputTokens() + r.inputTokens(),
+                        d.outputTokens() + r.outputTokens(), d.cachedInputTokens() + r.cachedInputTokens(),
+                        d.unpricedEvents() + r.unpricedEvents(), d.costUsd().add(r.costUsd()),
+                        d.cacheWriteTokens() + r.cacheWriteTokens(), d.reasoningTokens() + r.reasoningTokens()));
+            });
+            return out;
         }
 
         /** week-messages, week-events, week-cost used (the rolling 7 days hold every accepted event). */
         String check(String org) {
-            long[] o = perOrg.getOrDefault(org, new long[2]);
+            long[] o = perOrg.getOrDefault(org, new long[3]);
             return "week-messages=" + o[1] + " week-events=" + o[0] + " week-cost="
-                    + costPerOrg.getOrDefault(org, BigDecimal.ZERO).setScale(9, RoundingMode.HALF_EVEN).stripTrailingZeros()
-                    .toPlainString();
+                    + weekCost(org).stripTrailingZeros().toPlainString() + " week-tokens=" + o[2];
+        }
+
+        /**
+         * The rolling 7 days' cost as the check sums it: org rows, each rounded once to nano-USD when
+         * stored, whole UTC days from the daily rows and today from the hourly rows (a half-nano cost
+         * rounds differently in a sum of rows than in the org's exact total).
+         */
+        private BigDecimal weekCost(String org) {
+            Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
+            Map<String, BigDecimal> rows = new TreeMap<>();
+            orgHourCost.forEach((k, cost) -> {
+                String[] f = k.split("\\|", -1);
+                Instant hour = Instant.parse(f[2]);
+                if (f[0].equals(org)) {
+                    rows.merge(f[1] + "|" + (hour.isBefore(today) ? hour.truncatedTo(ChronoUnit.DAYS) : hour), cost,
+                            BigDecimal::add);
+                }
+            });
+            return rows.values().stream().map(c -> c.setScale(9, RoundingMode.HALF_EVEN))
+                    .reduce(BigDecimal.ZERO.setScale(9), BigDecimal::add);
         }
 
         /** The org's hourly rows keyed as the report groups them: hour|feature|provider|model|user. */
@@ -373,14 +437,15 @@ class PipelineEndToEndIT {
         private static Map<String, Row> rounded(Map<String, Row> rows) {
             Map<String, Row> out = new TreeMap<>();
             rows.forEach((k, r) -> out.put(k, new Row(r.events(), r.quantity(), r.inputTokens(), r.outputTokens(),
-                    r.cachedInputTokens(), r.unpricedEvents(), r.costUsd().setScale(9, RoundingMode.HALF_EVEN))));
+                    r.cachedInputTokens(), r.unpricedEvents(), r.costUsd().setScale(9, RoundingMode.HALF_EVEN),
+                    r.cacheWriteTokens(), r.reasoningTokens())));
             return out;
         }
     }
 
     record Row(long events, long quantity, long inputTokens, long outputTokens, long cachedInputTokens,
-               long unpricedEvents, BigDecimal costUsd) {
-        static final Row ZERO = new Row(0, 0, 0, 0, 0, 0, BigDecimal.ZERO);
+               long unpricedEvents, BigDecimal costUsd, long cacheWriteTokens, long reasoningTokens) {
+        static final Row ZERO = new Row(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, 0, 0);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -450,12 +515,13 @@ class PipelineEndToEndIT {
         Map<String, Row> out = new TreeMap<>();
         try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT org_id, user_id, feature, provider, model, window_start, events, quantity, "
-                     + "input_tokens, output_tokens, cached_input_tokens, unpriced_events, cost_usd FROM metering." + table)) {
+                     + "input_tokens, output_tokens, cached_input_tokens, unpriced_events, cost_usd, cache_write_tokens, "
+                     + "reasoning_tokens FROM metering." + table)) {
             while (rs.next()) {
                 String key = rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + rs.getString(4) + "|"
                         + rs.getString(5) + "|" + rs.getTimestamp(6).toInstant();
                 out.put(key, new Row(rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getLong(11),
-                        rs.getLong(12), rs.getBigDecimal(13)));
+                        rs.getLong(12), rs.getBigDecimal(13), rs.getLong(14), rs.getLong(15)));
             }
         }
         return out;
@@ -502,7 +568,8 @@ class PipelineEndToEndIT {
                     + row.path("provider").asText() + "|" + row.path("model").asText() + "|" + row.path("userId").asText();
             out.put(key, new Row(row.path("events").asLong(), row.path("quantity").asLong(), row.path("inputTokens").asLong(),
                     row.path("outputTokens").asLong(), row.path("cachedInputTokens").asLong(),
-                    row.path("unpricedEvents").asLong(), new BigDecimal(row.path("costUsd").asText()).setScale(9)));
+                    row.path("unpricedEvents").asLong(), new BigDecimal(row.path("costUsd").asText()).setScale(9),
+                    row.path("cacheWriteTokens").asLong(), row.path("reasoningTokens").asLong()));
         }
         return out;
     }
@@ -519,6 +586,6 @@ class PipelineEndToEndIT {
             used.put(l.path("id").asText(), new BigDecimal(l.path("used").asText()).stripTrailingZeros().toPlainString());
         }
         return "week-messages=" + used.get("week-messages") + " week-events=" + used.get("week-events") + " week-cost="
-                + used.get("week-cost");
+                + used.get("week-cost") + " week-tokens=" + used.get("week-tokens");
     }
 }

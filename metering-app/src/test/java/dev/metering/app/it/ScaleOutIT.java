@@ -109,16 +109,29 @@ class ScaleOutIT {
             streamsB.kill();
             sinkB.kill();
             long killed = System.nanoTime();
+            java.time.Instant killedAt = java.time.Instant.now();
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 streamsA.requireAlive();
                 Map<String, Set<TopicPartition>> s = owners(admin, streamsGroup, topics.events());
                 return s != null && s.keySet().equals(Set.of("streams-a")) && s.get("streams-a").equals(events);
             });
             Duration streamsTakeover = Duration.ofNanos(System.nanoTime() - killed);
+            Set<Integer> deadShare = sinkShares.get("sink-b").stream().map(TopicPartition::partition).collect(Collectors.toSet());
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 sinkA.requireAlive();
+                // read before the owners: while the dead sink's partitions have no owner, none of them may
+                // claim usage written after the kill (billing-api's usageAsOf is their minimum)
+                Map<Integer, java.time.Instant> asOf = db.usageAsOfPerPartition(topics.aggregates());
                 Map<String, Set<TopicPartition>> k = owners(admin, sinkGroup, topics.aggregates());
-                return k != null && k.keySet().equals(Set.of("sink-a")) && k.get("sink-a").equals(aggregates);
+                boolean takenOver = k != null && k.keySet().equals(Set.of("sink-a")) && k.get("sink-a").equals(aggregates);
+                if (!takenOver) {
+                    for (Integer p : deadShare) {
+                        java.time.Instant t = asOf.get(p);
+                        assertThat(t == null || !t.isAfter(killedAt)).as("usage_as_of %s of unowned partition %d", t, p)
+                                .isTrue();
+                    }
+                }
+                return takenOver;
             });
             Duration sinkTakeover = Duration.ofNanos(System.nanoTime() - killed);
 
@@ -126,6 +139,7 @@ class ScaleOutIT {
             Map<Integer, Long> atTakeover = db.sinkOffsetsPerPartition(topics.aggregates());
             Set<Integer> orphaned = sinkShares.get("sink-b").stream().map(TopicPartition::partition)
                     .collect(Collectors.toCollection(TreeSet::new));
+
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 Map<Integer, Long> now = db.sinkOffsetsPerPartition(topics.aggregates());
                 return orphaned.stream().anyMatch(p -> now.getOrDefault(p, 0L) > atTakeover.getOrDefault(p, 0L));
@@ -139,6 +153,10 @@ class ScaleOutIT {
                         .untilAsserted(() -> assertThat(db.totalsPerOrg(table)).as(table).isEqualTo(truth));
             }
             assertThat(db.deadLetters()).isZero();
+            // and the survivors bring every partition's usage_as_of past the kill again
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                    assertThat(db.usageAsOfPerPartition(topics.aggregates()).values())
+                            .hasSize(PARTITIONS).allSatisfy(t -> assertThat(t).isAfter(killedAt)));
             assertThat(streamsA.isAlive() && sinkA.isAlive()).isTrue();
             System.out.printf("SCALE-OUT events sent %d (+%d re-sent duplicates) over %d partitions; after SIGKILL of one of two: "
                             + "streams group owned wholly by the survivor after %.1f s, sink group after %.1f s, first write of "

@@ -52,6 +52,22 @@ record UsageTables(String url, String user, String password) {
         return out;
     }
 
+    /** Per aggregates partition, {@code usage_as_of} (null while the pipeline never caught up there). */
+    Map<Integer, java.time.Instant> usageAsOfPerPartition(String topic) throws SQLException {
+        Map<Integer, java.time.Instant> out = new TreeMap<>();
+        try (Connection c = connect();
+             PreparedStatement st = c.prepareStatement("SELECT kafka_partition, usage_as_of FROM metering.sink_progress WHERE topic = ?")) {
+            st.setString(1, topic);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    java.sql.Timestamp t = rs.getTimestamp(2);
+                    out.put(rs.getInt(1), t == null ? null : t.toInstant());
+                }
+            }
+        }
+        return out;
+    }
+
     /** Rows in dead_letters (a valid event must never end up there). */
     long deadLetters() throws SQLException {
         try (Connection c = connect(); Statement st = c.createStatement();

@@ -39,7 +39,10 @@ class WireFormatTest {
             "3c",                                      // outputTokens 30 -> 60
             "00",                                      // cachedInputTokens 0
             "00",                                      // costNanos: null
-            "02", "08", "706c616e", "06", "70726f", "00"); // attributes: block of 1, "plan" -> "pro", end
+            "02", "08", "706c616e", "06", "70726f", "00", // attributes: block of 1, "plan" -> "pro", end
+            "00",                                      // cacheWriteTokens 0
+            "00",                                      // reasoningTokens 0
+            "00");                                     // serviceTier: null
 
     private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient(42);
     private final AvroSerializer<UsageEvent> serializer = new AvroSerializer<>(registry, Map.of(), false);

@@ -11,7 +11,8 @@ import java.time.Instant;
 /**
  * The event log's record of one counted event ({@code metering.usage.priced}, docs/contract.md, Topics): the
  * event's own fields, its exact cost in femto-USD as folded into the totals, that cost rounded
- * once to nano-USD (half-even) for the per-event view, and the price-book version that priced it.
+ * once to nano-USD (half-even) for the per-event view, and the price-book version that priced it
+ * (its {@code effectiveFrom}, the context tier and the service tier applied).
  */
 public final class PricedEvents {
 
@@ -27,7 +28,8 @@ public final class PricedEvents {
                 e.getConversationId(), e.getProvider(), e.getModel(), e.getSource(), e.getQuantity(), e.getInputTokens(),
                 e.getOutputTokens(), e.getCachedInputTokens(), nanos(in.costFemtos()), new BigDecimal(in.costFemtos()),
                 !in.unpriced(), effectiveFrom == MeteredEvent.NO_PRICE_VERSION ? null : Instant.ofEpochMilli(effectiveFrom),
-                e.getAttributes());
+                e.getAttributes(), e.getCacheWriteTokens(), e.getReasoningTokens(), e.getServiceTier(), in.priceContextTier(),
+                in.priceServiceTier());
     }
 
     /** Femto-USD to nano-USD, rounded half-even. */

@@ -1,10 +1,16 @@
 package dev.metering.streams.pricing;
 
 import dev.metering.avro.ModelPrice;
+import dev.metering.avro.ModelPriceContextTier;
+import dev.metering.avro.ModelPriceServiceTier;
 import dev.metering.avro.ModelPriceVersion;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Every known version of one model's price, decoded from a {@link ModelPrice} record (the record
@@ -23,14 +29,35 @@ public final class PriceSchedule {
     public static PriceSchedule of(ModelPrice price) {
         List<PriceVersion> versions = new ArrayList<>();
         versions.add(new PriceVersion(price.getEffectiveFrom().toEpochMilli(), price.getInputPer1MNanos(),
-                price.getCachedInputPer1MNanos(), price.getOutputPer1MNanos(), price.getUnitNanos()));
+                price.getCachedInputPer1MNanos(), price.getOutputPer1MNanos(), price.getUnitNanos(),
+                price.getCacheWritePer1MNanos(), contextTiers(price.getContextTiers()), serviceTiers(price.getServiceTiers())));
         if (price.getHistory() != null) {
             for (ModelPriceVersion v : price.getHistory()) {
                 versions.add(new PriceVersion(v.getEffectiveFrom().toEpochMilli(), v.getInputPer1MNanos(),
-                        v.getCachedInputPer1MNanos(), v.getOutputPer1MNanos(), v.getUnitNanos()));
+                        v.getCachedInputPer1MNanos(), v.getOutputPer1MNanos(), v.getUnitNanos(), v.getCacheWritePer1MNanos(),
+                        contextTiers(v.getContextTiers()), serviceTiers(v.getServiceTiers())));
             }
         }
         return new PriceSchedule(versions);
+    }
+
+    private static List<PriceVersion.ContextTier> contextTiers(List<ModelPriceContextTier> tiers) {
+        if (tiers == null) {
+            return List.of();
+        }
+        return tiers.stream()
+                .map(t -> new PriceVersion.ContextTier(t.getAboveInputTokens(), t.getInputPer1MNanos(),
+                        t.getCachedInputPer1MNanos(), t.getCacheWritePer1MNanos(), t.getOutputPer1MNanos()))
+                .sorted(Comparator.comparingLong(PriceVersion.ContextTier::aboveInputTokens))
+                .toList();
+    }
+
+    private static Map<String, BigDecimal> serviceTiers(List<ModelPriceServiceTier> tiers) {
+        Map<String, BigDecimal> byName = new HashMap<>();
+        if (tiers != null) {
+            tiers.forEach(t -> byName.put(t.getName().toLowerCase(Locale.ROOT), t.getMultiplier()));
+        }
+        return byName;
     }
 
     /**

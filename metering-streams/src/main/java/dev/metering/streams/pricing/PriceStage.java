@@ -23,7 +23,8 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
  *   <li>an event that carries no tokens and names no provider or model (e.g. a plain
  *       CHAT_MESSAGE) needs no price: cost 0, not unpriced;</li>
  *   <li>the price version of {@code provider/model} in force at {@code occurredAt} (greatest
- *       {@code effectiveFrom <= occurredAt}): cost by {@link Cost#of};</li>
+ *       {@code effectiveFrom <= occurredAt}): cost by {@link Cost#quote} (context tier, cache
+ *       writes, service tier), which the event carries on with the version it used;</li>
  *   <li>no version in force (unknown model, or the event predates its first price): the
  *       fallback rate per token for ALL tokens when configured (not counted unpriced), else
  *       cost 0 and unpriced.</li>
@@ -63,7 +64,8 @@ public final class PriceStage implements FixedKeyProcessor<String, MeteredEvent,
         if (e.getCostNanos() != null) {
             return in.priced(Cost.ofNanos(e.getCostNanos()), false);
         }
-        boolean hasTokens = e.getInputTokens() > 0 || e.getOutputTokens() > 0 || e.getCachedInputTokens() > 0;
+        boolean hasTokens = e.getInputTokens() > 0 || e.getOutputTokens() > 0 || e.getCachedInputTokens() > 0
+                || e.getCacheWriteTokens() > 0;
         boolean namesModel = e.getProvider() != null || e.getModel() != null;
         if (!hasTokens && !namesModel) {
             return in.priced(BigInteger.ZERO, false);
@@ -71,7 +73,7 @@ public final class PriceStage implements FixedKeyProcessor<String, MeteredEvent,
         PriceSchedule schedule = prices.schedule(PriceBook.key(e.getProvider(), e.getModel()));
         PriceVersion version = schedule == null ? null : schedule.inForceAt(e.getOccurredAt().toEpochMilli());
         if (version != null) {
-            return in.pricedBy(Cost.of(e, version), version.effectiveFrom());
+            return in.pricedBy(Cost.quote(e, version), version.effectiveFrom());
         }
         if (fallbackFemtosPerToken.isPresent()) {
             metrics.fallbackPriced();

@@ -147,6 +147,8 @@ public final class AggregateSerdes {
         out.writeLong(t.firstEventAt);
         out.writeLong(t.lastEventAt);
         out.writeLong(t.version);
+        out.writeLong(t.cacheWriteTokens);
+        out.writeLong(t.reasoningTokens);
         return true;
     }
 

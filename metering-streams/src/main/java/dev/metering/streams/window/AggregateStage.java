@@ -162,7 +162,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private void add(PendingRows.Row row, MeteredEvent in) {
         UsageEvent e = in.event();
         row.totals().add(e.getOccurredAt().toEpochMilli(), e.getQuantity(), e.getInputTokens(), e.getOutputTokens(),
-                e.getCachedInputTokens(), in.unpriced(), in.costFemtos());
+                e.getCachedInputTokens(), e.getCacheWriteTokens(), e.getReasoningTokens(), in.unpriced(), in.costFemtos());
         rows.updated(row);
     }
 

@@ -90,6 +90,12 @@ public final class Pipeline implements AutoCloseable {
         return producer.send(new ProducerRecord<>(topics.events(), key, value));
     }
 
+    /** One raw record to any topic, flushed. */
+    public void sendRawTo(String topic, byte[] key, byte[] value) {
+        producer.send(new ProducerRecord<>(topic, key, value));
+        producer.flush();
+    }
+
     public void flush() {
         producer.flush();
     }

@@ -58,6 +58,8 @@ class AggregateSerdesTest {
                 t.inputTokens = n / 3;
                 t.outputTokens = n / 7;
                 t.cachedInputTokens = 5;
+                t.cacheWriteTokens = n / 5;
+                t.reasoningTokens = n / 11;
                 t.unpricedEvents = n == Long.MIN_VALUE ? 0 : Math.abs(n) / 2;
                 t.firstEventAt = 1_700_000_000_123L;
                 t.lastEventAt = 1_700_000_999_456L;

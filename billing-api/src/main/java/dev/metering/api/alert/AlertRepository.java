@@ -1,0 +1,135 @@
+package dev.metering.api.alert;
+
+import static dev.metering.db.jooq.Tables.ALERTS;
+import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
+import static dev.metering.db.jooq.Tables.USAGE_HOURLY;
+import static org.jooq.impl.DSL.max;
+
+import dev.metering.api.credit.CreditGrant;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongFunction;
+import org.jooq.DSLContext;
+import org.jooq.Record1;
+import org.jooq.impl.DSL;
+
+/**
+ * Alerts in PostgreSQL. {@link #record} inserts an alert under its unique key and, in the same
+ * transaction, one outbox delivery per subscribed webhook endpoint: of several instances
+ * recording the same crossing, exactly one inserts, and its deliveries exist once it committed.
+ */
+public final class AlertRepository {
+
+    /** An (org, user) whose hourly usage rows changed; {@code userId} empty for usage without a user. */
+    public record Changed(String orgId, String userId, Instant updatedAt) {
+    }
+
+    private final DSLContext dsl;
+    private final AlertPayloads payloads;
+
+    public AlertRepository(DSLContext dsl, AlertPayloads payloads) {
+        this.dsl = dsl;
+        this.payloads = payloads;
+    }
+
+    /** Records {@code alert} unless its key exists; true when this call recorded it. */
+    public boolean record(Alert alert, Instant now) {
+        return dsl.transactionResult(tx -> insert(tx.dsl(), alert, now));
+    }
+
+    /**
+     * The org's balance is below its threshold: starts a new low-balance episode and records its
+     * alert, unless the org is already below (then false).
+     */
+    public boolean recordLowBalance(String orgId, LongFunction<Alert> alertOfEpisode, Instant now) {
+        return dsl.transactionResult(tx -> {
+            OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
+            Record1<Long> episode = tx.dsl().resultQuery(
+                    "INSERT INTO metering.low_balance_state AS s (org_id, below, episode, updated_at) VALUES (?, true, 1, CAST(? AS timestamptz)) "
+                            + "ON CONFLICT (org_id) DO UPDATE SET below = true, episode = s.episode + 1, updated_at = excluded.updated_at "
+                            + "WHERE NOT s.below RETURNING s.episode", orgId, t)
+                    .coerce(DSL.field("episode", Long.class)).fetchOne();
+            if (episode == null) {
+                return false;
+            }
+            return insert(tx.dsl(), alertOfEpisode.apply(episode.value1()), now);
+        });
+    }
+
+    /** The balance is at or above the threshold again: the next drop below alerts anew. */
+    public void rearmLowBalance(String orgId, Instant now) {
+        dsl.execute("UPDATE metering.low_balance_state SET below = false, updated_at = CAST(? AS timestamptz) WHERE org_id = ? AND below",
+                now.atOffset(ZoneOffset.UTC), orgId);
+    }
+
+    private boolean insert(DSLContext t, Alert alert, Instant now) {
+        OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
+        Record1<Long> id = t.insertInto(ALERTS)
+                .set(ALERTS.ALERT_KEY, alert.key())
+                .set(ALERTS.MESSAGE_ID, AlertPayloads.newMessageId())
+                .set(ALERTS.EVENT_TYPE, alert.type().wireName())
+                .set(ALERTS.ORG_ID, alert.orgId())
+                .set(ALERTS.BODY, payloads.body(alert, now))
+                .set(ALERTS.CREATED_AT, at)
+                .onConflict(ALERTS.ALERT_KEY).doNothing()
+                .returningResult(ALERTS.ID).fetchOne();
+        if (id == null) {
+            return false;
+        }
+        t.execute("INSERT INTO metering.webhook_deliveries (endpoint_id, alert_id, status, attempts, next_attempt_at, "
+                        + "created_at, retry_from) "
+                        + "SELECT e.id, ?, 'pending', 0, CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM metering.webhook_endpoints e "
+                        + "WHERE (e.org_id IS NULL OR e.org_id = ?) "
+                        + "AND (e.event_types = '' OR ? = ANY (string_to_array(e.event_types, ',')))",
+                id.value1(), at, at, at, alert.orgId(), alert.type().wireName());
+        return true;
+    }
+
+    /**
+     * (org, user) pairs whose hourly rows of windows from {@code windowsFrom} on were written after
+     * {@code since} (all of them when null), oldest change first, at most {@code limit}.
+     */
+    public List<Changed> changedUsage(Instant windowsFrom, Instant since, int limit) {
+        var updated = max(USAGE_HOURLY.UPDATED_AT);
+        var condition = USAGE_HOURLY.WINDOW_START.ge(windowsFrom.atOffset(ZoneOffset.UTC));
+        if (since != null) {
+            condition = condition.and(USAGE_HOURLY.UPDATED_AT.gt(since.atOffset(ZoneOffset.UTC)));
+        }
+        List<Changed> out = new ArrayList<>();
+        dsl.select(USAGE_HOURLY.ORG_ID, USAGE_HOURLY.USER_ID, updated).from(USAGE_HOURLY)
+                .where(condition)
+                .groupBy(USAGE_HOURLY.ORG_ID, USAGE_HOURLY.USER_ID)
+                .orderBy(updated).limit(limit)
+                .forEach(r -> out.add(new Changed(r.value1(), r.value2(), r.value3().toInstant())));
+        return out;
+    }
+
+    /** The highest credit grant revision (0 when there is no grant). */
+    public long latestGrantRevision() {
+        Long v = dsl.select(max(CREDIT_GRANTS.REVISION)).from(CREDIT_GRANTS).fetchOne(0, Long.class);
+        return v == null ? 0L : v;
+    }
+
+    /** Orgs with a grant written after {@code revision}. */
+    public List<String> orgsWithGrantsAfter(long revision, int limit) {
+        return dsl.selectDistinct(CREDIT_GRANTS.ORG_ID).from(CREDIT_GRANTS)
+                .where(CREDIT_GRANTS.REVISION.gt(revision)).limit(limit).fetch(CREDIT_GRANTS.ORG_ID);
+    }
+
+    /** Granted credits expiring in (now, until] that have no credits.expiring alert yet. */
+    public List<CreditGrant> expiringWithoutAlert(Instant now, Instant until, int limit) {
+        OffsetDateTime n = now.atOffset(ZoneOffset.UTC);
+        return dsl.selectFrom(CREDIT_GRANTS)
+                .where(CREDIT_GRANTS.EXPIRES_AT.gt(n))
+                .and(CREDIT_GRANTS.EXPIRES_AT.le(until.atOffset(ZoneOffset.UTC)))
+                .and(CREDIT_GRANTS.GRANTED_AT.le(n))
+                .andNotExists(dsl.selectOne().from(ALERTS).where(ALERTS.ALERT_KEY.eq(
+                        DSL.inline("[\"credits\",\"").concat(CREDIT_GRANTS.ID.cast(String.class)).concat(DSL.inline("\"]")))))
+                .orderBy(CREDIT_GRANTS.EXPIRES_AT).limit(limit)
+                .fetch(r -> new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
+                        r.getGrantedAt().toInstant(), r.getExpiresAt().toInstant(), r.getWelcomePlanId()));
+    }
+}

@@ -1,0 +1,201 @@
+package dev.metering.api.webhook;
+
+import static dev.metering.db.jooq.Tables.ALERTS;
+import static dev.metering.db.jooq.Tables.WEBHOOK_ATTEMPTS;
+import static dev.metering.db.jooq.Tables.WEBHOOK_DELIVERIES;
+import static dev.metering.db.jooq.Tables.WEBHOOK_ENDPOINTS;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+/**
+ * Webhook endpoints and the delivery outbox. Senders on any number of instances claim due
+ * deliveries with {@code FOR UPDATE SKIP LOCKED} and move their due time ahead by a lease, so a
+ * delivery is sent by one sender at a time, and again after the lease if its sender died.
+ */
+public final class WebhookRepository {
+
+    /** A claimed delivery: everything needed to send attempt number {@code attempt}. */
+    public record Claimed(long deliveryId, String endpointId, int attempt, Instant retryFrom, String url, String secret,
+                          String messageId, String body) {
+    }
+
+    private final DSLContext dsl;
+
+    public WebhookRepository(DSLContext dsl) {
+        this.dsl = dsl;
+    }
+
+    public void insert(WebhookEndpoint e, String secret) {
+        dsl.insertInto(WEBHOOK_ENDPOINTS)
+                .set(WEBHOOK_ENDPOINTS.ID, e.id())
+                .set(WEBHOOK_ENDPOINTS.URL, e.url())
+                .set(WEBHOOK_ENDPOINTS.ORG_ID, e.orgId())
+                .set(WEBHOOK_ENDPOINTS.EVENT_TYPES, String.join(",", e.events()))
+                .set(WEBHOOK_ENDPOINTS.SECRET, secret)
+                .set(WEBHOOK_ENDPOINTS.CREATED_AT, e.createdAt().atOffset(ZoneOffset.UTC))
+                .execute();
+    }
+
+    public List<WebhookEndpoint> endpoints(int limit) {
+        return dsl.selectFrom(WEBHOOK_ENDPOINTS).orderBy(WEBHOOK_ENDPOINTS.CREATED_AT, WEBHOOK_ENDPOINTS.ID).limit(limit)
+                .fetch(WebhookRepository::endpoint);
+    }
+
+    public Optional<WebhookEndpoint> endpoint(String id) {
+        return dsl.selectFrom(WEBHOOK_ENDPOINTS).where(WEBHOOK_ENDPOINTS.ID.eq(id)).fetchOptional(WebhookRepository::endpoint);
+    }
+
+    /** Deletes the endpoint with its deliveries and their log; false when unknown. */
+    public boolean delete(String id) {
+        return dsl.deleteFrom(WEBHOOK_ENDPOINTS).where(WEBHOOK_ENDPOINTS.ID.eq(id)).execute() > 0;
+    }
+
+    private static WebhookEndpoint endpoint(Record r) {
+        String types = r.get(WEBHOOK_ENDPOINTS.EVENT_TYPES);
+        return new WebhookEndpoint(r.get(WEBHOOK_ENDPOINTS.ID), r.get(WEBHOOK_ENDPOINTS.URL),
+                types.isEmpty() ? List.of() : Arrays.asList(types.split(",")), r.get(WEBHOOK_ENDPOINTS.ORG_ID),
+                r.get(WEBHOOK_ENDPOINTS.CREATED_AT).toInstant());
+    }
+
+    /** The endpoint's deliveries, newest first, with their attempts; {@code status} null: any. */
+    public List<Delivery> deliveries(String endpointId, String status, int limit) {
+        var condition = WEBHOOK_DELIVERIES.ENDPOINT_ID.eq(endpointId);
+        if (status != null) {
+            condition = condition.and(WEBHOOK_DELIVERIES.STATUS.eq(status));
+        }
+        List<Record> rows = dsl.select(WEBHOOK_DELIVERIES.asterisk(), ALERTS.MESSAGE_ID, ALERTS.EVENT_TYPE, ALERTS.ORG_ID)
+                .from(WEBHOOK_DELIVERIES).join(ALERTS).on(ALERTS.ID.eq(WEBHOOK_DELIVERIES.ALERT_ID))
+                .where(condition).orderBy(WEBHOOK_DELIVERIES.ID.desc()).limit(limit).fetch();
+        Map<Long, List<Delivery.Attempt>> attempts = attempts(rows.stream().map(r -> r.get(WEBHOOK_DELIVERIES.ID)).toList());
+        List<Delivery> out = new ArrayList<>(rows.size());
+        for (Record r : rows) {
+            out.add(delivery(r, attempts.getOrDefault(r.get(WEBHOOK_DELIVERIES.ID), List.of())));
+        }
+        return out;
+    }
+
+    public Optional<Delivery> delivery(String endpointId, long deliveryId) {
+        Record r = dsl.select(WEBHOOK_DELIVERIES.asterisk(), ALERTS.MESSAGE_ID, ALERTS.EVENT_TYPE, ALERTS.ORG_ID)
+                .from(WEBHOOK_DELIVERIES).join(ALERTS).on(ALERTS.ID.eq(WEBHOOK_DELIVERIES.ALERT_ID))
+                .where(WEBHOOK_DELIVERIES.ID.eq(deliveryId)).and(WEBHOOK_DELIVERIES.ENDPOINT_ID.eq(endpointId)).fetchOne();
+        return r == null ? Optional.empty()
+                : Optional.of(delivery(r, attempts(List.of(deliveryId)).getOrDefault(deliveryId, List.of())));
+    }
+
+    private Map<Long, List<Delivery.Attempt>> attempts(Collection<Long> deliveryIds) {
+        Map<Long, List<Delivery.Attempt>> out = new HashMap<>();
+        if (deliveryIds.isEmpty()) {
+            return out;
+        }
+        dsl.selectFrom(WEBHOOK_ATTEMPTS).where(WEBHOOK_ATTEMPTS.DELIVERY_ID.in(deliveryIds))
+                .orderBy(WEBHOOK_ATTEMPTS.DELIVERY_ID, WEBHOOK_ATTEMPTS.ATTEMPT)
+                .forEach(a -> out.computeIfAbsent(a.getDeliveryId(), k -> new ArrayList<>()).add(new Delivery.Attempt(
+                        a.getAttempt(), a.getAttemptedAt().toInstant(), a.getStatusCode(), a.getError(), a.getDurationMs())));
+        return out;
+    }
+
+    private static Delivery delivery(Record r, List<Delivery.Attempt> attempts) {
+        return new Delivery(r.get(WEBHOOK_DELIVERIES.ID), r.get(WEBHOOK_DELIVERIES.ENDPOINT_ID), r.get(ALERTS.MESSAGE_ID),
+                r.get(ALERTS.EVENT_TYPE), r.get(ALERTS.ORG_ID), r.get(WEBHOOK_DELIVERIES.STATUS),
+                r.get(WEBHOOK_DELIVERIES.ATTEMPTS), instant(r.get(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)),
+                r.get(WEBHOOK_DELIVERIES.LAST_STATUS_CODE), r.get(WEBHOOK_DELIVERIES.LAST_ERROR),
+                instant(r.get(WEBHOOK_DELIVERIES.CREATED_AT)), instant(r.get(WEBHOOK_DELIVERIES.FINISHED_AT)), attempts);
+    }
+
+    private static Instant instant(OffsetDateTime t) {
+        return t == null ? null : t.toInstant();
+    }
+
+    /** Makes the delivery due now with a fresh 24 h retry window (also a delivered one: receivers dedupe on webhook-id). */
+    public boolean retryNow(String endpointId, long deliveryId, Instant now) {
+        OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
+        return dsl.update(WEBHOOK_DELIVERIES)
+                .set(WEBHOOK_DELIVERIES.STATUS, "pending")
+                .set(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT, t)
+                .set(WEBHOOK_DELIVERIES.RETRY_FROM, t)
+                .setNull(WEBHOOK_DELIVERIES.FINISHED_AT)
+                .where(WEBHOOK_DELIVERIES.ID.eq(deliveryId)).and(WEBHOOK_DELIVERIES.ENDPOINT_ID.eq(endpointId))
+                .execute() > 0;
+    }
+
+    /**
+     * Claims up to {@code limit} due deliveries, at most {@code perEndpoint} of each endpoint and none
+     * of {@code busyEndpoints} (a slow receiver then holds back only its own deliveries); each
+     * claim counts as an attempt and is leased until {@code leaseUntil}.
+     */
+    public List<Claimed> claimDue(Instant now, Instant leaseUntil, int limit, int perEndpoint, Collection<String> busyEndpoints) {
+        OffsetDateTime n = now.atOffset(ZoneOffset.UTC);
+        String[] busy = busyEndpoints.toArray(String[]::new);
+        return dsl.transactionResult(tx -> tx.dsl().resultQuery(
+                "WITH candidates AS ("
+                        + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
+                        + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
+                        + "  FROM metering.webhook_deliveries d"
+                        + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) AND d.endpoint_id <> ALL (?::text[])) c"
+                        + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
+                        + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
+                        + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
+                        + " UPDATE metering.webhook_deliveries d SET next_attempt_at = CAST(? AS timestamptz), attempts = d.attempts + 1"
+                        + " FROM due, metering.webhook_endpoints e, metering.alerts a"
+                        + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
+                        + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body",
+                        n, DSL.val(busy), perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
+                .fetch(r -> new Claimed(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class),
+                        r.get(3, OffsetDateTime.class).toInstant(), r.get(4, String.class), r.get(5, String.class),
+                        r.get(6, String.class), r.get(7, String.class))));
+    }
+
+    /**
+     * Logs attempt {@code c.attempt} and moves the delivery on: delivered, due again at
+     * {@code nextAttemptAt}, or failed when that is null. Ignored when the delivery was claimed
+     * again meanwhile (its lease ran out) or retried by hand.
+     */
+    public void complete(Claimed c, Instant at, Integer statusCode, String error, long durationMs, boolean delivered,
+                         Instant nextAttemptAt, Instant now) {
+        OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
+        dsl.transaction(tx -> {
+            DSLContext d = tx.dsl();
+            d.insertInto(WEBHOOK_ATTEMPTS)
+                    .set(WEBHOOK_ATTEMPTS.DELIVERY_ID, c.deliveryId())
+                    .set(WEBHOOK_ATTEMPTS.ATTEMPT, c.attempt())
+                    .set(WEBHOOK_ATTEMPTS.ATTEMPTED_AT, at.atOffset(ZoneOffset.UTC))
+                    .set(WEBHOOK_ATTEMPTS.STATUS_CODE, statusCode)
+                    .set(WEBHOOK_ATTEMPTS.ERROR, error)
+                    .set(WEBHOOK_ATTEMPTS.DURATION_MS, durationMs)
+                    .onConflictDoNothing()
+                    .execute();
+            var update = d.update(WEBHOOK_DELIVERIES)
+                    .set(WEBHOOK_DELIVERIES.LAST_STATUS_CODE, statusCode)
+                    .set(WEBHOOK_DELIVERIES.LAST_ERROR, error);
+            var next = delivered ? update.set(WEBHOOK_DELIVERIES.STATUS, "delivered").set(WEBHOOK_DELIVERIES.FINISHED_AT, t)
+                    .setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
+                    : nextAttemptAt == null ? update.set(WEBHOOK_DELIVERIES.STATUS, "failed")
+                    .set(WEBHOOK_DELIVERIES.FINISHED_AT, t).setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
+                    : update.set(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT, nextAttemptAt.atOffset(ZoneOffset.UTC));
+            next.where(WEBHOOK_DELIVERIES.ID.eq(c.deliveryId()))
+                    .and(WEBHOOK_DELIVERIES.ATTEMPTS.eq(c.attempt()))
+                    .and(WEBHOOK_DELIVERIES.STATUS.eq("pending"))
+                    .and(WEBHOOK_DELIVERIES.RETRY_FROM.eq(c.retryFrom().atOffset(ZoneOffset.UTC)))
+                    .execute();
+        });
+    }
+
+    /** The creation time of the oldest pending delivery, or null. */
+    public Instant oldestPending() {
+        OffsetDateTime t = dsl.select(DSL.min(WEBHOOK_DELIVERIES.CREATED_AT)).from(WEBHOOK_DELIVERIES)
+                .where(WEBHOOK_DELIVERIES.STATUS.eq("pending")).fetchOne(0, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+}

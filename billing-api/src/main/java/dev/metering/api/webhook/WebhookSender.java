@@ -1,0 +1,151 @@
+package dev.metering.api.webhook;
+
+import dev.metering.api.alert.AlertMetrics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends due deliveries of the outbox as signed Standard Webhooks (POST, JSON body, headers
+ * {@code webhook-id}, {@code webhook-timestamp}, {@code webhook-signature}). 2xx is delivered;
+ * anything else (other statuses, redirects, which are not followed, timeouts, refused
+ * connections) is retried per {@link Backoff}. Requests are asynchronous; an endpoint with
+ * {@link #PER_ENDPOINT} requests in flight gets no more until one ends (so at most twice that), so a
+ * slow or dead receiver delays only its own deliveries, never checks, ingest or other receivers.
+ * Each finished request starts the next pass at once, so a healthy receiver is not paced by the poll.
+ */
+public final class WebhookSender implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
+    static final int PER_ENDPOINT = 8;
+    static final int MAX_IN_FLIGHT = 64;
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Longer than any attempt can take: a claim still unanswered then is retried (its sender died). */
+    static final Duration LEASE = Duration.ofSeconds(60);
+    static final int MAX_LOGGED_BODY = 1024;
+
+    private final WebhookRepository repository;
+    private final AlertMetrics metrics;
+    private final Clock clock;
+    private final ExecutorService executor;
+    private final HttpClient http;
+    private final Random random = new Random();
+    private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+
+    public WebhookSender(WebhookRepository repository, AlertMetrics metrics, Clock clock) {
+        this.repository = repository;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "webhook-sender");
+            t.setDaemon(true);
+            return t;
+        });
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(CONNECT_TIMEOUT)
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(executor)
+                .build();
+    }
+
+    /** Claims due deliveries and starts sending them; returns how many were started. */
+    public synchronized int runOnce() {
+        int room = MAX_IN_FLIGHT - total.get();
+        if (room <= 0) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        List<String> busy = inFlight.entrySet().stream().filter(e -> e.getValue().get() >= PER_ENDPOINT).map(e -> e.getKey()).toList();
+        List<WebhookRepository.Claimed> claimed = repository.claimDue(now, now.plus(LEASE), room, PER_ENDPOINT, busy);
+        for (WebhookRepository.Claimed c : claimed) {
+            send(c);
+        }
+        return claimed.size();
+    }
+
+    /** Updates the oldest-pending gauge. */
+    public void measure() {
+        Instant oldest = repository.oldestPending();
+        metrics.oldestPending(oldest == null ? 0 : Math.max(0, Duration.between(oldest, clock.instant()).toMillis() / 1000.0));
+    }
+
+    private void send(WebhookRepository.Claimed c) {
+        inFlight.computeIfAbsent(c.endpointId(), k -> new AtomicInteger()).incrementAndGet();
+        total.incrementAndGet();
+        Instant at = clock.instant();
+        long started = System.nanoTime();
+        HttpRequest request;
+        try {
+            long timestamp = at.getEpochSecond();
+            request = HttpRequest.newBuilder(URI.create(c.url()))
+                    .timeout(REQUEST_TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .header("webhook-id", c.messageId())
+                    .header("webhook-timestamp", Long.toString(timestamp))
+                    .header("webhook-signature", WebhookSignature.sign(c.secret(), c.messageId(), timestamp, c.body()))
+                    .POST(HttpRequest.BodyPublishers.ofString(c.body()))
+                    .build();
+        } catch (RuntimeException e) {
+            finish(c, at, started, null, "invalid request: " + e.getMessage());
+            return;
+        }
+        http.sendAsync(request, BoundedBody.handler(MAX_LOGGED_BODY)).whenComplete((response, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                finish(c, at, started, null, cause instanceof HttpTimeoutException ? "timeout" : cause.toString());
+            } else {
+                int status = response.statusCode();
+                finish(c, at, started, status, status / 100 == 2 ? null : "HTTP " + status + ": " + abbreviate(response.body()));
+            }
+        });
+    }
+
+    private void finish(WebhookRepository.Claimed c, Instant at, long started, Integer status, String error) {
+        try {
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            boolean delivered = status != null && status / 100 == 2;
+            Instant now = clock.instant();
+            Instant next = delivered ? null : Backoff.next(c.attempt(), now, c.retryFrom(), random);
+            repository.complete(c, at, status, error, ms, delivered, next, now);
+            metrics.delivery(delivered ? "delivered" : next == null ? "failed" : "retry");
+        } catch (RuntimeException e) {
+            // the lease runs out and the delivery is sent again (same webhook-id)
+            log.warn("recording webhook delivery {} failed: {}", c.deliveryId(), e.toString());
+        } finally {
+            inFlight.get(c.endpointId()).decrementAndGet();
+            total.decrementAndGet();
+        }
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            log.warn("webhook sending failed: {}", e.toString());
+        }
+    }
+
+    private static String abbreviate(String body) {
+        String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
