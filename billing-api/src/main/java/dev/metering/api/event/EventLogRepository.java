@@ -20,7 +20,7 @@ public final class EventLogRepository {
 
     private static final String COLUMNS = "event_id, org_id, occurred_at, feature, user_id, conversation_id, provider, "
             + "model, source, quantity, input_tokens, output_tokens, cached_input_tokens, cost_usd, priced, "
-            + "price_effective_from, recorded_at";
+            + "price_effective_from, recorded_at, cache_write_tokens, reasoning_tokens, service_tier";
 
     /** A dead letter of one event: why it was refused and when the sink stored it. */
     public record DeadLettered(String reason, String message, String stage, Instant receivedAt) {
@@ -88,7 +88,8 @@ public final class EventLogRepository {
                 r.get(3, String.class), r.get(4, String.class), r.get(5, String.class), r.get(6, String.class),
                 r.get(7, String.class), r.get(8, String.class), r.get(9, Long.class), r.get(10, Long.class),
                 r.get(11, Long.class), r.get(12, Long.class), r.get(13, BigDecimal.class), r.get(14, Boolean.class),
-                instant(r.get(15, OffsetDateTime.class)), instant(r.get(16, OffsetDateTime.class)));
+                instant(r.get(15, OffsetDateTime.class)), instant(r.get(16, OffsetDateTime.class)), r.get(17, Long.class),
+                r.get(18, Long.class), r.get(19, String.class));
     }
 
     private static OffsetDateTime utc(Instant t) {

@@ -123,6 +123,9 @@ public final class EventRoutes implements RouteModule {
         m.put("inputTokens", e.inputTokens());
         m.put("outputTokens", e.outputTokens());
         m.put("cachedInputTokens", e.cachedInputTokens());
+        m.put("cacheWriteTokens", e.cacheWriteTokens());
+        m.put("reasoningTokens", e.reasoningTokens());
+        m.put("serviceTier", e.serviceTier());
         m.put("costUsd", money(e.costUsd()));
         m.put("priced", e.priced());
         m.put("priceEffectiveFrom", e.priceEffectiveFrom() == null ? null : e.priceEffectiveFrom().toString());

@@ -7,5 +7,6 @@ import java.time.Instant;
 public record LoggedEvent(String eventId, String orgId, Instant occurredAt, String feature, String userId,
                           String conversationId, String provider, String model, String source, long quantity,
                           long inputTokens, long outputTokens, long cachedInputTokens, BigDecimal costUsd,
-                          boolean priced, Instant priceEffectiveFrom, Instant recordedAt) {
+                          boolean priced, Instant priceEffectiveFrom, Instant recordedAt, long cacheWriteTokens,
+                          long reasoningTokens, String serviceTier) {
 }

@@ -35,6 +35,8 @@ class EventsIT {
         logged("e2", "acme", "2026-11-22T10:00:00Z", "u2", "c1", 10, 0, "0.000000001", true);
         logged("e3", "acme", "2026-11-22T11:00:00.250Z", "u1", "c2", 0, 0, "0", false);
         logged("e4", "acme", "2026-11-21T09:00:00Z", "u1", null, 200000, 5000, "1.500000000", true);
+        server.db.execute("UPDATE metering.usage_events SET cache_write_tokens = 3000, reasoning_tokens = 1200, "
+                + "service_tier = 'batch' WHERE event_id = 'e4'");
         logged("b1", "beta", "2026-11-22T10:30:00Z", "u1", "c1", 1, 1, "0.1", true);
         server.db.execute("INSERT INTO metering.dead_letters (reason, message, stage, topic, kafka_partition, kafka_offset, "
                 + "received_at, org_id, event_id) VALUES ('INVALID', 'feature: \"chat\" is not a feature code', 'validate', "
@@ -82,6 +84,13 @@ class EventsIT {
         assertThat(e1.get("model").asText()).isEqualTo("gpt-5");
         assertThat(e1.get("priced").asBoolean()).isTrue();
         assertThat(e1.get("priceEffectiveFrom").asText()).isEqualTo("2025-08-07T00:00:00Z");
+        assertThat(e1.get("cacheWriteTokens").asLong()).isZero();
+        assertThat(e1.get("reasoningTokens").asLong()).isZero();
+        assertThat(e1.get("serviceTier").isNull()).isTrue();
+        JsonNode e4 = r.json().get("items").get(3);
+        assertThat(e4.get("cacheWriteTokens").asLong()).isEqualTo(3000);
+        assertThat(e4.get("reasoningTokens").asLong()).isEqualTo(1200);
+        assertThat(e4.get("serviceTier").asText()).isEqualTo("batch");
         assertThat(r.json().get("items").get(0).get("occurredAt").asText()).isEqualTo("2026-11-22T11:00:00.250Z");
         assertThat(r.json().get("items").get(0).get("costUsd").asText()).isEqualTo("0");
         assertThat(r.json().get("items").get(1).get("costUsd").asText()).isEqualTo("0.000000001");
