@@ -23,9 +23,14 @@ import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.subscription.SubscriptionImportRoutes;
+import dev.metering.api.subscription.SubscriptionListRoutes;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
+import dev.metering.api.credit.CreditImportRoutes;
+import dev.metering.api.event.EventLogRepository;
+import dev.metering.api.event.EventRoutes;
 import dev.metering.api.http.Json;
 import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
@@ -140,6 +145,10 @@ public final class BillingApi implements AutoCloseable {
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
+                    new EventRoutes(new EventLogRepository(dsl), config.eventLog()),
+                    new SubscriptionListRoutes(new SubscriptionRepository(dsl), service),
+                    new SubscriptionImportRoutes(service, mapper, clock),
+                    new CreditImportRoutes(service, mapper, clock),
                     new EnforcementRoutes(enforcement, mapper),
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),

@@ -14,9 +14,11 @@ class CommandLineTest {
     @Test
     void shouldOfferEveryCommandTheIssueNames() {
         assertThat(Main.commandLine().getSubcommands().keySet()).containsExactlyInAnyOrder("dev", "streams", "sink", "api",
-                "migrate", "plans", "prices", "loadgen", "bench", "help");
+                "migrate", "plans", "prices", "subscriptions", "credits", "loadgen", "bench", "help");
         assertThat(Main.commandLine().getSubcommands().get("plans").getSubcommands()).containsOnlyKeys("apply");
         assertThat(Main.commandLine().getSubcommands().get("prices").getSubcommands()).containsOnlyKeys("apply");
+        assertThat(Main.commandLine().getSubcommands().get("subscriptions").getSubcommands()).containsOnlyKeys("import");
+        assertThat(Main.commandLine().getSubcommands().get("credits").getSubcommands()).containsOnlyKeys("import");
     }
 
     @Test
@@ -38,7 +40,8 @@ class CommandLineTest {
             assertThat(out.toString()).as("help of %s", args).startsWith("Usage: metering" + (path.isEmpty() ? "" : " "
                     + String.join(" ", path)));
         }
-        assertThat(commands).as("metering, its 10 commands and plans apply, prices apply").hasSize(13);
+        assertThat(commands).as("metering, its 12 commands and plans apply, prices apply, subscriptions import, "
+                + "credits import").hasSize(17);
     }
 
     @Test

@@ -192,7 +192,9 @@ final class RecordDecoder {
         Long timestamp = parseLong(header(record, DeadLetterHeaders.ORIGINAL_TIMESTAMP));
         boolean haveOrigin = topic != null && !topic.isEmpty() && partition != null && offset != null;
         boolean late = DeadLetterHeaders.Reason.LATE.name().equals(reason);
-        UsageEvent event = late ? decodeLateEvent(record, haveOrigin ? topic : record.topic()) : null;
+        // LATE and INVALID records are events that decoded upstream; the others never decode
+        boolean decodes = late || DeadLetterHeaders.Reason.INVALID.name().equals(reason);
+        UsageEvent event = decodes ? decodeEvent(record, haveOrigin ? topic : record.topic()) : null;
         return new DeadLetter(
                 reason == null || reason.isBlank() ? UNSPECIFIED_REASON : reason,
                 header(record, DeadLetterHeaders.MESSAGE),
@@ -204,8 +206,8 @@ final class RecordDecoder {
                 record.key(), record.value(), late, event);
     }
 
-    /** The decoded late event, or null when its bytes do not decode (the raw bytes are kept anyway). */
-    private UsageEvent decodeLateEvent(ConsumerRecord<byte[], byte[]> record, String originalTopic) {
+    /** The decoded event, or null when its bytes do not decode (the raw bytes are kept anyway). */
+    private UsageEvent decodeEvent(ConsumerRecord<byte[], byte[]> record, String originalTopic) {
         if (record.value() == null) {
             return null;
         }
@@ -213,7 +215,7 @@ final class RecordDecoder {
             return eventDeserializer.deserialize(originalTopic, record.value());
         } catch (RuntimeException e) {
             if (Failures.isRegistryUnavailable(e)) {
-                throw new TransientException("schema registry unavailable while decoding a late event", e);
+                throw new TransientException("schema registry unavailable while decoding a dead-lettered event", e);
             }
             return null;
         }

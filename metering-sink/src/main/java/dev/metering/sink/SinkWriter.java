@@ -228,13 +228,15 @@ final class SinkWriter implements AutoCloseable {
                 .set(DEAD_LETTERS.RECORD_TIMESTAMP, UsageUpsert.utc(d.recordTimestamp()))
                 .set(DEAD_LETTERS.RECORD_KEY, d.key())
                 .set(DEAD_LETTERS.PAYLOAD, d.payload())
+                .set(DEAD_LETTERS.ORG_ID, d.event() == null ? null : text(d.event().getOrgId()))
+                .set(DEAD_LETTERS.EVENT_ID, d.event() == null ? null : text(d.event().getEventId()))
                 .set(DEAD_LETTERS.RECEIVED_AT, now)
                 .onConflictDoNothing()
                 .execute() == 1;
     }
 
     private static boolean insertLateEvent(DSLContext tx, DeadLetter d, OffsetDateTime now) {
-        UsageEvent e = d.lateEvent();
+        UsageEvent e = d.event();
         return tx.insertInto(LATE_EVENTS)
                 .set(LATE_EVENTS.TOPIC, text(d.topic()))
                 .set(LATE_EVENTS.KAFKA_PARTITION, d.partition())

@@ -122,7 +122,39 @@ class RecordDecoderTest {
         assertThat(d.offset()).isEqualTo(41);
         assertThat(d.recordTimestamp()).isEqualTo(T0);
         assertThat(d.late()).isTrue();
-        assertThat(d.lateEvent()).isEqualTo(event);
+        assertThat(d.event()).isEqualTo(event);
+    }
+
+    @Test
+    void shouldDecodeAnInvalidEventSoItsOrgAndEventIdAreStored() {
+        UsageEvent event = UsageEvent.newBuilder().setEventId("e-bad").setOrgId("acme").setOccurredAt(T0)
+                .setFeature("chat message").build();
+        byte[] payload = events.serializer().serialize(TOPICS.events(), event);
+        RecordHeaders headers = new RecordHeaders();
+        header(headers, DeadLetterHeaders.REASON, "INVALID");
+        header(headers, DeadLetterHeaders.ORIGINAL_TOPIC, TOPICS.events());
+        header(headers, DeadLetterHeaders.ORIGINAL_PARTITION, "0");
+        header(headers, DeadLetterHeaders.ORIGINAL_OFFSET, "7");
+        Batch batch = new Batch();
+        batch.add(new ConsumerRecord<>(TOPICS.deadLetters(), 0, 6, 0L, TimestampType.CREATE_TIME, 4, payload.length,
+                "acme".getBytes(StandardCharsets.UTF_8), payload, headers, Optional.empty()));
+
+        DeadLetter d = decoder.prepare(batch).deadLetters().get(0);
+
+        assertThat(d.late()).isFalse();
+        assertThat(d.event().getOrgId()).isEqualTo("acme");
+        assertThat(d.event().getEventId()).isEqualTo("e-bad");
+    }
+
+    @Test
+    void shouldNotDecodeAMalformedDeadLetter() {
+        RecordHeaders headers = new RecordHeaders();
+        header(headers, DeadLetterHeaders.REASON, "MALFORMED");
+        Batch batch = new Batch();
+        batch.add(new ConsumerRecord<>(TOPICS.deadLetters(), 0, 6, 0L, TimestampType.CREATE_TIME, 0, 6, null,
+                new byte[] {0, 0, 0, 0, 9, 1}, headers, Optional.empty()));
+
+        assertThat(decoder.prepare(batch).deadLetters().get(0).event()).isNull();
     }
 
     @Test
@@ -136,7 +168,7 @@ class RecordDecoderTest {
         assertThat(d.topic()).isEqualTo(TOPICS.deadLetters());
         assertThat(d.partition()).isEqualTo(3);
         assertThat(d.offset()).isEqualTo(9);
-        assertThat(d.lateEvent()).isNull();
+        assertThat(d.event()).isNull();
     }
 
     private ConsumerRecord<byte[], byte[]> aggregate(int partition, long offset, UsageWindowKey key,

@@ -245,11 +245,15 @@ class SinkIT {
                 .setCostNanos(1_500L).build();
         byte[] latePayload = AvroSerdes.specific(UsageEvent.class, it.registry, it.clientProperties, false)
                 .serializer().serialize(it.topics.events(), late);
+        UsageEvent invalid = UsageEvent.newBuilder(late).setEventId("e-invalid").setQuantity(-3).build();
+        byte[] invalidPayload = AvroSerdes.specific(UsageEvent.class, it.registry, it.clientProperties, false)
+                .serializer().serialize(it.topics.events(), invalid);
         for (int delivery = 0; delivery < 2; delivery++) {
-            // the same three refusals delivered twice (a DLQ replay): stored once
+            // the same four refusals delivered twice (a DLQ replay): stored once
             it.sendRaw(deadLetter("LATE", 11, latePayload));
             it.sendRaw(deadLetter("MALFORMED", 12, new byte[] {0x7f, 0, 1}));
             it.sendRaw(deadLetter("INVALID", 13, "{\"orgId\":\"\"}".getBytes(StandardCharsets.UTF_8)));
+            it.sendRaw(deadLetter("INVALID", 14, invalidPayload));
         }
         it.flush();
         await().atMost(TIMEOUT).until(it::everythingCommitted);
@@ -258,7 +262,11 @@ class SinkIT {
                 + " length(payload) FROM metering.dead_letters ORDER BY kafka_offset")).containsExactly(
                 "LATE|aggregate|" + it.topics.events() + "|4|11|2026-10-28 09:00:00+00|" + latePayload.length,
                 "MALFORMED|aggregate|" + it.topics.events() + "|4|12|2026-10-28 09:00:00+00|3",
-                "INVALID|aggregate|" + it.topics.events() + "|4|13|2026-10-28 09:00:00+00|12");
+                "INVALID|aggregate|" + it.topics.events() + "|4|13|2026-10-28 09:00:00+00|12",
+                "INVALID|aggregate|" + it.topics.events() + "|4|14|2026-10-28 09:00:00+00|" + invalidPayload.length);
+        // the events that decode are findable by (org, eventId): GET /api/v1/usage/{orgId}/events/{eventId}
+        assertThat(it.rows("SELECT kafka_offset, org_id, event_id FROM metering.dead_letters ORDER BY kafka_offset"))
+                .containsExactly("11|acme|e-late", "12|null|null", "13|null|null", "14|acme|e-invalid");
         assertThat(it.rows("SELECT event_id, org_id, occurred_at, feature, user_id, provider, model, input_tokens,"
                 + " output_tokens, cost_usd, kafka_offset FROM metering.late_events")).containsExactly(
                 "e-late|acme|2026-10-28 09:00:00+00|AI_COMPLETION|u1|openai|gpt-4o|120|30|0.000001500|11");

@@ -229,6 +229,45 @@ public final class BillingService {
                 clock.instant());
     }
 
+    /** The stored subscriptions of {@code orgIds}, read in chunks; orgs without one are absent. */
+    public Map<String, Subscription> subscriptions(List<String> orgIds) {
+        Map<String, Subscription> out = new java.util.HashMap<>();
+        for (int from = 0; from < orgIds.size(); from += 1000) {
+            out.putAll(subscriptions.findAll(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
+        }
+        return out;
+    }
+
+    /** Of the orgs in {@code next}: blocked right now with their stored subscription, and with the new one. */
+    public CatalogImpact.Comparison importImpact(Map<String, Subscription> current, List<Subscription> next) {
+        return CatalogImpact.compareSubscriptions(cache.catalog().catalog(), current, next, credits, usage,
+                clock.instant());
+    }
+
+    /** Writes an import batch in one transaction (welcome credits as a PUT grants them) and refreshes those orgs. */
+    public void importSubscriptions(List<Subscription> subs) {
+        PlanCatalog catalog = cache.catalog().catalog();
+        subscriptions.saveAll(subs, planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null),
+                clock.instant());
+        subs.forEach(s -> cache.invalidateOrg(s.orgId()));
+    }
+
+    /** The amounts already granted under (org, grantId) keys to {@code orgIds}, read in chunks. */
+    public Map<String, BigDecimal> importedGrants(List<String> orgIds) {
+        Map<String, BigDecimal> out = new java.util.HashMap<>();
+        for (int from = 0; from < orgIds.size(); from += 1000) {
+            out.putAll(credits.importedAmounts(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
+        }
+        return out;
+    }
+
+    /** Makes an import's grants in one transaction and refreshes those orgs; returns how many were made. */
+    public int importGrants(List<dev.metering.api.credit.CreditImport.Grant> grants) {
+        int made = credits.grantAll(grants, clock.instant());
+        grants.stream().map(dev.metering.api.credit.CreditImport.Grant::orgId).distinct().forEach(cache::invalidateOrg);
+        return made;
+    }
+
     public Optional<Subscription> subscription(String orgId) {
         return subscriptions.find(orgId);
     }

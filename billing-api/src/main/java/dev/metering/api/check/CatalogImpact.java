@@ -60,6 +60,33 @@ public final class CatalogImpact {
         return new Comparison(new Impact(orgs.size(), before), new Impact(orgs.size(), after));
     }
 
+    /**
+     * The orgs of {@code next} blocked right now under {@code catalog} with their stored
+     * subscription ({@code current}; absent: the default plan) and with the one in {@code next}
+     * (a subscription import).
+     */
+    public static Comparison compareSubscriptions(PlanCatalog catalog, java.util.Map<String, Subscription> current,
+                                                  List<Subscription> next, CreditRepository credits, UsageReader usage,
+                                                  Instant now) {
+        CheckEvaluator evaluator = new CheckEvaluator(new ModePolicy(EnforcementMode.ENFORCE, 0), StalePolicy.FAIL_OPEN);
+        Set<String> before = new TreeSet<>();
+        Set<String> after = new TreeSet<>();
+        for (int from = 0; from < next.size(); from += 1000) {
+            List<Subscription> chunk = next.subList(from, Math.min(next.size(), from + 1000));
+            var grants = credits.unexpired(chunk.stream().map(Subscription::orgId).toList(), now);
+            for (Subscription sub : chunk) {
+                var orgGrants = grants.getOrDefault(sub.orgId(), List.of());
+                if (blocked(evaluator, catalog, sub.orgId(), current.get(sub.orgId()), orgGrants, usage, now)) {
+                    before.add(sub.orgId());
+                }
+                if (blocked(evaluator, catalog, sub.orgId(), sub, orgGrants, usage, now)) {
+                    after.add(sub.orgId());
+                }
+            }
+        }
+        return new Comparison(new Impact(next.size(), before), new Impact(next.size(), after));
+    }
+
     private static boolean blocked(CheckEvaluator evaluator, PlanCatalog catalog, String org, Subscription sub,
                                    List<dev.metering.api.credit.CreditGrant> grants, UsageReader usage, Instant now) {
         Plan plan = sub == null ? catalog.defaultPlan() : catalog.plan(sub.planId()).orElse(catalog.defaultPlan());

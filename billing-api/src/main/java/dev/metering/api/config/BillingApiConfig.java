@@ -22,6 +22,8 @@ import java.time.Duration;
  *                        when {@code METERING_KAFKA_BOOTSTRAP} is unset (those routes answer 503)
  * @param topics          from {@code METERING_TOPIC_PREFIX}: whose aggregates partitions in
  *                        {@code sink_progress} say how fresh usage is
+ * @param eventLog        {@code METERING_EVENT_LOG} on|off, default off, as streams and sink read it:
+ *                        whether {@code usage_events} is written, so the per-event routes can answer
  */
 public record BillingApiConfig(
         int port,
@@ -35,7 +37,16 @@ public record BillingApiConfig(
         StalePolicy stalePolicy,
         int dbPoolSize,
         KafkaSettings kafka,
-        Topics topics) {
+        Topics topics,
+        boolean eventLog) {
+
+    /** Without the event log. */
+    public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
+                            EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
+                            StalePolicy stalePolicy, int dbPoolSize, KafkaSettings kafka, Topics topics) {
+        this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
+                dbPoolSize, kafka, topics, false);
+    }
 
     /** With these Kafka settings (null: none) and their topics (the default ones without Kafka). */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
@@ -56,7 +67,13 @@ public record BillingApiConfig(
     /** The same configuration with these Kafka settings. */
     public BillingApiConfig withKafka(KafkaSettings settings) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics());
+                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog);
+    }
+
+    /** The same configuration with the event log on or off. */
+    public BillingApiConfig withEventLog(boolean on) {
+        return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on);
     }
 
     public static BillingApiConfig from(ConfigSource source) {
@@ -73,6 +90,7 @@ public record BillingApiConfig(
         Duration staleness = source.duration("METERING_MAX_STALENESS", Duration.ofSeconds(60));
         StalePolicy policy = source.enumValue("METERING_STALE_POLICY", StalePolicy.class, StalePolicy.FAIL_OPEN);
         int pool = source.intInRange("METERING_DB_POOL_SIZE", 16, 1, 512);
+        boolean eventLog = source.onOff("METERING_EVENT_LOG", false);
         if (url != null && !url.startsWith("jdbc:postgresql:")) {
             source.problem("METERING_DB_URL", "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '"
                     + url + "'");
@@ -80,7 +98,8 @@ public record BillingApiConfig(
         KafkaSettings kafka = KafkaSettings.from(source);
         Topics topics = kafka != null ? kafka.topics() : topics(source);
         source.throwIfInvalid();
-        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics);
+        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics,
+                eventLog);
     }
 
     private static Topics topics(ConfigSource source) {
@@ -102,6 +121,7 @@ public record BillingApiConfig(
                 + ", adminToken=" + (adminToken == null ? "unset" : "***") + ", enforcement=" + enforcement
                 + ", canaryPercent=" + canaryPercent + ", maxStaleness=" + maxStaleness + ", stalePolicy="
                 + stalePolicy + ", dbPoolSize=" + dbPoolSize + ", kafka="
-                + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix()) + "]";
+                + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix())
+                + ", eventLog=" + (eventLog ? "on" : "off") + "]";
     }
 }

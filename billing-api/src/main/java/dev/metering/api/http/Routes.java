@@ -50,6 +50,8 @@ public final class Routes {
 
     private static final Logger log = LoggerFactory.getLogger(Routes.class);
     static final long MAX_BODY_BYTES = 1_048_576;
+    /** Bulk imports ({@code POST .../import}) read their body themselves, up to this bound. */
+    public static final long MAX_IMPORT_BODY_BYTES = 32L * 1_048_576;
     private static final long MAX_COUNT = 1_000_000_000L;
     private static final String ERROR_RENDERED = "metering.errorRendered";
 
@@ -132,9 +134,10 @@ public final class Routes {
 
         app.before(ctx -> {
             long length = ctx.contentLength();
-            if (length > MAX_BODY_BYTES) {
+            long bound = ctx.path().endsWith("/import") ? MAX_IMPORT_BODY_BYTES : MAX_BODY_BYTES;
+            if (length > bound) {
                 throw new ApiException(413, "PAYLOAD_TOO_LARGE", null,
-                        "the body is " + length + " bytes; at most " + MAX_BODY_BYTES + " are accepted");
+                        "the body is " + length + " bytes; at most " + bound + " are accepted");
             }
         });
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.field(), e.getMessage(), null));

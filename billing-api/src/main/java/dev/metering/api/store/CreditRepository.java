@@ -4,6 +4,7 @@ import static dev.metering.db.jooq.Sequences.BILLING_REVISION;
 import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
 
 import dev.metering.api.credit.CreditGrant;
+import dev.metering.api.credit.CreditImport;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -35,6 +36,50 @@ public final class CreditRepository {
                 .returningResult(CREDIT_GRANTS.ID)
                 .fetchOne(CREDIT_GRANTS.ID);
         return new CreditGrant(id, orgId, amountUsd, reason, grantedAt, expiresAt, null);
+    }
+
+    /** The amounts already granted under a grant key, by {@link CreditImport#key} (orgs without any are absent). */
+    public Map<String, BigDecimal> importedAmounts(Collection<String> orgIds) {
+        Map<String, BigDecimal> out = new HashMap<>();
+        if (orgIds.isEmpty()) {
+            return out;
+        }
+        dsl.select(CREDIT_GRANTS.ORG_ID, CREDIT_GRANTS.GRANT_ID, CREDIT_GRANTS.AMOUNT_USD).from(CREDIT_GRANTS)
+                .where(CREDIT_GRANTS.ORG_ID.eq(DSL.any(DSL.val(orgIds.toArray(String[]::new)))))
+                .and(CREDIT_GRANTS.GRANT_ID.isNotNull())
+                .forEach(r -> out.put(CreditImport.key(r.value1(), r.value2()), r.value3()));
+        return out;
+    }
+
+    /**
+     * Makes {@code grants} in ONE transaction, statements sent in batches; a grant whose (org,
+     * grantId) exists already (e.g. a concurrent run) is skipped by the unique key. Returns how many
+     * were made.
+     */
+    public int grantAll(List<CreditImport.Grant> grants, Instant grantedAt) {
+        var ts = grantedAt.atOffset(ZoneOffset.UTC);
+        return dsl.transactionResult(tx -> {
+            DSLContext t = tx.dsl();
+            int made = 0;
+            for (int from = 0; from < grants.size(); from += 1000) {
+                List<org.jooq.Query> queries = new ArrayList<>();
+                for (CreditImport.Grant g : grants.subList(from, Math.min(grants.size(), from + 1000))) {
+                    queries.add(t.insertInto(CREDIT_GRANTS)
+                            .set(CREDIT_GRANTS.ORG_ID, g.orgId())
+                            .set(CREDIT_GRANTS.AMOUNT_USD, g.amountUsd())
+                            .set(CREDIT_GRANTS.REASON, g.reason())
+                            .set(CREDIT_GRANTS.GRANTED_AT, ts)
+                            .set(CREDIT_GRANTS.EXPIRES_AT, g.expiresAt() == null ? null : g.expiresAt().atOffset(ZoneOffset.UTC))
+                            .set(CREDIT_GRANTS.GRANT_ID, g.grantId())
+                            .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                            .onConflictDoNothing());
+                }
+                for (int n : t.batch(queries).execute()) {
+                    made += n;
+                }
+            }
+            return made;
+        });
     }
 
     /** Grants not expired at {@code now} (including ones granted later than now, which do not count yet). */

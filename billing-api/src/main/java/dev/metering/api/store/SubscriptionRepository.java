@@ -15,8 +15,11 @@ import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Result;
@@ -72,6 +75,89 @@ public final class SubscriptionRepository {
             out.put(r.getOrgId(), subscription(r, overrides.getOrDefault(r.getOrgId(), new LinkedHashMap<>())));
         }
         return out;
+    }
+
+    /**
+     * Up to {@code limit} subscriptions in org order, after {@code afterOrgId} (exclusive; null from
+     * the start), of {@code planId} and {@code status} where given. Keyset paging on the primary
+     * key: an org inserted meanwhile shows up on a later page or not at all, never twice.
+     */
+    public List<Subscription> page(String planId, SubscriptionStatus status, String afterOrgId, int limit) {
+        Condition where = DSL.noCondition();
+        if (planId != null) {
+            where = where.and(SUBSCRIPTIONS.PLAN_ID.eq(planId));
+        }
+        if (status != null) {
+            where = where.and(SUBSCRIPTIONS.STATUS.eq(status.wireName()));
+        }
+        if (afterOrgId != null) {
+            where = where.and(SUBSCRIPTIONS.ORG_ID.gt(afterOrgId));
+        }
+        List<String> orgs = dsl.select(SUBSCRIPTIONS.ORG_ID).from(SUBSCRIPTIONS).where(where)
+                .orderBy(SUBSCRIPTIONS.ORG_ID).limit(limit).fetch(SUBSCRIPTIONS.ORG_ID);
+        Map<String, Subscription> found = findAll(orgs);
+        return orgs.stream().map(found::get).filter(Objects::nonNull).toList();
+    }
+
+    /**
+     * Creates or replaces {@code subs} (overrides replaced, welcome credits as {@link #save}) in ONE
+     * transaction, statements sent in batches: an import batch is written whole or not at all.
+     */
+    public void saveAll(List<Subscription> subs, java.util.function.Function<String, BigDecimal> welcomeCreditOfPlan,
+                        Instant now) {
+        var ts = now.atOffset(ZoneOffset.UTC);
+        dsl.transaction(tx -> {
+            DSLContext t = tx.dsl();
+            List<org.jooq.Query> queries = new java.util.ArrayList<>();
+            for (Subscription s : subs) {
+                queries.add(t.insertInto(SUBSCRIPTIONS)
+                        .set(SUBSCRIPTIONS.ORG_ID, s.orgId())
+                        .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
+                        .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
+                        .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
+                        .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
+                        .set(SUBSCRIPTIONS.SEATS, s.seats())
+                        .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
+                        .set(SUBSCRIPTIONS.CREATED_AT, ts)
+                        .set(SUBSCRIPTIONS.UPDATED_AT, ts)
+                        .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
+                        .onConflict(SUBSCRIPTIONS.ORG_ID)
+                        .doUpdate()
+                        .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
+                        .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
+                        .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
+                        .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
+                        .set(SUBSCRIPTIONS.SEATS, s.seats())
+                        .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
+                        .set(SUBSCRIPTIONS.UPDATED_AT, ts)
+                        .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval()));
+                queries.add(t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())));
+                for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
+                    queries.add(t.insertInto(SUBSCRIPTION_OVERRIDES)
+                            .set(SUBSCRIPTION_OVERRIDES.ORG_ID, s.orgId())
+                            .set(SUBSCRIPTION_OVERRIDES.LIMIT_ID, o.getKey())
+                            .set(SUBSCRIPTION_OVERRIDES.MAX, o.getValue()));
+                }
+                BigDecimal welcome = welcomeCreditOfPlan.apply(s.planId());
+                if (welcome != null && welcome.signum() > 0) {
+                    queries.add(t.insertInto(CREDIT_GRANTS)
+                            .set(CREDIT_GRANTS.ORG_ID, s.orgId())
+                            .set(CREDIT_GRANTS.AMOUNT_USD, welcome)
+                            .set(CREDIT_GRANTS.REASON, "welcome credit of plan " + s.planId())
+                            .set(CREDIT_GRANTS.GRANTED_AT, ts)
+                            .set(CREDIT_GRANTS.WELCOME_PLAN_ID, s.planId())
+                            .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                            .onConflictDoNothing());
+                }
+                if (queries.size() >= 1000) {
+                    t.batch(queries).execute();
+                    queries.clear();
+                }
+            }
+            if (!queries.isEmpty()) {
+                t.batch(queries).execute();
+            }
+        });
     }
 
     private static Subscription subscription(SubscriptionsRecord r, Map<String, BigDecimal> overrides) {

@@ -198,7 +198,9 @@ public final class UsageRepository implements UsageReader {
                         sum(t.field("output_tokens", Long.class)).as("output_tokens"),
                         sum(t.field("cached_input_tokens", Long.class)).as("cached_input_tokens"),
                         sum(t.field("cost_usd", BigDecimal.class)).as("cost_usd"),
-                        sum(t.field("cache_write_tokens", Long.class)).as("cache_write_tokens"))
+                        // the lifetime tables keep no cache-write count (V5's triggers predate price book v2)
+                        (t.field("cache_write_tokens") == null ? inline(0L).as("cache_write_tokens")
+                                : sum(t.field("cache_write_tokens", Long.class)).as("cache_write_tokens")))
                 .from(t)
                 .where(c);
     }

@@ -26,7 +26,18 @@ class BillingApiConfigTest {
         assertThat(c.stalePolicy()).isEqualTo(StalePolicy.FAIL_CLOSED);
         assertThat(c.maxStaleness()).isEqualTo(Duration.ofSeconds(90));
         assertThat(c.adminToken()).isNull();
+        assertThat(c.eventLog()).isFalse();
         assertThat(c.toString()).doesNotContain("password");
+    }
+
+    @Test
+    void shouldReadTheEventLogSettingStreamsAndSinkRead() {
+        BillingApiConfig on = BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering", "METERING_EVENT_LOG", "on")));
+        assertThat(on.eventLog()).isTrue();
+        Throwable t = catchThrowable(() -> BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering", "METERING_EVENT_LOG", "sometimes"))));
+        assertThat(t).hasMessageContaining("METERING_EVENT_LOG");
     }
 
     @Test

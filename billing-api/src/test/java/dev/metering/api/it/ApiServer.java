@@ -74,6 +74,16 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
 
+    /** A fresh database and a server with the event log on ({@code METERING_EVENT_LOG=on}), without Kafka. */
+    public static ApiServer startWithEventLog(String database) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withEventLog(true);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
     /** A fresh database and a server with Kafka (ingest, prices, dead-letter decoding) on the shared broker and registry. */
     public static ApiServer startWithKafka(String database, dev.metering.api.config.KafkaSettings kafka) {
         PostgresServer pg = TestInfra.postgres();
@@ -111,6 +121,12 @@ public final class ApiServer implements AutoCloseable {
 
     public Response post(String path, String key, String body) {
         return send(request(path, key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** A POST of a large body with a longer timeout (bulk imports). */
+    public Response post(String path, String key, String contentType, String body, Duration timeout) {
+        return send(request(path, key).timeout(timeout).header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 

@@ -1,0 +1,58 @@
+package dev.metering.api.bulk;
+
+import dev.metering.api.ApiException;
+import dev.metering.api.http.Routes;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/** The request side shared by the bulk imports: the {@code dryRun} flag and the bounded body. */
+public final class ImportBodies {
+
+    private ImportBodies() {
+    }
+
+    /** true: CSV ({@code text/csv}); false: JSON lines (any JSON type); else 415. */
+    public static boolean isCsv(Context ctx) {
+        String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+        if (contentType.startsWith("text/csv")) {
+            return true;
+        }
+        if (contentType.contains("json")) {
+            return false;
+        }
+        throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
+                "expected text/csv or JSON lines (application/x-ndjson), got '" + contentType + "'");
+    }
+
+    public static boolean dryRun(Context ctx) {
+        String v = ctx.queryParam("dryRun");
+        if (v == null || v.isEmpty() || v.equals("false")) {
+            return false;
+        }
+        if (v.equals("true")) {
+            return true;
+        }
+        throw ApiException.badRequest("dryRun", "expected true or false, got '" + v + "'");
+    }
+
+    /** The body as UTF-8, refused with 413 past the import bound (the stream is read, not buffered by Javalin). */
+    public static String read(Context ctx) throws IOException {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        byte[] chunk = new byte[64 * 1024];
+        try (InputStream in = ctx.bodyInputStream()) {
+            int n;
+            while ((n = in.read(chunk)) > 0) {
+                if (buffer.size() + n > Routes.MAX_IMPORT_BODY_BYTES) {
+                    throw new ApiException(413, "PAYLOAD_TOO_LARGE", null, "an import body is at most "
+                            + Routes.MAX_IMPORT_BODY_BYTES + " bytes; split the file");
+                }
+                buffer.write(chunk, 0, n);
+            }
+        }
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+}

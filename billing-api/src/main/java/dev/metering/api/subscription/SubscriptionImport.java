@@ -1,0 +1,209 @@
+package dev.metering.api.subscription;
+
+import dev.metering.api.bulk.ImportRows;
+import dev.metering.api.check.EnforcementMode;
+import dev.metering.api.plan.Plan;
+import dev.metering.api.plan.PlanCatalog;
+import dev.metering.api.plan.PlanLimit;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Validates import rows against the catalog in force with the rules of
+ * {@code PUT /api/v1/orgs/{orgId}/subscription} (the same defaults: status {@code active}, one seat,
+ * the existing period or today's UTC day plus one month) and sorts the valid ones into created,
+ * replaced and unchanged against the stored subscriptions.
+ */
+public final class SubscriptionImport {
+
+    /** An invalid row: its line, the field at fault and why. */
+    public record Problem(int line, String field, String message) {
+    }
+
+    /** The valid subscriptions (file order) and the first problem of every invalid row. */
+    public record Validated(int rows, List<Subscription> valid, List<Problem> invalid) {
+
+        /** Valid rows per plan id, in plan id order. */
+        public Map<String, Integer> byPlan() {
+            Map<String, Integer> out = new TreeMap<>();
+            valid.forEach(s -> out.merge(s.planId(), 1, Integer::sum));
+            return out;
+        }
+    }
+
+    /** What the import does to the stored subscriptions. */
+    public record Changes(List<Subscription> created, List<Subscription> replaced, int unchanged) {
+    }
+
+    private static final int MAX_ID_LENGTH = 256;
+    private static final int MAX_SEATS = 1_000_000;
+    private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
+
+    private SubscriptionImport() {
+    }
+
+    /** {@code existing}: the stored subscriptions of the rows' orgs (absent: none). */
+    public static Validated validate(List<ImportRows.Row> rows, PlanCatalog catalog, Map<String, Subscription> existing,
+                                     Instant now) {
+        List<Subscription> valid = new ArrayList<>();
+        List<Problem> invalid = new ArrayList<>();
+        Map<String, Integer> firstLine = new HashMap<>();
+        for (ImportRows.Row row : rows) {
+            if (row.problem() != null) {
+                invalid.add(new Problem(row.line(), row.problemField(), row.problem()));
+                continue;
+            }
+            try {
+                Subscription s = subscription(row, catalog, existing, now);
+                Integer earlier = firstLine.putIfAbsent(s.orgId(), row.line());
+                if (earlier != null) {
+                    throw new RowException("orgId", "org '" + s.orgId() + "' is already on line " + earlier);
+                }
+                valid.add(s);
+            } catch (RowException e) {
+                invalid.add(new Problem(row.line(), e.field, e.getMessage()));
+            }
+        }
+        return new Validated(rows.size(), valid, invalid);
+    }
+
+    /** Created, replaced (any field differs) and unchanged against {@code existing}. */
+    public static Changes changes(List<Subscription> valid, Map<String, Subscription> existing) {
+        List<Subscription> created = new ArrayList<>();
+        List<Subscription> replaced = new ArrayList<>();
+        int unchanged = 0;
+        for (Subscription s : valid) {
+            Subscription old = existing.get(s.orgId());
+            if (old == null) {
+                created.add(s);
+            } else if (same(old, s)) {
+                unchanged++;
+            } else {
+                replaced.add(s);
+            }
+        }
+        return new Changes(created, replaced, unchanged);
+    }
+
+    static boolean same(Subscription a, Subscription b) {
+        if (!a.planId().equals(b.planId()) || a.status() != b.status() || !a.periodStart().equals(b.periodStart())
+                || !a.periodEnd().equals(b.periodEnd()) || a.seats() != b.seats()
+                || !Objects.equals(a.enforcement(), b.enforcement()) || a.overrides().size() != b.overrides().size()) {
+            return false;
+        }
+        for (Map.Entry<String, BigDecimal> o : a.overrides().entrySet()) {
+            BigDecimal other = b.overrides().get(o.getKey());
+            if (other == null || other.compareTo(o.getValue()) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Subscription subscription(ImportRows.Row row, PlanCatalog catalog, Map<String, Subscription> existing,
+                                             Instant now) {
+        Map<String, String> v = row.values();
+        String org = v.get("orgId");
+        if (org == null) {
+            throw new RowException("orgId", "required");
+        }
+        if (org.length() > MAX_ID_LENGTH) {
+            throw new RowException("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
+        }
+        String planId = v.get("planId");
+        if (planId == null) {
+            throw new RowException("planId", "required");
+        }
+        Plan plan = catalog.plan(planId).orElseThrow(() -> new RowException("planId", "unknown plan '" + planId
+                + "' (the catalog in force has " + catalog.plans().stream().map(Plan::id).toList() + ")"));
+        String statusText = v.get("status");
+        SubscriptionStatus status = statusText == null ? SubscriptionStatus.ACTIVE
+                : SubscriptionStatus.fromWireName(statusText).orElseThrow(() -> new RowException("status",
+                "unknown status '" + statusText + "' (expected active, trialing, suspended, expired or canceled)"));
+        Subscription old = existing.get(org);
+        Instant start = instant(v, "periodStart");
+        Instant end = instant(v, "periodEnd");
+        if (start == null) {
+            start = old != null ? old.periodStart() : now.truncatedTo(ChronoUnit.DAYS);
+        }
+        if (end == null) {
+            end = old != null && v.get("periodStart") == null ? old.periodEnd()
+                    : start.atOffset(ZoneOffset.UTC).plusMonths(1).toInstant();
+        }
+        if (!end.isAfter(start)) {
+            throw new RowException("periodEnd", "must be after periodStart");
+        }
+        int seats = 1;
+        String seatsText = v.get("seats");
+        if (seatsText != null) {
+            try {
+                seats = Integer.parseInt(seatsText);
+            } catch (NumberFormatException e) {
+                seats = 0;
+            }
+            if (seats < 1 || seats > MAX_SEATS) {
+                throw new RowException("seats", "expected a whole number from 1 to " + MAX_SEATS + ", got '" + seatsText + "'");
+            }
+        }
+        Map<String, BigDecimal> overrides = new TreeMap<>();
+        for (Map.Entry<String, String> o : row.overrides().entrySet()) {
+            String field = "override." + o.getKey();
+            PlanLimit limit = plan.limit(o.getKey()).orElseThrow(() -> new RowException(field,
+                    "plan " + plan.id() + " has no limit '" + o.getKey() + "'"));
+            BigDecimal max = decimal(field, o.getValue());
+            if (!limit.meter().isMoney() && max.stripTrailingZeros().scale() > 0) {
+                throw new RowException(field, limit.meter().wireName() + " needs a whole number");
+            }
+            overrides.put(o.getKey(), max);
+        }
+        String enforcementText = v.get("enforcement");
+        EnforcementMode enforcement = enforcementText == null ? null : EnforcementMode.fromWireName(enforcementText)
+                .orElseThrow(() -> new RowException("enforcement",
+                        "unknown mode '" + enforcementText + "' (expected off, shadow or enforce)"));
+        return new Subscription(org, planId, status, start, end, seats, overrides, enforcement, now);
+    }
+
+    /** An ISO-8601 instant, or a date meaning its UTC midnight (billing periods start on days). */
+    private static Instant instant(Map<String, String> v, String field) {
+        String text = v.get(field);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new RowException(field, "'" + text + "' is not an ISO-8601 instant or date, e.g. 2026-12-01T00:00:00Z");
+        }
+    }
+
+    private static BigDecimal decimal(String field, String text) {
+        if (!text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+            throw new RowException(field, "'" + text + "' is not a non-negative decimal amount, e.g. 10.00");
+        }
+        BigDecimal d = new BigDecimal(text);
+        if (d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0) {
+            throw new RowException(field, text + " is out of range (at most 9 decimals, below 1e15)");
+        }
+        return d;
+    }
+
+    private static final class RowException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String field;
+
+        RowException(String field, String message) {
+            super(message, null, false, false);
+            this.field = field;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.metering.api.subscription;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.api.account.BillingService;
+import dev.metering.api.bulk.ImportBodies;
+import dev.metering.api.bulk.ImportRows;
+import dev.metering.api.check.CatalogImpact;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.Routes;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /api/v1/subscriptions/import?dryRun=true|false} (admin): many subscriptions from CSV
+ * ({@code text/csv}) or JSON lines ({@code application/x-ndjson}, {@code application/jsonl}), at most
+ * {@link Routes#MAX_IMPORT_BODY_BYTES} and {@link ImportRows#MAX_ROWS} rows. Answers
+ * {@code {rows, valid, invalid:[{line, field, message}], byPlan, created, replaced, unchanged,
+ * blockedNow, blockedNowBefore}}; a dry run writes nothing. The real run writes the valid rows that
+ * change something in ONE transaction and leaves invalid rows out (each is listed), so a re-run of
+ * the same file changes nothing and a run that failed midway can simply be repeated.
+ * {@code blockedNow}/{@code blockedNowBefore}: of the valid rows' orgs, how many the check code
+ * finds blocked right now with the imported subscription / with the stored one.
+ */
+public final class SubscriptionImportRoutes implements RouteModule {
+
+    /** Invalid rows listed in the answer; more are counted ({@code rows - valid}) but not listed. */
+    static final int MAX_LISTED_INVALID = 1000;
+
+    private final BillingService service;
+    private final ObjectMapper mapper;
+    private final Clock clock;
+
+    public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
+        this.service = service;
+        this.mapper = mapper;
+        this.clock = clock;
+    }
+
+    @Override
+    public void register(Javalin app, Auth auth) {
+        app.post("/api/v1/subscriptions/import", ctx -> importSubscriptions(ctx, auth));
+    }
+
+    private void importSubscriptions(Context ctx, Auth auth) throws IOException {
+        auth.requireAdmin(ctx);
+        boolean dryRun = ImportBodies.dryRun(ctx);
+        boolean csv = ImportBodies.isCsv(ctx);
+        String body = ImportBodies.read(ctx);
+        List<ImportRows.Row> rows = csv ? ImportRows.csv(body, ImportRows.SUBSCRIPTIONS)
+                : ImportRows.jsonLines(body, ImportRows.SUBSCRIPTIONS, mapper);
+        List<String> orgs = new ArrayList<>();
+        rows.forEach(r -> {
+            String org = r.values().get("orgId");
+            if (org != null) {
+                orgs.add(org);
+            }
+        });
+        Map<String, Subscription> existing = service.subscriptions(orgs.stream().distinct().toList());
+        SubscriptionImport.Validated validated = SubscriptionImport.validate(rows, service.catalog().catalog(), existing,
+                clock.instant());
+        SubscriptionImport.Changes changes = SubscriptionImport.changes(validated.valid(), existing);
+        CatalogImpact.Comparison impact = service.importImpact(existing, validated.valid());
+        if (!dryRun) {
+            List<Subscription> write = new ArrayList<>(changes.created());
+            write.addAll(changes.replaced());
+            service.importSubscriptions(write);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rows", validated.rows());
+        out.put("valid", validated.valid().size());
+        out.put("invalid", validated.invalid().stream().limit(MAX_LISTED_INVALID).map(p -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("line", p.line());
+            m.put("field", p.field());
+            m.put("message", p.message());
+            return m;
+        }).toList());
+        out.put("byPlan", validated.byPlan());
+        out.put("created", changes.created().size());
+        out.put("replaced", changes.replaced().size());
+        out.put("unchanged", changes.unchanged());
+        out.put("blockedNow", impact.after().blocked().size());
+        out.put("blockedNowBefore", impact.before().blocked().size());
+        ctx.json(out);
+    }
+}
