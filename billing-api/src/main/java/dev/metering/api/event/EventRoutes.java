@@ -7,10 +7,13 @@ import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.math.BigDecimal;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -19,7 +22,8 @@ import java.util.Optional;
  * <ul>
  * <li>{@code GET /api/v1/usage/{orgId}/events?from=&to=&userId=&conversationId=&limit=&after=}: the
  * org's counted events with their cost, newest first, {@code {items, next}} ({@code next} null on the
- * last page);</li>
+ * last page); with {@code Accept: text/csv} the same items as CSV (columns named like the JSON fields)
+ * and the next page's URL in a {@code Link: <...>; rel="next"} header (absent on the last page);</li>
  * <li>{@code GET /api/v1/usage/{orgId}/events/{eventId}}: {@code counted} (in the event log),
  * {@code dead_lettered} (with the reason), or {@code unknown}.</li>
  * </ul>
@@ -68,11 +72,39 @@ public final class EventRoutes implements RouteModule {
                 limit + 1));
         boolean more = rows.size() > limit;
         List<LoggedEvent> page = more ? rows.subList(0, limit) : rows;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(EventRoutes::json).toList());
+        List<Map<String, Object>> items = page.stream().map(EventRoutes::json).toList();
         LoggedEvent last = page.isEmpty() ? null : page.get(page.size() - 1);
-        out.put("next", more ? new EventCursor(last.occurredAt(), last.eventId()).encode() : null);
+        String next = more ? new EventCursor(last.occurredAt(), last.eventId()).encode() : null;
+        String accept = ctx.header("Accept");
+        if (accept != null && accept.toLowerCase(Locale.ROOT).contains("text/csv")) {
+            // CSV has no envelope: the next page's URL travels in an RFC 8288 Link header
+            if (next != null) {
+                ctx.header("Link", "<" + nextUrl(ctx, next) + ">; rel=\"next\"");
+            }
+            ctx.contentType("text/csv; charset=utf-8");
+            ctx.header("Content-Disposition", "attachment; filename=\"usage-events.csv\"");
+            ctx.result(EventCsv.of(items));
+            return;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("items", items);
+        out.put("next", next);
         ctx.json(out);
+    }
+
+    /** This request's path and query (every filter kept) with {@code after} set to {@code cursor}. */
+    static String nextUrl(Context ctx, String cursor) {
+        StringBuilder url = new StringBuilder(ctx.path()).append('?');
+        ctx.queryParamMap().forEach((name, values) -> {
+            if (!name.equals("after")) {
+                values.forEach(v -> url.append(encode(name)).append('=').append(encode(v)).append('&'));
+            }
+        });
+        return url.append("after=").append(encode(cursor)).toString();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     private void status(Context ctx, Auth auth) {

@@ -178,7 +178,7 @@ public final class ReportRoutes implements RouteModule {
     }
 
     /** RFC 4180 quoting when needed; a leading = + - @ is prefixed with ' (spreadsheet formula injection). */
-    static String cell(String v) {
+    public static String cell(String v) {
         if (v == null) {
             return "";
         }

@@ -115,6 +115,29 @@ class EventsIT {
     }
 
     @Test
+    void shouldListTheSameItemsAsCsvWithTheNextPageInALinkHeader() {
+        Response first = server.get("/api/v1/usage/acme/events?userId=u1&limit=2", acmeRead, "text/csv");
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.raw().headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+        String[] lines = first.body().split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).startsWith("eventId,occurredAt,feature,userId,conversationId,provider,model,");
+        assertThat(lines[1]).isEqualTo("e3,2026-11-22T11:00:00.250Z,AI_COMPLETION,u1,c2,openai,gpt-5,,1,0,0,0,0,0,,0,"
+                + "false,,2026-11-22T12:00:00Z");
+        assertThat(lines[2]).isEqualTo("e1,2026-11-22T10:00:00Z,AI_COMPLETION,u1,c1,openai,gpt-5,,1,1000,100,0,0,0,,"
+                + "0.00225,true,2025-08-07T00:00:00Z,2026-11-22T12:00:00Z");
+        String link = first.raw().headers().firstValue("Link").orElseThrow();
+        String cursor = server.get("/api/v1/usage/acme/events?userId=u1&limit=2", acmeRead).json().get("next").asText();
+        assertThat(link).isEqualTo("</api/v1/usage/acme/events?userId=u1&limit=2&after=" + cursor + ">; rel=\"next\"");
+
+        Response second = server.get(link.substring(1, link.indexOf('>')), acmeRead, "text/csv");
+        assertThat(second.body().split("\n")).hasSize(2);
+        assertThat(second.body().split("\n")[1]).startsWith("e4,2026-11-21T09:00:00Z,");
+        assertThat(second.raw().headers().firstValue("Link")).isEmpty();
+    }
+
+    @Test
     void shouldFilterByUserConversationAndTime() {
         assertThat(ids(server.get("/api/v1/usage/acme/events?userId=u1", acmeRead))).containsExactly("e3", "e1", "e4");
         assertThat(ids(server.get("/api/v1/usage/acme/events?conversationId=c1", acmeRead))).containsExactly("e2", "e1");
