@@ -36,6 +36,7 @@ import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
 import dev.metering.api.kafka.KafkaClients;
 import dev.metering.api.openapi.OpenApiRoutes;
+import dev.metering.api.price.CostEstimator;
 import dev.metering.api.price.PriceRepository;
 import dev.metering.api.price.PriceRoutes;
 import dev.metering.api.price.PriceService;
@@ -141,7 +142,8 @@ public final class BillingApi implements AutoCloseable {
             var mapper = Json.mapper();
             alerting = new Alerting(service, dsl, mapper, metrics.registry(), clock);
             Javalin app = Routes.create(service, db, metrics, clock, List.of(
-                    new IngestRoutes(kafka == null ? null : new IngestService(kafka), mapper, clock),
+                    new IngestRoutes(kafka == null ? null
+                            : new IngestService(kafka, new CostEstimator(new PriceRepository(dsl))), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),

@@ -20,7 +20,8 @@ import java.util.UUID;
 
 /**
  * {@code POST /api/v1/events}: one event object or an array of at most {@value #MAX_EVENTS};
- * {@code {accepted, rejected:[{index, code, field, message}]}}, 202 after Kafka acknowledged the
+ * {@code {accepted, rejected:[{index, code, field, message}], events:[{index, eventId, costUsd}]}}
+ * ({@code events}: each accepted event's id, generated when absent, and its estimated cost), 202 after Kafka acknowledged the
  * accepted ones when at least one was; with none accepted, 403 if one was another org's, else
  * 400, with the same body. Keys: admin or an org key with scope {@code ingest}; an org key's
  * events for another org are rejected per index ({@code FORBIDDEN}, field {@code orgId}), the
@@ -91,6 +92,7 @@ public final class IngestRoutes implements RouteModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("accepted", result.accepted());
         out.put("rejected", result.rejected());
+        out.put("events", result.events());
         ctx.status(result.status()).json(out);
     }
 }

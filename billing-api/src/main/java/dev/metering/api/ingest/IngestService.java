@@ -3,10 +3,12 @@ package dev.metering.api.ingest;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.kafka.KafkaClients;
+import dev.metering.api.price.CostEstimator;
 import dev.metering.avro.UsageEvent;
 import dev.metering.events.InvalidUsageEventException;
 import dev.metering.events.UsageEventValidator;
 import dev.metering.events.UsageMeter;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -30,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * producer's max block; if Kafka does not acknowledge every valid event in that time, the answer
  * is 503 and the caller resends the batch with the same {@code eventId}s (acknowledged ones are
  * then deduplicated by the streams app).
+ *
+ * <p>Each accepted event is answered with its {@code eventId} and a {@link CostEstimator cost
+ * estimate} from the price book at ingest time; the pipeline's count stays authoritative.
  */
 public final class IngestService {
 
@@ -39,8 +44,12 @@ public final class IngestService {
     public record Rejection(int index, String code, String field, String message) {
     }
 
-    /** The answer: how many went to Kafka, and what was refused. */
-    public record Result(int accepted, List<Rejection> rejected) {
+    /** One accepted event: its index, its eventId (the producer's or the generated one) and its estimated cost. */
+    public record Accepted(int index, String eventId, String costUsd) {
+    }
+
+    /** The answer: how many went to Kafka, what was refused, and each accepted event. */
+    public record Result(int accepted, List<Rejection> rejected, List<Accepted> events) {
         /** 202 when something was accepted; else 403 when an event was another org's, else 400 (docs/contract.md, HTTP API). */
         public int status() {
             if (accepted > 0) {
@@ -55,9 +64,12 @@ public final class IngestService {
     }
 
     private final KafkaClients kafka;
+    private final CostEstimator costs;
 
-    public IngestService(KafkaClients kafka) {
+    /** {@code costs} null: accepted events carry no estimate ({@code costUsd} null). */
+    public IngestService(KafkaClients kafka, CostEstimator costs) {
         this.kafka = kafka;
+        this.costs = costs;
     }
 
     Result ingest(List<Item> items, Principal principal) {
@@ -89,11 +101,12 @@ public final class IngestService {
             valid.add(item);
         }
         if (valid.isEmpty()) {
-            return new Result(0, rejected);
+            return new Result(0, rejected, List.of());
         }
         UsageMeter meter = kafka.meter();
         long deadline = System.nanoTime() + kafka.deliveryTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
         List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(valid.size());
+        List<Item> sent = new ArrayList<>(valid.size());
         for (Item item : valid) {
             CompletableFuture<RecordMetadata> ack;
             try {
@@ -108,6 +121,7 @@ public final class IngestService {
                 throw unavailable(valid.size(), cause(ack));
             }
             acks.add(ack);
+            sent.add(item);
         }
         int accepted = 0;
         for (CompletableFuture<RecordMetadata> ack : acks) {
@@ -122,7 +136,29 @@ public final class IngestService {
             }
         }
         rejected.sort((a, b) -> Integer.compare(a.index(), b.index()));
-        return new Result(accepted, rejected);
+        return new Result(accepted, rejected, accepted(sent));
+    }
+
+    /** Every sent event with its estimated cost; an estimate that cannot be made is null, never a failed ingest. */
+    private List<Accepted> accepted(List<Item> sent) {
+        CostEstimator.Book book = null;
+        if (costs != null) {
+            try {
+                book = costs.bookFor(sent.stream().map(Item::event).toList());
+            } catch (RuntimeException e) {
+                log.warn("cost estimates of {} ingested events unavailable: {}", sent.size(), e.toString());
+            }
+        }
+        List<Accepted> out = new ArrayList<>(sent.size());
+        for (Item item : sent) {
+            BigDecimal cost = book == null ? null : book.estimate(item.event());
+            out.add(new Accepted(item.index(), item.event().getEventId(), cost == null ? null : money(cost)));
+        }
+        return out;
+    }
+
+    private static String money(BigDecimal d) {
+        return d.signum() == 0 ? "0" : d.stripTrailingZeros().toPlainString();
     }
 
     /**

@@ -118,13 +118,43 @@ class IngestIT {
     }
 
     @Test
+    void shouldAnswerEachAcceptedEventsIdAndItsCostEstimatedFromThePriceBook() throws Exception {
+        Response put = server.put("/api/v1/prices", ADMIN, "text/csv", "effective_from,provider,model,input_per_1m_usd,"
+                + "cached_input_per_1m_usd,output_per_1m_usd,unit_usd\n2025-01-01,openai,gpt-5,1.25,0.125,10,\n");
+        assertThat(put.status()).isEqualTo(200);
+        String org = "cost-org";
+        ObjectNode unknownModel = event(org, "cost-3", 3).put("model", "gpt-unknown");
+        ObjectNode given = event(org, "cost-4", 4).put("costNanos", 1_500_000);
+        ObjectNode invalid = event(org, "cost-5", 5).put("outputTokens", -1);
+        ArrayNode batch = JSON.createArrayNode().add(event(org, "cost-1", 1)).add(event(org, null, 2)).add(unknownModel)
+                .add(given).add(invalid);
+
+        Response r = server.post("/api/v1/events", ADMIN, batch.toString());
+
+        assertThat(r.status()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(4);
+        List<String> answered = new ArrayList<>();
+        r.json().get("events").forEach(x -> answered.add(x.get("index").asInt() + " " + x.get("costUsd").asText()));
+        // 101 input x 1.25 + 10 output x 10 per 1M tokens = 0.00022625 USD; 102 input: 0.0002275
+        assertThat(answered).containsExactly("0 0.00022625", "1 0.0002275", "2 null", "3 0.0015");
+        assertThat(r.json().at("/events/2/costUsd").isNull()).isTrue();
+        assertThat(r.json().at("/events/0/eventId").asText()).isEqualTo("cost-1");
+        String generated = r.json().at("/events/1/eventId").asText();
+        assertThat(UUID.fromString(generated)).isNotNull();
+        assertThat(readEvents(org, 4)).extracting(UsageEvent::getEventId)
+                .containsExactlyInAnyOrder("cost-1", generated, "cost-3", "cost-4");
+        assertThat(r.json().at("/rejected/0/index").asInt()).isEqualTo(4);
+    }
+
+    @Test
     void shouldAcceptASingleObjectFromAnOrgKeyAndFillInItsOrg() throws Exception {
         ObjectNode e = JSON.createObjectNode().put("eventId", "single-1").put("feature", "CHAT_MESSAGE");
 
         Response r = server.post("/api/v1/events", acmeIngestKey, e.toString());
 
         assertThat(r.status()).isEqualTo(202);
-        assertThat(r.body()).isEqualTo("{\"accepted\":1,\"rejected\":[]}");
+        assertThat(r.body()).isEqualTo("{\"accepted\":1,\"rejected\":[],"
+                + "\"events\":[{\"index\":0,\"eventId\":\"single-1\",\"costUsd\":\"0\"}]}");
         UsageEvent sent = readEvents("acme", 1).get(0);
         assertThat(sent.getEventId()).isEqualTo("single-1");
         assertThat(sent.getQuantity()).isEqualTo(1);
