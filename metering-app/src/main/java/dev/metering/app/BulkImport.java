@@ -42,6 +42,8 @@ final class BulkImport {
             v -> v.get("orgId") == null || v.get("grantId") == null ? null : v.get("orgId") + '\u0000' + v.get("grantId"),
             v -> "grant '" + v.get("grantId") + "' of org '" + v.get("orgId") + "' is already on line ");
 
+    private static final String ENTERPRISE_LINES = "enterpriseWithoutOverrideLines";
+    private static final int MAX_LISTED_LINES = 100;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -69,6 +71,7 @@ final class BulkImport {
         }
         ObjectNode total = JSON.createObjectNode();
         ArrayNode invalid = JSON.createArrayNode();
+        List<Integer> enterpriseLines = new ArrayList<>();
         List<Integer> send = new ArrayList<>();
         Map<String, Integer> firstLine = new HashMap<>();
         for (ImportRows.Row row : rows) {
@@ -94,6 +97,7 @@ final class BulkImport {
             answer.get("invalid").forEach(p -> invalid.add(problem(
                     p.get("line").asInt() >= offset ? batch.get(p.get("line").asInt() - offset) : p.get("line").asInt(),
                     p.get("field").asText(), p.get("message").asText())));
+            answer.path(ENTERPRISE_LINES).forEach(l -> enterpriseLines.add(batch.get(l.asInt() - offset)));
             add(total, answer);
             progress(progress, from + batch.size(), send.size(), started);
         }
@@ -102,6 +106,16 @@ final class BulkImport {
         invalid.forEach(sorted::add);
         sorted.sort((x, y) -> Integer.compare(x.get("line").asInt(), y.get("line").asInt()));
         total.set("invalid", JSON.valueToTree(sorted));
+        if (total.has("enterpriseWithoutOverride")) {
+            total.set(ENTERPRISE_LINES, JSON.valueToTree(enterpriseLines.stream().limit(MAX_LISTED_LINES).toList()));
+        }
+        long enterprise = total.path("enterpriseWithoutOverride").asLong(0);
+        if (enterprise > 0) {
+            // seed 003's "enterprise subscriptions without metadata": worth a look before the real run
+            progress.println("warning: " + enterprise + " enterprise row(s) without an override.* value get the plan's "
+                    + "default limits; lines " + enterpriseLines.stream().limit(MAX_LISTED_LINES).toList()
+                    + (enterprise > MAX_LISTED_LINES ? " ..." : ""));
+        }
         try {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(total));
         } catch (IOException e) {

@@ -36,6 +36,8 @@ class BulkImportIT {
                 limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 50 }]
               - id: pro
                 limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 1000 }]
+              - id: enterprise
+                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 10000 }]
             """;
     private static final String FILE = """
             orgId,planId,seats,override.daily
@@ -113,6 +115,22 @@ class BulkImportIT {
         assertThat(again.get("created").asInt()).isZero();
         assertThat(again.get("replaced").asInt()).isZero();
         assertThat(again.get("unchanged").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldReportEnterpriseRowsWithoutAnOverrideByFileLineAcrossBatches() {
+        String file = "orgId,planId,override.daily\nent-a,enterprise,\nent-b,enterprise,90000\nent-c,pro,\nent-d,enterprise,\n";
+        int[] exit = new int[1];
+
+        String[] dry = run(BulkImport.SUBSCRIPTIONS, file, true, exit);
+
+        assertThat(exit[0]).isZero();
+        JsonNode answer = json(dry[0]);
+        assertThat(answer.get("valid").asInt()).isEqualTo(4);
+        assertThat(answer.get("enterpriseWithoutOverride").asInt()).isEqualTo(2);
+        assertThat(answer.get("enterpriseWithoutOverrideLines").toString()).isEqualTo("[2,5]");
+        assertThat(dry[1]).contains("warning: 2 enterprise row(s) without an override.* value get the plan's default "
+                + "limits; lines [2, 5]\n");
     }
 
     @Test

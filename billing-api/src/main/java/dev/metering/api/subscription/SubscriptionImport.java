@@ -30,8 +30,12 @@ public final class SubscriptionImport {
     public record Problem(int line, String field, String message) {
     }
 
-    /** The valid subscriptions (file order) and the first problem of every invalid row. */
-    public record Validated(int rows, List<Subscription> valid, List<Problem> invalid) {
+    /**
+     * The valid subscriptions (file order), the first problem of every invalid row, and the lines of
+     * the valid rows that put an org on an enterprise plan without any override (see {@link #isEnterpriseDefault}).
+     */
+    public record Validated(int rows, List<Subscription> valid, List<Problem> invalid,
+                            List<Integer> enterpriseWithoutOverride) {
 
         /** Valid rows per plan id, in plan id order. */
         public Map<String, Integer> byPlan() {
@@ -57,6 +61,7 @@ public final class SubscriptionImport {
                                      Instant now) {
         List<Subscription> valid = new ArrayList<>();
         List<Problem> invalid = new ArrayList<>();
+        List<Integer> enterpriseDefaults = new ArrayList<>();
         Map<String, Integer> firstLine = new HashMap<>();
         for (ImportRows.Row row : rows) {
             if (row.problem() != null) {
@@ -70,11 +75,30 @@ public final class SubscriptionImport {
                     throw new RowException("orgId", "org '" + s.orgId() + "' is already on line " + earlier);
                 }
                 valid.add(s);
+                if (isEnterpriseDefault(s, catalog)) {
+                    enterpriseDefaults.add(row.line());
+                }
             } catch (RowException e) {
                 invalid.add(new Problem(row.line(), e.field, e.getMessage()));
             }
         }
-        return new Validated(rows.size(), valid, invalid);
+        return new Validated(rows.size(), valid, invalid, enterpriseDefaults);
+    }
+
+    /**
+     * Seed 003's "enterprise subscription without metadata": an enterprise customer's limits are
+     * negotiated, so a row that puts an org on a plan whose id or name says enterprise, with limits,
+     * and gives no {@code override.*} value, leaves it on the plan's default limits (seed 003: $100),
+     * which is rarely what was agreed. Reported for review; the row is still valid.
+     */
+    static boolean isEnterpriseDefault(Subscription s, PlanCatalog catalog) {
+        Plan plan = catalog.plan(s.planId()).orElse(null);
+        return plan != null && !plan.limits().isEmpty() && s.overrides().isEmpty()
+                && (mentionsEnterprise(plan.id()) || mentionsEnterprise(plan.name()));
+    }
+
+    private static boolean mentionsEnterprise(String text) {
+        return text != null && text.toLowerCase(java.util.Locale.ROOT).contains("enterprise");
     }
 
     /** Created, replaced (any field differs) and unchanged against {@code existing}. */

@@ -22,7 +22,8 @@ import java.util.Map;
  * ({@code text/csv}) or JSON lines ({@code application/x-ndjson}, {@code application/jsonl}), at most
  * {@link Routes#MAX_IMPORT_BODY_BYTES} and {@link ImportRows#MAX_ROWS} rows. Answers
  * {@code {rows, valid, invalid:[{line, field, message}], byPlan, created, replaced, unchanged,
- * blockedNow, blockedNowBefore}}; a dry run writes nothing. The real run writes the valid rows that
+ * blockedNow, blockedNowBefore, enterpriseWithoutOverride, enterpriseWithoutOverrideLines}}
+ * (rows that put an org on an enterprise plan's default limits, the first lines listed); a dry run writes nothing. The real run writes the valid rows that
  * change something in ONE transaction and leaves invalid rows out (each is listed), so a re-run of
  * the same file changes nothing and a run that failed midway can simply be repeated.
  * {@code blockedNow}/{@code blockedNowBefore}: of the valid rows' orgs, how many the check code
@@ -32,6 +33,8 @@ public final class SubscriptionImportRoutes implements RouteModule {
 
     /** Invalid rows listed in the answer; more are counted ({@code rows - valid}) but not listed. */
     static final int MAX_LISTED_INVALID = 1000;
+    /** Lines of enterprise rows without an override listed in the answer (all are counted). */
+    static final int MAX_LISTED_LINES = 100;
 
     private final BillingService service;
     private final ObjectMapper mapper;
@@ -88,6 +91,9 @@ public final class SubscriptionImportRoutes implements RouteModule {
         out.put("unchanged", changes.unchanged());
         out.put("blockedNow", impact.after().blocked().size());
         out.put("blockedNowBefore", impact.before().blocked().size());
+        out.put("enterpriseWithoutOverride", validated.enterpriseWithoutOverride().size());
+        out.put("enterpriseWithoutOverrideLines", validated.enterpriseWithoutOverride().stream()
+                .limit(MAX_LISTED_LINES).toList());
         ctx.json(out);
     }
 }

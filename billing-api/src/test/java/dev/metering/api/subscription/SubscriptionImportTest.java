@@ -49,6 +49,46 @@ class SubscriptionImportTest {
     }
 
     @Test
+    void shouldReportEnterpriseRowsWithoutAnOverrideAsSeed003sEnterpriseWithoutMetadata() throws Exception {
+        PlanCatalog seed003 = CatalogParser.parse(java.nio.file.Files.readString(
+                java.nio.file.Path.of("..", "examples", "003-usage-based-billing.yaml")), CatalogParser.Format.YAML);
+        SubscriptionImport.Validated v = SubscriptionImport.validate(ImportRows.csv("""
+                orgId,planId,seats,override.period-cost
+                acme,enterprise,1,250
+                globex,enterprise,1,
+                initech,team,5,
+                hooli,enterprise,,
+                umbrella,pro,,
+                umbrella,enterprise,,
+                """, ImportRows.SUBSCRIPTIONS), seed003, Map.of(), NOW);
+
+        // line 7 repeats an org: invalid, so not counted; only valid rows are analysed
+        assertThat(v.enterpriseWithoutOverride()).containsExactly(3, 5);
+        assertThat(v.invalid()).extracting(SubscriptionImport.Problem::line).containsExactly(7);
+    }
+
+    @Test
+    void shouldTreatAPlanNamedEnterpriseLikeOneWhoseIdSaysSoButNotOneWithoutLimits() {
+        PlanCatalog catalog = CatalogParser.parse("""
+                defaultPlan: free
+                plans:
+                  - id: free
+                    limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 50 }]
+                  - id: ent-2026
+                    name: Enterprise 2026
+                    limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 5000 }]
+                  - id: enterprise-unlimited
+                    limits: []
+                """, CatalogParser.Format.YAML);
+        SubscriptionImport.Validated v = SubscriptionImport.validate(ImportRows.csv(
+                "orgId,planId\na,ent-2026\nb,enterprise-unlimited\nc,free\n", ImportRows.SUBSCRIPTIONS), catalog, Map.of(),
+                NOW);
+
+        assertThat(v.invalid()).isEmpty();
+        assertThat(v.enterpriseWithoutOverride()).containsExactly(2);
+    }
+
+    @Test
     void shouldNameTheFieldOfEveryKindOfBadRow() {
         SubscriptionImport.Validated v = validate("orgId,planId,status,periodStart,periodEnd,seats,enforcement,"
                 + "override.daily,override.budget,override.monthly\n"
