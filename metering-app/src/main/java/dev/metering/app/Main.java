@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Usage metering pipeline: dev mode, services, operations and tools.",
         subcommands = {
             DevCommand.class, StreamsCommand.class, SinkCommand.class, ApiCommand.class, MigrateCommand.class,
-            PlansCommand.class, PricesCommand.class, ImportCommands.Subscriptions.class, ImportCommands.Credits.class,
+            PlansCommand.class, PricesCommand.class, ImportCommands.Subscriptions.class, ImportCommands.Credits.class, AuditCommand.class,
             LoadgenCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

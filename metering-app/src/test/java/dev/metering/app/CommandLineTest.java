@@ -14,7 +14,7 @@ class CommandLineTest {
     @Test
     void shouldOfferEveryCommandTheIssueNames() {
         assertThat(Main.commandLine().getSubcommands().keySet()).containsExactlyInAnyOrder("dev", "streams", "sink", "api",
-                "migrate", "plans", "prices", "subscriptions", "credits", "loadgen", "bench", "help");
+                "migrate", "plans", "prices", "subscriptions", "credits", "audit", "loadgen", "bench", "help");
         assertThat(Main.commandLine().getSubcommands().get("plans").getSubcommands()).containsOnlyKeys("apply");
         assertThat(Main.commandLine().getSubcommands().get("prices").getSubcommands()).containsOnlyKeys("apply");
         assertThat(Main.commandLine().getSubcommands().get("subscriptions").getSubcommands()).containsOnlyKeys("import");
@@ -40,8 +40,8 @@ class CommandLineTest {
             assertThat(out.toString()).as("help of %s", args).startsWith("Usage: metering" + (path.isEmpty() ? "" : " "
                     + String.join(" ", path)));
         }
-        assertThat(commands).as("metering, its 12 commands and plans apply, prices apply, subscriptions import, "
-                + "credits import").hasSize(17);
+        assertThat(commands).as("metering, its 13 commands and plans apply, prices apply, subscriptions import, "
+                + "credits import").hasSize(18);
     }
 
     @Test
@@ -49,6 +49,22 @@ class CommandLineTest {
         CommandLine cli = Main.commandLine();
         cli.setErr(new PrintWriter(new StringWriter()));
         assertThat(cli.execute("loadgen", "--rate-per-second", "5")).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRefuseABadAuditRangeOrGrainWithUsageExitCodeBeforeTouchingTheDatabase() {
+        for (String[] args : List.of(
+                new String[] {"audit", "--org", "a", "--from", "yesterday", "--to", "2026-12-02T00:00:00Z"},
+                new String[] {"audit", "--org", "a", "--from", "2026-12-02T00:00:00Z", "--to", "2026-12-01T00:00:00Z"},
+                new String[] {"audit", "--org", "a", "--from", "2024-01-01T00:00:00Z", "--to", "2026-12-01T00:00:00Z"},
+                new String[] {"audit", "--org", "a", "--from", "2026-12-01T00:00:00Z", "--to", "2026-12-02T00:00:00Z",
+                    "--grain", "week"},
+                new String[] {"audit", "--from", "2026-12-01T00:00:00Z", "--to", "2026-12-02T00:00:00Z"})) {
+            CommandLine cli = Main.commandLine();
+            StringWriter err = new StringWriter();
+            cli.setErr(new PrintWriter(err));
+            assertThat(cli.execute(args)).as(String.join(" ", args)).isEqualTo(2);
+        }
     }
 
     @Test
