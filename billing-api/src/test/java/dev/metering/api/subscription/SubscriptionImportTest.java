@@ -68,6 +68,23 @@ class SubscriptionImportTest {
     }
 
     @Test
+    void shouldAnalyseTheSeed003ExampleFileAsTheWalkthroughShowsIt() throws Exception {
+        PlanCatalog seed003 = CatalogParser.parse(java.nio.file.Files.readString(
+                java.nio.file.Path.of("..", "examples", "003-usage-based-billing.yaml")), CatalogParser.Format.YAML);
+        SubscriptionImport.Validated v = SubscriptionImport.validate(ImportRows.csv(java.nio.file.Files.readString(
+                java.nio.file.Path.of("..", "examples", "003-subscriptions.csv")), ImportRows.SUBSCRIPTIONS), seed003, Map.of(),
+                NOW);
+
+        assertThat(v.rows()).isEqualTo(7);
+        assertThat(v.valid()).hasSize(6);
+        assertThat(v.invalid()).extracting(SubscriptionImport.Problem::line, SubscriptionImport.Problem::field)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(8, "planId"));
+        assertThat(v.byPlan()).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("enterprise", 2, "pro", 2, "team", 2)));
+        assertThat(v.enterpriseWithoutOverride()).containsExactly(3);
+        assertThat(v.valid().get(0).overrides()).containsEntry("period-cost", new BigDecimal("250"));
+    }
+
+    @Test
     void shouldTreatAPlanNamedEnterpriseLikeOneWhoseIdSaysSoButNotOneWithoutLimits() {
         PlanCatalog catalog = CatalogParser.parse("""
                 defaultPlan: free
