@@ -136,15 +136,19 @@ public final class BillingApi implements AutoCloseable {
             service.useHolds(reservations::live);
             scheduler.scheduleWithFixedDelay(() -> guarded("reservation clean-up", reservations::cleanUp), 60, 60,
                     TimeUnit.SECONDS);
+            // ingest estimates each event's cost from an in-memory price book, never waiting for the database
+            CostEstimator costs = new CostEstimator(new PriceRepository(dsl));
+            guarded("price book refresh", costs::refresh);
+            scheduler.scheduleWithFixedDelay(() -> guarded("price book refresh", costs::refresh), 1, 1, TimeUnit.SECONDS);
             if (kafka != null) {
                 kafka.warmUp();
             }
             var mapper = Json.mapper();
             alerting = new Alerting(service, dsl, mapper, metrics.registry(), clock);
             Javalin app = Routes.create(service, db, metrics, clock, List.of(
-                    new IngestRoutes(kafka == null ? null
-                            : new IngestService(kafka, new CostEstimator(new PriceRepository(dsl))), mapper, clock),
-                    new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka), mapper),
+                    new IngestRoutes(kafka == null ? null : new IngestService(kafka, costs), mapper, clock),
+                    new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka,
+                            () -> guarded("price book refresh", costs::refresh)), mapper),
                     new ReportRoutes(new ReportRepository(dsl), service),
                     new DeadLetterRoutes(new DeadLetterRepository(dsl), kafka),
                     new EventRoutes(new EventLogRepository(dsl), config.eventLog()),

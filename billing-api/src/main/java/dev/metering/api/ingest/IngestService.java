@@ -139,16 +139,9 @@ public final class IngestService {
         return new Result(accepted, rejected, accepted(sent));
     }
 
-    /** Every sent event with its estimated cost; an estimate that cannot be made is null, never a failed ingest. */
+    /** Every sent event with its estimated cost (null without an estimator or a price in force). */
     private List<Accepted> accepted(List<Item> sent) {
-        CostEstimator.Book book = null;
-        if (costs != null) {
-            try {
-                book = costs.bookFor(sent.stream().map(Item::event).toList());
-            } catch (RuntimeException e) {
-                log.warn("cost estimates of {} ingested events unavailable: {}", sent.size(), e.toString());
-            }
-        }
+        CostEstimator.Book book = costs == null ? null : costs.book();
         List<Accepted> out = new ArrayList<>(sent.size());
         for (Item item : sent) {
             BigDecimal cost = book == null ? null : book.estimate(item.event());

@@ -4,13 +4,10 @@ import dev.metering.avro.UsageEvent;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * An event's cost as the pipeline will price it, estimated at ingest from the stored price book
@@ -22,26 +19,29 @@ import java.util.Set;
  * femto-USD), rounded half-even to nano-USD as the event log shows it. No version in force: no
  * estimate (null), because the pipeline then applies its fallback rate, which only streams knows.
  *
+ * <p>The book is held in memory and read again every second and after each price PUT on this
+ * instance, so ingest never waits for the database; an estimate may use a book up to a second old.
+ *
  * <p>An estimate, not the count: the price book may change before the event is priced, and an
  * event can still be a duplicate or late. The event log and the usage tables are authoritative.
  */
 public final class CostEstimator {
 
     private final PriceRepository repository;
+    private volatile Book book = new Book(List.of());
 
     public CostEstimator(PriceRepository repository) {
         this.repository = repository;
     }
 
-    /** The price book for {@code events}' models, read once (one query), to estimate each of them. */
-    public Book bookFor(Collection<UsageEvent> events) {
-        Set<String> keys = new HashSet<>();
-        for (UsageEvent e : events) {
-            if (e.getCostNanos() == null && e.getProvider() != null && e.getModel() != null) {
-                keys.add(e.getProvider() + "/" + e.getModel());
-            }
-        }
-        return new Book(repository.forModels(keys));
+    /** Reads the whole price book again (the API does it every second and after each PUT). */
+    public void refresh() {
+        book = new Book(repository.all());
+    }
+
+    /** The price book as last read: estimating never waits for the database. */
+    public Book book() {
+        return book;
     }
 
     /** Price versions by model, each list by ascending effectiveFrom. */

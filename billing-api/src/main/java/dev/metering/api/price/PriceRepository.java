@@ -35,15 +35,6 @@ public final class PriceRepository {
         return dsl.resultQuery(SELECT + " ORDER BY provider, model, effective_from").fetch(PriceRepository::version);
     }
 
-    /** Every stored version of the models {@code keys} ({@code provider/model}), by model and effectiveFrom. */
-    public List<PriceVersion> forModels(Collection<String> keys) {
-        if (keys.isEmpty()) {
-            return List.of();
-        }
-        return dsl.resultQuery(SELECT + " WHERE provider || '/' || model = ANY (CAST(? AS text[])) "
-                + "ORDER BY provider, model, effective_from", DSL.val(keys.toArray(String[]::new))).fetch(PriceRepository::version);
-    }
-
     /**
      * Upserts {@code versions} and returns every stored version of the models they touch, in one
      * transaction (what is then published per model: newest version plus history).

@@ -41,10 +41,17 @@ public final class PriceService {
 
     private final PriceRepository repository;
     private final KafkaClients kafka;
+    private final Runnable onApplied;
 
     public PriceService(PriceRepository repository, KafkaClients kafka) {
+        this(repository, kafka, () -> { });
+    }
+
+    /** {@code onApplied} runs after each successful {@link #apply} (e.g. to refresh an in-memory copy). */
+    public PriceService(PriceRepository repository, KafkaClients kafka, Runnable onApplied) {
         this.repository = repository;
         this.kafka = kafka;
+        this.onApplied = onApplied;
     }
 
     public List<PriceVersion> all() {
@@ -77,6 +84,7 @@ public final class PriceService {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "UNAVAILABLE", null, "interrupted while publishing prices");
         }
+        onApplied.run();
         return new Applied(versions.size(), prices.size());
     }
 
