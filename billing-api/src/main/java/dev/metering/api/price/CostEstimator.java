@@ -4,6 +4,7 @@ import dev.metering.avro.UsageEvent;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +53,7 @@ public final class CostEstimator {
             for (PriceVersion v : versions) {
                 byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(v);
             }
-            byKey.values().forEach(l -> l.sort(java.util.Comparator.comparing(PriceVersion::effectiveFrom)));
+            byKey.values().forEach(l -> l.sort(Comparator.comparing(PriceVersion::effectiveFrom)));
         }
 
         /** The estimated cost in USD with 9 decimals, or null when no price is in force for the event's model. */
