@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
                 + "METERING_STREAMS_APPLICATION_ID (metering-streams), METERING_STREAMS_STATE_DIR "
                 + "(<tmpdir>/metering-streams; use a persistent volume), METERING_STREAMS_THREADS (1), "
                 + "METERING_STREAMS_PROCESSING_GUARANTEE (exactly_once_v2), METERING_STREAMS_COMMIT_INTERVAL (200ms), "
-                + "METERING_STREAMS_CACHE_BYTES (64 MiB), METERING_CONVERSATION_TTL (30d), METERING_EVENT_LOG (off), "
+                + "METERING_CONVERSATION_TTL (30d), METERING_EVENT_LOG (off), "
                 + "METERING_STREAMS_METRICS_PORT (9464), METERING_STREAMS_CREATE_TOPICS (true), "
                 + "METERING_STREAMS_INSTANCE_ID (host name and state dir), METERING_STREAMS_SESSION_TIMEOUT (10s), "
                 + "METERING_KAFKA_<PROPERTY> (any Kafka client property)."})

@@ -34,7 +34,6 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
  *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; also the interval at which changed aggregate rows are emitted</td></tr>
- *   <tr><td>{@code METERING_STREAMS_CACHE_BYTES}</td><td>64 MiB: Kafka Streams' record cache, in front of the aggregate rows</td></tr>
  *   <tr><td>{@code METERING_CONVERSATION_TTL}</td><td>{@code 30d}: a conversation's totals are kept until it was idle this long</td></tr>
  *   <tr><td>{@code METERING_EVENT_LOG}</td><td>{@code off}; {@code on}: every counted event is written, priced, to {@code usage.priced}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
@@ -62,7 +61,6 @@ public record StreamsAppConfig(
         int metricsPort,
         boolean createTopics,
         GroupMembership membership,
-        long cacheBytes,
         Duration conversationTtl,
         boolean eventLog) {
 
@@ -127,7 +125,6 @@ public record StreamsAppConfig(
         }
         int metricsPort = source.intInRange("METERING_STREAMS_METRICS_PORT", 9464, -1, 65_535);
         boolean createTopics = source.bool("METERING_STREAMS_CREATE_TOPICS", true);
-        long cacheBytes = source.longInRange("METERING_STREAMS_CACHE_BYTES", 64L << 20, 1L << 20, 1L << 40);
         Duration conversationTtl = source.duration("METERING_CONVERSATION_TTL", TopologyConfig.DEFAULT_CONVERSATION_TTL);
         if (conversationTtl.compareTo(Duration.ofHours(1)) < 0) {
             source.problem("METERING_CONVERSATION_TTL", "must be at least 1h");
@@ -138,7 +135,7 @@ public record StreamsAppConfig(
         source.throwIfInvalid();
         return new StreamsAppConfig(clients, topics, grace, fallback, partitions,
                 rf < 0 ? Optional.empty() : Optional.of((short) rf), applicationId, stateDir, threads, guarantee, commit,
-                metricsPort, createTopics, membership, cacheBytes, conversationTtl, eventLog);
+                metricsPort, createTopics, membership, conversationTtl, eventLog);
     }
 
     /**
@@ -157,19 +154,19 @@ public record StreamsAppConfig(
 
     public StreamsAppConfig withGuarantee(Guarantee value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                applicationId, stateDir, threads, value, commitInterval, metricsPort, createTopics, membership,
                 conversationTtl, eventLog);
     }
 
     public StreamsAppConfig withApplicationId(String value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                value, stateDir, threads, guarantee, commitInterval, metricsPort, createTopics, membership,
                 conversationTtl, eventLog);
     }
 
     public StreamsAppConfig withStateDir(Path value) {
         return new StreamsAppConfig(clientProperties, topics, grace, fallbackPricePer1kUsd, partitions, replicationFactor,
-                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics, membership, cacheBytes,
+                applicationId, value, threads, guarantee, commitInterval, metricsPort, createTopics, membership,
                 conversationTtl, eventLog);
     }
 

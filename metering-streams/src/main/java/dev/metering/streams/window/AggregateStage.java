@@ -6,7 +6,6 @@ import dev.metering.events.DeadLetterHeaders.Reason;
 import dev.metering.streams.MeteredEvent;
 import dev.metering.streams.deadletter.Refusal;
 import dev.metering.streams.metrics.MeteringMetrics;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +40,7 @@ import org.apache.kafka.streams.state.Stores;
  * </ul>
  *
  * <p>Lateness, one rule for every grain: stream time is the greatest {@code occurredAt} this task
- * has accepted (kept in the store, so a restart keeps it); an event is LATE when the end of its
+ * has accepted (the newest {@code lastEventAt} of the stored rows, so a restart keeps it); an event is LATE when the end of its
  * HOUR window plus the grace is {@code <=} stream time. A DAY row is kept until its last hour is
  * closed (day end + grace); a CONVERSATION row until no event reached it for the conversation TTL
  * of stream time. Rows past that are purged (at most once a minute), after their last update was
@@ -56,8 +55,6 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     public static final String STAGE = "aggregate";
     public static final String WINDOWS_STORE = "aggregate-windows-store";
 
-    /** Beside the rows, outside every row key range. */
-    static final Bytes STREAM_TIME_KEY = Bytes.wrap(new byte[] {0x7f, 's', 't'});
     private static final long PURGE_EVERY_MS = 60_000L;
 
     private final long graceMs;
@@ -89,7 +86,11 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     public record Settings(Duration grace, Duration conversationTtl, Duration emitInterval, boolean eventLog) {
     }
 
-    /** The supplier with its store (RocksDB, changelogged, behind Kafka Streams' record cache). */
+    /**
+     * The supplier with its store: RocksDB, changelogged, without Kafka Streams' record cache (the
+     * held rows already coalesce reads in memory, and the cache's ordered map cost more per update
+     * than the changelog records it saves).
+     */
     public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Settings settings, MeteringMetrics metrics) {
         return new ProcessorSupplier<>() {
             @Override
@@ -100,7 +101,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
             @Override
             public Set<StoreBuilder<?>> stores() {
                 return Set.of(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(),
-                        Serdes.ByteArray()).withCachingEnabled());
+                        Serdes.ByteArray()).withCachingDisabled());
             }
         };
     }
@@ -109,9 +110,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.store = context.getStateStore(WINDOWS_STORE);
-        byte[] persisted = store.get(STREAM_TIME_KEY);
-        this.streamTime = persisted == null ? Long.MIN_VALUE : ByteBuffer.wrap(persisted).getLong();
         this.rows = new PendingRows(store);
+        // the row of the newest accepted event is never purged before a newer one exists, so the
+        // stored rows give stream time exactly, without a store write per event
+        this.streamTime = rows.newestEventAt();
         this.conversations = new ConversationExpiry(store);
         context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, this::emit);
     }
@@ -123,7 +125,6 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         long at = e.getOccurredAt().toEpochMilli();
         if (at > streamTime) {
             streamTime = at;
-            store.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(at).array());
         }
         long hourStart = WindowId.startOf(WindowSize.HOUR, at);
         long closesAt = hourStart + WindowId.HOUR_MS + graceMs;

@@ -13,10 +13,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The aggregate rows of one task and which of them still have to be emitted, kept so that a crash
  * at any point loses no emission, on Kafka Streams' public API only.
  *
- * <p>Rows live in a changelogged key-value store with Kafka Streams' record cache in front, so
- * every update is written to the store (a cache put) and reaches the changelog at the next
- * commit, in the same transaction as the input offsets, however many events changed the row in
- * between. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
+ * <p>Rows live in a changelogged key-value store: every update is written to the store and its
+ * changelog within the open transaction, which commits together with the input offsets. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
  * and held in memory until the punctuator drains epoch {@code E} (forwards every held row, then
  * stores {@code drained = E} beside the rows and starts {@code E + 1}). The forwarded records, the
  * rows and {@code drained} commit atomically, so after a crash the committed rows stamped above
@@ -39,18 +37,21 @@ final class PendingRows {
     private final KeyValueStore<Bytes, byte[]> store;
     private final Map<Bytes, Row> pending = new LinkedHashMap<>();
     private long epoch;
+    private final long newestEventAt;
 
     PendingRows(KeyValueStore<Bytes, byte[]> store) {
         this.store = store;
         byte[] drained = store.get(DRAINED_KEY);
         long lastDrained = drained == null ? 0L : ByteBuffer.wrap(drained).getLong();
         long newest = lastDrained;
+        long newestEventAt = Long.MIN_VALUE;
         try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 var kv = it.next();
                 if (!isRowKey(kv.key)) {
                     continue;
                 }
+                newestEventAt = Math.max(newestEventAt, Totals.lastEventAtOf(kv.value));
                 long stamp = Totals.epochOf(kv.value);
                 if (stamp > lastDrained) {
                     pending.put(kv.key, new Row(kv.key, WindowId.decode(kv.key), Totals.decode(kv.value)));
@@ -59,6 +60,12 @@ final class PendingRows {
             }
         }
         this.epoch = newest + 1;
+        this.newestEventAt = newestEventAt;
+    }
+
+    /** The greatest {@code lastEventAt} of the rows stored when the task started ({@code Long.MIN_VALUE}: none). */
+    long newestEventAt() {
+        return newestEventAt;
     }
 
     static boolean isRowKey(Bytes key) {

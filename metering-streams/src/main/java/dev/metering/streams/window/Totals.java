@@ -107,6 +107,11 @@ public final class Totals {
         return ByteBuffer.wrap(encoded, encoded[0] == WITH_V2_COUNTS ? 73 : 72, 8).getLong();
     }
 
+    /** {@link #lastEventAt()} of a row stored by {@link #encode(long)}, without decoding the rest. */
+    static long lastEventAtOf(byte[] encoded) {
+        return ByteBuffer.wrap(encoded, encoded[0] == WITH_V2_COUNTS ? 57 : 56, 8).getLong();
+    }
+
     /** The newest event time folded in; {@code Long.MIN_VALUE} for an empty row. */
     long lastEventAt() {
         return lastEventAt;

@@ -14,6 +14,8 @@ import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import dev.metering.streams.StreamsAppConfig.Guarantee;
 import dev.metering.streams.TopicProvisioner;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,6 +133,9 @@ public final class StreamsBenchmark {
         double raw = passes[1];
         System.out.printf("raw consume:          %,10.0f events/s (median of 3 passes)%n", raw);
         Run eosRun = topologyRate(base, Guarantee.EXACTLY_ONCE_V2, "eos-" + run, stateRoot, bootstrap, topics, events);
+        if (Boolean.getBoolean("bench.eosOnly")) { // profiling one topology run
+            System.exit(0);
+        }
         Run alosRun = topologyRate(base, Guarantee.AT_LEAST_ONCE, "alos-" + run, stateRoot, bootstrap, topics, events);
         Run reference = referenceRate(base, "ref-" + run, stateRoot, bootstrap, topics, events);
         double eos = eosRun.rate();
@@ -296,6 +301,29 @@ public final class StreamsBenchmark {
         return sentByTopic;
     }
 
+    /**
+     * CPU time of the application's threads per event, by thread kind: unlike events/s, it barely
+     * depends on what else runs on the machine.
+     */
+    private static void printCpuPerEvent(String applicationId, int events) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> byKind = new TreeMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!t.getName().contains(applicationId)) {
+                continue;
+            }
+            long cpu = mx.getThreadCpuTime(t.getId());
+            if (cpu > 0) {
+                String kind = t.getName().contains("producer") ? "producer" : t.getName().contains("StreamThread") ? "stream-thread"
+                        : t.getName().contains("GlobalStreamThread") ? "global" : "other";
+                byKind.merge(kind, cpu, Long::sum);
+            }
+        }
+        StringBuilder line = new StringBuilder("  CPU per event:");
+        byKind.forEach((k, v) -> line.append(String.format(" %s %.1f us", k, v / 1e3 / events)));
+        System.out.println(line);
+    }
+
     private static Run topologyRate(StreamsAppConfig base, Guarantee guarantee, String applicationId, Path stateRoot,
             String bootstrap, Topics topics, int events) throws Exception {
         StreamsAppConfig config = base.withGuarantee(guarantee).withApplicationId("metering-streams-bench-" + applicationId)
@@ -308,6 +336,7 @@ public final class StreamsBenchmark {
                     guarantee.value(), events, total, events / total, app.metrics().count("accepted"),
                     app.metrics().count("duplicates"));
             Map<String, Double> written = printThreadMetrics(app.streams(), config.applicationId());
+            printCpuPerEvent(config.applicationId(), events);
             double aggregates = written.getOrDefault(topics.aggregates(), 0.0);
             double all = written.values().stream().mapToDouble(Double::doubleValue).sum();
             return new Run(events / total, aggregates / events, all / events);
@@ -316,8 +345,8 @@ public final class StreamsBenchmark {
 
     /**
      * The reference: the windowed count a Kafka Streams user writes with the DSL, on the same input,
-     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}, so also its record
-     * cache size): a count per org (the record key) and hour of the record's timestamp, with the
+     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}; Kafka Streams'
+     * default record cache in front of its store): a count per org (the record key) and hour of the record's timestamp, with the
      * topology's grace, every update written to an output topic. It decodes nothing: what Kafka
      * Streams' own windowed aggregation costs per event.
      */

@@ -1,0 +1,86 @@
+package dev.metering.streams.window;
+
+import static dev.metering.streams.TestEvents.anEvent;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.metering.avro.UsageEvent;
+import dev.metering.events.DeadLetterHeaders.Reason;
+import dev.metering.streams.MeteredEvent;
+import dev.metering.streams.Origin;
+import dev.metering.streams.metrics.MeteringMetrics;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+
+/** A restarted aggregate stage continues from what its store holds (Kafka Streams restores it from the changelog). */
+class AggregateStageRestartTest {
+
+    private static final AggregateStage.Settings SETTINGS =
+            new AggregateStage.Settings(Duration.ofHours(48), Duration.ofDays(30), Duration.ofMillis(100), false);
+
+    private final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
+                    Stores.inMemoryKeyValueStore(AggregateStage.WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+            .withLoggingDisabled().withCachingDisabled().build();
+
+    @Test
+    void shouldKeepStreamTimeAcrossARestart() {
+        MockProcessorContext<Object, Object> first = context();
+        store.init(first.getStateStoreContext(), store);
+        AggregateStage before = start(first);
+        process(before, "2026-03-10T12:30:00Z");
+        process(before, "2026-03-12T13:00:00Z"); // stream time
+        assertThat(refusals(first)).isEmpty();
+
+        MockProcessorContext<Object, Object> second = context();
+        AggregateStage restarted = start(second);
+        process(restarted, "2026-03-10T12:00:00Z"); // its hour closed at 03-12T13:00
+        process(restarted, "2026-03-10T13:00:00Z"); // closes at 03-12T14:00
+
+        assertThat(refusals(second)).singleElement()
+                .satisfies(e -> assertThat(e.event().getOccurredAt()).isEqualTo(Instant.parse("2026-03-10T12:00:00Z")));
+    }
+
+    @Test
+    void shouldStartWithoutStreamTimeOnAnEmptyStore() {
+        MockProcessorContext<Object, Object> context = context();
+        store.init(context.getStateStoreContext(), store);
+        AggregateStage stage = start(context);
+        process(stage, "2020-01-01T00:00:00Z");
+        assertThat(refusals(context)).isEmpty();
+    }
+
+    private MockProcessorContext<Object, Object> context() {
+        MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+        context.addStateStore(store);
+        return context;
+    }
+
+    private static AggregateStage start(MockProcessorContext<Object, Object> context) {
+        AggregateStage stage = new AggregateStage(SETTINGS, MeteringMetrics.none());
+        stage.init(context);
+        return stage;
+    }
+
+    private static void process(AggregateStage stage, String occurredAt) {
+        UsageEvent e = anEvent().org("acme").at(Instant.parse(occurredAt)).build();
+        Origin origin = new Origin(new byte[0], new byte[0], "events", 0, 0, e.getOccurredAt().toEpochMilli());
+        MeteredEvent in = MeteredEvent.accepted(e, origin).priced(BigInteger.ZERO, false);
+        stage.process(new Record<>("acme", in, e.getOccurredAt().toEpochMilli()));
+    }
+
+    private static List<MeteredEvent> refusals(MockProcessorContext<Object, Object> context) {
+        return context.forwarded().stream()
+                .map(f -> f.record().value())
+                .filter(v -> v instanceof MeteredEvent m && m.isRefused() && m.refusal().reason() == Reason.LATE)
+                .map(v -> (MeteredEvent) v)
+                .toList();
+    }
+}
