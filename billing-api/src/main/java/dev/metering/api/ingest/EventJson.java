@@ -2,6 +2,7 @@ package dev.metering.api.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.avro.UsageEvent;
+import dev.metering.api.InputBounds;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -113,6 +114,7 @@ public final class EventJson {
         if (!v.isTextual()) {
             throw new ShapeException(field, "INVALID_TYPE", field + " must be a string");
         }
+        noNul(field, v.asText());
         return v.asText();
     }
 
@@ -133,17 +135,36 @@ public final class EventJson {
             return now;
         }
         if (v.isIntegralNumber() && v.canConvertToLong()) {
-            return Instant.ofEpochMilli(v.longValue());
+            return inRange(field, InputBounds.epochMillis(v.longValue()), v);
         }
         if (v.isTextual()) {
+            Instant t = null;
             try {
-                return Instant.parse(v.asText());
+                t = Instant.parse(v.asText());
             } catch (DateTimeParseException e) {
                 // fall through
+            }
+            if (t != null) {
+                return inRange(field, InputBounds.instantProblem(t) == null ? t : null, v);
             }
         }
         throw new ShapeException(field, "INVALID_TYPE", field + " must be epoch milliseconds or an ISO-8601 instant "
                 + "such as 2026-11-22T18:30:00Z, got " + v);
+    }
+
+    private static Instant inRange(String field, Instant t, JsonNode v) {
+        if (t == null) {
+            throw new ShapeException(field, "INVALID_FORMAT", field + " " + InputBounds.instantProblem(Instant.MAX)
+                    + ", got " + v);
+        }
+        return t;
+    }
+
+    private static void noNul(String field, String v) {
+        String problem = InputBounds.textProblem(v);
+        if (problem != null) {
+            throw new ShapeException(field, "INVALID_CHARACTER", field + " " + problem);
+        }
     }
 
     private static Map<String, String> attributes(JsonNode node) {
@@ -160,6 +181,8 @@ public final class EventJson {
             if (!a.getValue().isTextual()) {
                 throw new ShapeException("attributes." + a.getKey(), "INVALID_TYPE", "attribute values must be strings");
             }
+            noNul("attributes." + a.getKey(), a.getKey());
+            noNul("attributes." + a.getKey(), a.getValue().asText());
             out.put(a.getKey(), a.getValue().asText());
         }
         return out;

@@ -1,6 +1,7 @@
 package dev.metering.api.price;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -257,7 +258,14 @@ public final class PriceBookFormat {
         if (v == null || v.isNull()) {
             return null;
         }
-        return v.isNumber() ? v.decimalValue().toPlainString() : v.asText();
+        if (v.isNumber()) {
+            try {
+                return InputBounds.decimal(v).toPlainString();
+            } catch (NumberFormatException e) {
+                return v.toString(); // the exponent form, refused as "not a plain decimal number"
+            }
+        }
+        return v.asText();
     }
 
     private static String name(String value, String where, List<String> problems, boolean provider) {
@@ -268,6 +276,8 @@ public final class PriceBookFormat {
         String v = value.strip();
         if (v.length() > MAX_NAME) {
             problems.add(where + ": at most " + MAX_NAME + " characters");
+        } else if (InputBounds.textProblem(v) != null) {
+            problems.add(where + ": " + InputBounds.textProblem(v));
         } else if (provider && v.contains("/")) {
             problems.add(where + ": '" + v + "' must not contain '/' (the price key is provider/model)");
         }
@@ -279,13 +289,19 @@ public final class PriceBookFormat {
             problems.add(where + ": required (a UTC date such as 2025-08-07 or an ISO-8601 instant)");
             return null;
         }
+        Instant t;
         try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant()
+            t = value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant()
                     : Instant.parse(value);
         } catch (DateTimeParseException e) {
-            problems.add(where + ": '" + value + "' is not a UTC date such as 2025-08-07 or an ISO-8601 instant");
+            problems.add(where + ": '" + abbreviate(value) + "' is not a UTC date such as 2025-08-07 or an ISO-8601 instant");
             return null;
         }
+        if (InputBounds.instantProblem(t) != null) {
+            problems.add(where + ": " + value + " " + InputBounds.instantProblem(t));
+            return null;
+        }
+        return t;
     }
 
     static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
@@ -295,11 +311,17 @@ public final class PriceBookFormat {
             }
             return null;
         }
-        if (!value.matches(DECIMAL)) {
-            problems.add(where + ": '" + value + "' is not a plain decimal number such as 1.25");
+        if (value.length() > InputBounds.MAX_DECIMAL_TEXT || !value.matches(DECIMAL)) {
+            problems.add(where + ": '" + abbreviate(value) + "' is not a plain decimal number such as 1.25");
             return null;
         }
-        BigDecimal d = new BigDecimal(value);
+        BigDecimal d;
+        try {
+            d = InputBounds.decimal(value);
+        } catch (NumberFormatException e) {
+            problems.add(where + ": " + e.getMessage());
+            return null;
+        }
         if (d.signum() < 0) {
             problems.add(where + ": " + value + " must not be negative");
         } else if (d.stripTrailingZeros().scale() > 9) {
@@ -308,6 +330,10 @@ public final class PriceBookFormat {
             problems.add(where + ": " + value + " must be below 1000000");
         }
         return d;
+    }
+
+    static String abbreviate(String v) {
+        return v.length() <= 80 ? v : v.substring(0, 80) + "...";
     }
 
     /** Canonical money text: no exponent, no trailing zeros. */

@@ -1,6 +1,7 @@
 package dev.metering.api.report;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.LimitStatus;
@@ -62,10 +63,13 @@ public final class ReportRoutes implements RouteModule {
 
     private void report(Context ctx, Auth auth) {
         String org = ctx.pathParam("orgId");
+        auth.requireOrg(ctx, org, Scope.READ);
         if (org.isBlank() || org.length() > 256) {
             throw ApiException.badRequest("orgId", "must be 1-256 characters");
         }
-        auth.requireOrg(ctx, org, Scope.READ);
+        if (InputBounds.textProblem(org) != null) {
+            throw ApiException.badRequest("orgId", InputBounds.textProblem(org));
+        }
         ReportQuery q = ReportQuery.parse(org, ctx.queryParam("from"), ctx.queryParam("to"),
                 ctx.queryParam("granularity"), ctx.queryParam("groupBy"));
         String accept = ctx.header("Accept");
@@ -227,13 +231,16 @@ public final class ReportRoutes implements RouteModule {
         if (plan != null && plan.isBlank()) {
             plan = null;
         }
+        if (plan != null && (plan.length() > 256 || InputBounds.textProblem(plan) != null)) {
+            throw ApiException.badRequest("plan", "must be at most 256 characters, without NUL");
+        }
         BigDecimal nearLimit = null;
         String nearText = ctx.queryParam("nearLimit");
         if (nearText != null && !nearText.isEmpty()) {
             try {
-                nearLimit = new BigDecimal(nearText);
+                nearLimit = InputBounds.decimal(nearText);
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("nearLimit", "'" + nearText + "' is not a decimal such as 0.9");
+                throw ApiException.badRequest("nearLimit", "'" + nearText + "' " + e.getMessage() + ", e.g. 0.9");
             }
             if (nearLimit.signum() <= 0 || nearLimit.compareTo(BigDecimal.ONE) > 0) {
                 throw ApiException.badRequest("nearLimit", "must be above 0 and at most 1, got " + nearText);
