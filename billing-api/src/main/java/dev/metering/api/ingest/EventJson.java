@@ -114,7 +114,6 @@ public final class EventJson {
         if (!v.isTextual()) {
             throw new ShapeException(field, "INVALID_TYPE", field + " must be a string");
         }
-        noNul(field, v.asText());
         return v.asText();
     }
 
@@ -160,13 +159,6 @@ public final class EventJson {
         return t;
     }
 
-    private static void noNul(String field, String v) {
-        String problem = InputBounds.textProblem(v);
-        if (problem != null) {
-            throw new ShapeException(field, "INVALID_CHARACTER", field + " " + problem);
-        }
-    }
-
     private static Map<String, String> attributes(JsonNode node) {
         JsonNode v = node.get("attributes");
         Map<String, String> out = new LinkedHashMap<>();
@@ -181,8 +173,6 @@ public final class EventJson {
             if (!a.getValue().isTextual()) {
                 throw new ShapeException("attributes." + a.getKey(), "INVALID_TYPE", "attribute values must be strings");
             }
-            noNul("attributes." + a.getKey(), a.getKey());
-            noNul("attributes." + a.getKey(), a.getValue().asText());
             out.put(a.getKey(), a.getValue().asText());
         }
         return out;
