@@ -25,6 +25,11 @@ final class JsonErrorHandler extends ErrorHandler {
     }
 
     @Override
+    public boolean errorPageForMethod(String method) {
+        return true; // Jetty writes a body for GET, POST and HEAD only by default; every method gets the JSON
+    }
+
+    @Override
     protected void generateAcceptableResponse(Request baseRequest, HttpServletRequest request,
                                               HttpServletResponse response, int code, String message)
             throws IOException {
