@@ -62,8 +62,15 @@ final class Requests {
 
     /** Null when {@code raw} percent-decodes to UTF-8 text without NUL; else why not. */
     static String decodeProblem(String raw, boolean query) {
-        if (raw == null || raw.indexOf('%') < 0) {
-            return raw != null && raw.indexOf('\0') >= 0 ? "must not contain the NUL character" : null;
+        if (raw == null) {
+            return null;
+        }
+        // raw bytes that were not UTF-8 reach us already replaced by U+FFFD
+        if (raw.indexOf('\uFFFD') >= 0) {
+            return "is not valid UTF-8";
+        }
+        if (raw.indexOf('%') < 0) {
+            return raw.indexOf('\0') >= 0 ? "must not contain the NUL character" : null;
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
         for (int i = 0; i < raw.length(); i++) {
