@@ -49,7 +49,7 @@ class DeadLetterPagesIT {
     private static long insert(byte[] payload, Instant receivedAt) {
         return server.db.resultQuery("INSERT INTO metering.dead_letters (reason, message, stage, topic, kafka_partition, "
                         + "kafka_offset, record_key, payload, received_at) VALUES ('MALFORMED', 'not Avro', 'validate', "
-                        + "'t', 0, 1, ?, ?, CAST(? AS timestamptz)) RETURNING id",
+                        + "'t', 0, ?, ?, ?, CAST(? AS timestamptz)) RETURNING id", receivedAt.getEpochSecond(),
                 "acme".getBytes(StandardCharsets.UTF_8), payload, receivedAt.atOffset(ZoneOffset.UTC))
                 .fetchOne(0, Long.class);
     }
