@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -94,19 +95,24 @@ public final class ImportRows {
             }
             Map<String, String> values = new LinkedHashMap<>();
             Map<String, String> overrides = new LinkedHashMap<>();
+            Row invalid = null;
             for (int c = 0; c < header.size(); c++) {
                 String v = cells.get(c).strip();
                 if (v.isEmpty()) {
                     continue;
                 }
                 String column = header.get(c);
+                if (InputBounds.textProblem(v) != null) {
+                    invalid = Row.invalid(line, column, InputBounds.textProblem(v));
+                    break;
+                }
                 if (!spec.names().contains(column)) {
                     overrides.put(column.substring(OVERRIDE_PREFIX.length()), v);
                 } else {
                     values.put(column, v);
                 }
             }
-            rows.add(new Row(line, values, overrides, null, null));
+            rows.add(invalid != null ? invalid : new Row(line, values, overrides, null, null));
         }
         return rows;
     }
@@ -155,8 +161,7 @@ public final class ImportRows {
                     if (!e.getValue().isValueNode() || e.getValue().isNull() || e.getValue().isBoolean()) {
                         return Row.invalid(line, "overrides." + e.getKey(), "expected a decimal string, e.g. \"10.00\"");
                     }
-                    overrides.put(e.getKey(), e.getValue().isNumber() ? e.getValue().decimalValue().toPlainString()
-                            : e.getValue().asText());
+                    overrides.put(e.getKey(), e.getValue().isNumber() ? plain(e.getValue()) : e.getValue().asText());
                 }
                 continue;
             }
@@ -170,9 +175,21 @@ public final class ImportRows {
             if (!v.isValueNode() || v.isBoolean()) {
                 return Row.invalid(line, f.getKey(), "expected a string or a number");
             }
+            if (InputBounds.textProblem(v.asText()) != null) {
+                return Row.invalid(line, f.getKey(), InputBounds.textProblem(v.asText()));
+            }
             values.put(f.getKey(), v.asText());
         }
         return new Row(line, values, overrides, null, null);
+    }
+
+    /** A JSON number as plain text when in range; else as written (then refused as not a plain decimal). */
+    private static String plain(JsonNode n) {
+        try {
+            return InputBounds.decimal(n).toPlainString();
+        } catch (NumberFormatException e) {
+            return n.toString();
+        }
     }
 
     private static void tooMany(List<Row> rows) {

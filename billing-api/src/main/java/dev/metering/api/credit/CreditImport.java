@@ -1,6 +1,7 @@
 package dev.metering.api.credit;
 
 import dev.metering.api.bulk.ImportRows;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -111,16 +112,23 @@ public final class CreditImport {
     }
 
     private static BigDecimal amount(String text) {
-        if (text == null || !text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+        if (text == null || text.length() > InputBounds.MAX_DECIMAL_TEXT
+                || !text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
             return null;
         }
-        BigDecimal d = new BigDecimal(text);
+        BigDecimal d;
+        try {
+            d = InputBounds.decimal(text);
+        } catch (NumberFormatException e) {
+            return null;
+        }
         return d.signum() <= 0 || d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0 ? null : d;
     }
 
     private static Instant instant(String text) {
         try {
-            return Instant.parse(text);
+            Instant t = Instant.parse(text);
+            return InputBounds.instantProblem(t) == null ? t : null;
         } catch (DateTimeParseException e) {
             return null;
         }

@@ -1,14 +1,13 @@
 package dev.metering.api.event;
 
-import dev.metering.api.report.ReportRoutes;
+import dev.metering.api.csv.Csv;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The event listing as CSV: one column per field of a JSON item, in the same order and with the
- * same names, so both forms always carry the same data. Cells are quoted by the report
- * endpoint's {@link ReportRoutes#cell} (RFC 4180, formula-injection prefix); this is the one
- * place to switch to a shared CSV writer.
+ * same names, so both forms always carry the same data, written by the one {@link Csv} writer
+ * (RFC 4180 quoting, formula neutralising).
  */
 final class EventCsv {
 
@@ -25,7 +24,7 @@ final class EventCsv {
         for (Map<String, Object> item : items) {
             for (int i = 0; i < COLUMNS.size(); i++) {
                 Object v = item.get(COLUMNS.get(i));
-                out.append(i == 0 ? "" : ",").append(ReportRoutes.cell(v == null ? null : v.toString()));
+                out.append(i == 0 ? "" : ",").append(Csv.cell(v == null ? null : v.toString()));
             }
             out.append('\n');
         }

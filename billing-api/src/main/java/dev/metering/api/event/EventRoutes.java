@@ -1,6 +1,7 @@
 package dev.metering.api.event;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.RouteModule;
@@ -186,11 +187,16 @@ public final class EventRoutes implements RouteModule {
         if (v == null || v.isEmpty()) {
             return null;
         }
+        Instant t;
         try {
-            return Instant.parse(v);
+            t = Instant.parse(v);
         } catch (DateTimeParseException e) {
             throw ApiException.badRequest(name, "'" + v + "' is not an ISO-8601 instant such as 2026-11-22T00:00:00Z");
         }
+        if (InputBounds.instantProblem(t) != null) {
+            throw ApiException.badRequest(name, v + " " + InputBounds.instantProblem(t));
+        }
+        return t;
     }
 
     private static int limit(Context ctx) {

@@ -12,6 +12,9 @@ import io.javalin.http.Context;
  */
 public final class Auth {
 
+    /** The request's principal once authenticated: routes authenticate again for free. */
+    private static final String PRINCIPAL = "metering.principal";
+
     private final AccountCache cache;
 
     Auth(AccountCache cache) {
@@ -19,15 +22,21 @@ public final class Auth {
     }
 
     public Principal authenticate(Context ctx) {
+        Principal known = ctx.attribute(PRINCIPAL);
+        if (known != null) {
+            return known;
+        }
         String header = ctx.header("Authorization");
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(401, "UNAUTHORIZED", null, "an API key is required: Authorization: Bearer <key>");
         }
-        return cache.authenticate(header.substring(7).trim()).orElseThrow(() -> {
+        Principal p = cache.authenticate(header.substring(7).trim()).orElseThrow(() -> {
             ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
             return new ApiException(401, "UNAUTHORIZED", null, "the API key is invalid or revoked");
         });
+        ctx.attribute(PRINCIPAL, p);
+        return p;
     }
 
     public Principal requireOrg(Context ctx, String orgId, Scope scope) {

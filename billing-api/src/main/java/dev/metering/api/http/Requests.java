@@ -4,8 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -25,7 +31,72 @@ final class Requests {
         if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
         }
-        return org;
+        return noNul("orgId", org);
+    }
+
+    /**
+     * Refuses a request whose path or query is not valid percent-encoded UTF-8 or holds a NUL:
+     * 400 naming {@code path} or the query parameter.
+     */
+    static void strictUri(Context ctx) {
+        if (decodeProblem(ctx.req().getRequestURI(), false) != null) {
+            throw ApiException.badRequest("path", decodeProblem(ctx.req().getRequestURI(), false));
+        }
+        String query = ctx.req().getQueryString();
+        if (query == null) {
+            return;
+        }
+        for (String part : query.split("&")) {
+            int eq = part.indexOf('=');
+            String name = eq < 0 ? part : part.substring(0, eq);
+            String nameProblem = decodeProblem(name, true);
+            if (nameProblem != null) {
+                throw ApiException.badRequest("query", nameProblem);
+            }
+            String valueProblem = eq < 0 ? null : decodeProblem(part.substring(eq + 1), true);
+            if (valueProblem != null) {
+                throw ApiException.badRequest(java.net.URLDecoder.decode(name, StandardCharsets.UTF_8), valueProblem);
+            }
+        }
+    }
+
+    /** Null when {@code raw} percent-decodes to UTF-8 text without NUL; else why not. */
+    static String decodeProblem(String raw, boolean query) {
+        if (raw == null) {
+            return null;
+        }
+        // raw bytes that were not UTF-8 reach us already replaced by U+FFFD
+        if (raw.indexOf('\uFFFD') >= 0) {
+            return "is not valid UTF-8";
+        }
+        if (raw.indexOf('%') < 0) {
+            return raw.indexOf('\0') >= 0 ? "must not contain the NUL character" : null;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+                int lo = hi < 0 ? -1 : Character.digit(raw.charAt(i + 2), 16);
+                if (lo < 0) {
+                    return "malformed percent-encoding at character " + i;
+                }
+                bytes.write(hi * 16 + lo);
+                i += 2;
+            } else {
+                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+            }
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            return "is not valid UTF-8 once percent-decoded";
+        }
+        return text.indexOf('\0') >= 0 ? "must not contain the NUL character (%00)" : null;
     }
 
     static long longParam(Context ctx, String name, long dflt, long max) {
@@ -64,19 +135,32 @@ final class Requests {
         if (v.length() > MAX_ID_LENGTH) {
             throw ApiException.badRequest(name, "must be at most " + MAX_ID_LENGTH + " characters");
         }
+        return noNul(name, v);
+    }
+
+    /** {@code v}, refused with 400 naming the field when it holds a NUL (PostgreSQL text cannot). */
+    static String noNul(String field, String v) {
+        String problem = InputBounds.textProblem(v);
+        if (problem != null) {
+            throw ApiException.badRequest(field, problem);
+        }
         return v;
     }
 
     static BigDecimal decimal(String field, String v, boolean positive) {
+        if (v.length() > InputBounds.MAX_DECIMAL_TEXT || !v.trim().matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+            throw ApiException.badRequest(field, "'" + abbreviate(v) + "' is not a decimal amount, e.g. \"10.00\"");
+        }
         BigDecimal d;
         try {
-            if (!v.trim().matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
-                throw new NumberFormatException();
-            }
-            d = new BigDecimal(v.trim());
+            d = InputBounds.decimal(v);
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest(field, "'" + v + "' is not a decimal amount, e.g. \"10.00\"");
+            throw ApiException.badRequest(field, "'" + abbreviate(v) + "' " + e.getMessage());
         }
+        return checked(field, d, positive);
+    }
+
+    private static BigDecimal checked(String field, BigDecimal d, boolean positive) {
         if (positive ? d.signum() <= 0 : d.signum() < 0) {
             throw ApiException.badRequest(field, positive ? "must be positive, got " + d.toPlainString()
                     : "must not be negative, got " + d.toPlainString());
@@ -89,7 +173,11 @@ final class Requests {
 
     static BigDecimal decimal(String field, JsonNode node, boolean positive) {
         if (node.isNumber()) {
-            return decimal(field, node.decimalValue().toPlainString(), positive);
+            try {
+                return checked(field, InputBounds.decimal(node), positive);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest(field, abbreviate(node.toString()) + " " + e.getMessage());
+            }
         }
         if (node.isTextual()) {
             return decimal(field, node.asText(), positive);
@@ -136,7 +224,7 @@ final class Requests {
         if (!v.isTextual() || v.asText().isBlank()) {
             throw ApiException.badRequest(field, "expected a non-empty string");
         }
-        return v.asText();
+        return noNul(field, v.asText());
     }
 
     static Instant instant(JsonNode node, String field) {
@@ -144,14 +232,35 @@ final class Requests {
         if (v == null || v.isNull()) {
             return null;
         }
-        if (v.isIntegralNumber()) {
-            return Instant.ofEpochMilli(v.longValue());
+        Instant t;
+        if (v.isNumber()) {
+            t = InputBounds.longProblem(v) == null ? InputBounds.epochMillis(v.longValue()) : null;
+            if (t == null) {
+                throw ApiException.badRequest(field, abbreviate(v.toString()) + " is not epoch milliseconds within "
+                        + "years 0001 to 9999 UTC");
+            }
+            return t;
         }
         try {
-            return Instant.parse(v.asText());
+            t = Instant.parse(v.asText());
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(field, "'" + v.asText() + "' is not an ISO-8601 UTC instant such as "
+            throw ApiException.badRequest(field, "'" + abbreviate(v.asText()) + "' is not an ISO-8601 UTC instant such as "
                     + "2026-01-01T00:00:00Z");
         }
+        return instant(field, t);
+    }
+
+    /** {@code t}, refused with 400 naming the field outside years 0001-9999. */
+    static Instant instant(String field, Instant t) {
+        String problem = InputBounds.instantProblem(t);
+        if (problem != null) {
+            throw ApiException.badRequest(field, t + " " + problem);
+        }
+        return t;
+    }
+
+    /** Long input is quoted back only in part: an error message stays small. */
+    static String abbreviate(String v) {
+        return v.length() <= 80 ? v : v.substring(0, 80) + "...";
     }
 }

@@ -24,6 +24,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import jakarta.servlet.DispatcherType;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.jetty.servlet.FilterHolder;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
@@ -88,8 +90,16 @@ public final class Routes {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
             config.jsonMapper(new JavalinJackson(mapper, false));
-            config.http.maxRequestSize = MAX_BODY_BYTES;
-            config.jetty.modifyServer(server -> server.setStopTimeout(5_000));
+            // bodies are bounded by the bytes read (BodyLimit); Javalin's own check sees only Content-Length
+            config.http.maxRequestSize = MAX_IMPORT_BODY_BYTES;
+            config.jetty.modifyServer(server -> {
+                server.setStopTimeout(5_000);
+                server.setErrorHandler(new JsonErrorHandler());
+            });
+            config.jetty.modifyServletContextHandler(handler -> {
+                handler.setErrorHandler(new JsonErrorHandler());
+                handler.addFilter(new FilterHolder(new BodyLimit()), "/*", EnumSet.of(DispatcherType.REQUEST));
+            });
             // Sized for the connection pool, not Jetty's 250: a handler that reads the database
             // holds a connection, so more threads than connections only queue on the pool while
             // competing for the cores; 16 more for the acceptor, selectors and reserved threads and
@@ -132,14 +142,10 @@ public final class Routes {
         app.get("/api/v1/me", this::me);
         modules.forEach(m -> m.register(app, auth));
 
-        app.before(ctx -> {
-            long length = ctx.contentLength();
-            long bound = ctx.path().endsWith("/import") ? MAX_IMPORT_BODY_BYTES : MAX_BODY_BYTES;
-            if (length > bound) {
-                throw new ApiException(413, "PAYLOAD_TOO_LARGE", null,
-                        "the body is " + length + " bytes; at most " + bound + " are accepted");
-            }
-        });
+        // a URI that is not UTF-8 is refused, never decoded with replacement characters
+        app.before(Requests::strictUri);
+        // authentication before any validation of the input: a request without a valid key learns nothing
+        app.beforeMatched("/api/*", ctx -> auth.authenticate(ctx));
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.field(), e.getMessage(), null));
         app.exception(CatalogValidationException.class, (e, ctx) -> error(ctx, 400, "INVALID_CATALOG",
                 e.problems().get(0).split(":", 2)[0], String.join("; ", e.problems()), e.problems()));
@@ -147,11 +153,20 @@ public final class Routes {
             switch (e.getStatus()) {
                 case 404 -> error(ctx, 404, "NOT_FOUND", null, "no route " + ctx.method() + " " + ctx.path(), null);
                 case 405 -> error(ctx, 405, "METHOD_NOT_ALLOWED", null, ctx.method() + " is not allowed on " + ctx.path(), null);
-                case 413 -> error(ctx, 413, "PAYLOAD_TOO_LARGE", null, "the body is larger than " + MAX_BODY_BYTES + " bytes", null);
+                case 413 -> error(ctx, 413, "PAYLOAD_TOO_LARGE", null, "the body is larger than "
+                        + BodyLimit.boundFor(ctx.path()) + " bytes", null);
                 default -> error(ctx, e.getStatus(), "HTTP_" + e.getStatus(), null, e.getMessage(), null);
             }
         });
         app.exception(DataAccessException.class, (e, ctx) -> {
+            // class 22 (data exception: out of range, bad encoding, NUL) is the input's fault, not an outage
+            String state = e.sqlState();
+            if (state != null && state.startsWith("22")) {
+                log.info("data refused by the database on {} {}: {}", ctx.method(), ctx.path(), state);
+                error(ctx, 400, "INVALID_REQUEST", null, "a value is out of the range the database accepts (SQLState "
+                        + state + ")", null);
+                return;
+            }
             log.warn("database failure on {} {}: {}", ctx.method(), ctx.path(), e.toString());
             error(ctx, 503, "UNAVAILABLE", null, "the database is unavailable; retry shortly", null);
         });

@@ -2,6 +2,7 @@ package dev.metering.api.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.avro.UsageEvent;
+import dev.metering.api.InputBounds;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -133,17 +134,29 @@ public final class EventJson {
             return now;
         }
         if (v.isIntegralNumber() && v.canConvertToLong()) {
-            return Instant.ofEpochMilli(v.longValue());
+            return inRange(field, InputBounds.epochMillis(v.longValue()), v);
         }
         if (v.isTextual()) {
+            Instant t = null;
             try {
-                return Instant.parse(v.asText());
+                t = Instant.parse(v.asText());
             } catch (DateTimeParseException e) {
                 // fall through
+            }
+            if (t != null) {
+                return inRange(field, InputBounds.instantProblem(t) == null ? t : null, v);
             }
         }
         throw new ShapeException(field, "INVALID_TYPE", field + " must be epoch milliseconds or an ISO-8601 instant "
                 + "such as 2026-11-22T18:30:00Z, got " + v);
+    }
+
+    private static Instant inRange(String field, Instant t, JsonNode v) {
+        if (t == null) {
+            throw new ShapeException(field, "INVALID_FORMAT", field + " " + InputBounds.instantProblem(Instant.MAX)
+                    + ", got " + v);
+        }
+        return t;
     }
 
     private static Map<String, String> attributes(JsonNode node) {

@@ -1,6 +1,7 @@
 package dev.metering.api.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +37,14 @@ public final class AlertThresholds {
         for (int i = 0; i < node.size(); i++) {
             JsonNode f = node.get(i);
             String fpath = path + "[" + i + "]";
-            BigDecimal v = f.isNumber() ? f.decimalValue()
-                    : f.isTextual() && f.asText().trim().matches("[0-9]*\\.?[0-9]+") ? new BigDecimal(f.asText().trim()) : null;
+            BigDecimal v;
+            try {
+                v = f.isNumber() ? InputBounds.decimal(f)
+                        : f.isTextual() && f.asText().trim().matches("[0-9]*\\.?[0-9]+") ? InputBounds.decimal(f.asText()) : null;
+            } catch (NumberFormatException e) {
+                problems.add(fpath + ": " + e.getMessage());
+                continue;
+            }
             if (v == null) {
                 problems.add(fpath + ": '" + f.asText() + "' is not a fraction, e.g. 0.8");
             } else if (v.signum() <= 0 || v.compareTo(MAX_FRACTION) > 0) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -244,7 +245,13 @@ public final class CatalogParser {
                 problems.add(path + ": required");
                 return null;
             }
-            BigDecimal value = decimal(node);
+            BigDecimal value;
+            try {
+                value = decimal(node);
+            } catch (NumberFormatException e) {
+                problems.add(path + ": " + e.getMessage());
+                return null;
+            }
             if (value == null) {
                 problems.add(path + ": '" + node.asText() + "' is not a "
                         + (meter != null && meter.isMoney() ? "decimal amount, e.g. \"20.00\"" : "whole number"));
@@ -270,7 +277,13 @@ public final class CatalogParser {
             if (node == null || node.isNull()) {
                 return dflt;
             }
-            BigDecimal value = decimal(node);
+            BigDecimal value;
+            try {
+                value = decimal(node);
+            } catch (NumberFormatException e) {
+                problems.add(path + ": " + e.getMessage());
+                return dflt;
+            }
             if (value == null) {
                 problems.add(path + ": '" + node.asText() + "' is not a decimal amount, e.g. \"10.00\"");
                 return dflt;
@@ -286,16 +299,17 @@ public final class CatalogParser {
             return value;
         }
 
+        /** Null when not a decimal; {@link NumberFormatException} when one out of range. */
         private static BigDecimal decimal(JsonNode node) {
-            if (node.isIntegralNumber() || node.isBigDecimal() || node.isFloatingPointNumber()) {
-                return node.decimalValue();
+            if (node.isNumber()) {
+                return InputBounds.decimal(node);
             }
             if (node.isTextual()) {
                 String s = node.asText().trim();
-                if (!s.matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+                if (s.length() > InputBounds.MAX_DECIMAL_TEXT || !s.matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
                     return null;
                 }
-                return new BigDecimal(s);
+                return InputBounds.decimal(s);
             }
             return null;
         }
@@ -310,6 +324,11 @@ public final class CatalogParser {
             }
             if (!node.isValueNode() || node.isBoolean() || node.asText().isBlank()) {
                 problems.add(path + ": expected a non-empty string");
+                return null;
+            }
+            String nul = InputBounds.textProblem(node.asText());
+            if (nul != null) {
+                problems.add(path + ": " + nul);
                 return null;
             }
             return node.asText();

@@ -1,6 +1,8 @@
 package dev.metering.api.price;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.api.InputBounds;
+import dev.metering.api.csv.Csv;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -68,15 +70,19 @@ public final class PriceBookFormat {
         Map<String, String> tierVersionLine = new LinkedHashMap<>();
         // versions with their own row (even one refused for another problem): whether it has a cache-write price
         Map<String, Boolean> baseRows = new HashMap<>();
-        String[] lines = text.split("\\R", -1);
+        List<Csv.Record> records;
+        try {
+            records = Csv.parse(text);
+        } catch (Csv.MalformedException e) {
+            throw new PriceBookException(List.of(e.getMessage()));
+        }
         Map<String, Integer> columns = null;
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
+        for (Csv.Record record : records) {
+            if (record.comment() || record.cells().size() == 1 && record.cells().get(0).isBlank()) {
                 continue;
             }
-            String[] cells = line.split(",", -1);
-            String where = "line " + (i + 1);
+            String[] cells = record.cells().toArray(String[]::new);
+            String where = "line " + record.line();
             if (columns == null) {
                 columns = header(cells, where, problems);
                 if (columns == null) {
@@ -257,7 +263,14 @@ public final class PriceBookFormat {
         if (v == null || v.isNull()) {
             return null;
         }
-        return v.isNumber() ? v.decimalValue().toPlainString() : v.asText();
+        if (v.isNumber()) {
+            try {
+                return InputBounds.decimal(v).toPlainString();
+            } catch (NumberFormatException e) {
+                return v.toString(); // the exponent form, refused as "not a plain decimal number"
+            }
+        }
+        return v.asText();
     }
 
     private static String name(String value, String where, List<String> problems, boolean provider) {
@@ -268,6 +281,8 @@ public final class PriceBookFormat {
         String v = value.strip();
         if (v.length() > MAX_NAME) {
             problems.add(where + ": at most " + MAX_NAME + " characters");
+        } else if (InputBounds.textProblem(v) != null) {
+            problems.add(where + ": " + InputBounds.textProblem(v));
         } else if (provider && v.contains("/")) {
             problems.add(where + ": '" + v + "' must not contain '/' (the price key is provider/model)");
         }
@@ -279,13 +294,19 @@ public final class PriceBookFormat {
             problems.add(where + ": required (a UTC date such as 2025-08-07 or an ISO-8601 instant)");
             return null;
         }
+        Instant t;
         try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant()
+            t = value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant()
                     : Instant.parse(value);
         } catch (DateTimeParseException e) {
-            problems.add(where + ": '" + value + "' is not a UTC date such as 2025-08-07 or an ISO-8601 instant");
+            problems.add(where + ": '" + abbreviate(value) + "' is not a UTC date such as 2025-08-07 or an ISO-8601 instant");
             return null;
         }
+        if (InputBounds.instantProblem(t) != null) {
+            problems.add(where + ": " + value + " " + InputBounds.instantProblem(t));
+            return null;
+        }
+        return t;
     }
 
     static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
@@ -295,11 +316,17 @@ public final class PriceBookFormat {
             }
             return null;
         }
-        if (!value.matches(DECIMAL)) {
-            problems.add(where + ": '" + value + "' is not a plain decimal number such as 1.25");
+        if (value.length() > InputBounds.MAX_DECIMAL_TEXT || !value.matches(DECIMAL)) {
+            problems.add(where + ": '" + abbreviate(value) + "' is not a plain decimal number such as 1.25");
             return null;
         }
-        BigDecimal d = new BigDecimal(value);
+        BigDecimal d;
+        try {
+            d = InputBounds.decimal(value);
+        } catch (NumberFormatException e) {
+            problems.add(where + ": " + e.getMessage());
+            return null;
+        }
         if (d.signum() < 0) {
             problems.add(where + ": " + value + " must not be negative");
         } else if (d.stripTrailingZeros().scale() > 9) {
@@ -308,6 +335,10 @@ public final class PriceBookFormat {
             problems.add(where + ": " + value + " must be below 1000000");
         }
         return d;
+    }
+
+    static String abbreviate(String v) {
+        return v.length() <= 80 ? v : v.substring(0, 80) + "...";
     }
 
     /** Canonical money text: no exponent, no trailing zeros. */
@@ -329,37 +360,55 @@ public final class PriceBookFormat {
         boolean cacheWrite = versions.stream().anyMatch(v -> v.cacheWritePer1mUsd() != null);
         boolean tiers = versions.stream().anyMatch(v -> !v.contextTiers().isEmpty());
         boolean serviceTiers = versions.stream().anyMatch(v -> !v.serviceTiers().isEmpty());
-        StringBuilder sb = new StringBuilder(String.join(",", CSV_COLUMNS)).append(unit ? "," + UNIT_COLUMN : "")
-                .append(cacheWrite ? "," + CACHE_WRITE_COLUMN : "").append(tiers ? "," + ABOVE_COLUMN : "")
-                .append(serviceTiers ? "," + SERVICE_TIERS_COLUMN : "").append('\n');
+        List<String> header = new ArrayList<>(CSV_COLUMNS);
+        if (unit) {
+            header.add(UNIT_COLUMN);
+        }
+        // cache-write is also the column of the tiers' own cache-write price
+        if (cacheWrite || tiers) {
+            header.add(CACHE_WRITE_COLUMN);
+        }
+        if (tiers) {
+            header.add(ABOVE_COLUMN);
+        }
+        if (serviceTiers) {
+            header.add(SERVICE_TIERS_COLUMN);
+        }
+        StringBuilder sb = new StringBuilder(Csv.line(header));
         for (PriceVersion v : versions) {
-            row(sb, v, v.inputPer1mUsd(), v.cachedInputPer1mUsd(), v.outputPer1mUsd());
+            List<String> row = row(v, v.inputPer1mUsd(), v.cachedInputPer1mUsd(), v.outputPer1mUsd());
             if (unit) {
-                sb.append(',').append(v.unitUsd() == null ? "" : money(v.unitUsd()));
+                row.add(money(v.unitUsd()));
             }
-            if (cacheWrite) {
-                sb.append(',').append(v.cacheWritePer1mUsd() == null ? "" : money(v.cacheWritePer1mUsd()));
+            if (cacheWrite || tiers) {
+                row.add(money(v.cacheWritePer1mUsd()));
             }
             if (tiers) {
-                sb.append(',');
+                row.add(null);
             }
             if (serviceTiers) {
-                sb.append(',').append(PriceTiers.serviceTiersCell(v.serviceTiers()));
+                row.add(PriceTiers.serviceTiersCell(v.serviceTiers()));
             }
-            sb.append('\n');
+            sb.append(Csv.line(row));
             for (PriceVersion.ContextTier t : v.contextTiers()) {
-                row(sb, v, t.inputPer1mUsd(), t.cachedInputPer1mUsd(), t.outputPer1mUsd());
-                sb.append(unit ? "," : "");
-                sb.append(',').append(t.cacheWritePer1mUsd() == null ? "" : money(t.cacheWritePer1mUsd()));
-                sb.append(',').append(t.aboveInputTokens()).append(serviceTiers ? "," : "").append('\n');
+                List<String> tier = row(v, t.inputPer1mUsd(), t.cachedInputPer1mUsd(), t.outputPer1mUsd());
+                if (unit) {
+                    tier.add(null);
+                }
+                tier.add(money(t.cacheWritePer1mUsd()));
+                tier.add(Long.toString(t.aboveInputTokens()));
+                if (serviceTiers) {
+                    tier.add(null);
+                }
+                sb.append(Csv.line(tier));
             }
         }
         return sb.toString();
     }
 
-    private static void row(StringBuilder sb, PriceVersion v, BigDecimal in, BigDecimal cached, BigDecimal out) {
-        sb.append(v.provider()).append(',').append(v.model()).append(',').append(money(in)).append(',')
-                .append(money(cached)).append(',').append(money(out)).append(',').append(effectiveFrom(v.effectiveFrom()));
+    private static List<String> row(PriceVersion v, BigDecimal in, BigDecimal cached, BigDecimal out) {
+        return new ArrayList<>(List.of(v.provider(), v.model(), money(in), money(cached), money(out),
+                effectiveFrom(v.effectiveFrom())));
     }
 
 

@@ -1,6 +1,7 @@
 package dev.metering.api.price;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -147,11 +148,17 @@ final class PriceTiers {
             problems.add(where + ": a multiplier is required, e.g. 0.5");
             return null;
         }
-        if (!value.matches(PriceBookFormat.DECIMAL)) {
-            problems.add(where + ": '" + value + "' is not a plain decimal number such as 0.5");
+        if (value.length() > InputBounds.MAX_DECIMAL_TEXT || !value.matches(PriceBookFormat.DECIMAL)) {
+            problems.add(where + ": '" + PriceBookFormat.abbreviate(value) + "' is not a plain decimal number such as 0.5");
             return null;
         }
-        BigDecimal m = new BigDecimal(value);
+        BigDecimal m;
+        try {
+            m = InputBounds.decimal(value);
+        } catch (NumberFormatException e) {
+            problems.add(where + ": " + e.getMessage());
+            return null;
+        }
         if (m.signum() <= 0) {
             problems.add(where + ": multiplier " + value + " must be above 0");
         } else if (m.compareTo(MAX_MULTIPLIER) > 0) {

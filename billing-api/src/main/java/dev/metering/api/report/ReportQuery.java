@@ -1,6 +1,7 @@
 package dev.metering.api.report;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -93,11 +94,16 @@ public record ReportQuery(String orgId, Instant from, Instant to, Granularity gr
         if (text == null || text.isEmpty()) {
             throw ApiException.badRequest(field, "required: a UTC date (2026-11-01) or an ISO-8601 instant");
         }
+        Instant t;
         try {
-            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
+            t = text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
         } catch (DateTimeParseException e) {
             throw ApiException.badRequest(field, "'" + text + "' is not a UTC date (2026-11-01) or an ISO-8601 instant");
         }
+        if (InputBounds.instantProblem(t) != null) {
+            throw ApiException.badRequest(field, text + " " + InputBounds.instantProblem(t));
+        }
+        return t;
     }
 
     static void aligned(String field, Instant t, Granularity g) {

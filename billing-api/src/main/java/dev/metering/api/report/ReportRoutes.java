@@ -1,8 +1,10 @@
 package dev.metering.api.report;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.InputBounds;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Scope;
+import dev.metering.api.csv.Csv;
 import dev.metering.api.check.LimitStatus;
 import dev.metering.api.check.LimitsReport;
 import dev.metering.api.http.Auth;
@@ -62,10 +64,13 @@ public final class ReportRoutes implements RouteModule {
 
     private void report(Context ctx, Auth auth) {
         String org = ctx.pathParam("orgId");
+        auth.requireOrg(ctx, org, Scope.READ);
         if (org.isBlank() || org.length() > 256) {
             throw ApiException.badRequest("orgId", "must be 1-256 characters");
         }
-        auth.requireOrg(ctx, org, Scope.READ);
+        if (InputBounds.textProblem(org) != null) {
+            throw ApiException.badRequest("orgId", InputBounds.textProblem(org));
+        }
         ReportQuery q = ReportQuery.parse(org, ctx.queryParam("from"), ctx.queryParam("to"),
                 ctx.queryParam("granularity"), ctx.queryParam("groupBy"));
         String accept = ctx.header("Accept");
@@ -149,25 +154,26 @@ public final class ReportRoutes implements RouteModule {
         header.addAll(List.of("events", "quantity", "input_tokens", "output_tokens", "cached_input_tokens", "tokens",
                 "unpriced_events", "cost_usd"));
         try (Writer w = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8))) {
-            w.write(String.join(",", header));
-            w.write('\n');
+            w.write(Csv.line(header));
             repository.report(q, r -> {
-                StringBuilder line = new StringBuilder(r.period().toString());
+                List<String> line = new ArrayList<>(List.of(r.period().toString()));
                 if (q.groups("feature")) {
-                    line.append(',').append(cell(r.feature()));
+                    line.add(r.feature());
                 }
                 if (q.groups("model")) {
-                    line.append(',').append(cell(r.provider())).append(',').append(cell(r.model()));
+                    line.add(r.provider());
+                    line.add(r.model());
                 }
                 if (q.groups("user")) {
-                    line.append(',').append(cell(r.userId()));
+                    line.add(r.userId());
                 }
-                line.append(',').append(r.events()).append(',').append(r.quantity()).append(',').append(r.inputTokens())
-                        .append(',').append(r.outputTokens()).append(',').append(r.cachedInputTokens()).append(',')
-                        .append(r.tokens()).append(',').append(r.unpricedEvents()).append(',').append(money(r.costUsd()))
-                        .append('\n');
+                for (long n : new long[] {r.events(), r.quantity(), r.inputTokens(), r.outputTokens(),
+                        r.cachedInputTokens(), r.tokens(), r.unpricedEvents()}) {
+                    line.add(Long.toString(n));
+                }
+                line.add(money(r.costUsd()));
                 try {
-                    w.write(line.toString());
+                    w.write(Csv.line(line));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -175,18 +181,6 @@ public final class ReportRoutes implements RouteModule {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** RFC 4180 quoting when needed; a leading = + - @ is prefixed with ' (spreadsheet formula injection). */
-    public static String cell(String v) {
-        if (v == null) {
-            return "";
-        }
-        String s = !v.isEmpty() && "=+-@".indexOf(v.charAt(0)) >= 0 ? "'" + v : v;
-        if (s.indexOf(',') >= 0 || s.indexOf('"') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0) {
-            return '"' + s.replace("\"", "\"\"") + '"';
-        }
-        return s;
     }
 
     static String money(BigDecimal d) {
@@ -227,13 +221,16 @@ public final class ReportRoutes implements RouteModule {
         if (plan != null && plan.isBlank()) {
             plan = null;
         }
+        if (plan != null && (plan.length() > 256 || InputBounds.textProblem(plan) != null)) {
+            throw ApiException.badRequest("plan", "must be at most 256 characters, without NUL");
+        }
         BigDecimal nearLimit = null;
         String nearText = ctx.queryParam("nearLimit");
         if (nearText != null && !nearText.isEmpty()) {
             try {
-                nearLimit = new BigDecimal(nearText);
+                nearLimit = InputBounds.decimal(nearText);
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("nearLimit", "'" + nearText + "' is not a decimal such as 0.9");
+                throw ApiException.badRequest("nearLimit", "'" + nearText + "' " + e.getMessage() + ", e.g. 0.9");
             }
             if (nearLimit.signum() <= 0 || nearLimit.compareTo(BigDecimal.ONE) > 0) {
                 throw ApiException.badRequest("nearLimit", "must be above 0 and at most 1, got " + nearText);

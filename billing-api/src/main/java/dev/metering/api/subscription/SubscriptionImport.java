@@ -5,6 +5,7 @@ import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.plan.PlanLimit;
+import dev.metering.api.InputBounds;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -203,18 +204,28 @@ public final class SubscriptionImport {
         if (text == null) {
             return null;
         }
+        Instant t;
         try {
-            return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
+            t = text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
         } catch (DateTimeParseException e) {
             throw new RowException(field, "'" + text + "' is not an ISO-8601 instant or date, e.g. 2026-12-01T00:00:00Z");
         }
+        if (InputBounds.instantProblem(t) != null) {
+            throw new RowException(field, text + " " + InputBounds.instantProblem(t));
+        }
+        return t;
     }
 
     private static BigDecimal decimal(String field, String text) {
-        if (!text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
+        if (text.length() > InputBounds.MAX_DECIMAL_TEXT || !text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
             throw new RowException(field, "'" + text + "' is not a non-negative decimal amount, e.g. 10.00");
         }
-        BigDecimal d = new BigDecimal(text);
+        BigDecimal d;
+        try {
+            d = InputBounds.decimal(text);
+        } catch (NumberFormatException e) {
+            throw new RowException(field, e.getMessage());
+        }
         if (d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0) {
             throw new RowException(field, text + " is out of range (at most 9 decimals, below 1e15)");
         }

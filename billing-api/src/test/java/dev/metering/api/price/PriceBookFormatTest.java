@@ -186,4 +186,26 @@ class PriceBookFormatTest {
                         "prices[0].contextTiers[1].aboveInputTokens: 100000 must be above the previous tier's 200000 "
                                 + "(thresholds strictly ascending, each once)"));
     }
+
+    @Test
+    void shouldGiveBackTheSamePriceBookFromItsCsvExportWhateverTheNames() {
+        List<PriceVersion> book = List.of(
+                version("=1+2", "gpt,\nforged,row,0,0,0,2025-01-01", "1.25"),
+                version("@evil", "-2+3", "2"),
+                version("+cmd", "say \"hi\"", "0.5"),
+                version("'=guarded", "two\r\nlines", "3"),
+                version("#hash", "plain", "4"),
+                version("openai", "gpt-5", "1.25"));
+
+        String csv = PriceBookFormat.toCsv(book);
+
+        assertThat(csv.lines().filter(l -> l.startsWith("=") || l.startsWith("@") || l.startsWith("+"))).isEmpty();
+        assertThat(csv).contains("\"gpt,\nforged,row,0,0,0,2025-01-01\"").contains("'=1+2,").contains("'-2+3");
+        assertThat(PriceBookFormat.parseCsv(csv)).containsExactlyElementsOf(book);
+    }
+
+    private static PriceVersion version(String provider, String model, String input) {
+        return new PriceVersion(provider, model, Instant.parse("2026-01-01T00:00:00Z"), new BigDecimal(input),
+                new BigDecimal("0.1"), new BigDecimal("10"), null, null, List.of(), Map.of());
+    }
 }

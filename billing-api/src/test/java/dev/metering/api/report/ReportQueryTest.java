@@ -45,13 +45,4 @@ class ReportQueryTest {
         assertThat(field(() -> parse("2026-11-01", "2026-11-02", "day", "org"))).isEqualTo("groupBy");
         assertThatThrownBy(() -> parse("2026-11-01", "nope", "day", null)).hasMessageStartingWith("to: 'nope' is not");
     }
-
-    @Test
-    void shouldQuoteCsvCellsAndDefuseFormulas() {
-        assertThat(ReportRoutes.cell("plain")).isEqualTo("plain");
-        assertThat(ReportRoutes.cell("a,b")).isEqualTo("\"a,b\"");
-        assertThat(ReportRoutes.cell("say \"hi\"")).isEqualTo("\"say \"\"hi\"\"\"");
-        assertThat(ReportRoutes.cell("=HYPERLINK(1)")).isEqualTo("'=HYPERLINK(1)");
-        assertThat(ReportRoutes.cell("")).isEmpty();
-    }
 }
