@@ -63,6 +63,9 @@ public final class ReservationService {
     /** At most this many waiting requests of one org are decided in one exclusive transaction. */
     static final int MAX_BATCH = 256;
 
+    /** How long an org found near a limit skips the shared attempt (how soon it can be found far again). */
+    private static final long NEAR_NANOS = 1_000_000_000L;
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DSLContext dsl;
@@ -73,6 +76,9 @@ public final class ReservationService {
     private final Clock clock;
     private final int lockFreeFactor;
     private final ConcurrentHashMap<String, OrgQueue> queues = new ConcurrentHashMap<>();
+    // orgs found near a limit, by System.nanoTime() (a hint, not business time: no clock); the
+    // periodic clean-up drops stale entries
+    private final ConcurrentHashMap<String, Long> near = new ConcurrentHashMap<>();
 
     public ReservationService(DSLContext dsl, ReservationRepository reservations, UsageRepository usage,
                               BillingService billing, CheckEvaluator evaluator, Clock clock) {
@@ -95,13 +101,30 @@ public final class ReservationService {
     }
 
     public Answer reserve(ReservationRequest r, Renderer renderer) {
-        if (lockFreeFactor > 0) {
+        if (lockFreeFactor > 0 && !nearRecently(r.orgId())) {
             Answer shared = reserveShared(r, renderer);
             if (shared != null) {
                 return shared;
             }
+            near.put(r.orgId(), System.nanoTime());
         }
         return reserveExclusive(r, renderer);
+    }
+
+    /**
+     * Whether a shared attempt of this org found it near a limit within {@link #NEAR_NANOS}: then
+     * the next ones go to the exclusive path directly instead of reading everything twice.
+     */
+    private boolean nearRecently(String orgId) {
+        Long since = near.get(orgId);
+        if (since == null) {
+            return false;
+        }
+        if (System.nanoTime() - since < NEAR_NANOS) {
+            return true;
+        }
+        near.remove(orgId, since);
+        return false;
     }
 
     /** The shared path; null when the org is not far enough from a limit (or a retry needs the exclusive one). */
@@ -353,6 +376,8 @@ public final class ReservationService {
 
     /** Periodic clean-up (see {@link ReservationRepository#cleanUp}). */
     public int cleanUp() {
+        long now = System.nanoTime();
+        near.values().removeIf(since -> now - since >= NEAR_NANOS);
         return reservations.cleanUp(clock.instant(), billing.cache().progress().usageAsOf());
     }
 
