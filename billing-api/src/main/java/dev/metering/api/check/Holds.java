@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  */
 public record Holds(List<Hold> holds, Supplier<List<TimedHold>> timed) {
 
-    public static final Holds NONE = new Holds(List.of());
+    public static final Holds NONE = new Holds(List.of(), List::of);
 
     /** The amounts held for one (feature, user, conversation); user and conversation may be null. */
     public record Hold(String feature, String userId, String conversationId, long quantity, long tokens,
