@@ -154,6 +154,27 @@ public final class ReservationRepository {
                 utc(at), eventId, utc(expiresAt), id);
     }
 
+    /**
+     * Settles the reservation in one statement if it is held at {@code at} (the common case);
+     * empty when it is not (unknown, settled, released or expired: the caller looks closer).
+     */
+    Optional<Reservation> settleIfHeld(String orgId, String id, Instant at, String eventId) {
+        OffsetDateTime now = utc(at);
+        return one(dsl.fetch("update metering.reservations set settled_at = ?::timestamptz, event_id = ?::text, "
+                        + "expires_at = greatest(expires_at, ?::timestamptz + ttl_seconds * interval '1 second') "
+                        + "where org_id = ? and id = ? and settled_at is null and released_at is null "
+                        + "and expires_at > ?::timestamptz returning " + COLUMNS,
+                now, eventId, now, orgId, id, now));
+    }
+
+    /** Releases the reservation in one statement if it is held at {@code at}; whether it was. */
+    boolean releaseIfHeld(String orgId, String id, Instant at) {
+        OffsetDateTime now = utc(at);
+        return dsl.execute("update metering.reservations set released_at = ?::timestamptz where org_id = ? and id = ? "
+                + "and settled_at is null and released_at is null and expires_at > ?::timestamptz", now, orgId, id,
+                now) == 1;
+    }
+
     void release(DSLContext tx, String id, Instant at) {
         tx.execute("update metering.reservations set released_at = ?::timestamptz where id = ?", utc(at), id);
     }

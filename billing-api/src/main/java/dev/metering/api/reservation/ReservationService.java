@@ -323,6 +323,10 @@ public final class ReservationService {
      * eventId answers the same.
      */
     public Reservation settle(String orgId, String id, String eventId) {
+        Optional<Reservation> held = reservations.settleIfHeld(orgId, id, clock.instant(), eventId);
+        if (held.isPresent()) {
+            return held.get();
+        }
         return dsl.transactionResult(cfg -> {
             DSLContext tx = cfg.dsl();
             Instant now = clock.instant();
@@ -352,6 +356,9 @@ public final class ReservationService {
 
     /** Releases a hold; releasing one that is already released or expired changes nothing. */
     public void release(String orgId, String id) {
+        if (reservations.releaseIfHeld(orgId, id, clock.instant())) {
+            return;
+        }
         dsl.transaction(cfg -> {
             DSLContext tx = cfg.dsl();
             Instant now = clock.instant();

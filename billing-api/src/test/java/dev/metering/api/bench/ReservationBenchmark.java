@@ -115,6 +115,13 @@ public final class ReservationBenchmark {
                 return reserveAndRelease(ports, i, "near", seq, refused);
             });
             System.out.printf(Locale.ROOT, "  (at its cap: %d of %d reservations refused)%n", refused.get(), decided.get());
+            // reservations alone: holds of 1 s leave by expiry (at its cap: mostly refusals, each a full decision)
+            run("reserve only (1 s holds), hot org far from cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                    "/api/v1/usage/hot/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
+            run("reserve only (1 s holds), hot org at its cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                    "/api/v1/usage/near/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
             run("reserve + release, 10,000 orgs", ports, threads, seconds,
                     i -> reserveAndRelease(ports, i, "org-" + ThreadLocalRandom.current().nextInt(10_000), seq));
             run("check, org without holds", ports, threads, seconds,
