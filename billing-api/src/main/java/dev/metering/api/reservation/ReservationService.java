@@ -34,18 +34,20 @@ import org.jooq.DSLContext;
  *
  * <p>Two paths, both reading the live holds and the usage after taking the org's advisory lock:
  * <ul>
- * <li><b>shared</b> (an org far from its limits): the lock is taken shared, so such reservations of
- *     one org run side by side; the request is held when, for every limit and the prepaid balance,
- *     the room left is at least {@code lockFreeFactor} times the amount requested.</li>
- * <li><b>exclusive</b> (otherwise): the lock is taken exclusive, which also waits for every shared
+ * <li><b>shared</b>: when the request is the org's only one in flight in this instance and, for
+ *     every limit and the prepaid balance, the room left is at least {@code lockFreeFactor} (K)
+ *     times the amount requested. The lock is taken shared: other instances' shared reservations
+ *     of the org run side by side with it.</li>
+ * <li><b>exclusive</b>: otherwise. The lock is taken exclusive, which also waits for every shared
  *     one to commit; the requests of one org waiting in this instance are decided in one
- *     transaction, one after another, each counting the holds the earlier ones took.</li>
+ *     transaction, one after another, each counting the holds the earlier ones took (a hot org
+ *     pays one transaction per batch, not per request).</li>
  * </ul>
  * An exclusive decision sees every hold committed before it, so it never overshoots. A shared one
- * may miss the holds of the at most N - 1 other shared reservations of the org in flight with it
- * (N: the org's concurrent shared transactions, at most the instances' database connections); the
- * room it saw was at least K times its own amount r, so a limit can end at most
- * {@code (N - 1) * rMax - (K - 1) * r} above its cap: nothing for equal amounts when K >= N.
+ * can miss only the holds of the other shared reservations of the org in flight with it, at most
+ * one per other instance (I instances: I - 1); the room it saw was at least K times its own amount
+ * r, so a limit can end at most {@code (I - 1) * rMax - (K - 1) * r} above its cap: nothing for
+ * equal amounts when K >= I.
  * Plain checks take no lock: they read the holds, then the usage.
  */
 public final class ReservationService {
@@ -76,6 +78,8 @@ public final class ReservationService {
     private final Clock clock;
     private final int lockFreeFactor;
     private final ConcurrentHashMap<String, OrgQueue> queues = new ConcurrentHashMap<>();
+    // reservations in flight in this instance, per org (absent: none)
+    private final ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
     // orgs found near a limit, by System.nanoTime() (a hint, not business time: no clock); the
     // periodic clean-up drops stale entries
     private final ConcurrentHashMap<String, Long> near = new ConcurrentHashMap<>();
@@ -101,14 +105,20 @@ public final class ReservationService {
     }
 
     public Answer reserve(ReservationRequest r, Renderer renderer) {
-        if (lockFreeFactor > 0 && !nearRecently(r.orgId())) {
-            Answer shared = reserveShared(r, renderer);
-            if (shared != null) {
-                return shared;
+        // atomic per org: at most one shared reservation of an org in flight in this instance
+        boolean alone = inFlight.merge(r.orgId(), 1, Integer::sum) == 1;
+        try {
+            if (lockFreeFactor > 0 && alone && !nearRecently(r.orgId())) {
+                Answer shared = reserveShared(r, renderer);
+                if (shared != null) {
+                    return shared;
+                }
+                near.put(r.orgId(), System.nanoTime());
             }
-            near.put(r.orgId(), System.nanoTime());
+            return reserveExclusive(r, renderer);
+        } finally {
+            inFlight.compute(r.orgId(), (org, n) -> n == 1 ? null : n - 1);
         }
-        return reserveExclusive(r, renderer);
     }
 
     /**
