@@ -14,6 +14,7 @@ import dev.metering.sink.SinkApp;
 import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -103,16 +104,15 @@ class ReservationPipelineIT {
             // settled, not yet counted or counted: never below the cap in between
             b.clock.set(Instant.now());
             Response meanwhile = b.check("acme", "AI_COMPLETION", "quantity=0");
-            assertThat(meanwhile.json().at("/limits/0/used").decimalValue()
-                    .add(meanwhile.json().at("/limits/0/held").decimalValue())).isGreaterThanOrEqualTo(
-                            new java.math.BigDecimal("1.00"));
+            assertThat(money(meanwhile, "used").add(money(meanwhile, "held"))).isGreaterThanOrEqualTo(
+                    new BigDecimal("1.00"));
 
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
                 a.clock.set(Instant.now());
                 b.clock.set(Instant.now());
                 Response check = b.check("acme", "AI_COMPLETION", "costUsd=0.10");
-                assertThat(check.json().at("/limits/0/used").decimalValue()).isEqualByComparingTo("1.00");
-                assertThat(check.json().at("/limits/0/held").decimalValue()).isEqualByComparingTo("0");
+                assertThat(money(check, "used")).isEqualByComparingTo("1.00");
+                assertThat(money(check, "held")).isEqualByComparingTo("0");
                 assertThat(check.json().get("allowed").asBoolean()).isFalse();
             });
             assertThat(a.get("/api/v1/usage/acme/events/call-9", ADMIN).text("/status")).isEqualTo("counted");
@@ -120,6 +120,11 @@ class ReservationPipelineIT {
                     "{\"requestId\":\"after\",\"feature\":\"AI_COMPLETION\",\"costUsd\":\"0.01\"}");
             assertThat(more.json().get("allowed").asBoolean()).as("the cap is spent").isFalse();
         }
+    }
+
+    /** A money field of the first limit (a decimal string). */
+    private static BigDecimal money(Response r, String field) {
+        return new BigDecimal(r.text("/limits/0/" + field));
     }
 
     /** Fires n reservations of $0.10 at once, alternating between the instances. */
