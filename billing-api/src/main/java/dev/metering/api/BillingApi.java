@@ -132,7 +132,7 @@ public final class BillingApi implements AutoCloseable {
                     TimeUnit.SECONDS);
             // holds count in checks and limits; expired ones are ignored by reads, the clean-up only trims
             ReservationService reservations = new ReservationService(dsl, new ReservationRepository(dsl),
-                    new UsageRepository(dsl), service, service.evaluator(), clock);
+                    new UsageRepository(dsl), service, service.evaluator(), clock, config.reservationLockFreeFactor());
             service.useHolds(reservations::live);
             scheduler.scheduleWithFixedDelay(() -> guarded("reservation clean-up", reservations::cleanUp), 60, 60,
                     TimeUnit.SECONDS);

@@ -165,6 +165,14 @@ public final class UsageMeter implements AutoCloseable {
         return inFlight.get();
     }
 
+    /**
+     * Reservations on billing-api at {@code apiBaseUrl} with an API key of scope {@code check}:
+     * reserve before an expensive call, then settle with its usage event (see {@link Reservations}).
+     */
+    public Reservations reservations(java.net.URI apiBaseUrl, String apiKey) {
+        return new Reservations(this, apiBaseUrl, apiKey);
+    }
+
     /** Flushes buffered events (waiting at most the configured close timeout) and releases the producer. */
     @Override
     public void close() {

@@ -24,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -129,7 +130,7 @@ public final class CheckEvaluator {
             boolean needRetry = mode == EnforcementMode.ENFORCE || blocking.size() > 1;
             Instant latest = null;
             for (LimitStatus b : blocking) {
-                Instant free = needRetry ? freesAt(b, req, account, reader) : null;
+                Instant free = needRetry ? freesAt(b, req, account, reader, holds) : null;
                 if (deciding == null || free == null || free.isAfter(latest)) {
                     deciding = b;
                     latest = free;
@@ -165,44 +166,78 @@ public final class CheckEvaluator {
 
     /**
      * When the blocking limit itself has room for the request again; null when waiting cannot
-     * help (a lifetime limit, or a request larger than the limit). A fixed window empties at its
-     * reset. A rolling window drops its oldest hour at each hour boundary, so the hours leaving
-     * it are read (one extra statement, only for a blocked rolling limit) until enough has left.
+     * help (a request larger than the limit, or a lifetime limit whose usage alone blocks). Room
+     * frees in steps: a fixed window's usage leaves at its reset; a rolling window drops its oldest
+     * hour at each hour boundary (the hours leaving it are read, one extra statement, only for a
+     * blocked rolling limit); an unsettled hold leaves at its expiry, a settled one becomes usage of
+     * the current window and leaves with it (the live holds are read one by one, only for a blocked
+     * limit with holds). The answer is the first step after which enough has left.
      */
-    private static Instant freesAt(LimitStatus s, CheckRequest req, BillingAccount account, UsageReader reader) {
+    private static Instant freesAt(LimitStatus s, CheckRequest req, BillingAccount account, UsageReader reader,
+                                   Holds holds) {
         PlanLimit l = s.definition();
         BigDecimal requested = requested(l, req);
         boolean fitsEmpty = requested.signum() == 0 ? s.limit().signum() > 0 : requested.compareTo(s.limit()) <= 0;
-        if (!fitsEmpty || s.resetsAt() == null) {
+        if (!fitsEmpty) {
             return null;
         }
-        TimeWindow.Kind kind = l.window().kind();
-        if (kind != TimeWindow.Kind.ROLLING_HOURS && kind != TimeWindow.Kind.ROLLING_DAYS) {
-            return s.resetsAt();
-        }
-        // room once used - freed + requested <= limit (requested 0: used - freed < limit)
+        // room once used + held - freed + requested <= limit (requested 0: used + held - freed < limit)
         BigDecimal mustFree = s.used().add(s.held()).add(requested).subtract(s.limit());
-        String userId = l.scope() == LimitScope.USER ? req.userId() : null;
-        Map<Instant, UsageTotals> hours = reader.hourly(account.orgId(),
-                new UsageSegment(Grain.HOURLY, userId, l.feature(), s.windowStart(), s.resetsAt()));
-        // once every hour of the window has left, it is empty
-        Instant emptyAt = s.resetsAt().plus(Duration.between(s.windowStart(), s.resetsAt())).minus(Duration.ofHours(1));
-        if (hours == null) {
-            return emptyAt;
+        TreeMap<Instant, BigDecimal> steps = new TreeMap<>();
+        TimeWindow.Kind kind = l.window().kind();
+        // when the usage of the current window has all left (null: never)
+        Instant usageGone = null;
+        if (s.resetsAt() != null && kind != TimeWindow.Kind.ROLLING_HOURS && kind != TimeWindow.Kind.ROLLING_DAYS) {
+            usageGone = s.resetsAt();
+            steps.merge(usageGone, s.used(), BigDecimal::add);
+        } else if (s.resetsAt() != null) {
+            String userId = l.scope() == LimitScope.USER ? req.userId() : null;
+            // once every hour of the window has left, it is empty
+            usageGone = s.resetsAt().plus(Duration.between(s.windowStart(), s.resetsAt())).minus(Duration.ofHours(1));
+            Map<Instant, UsageTotals> hours = reader.hourly(account.orgId(),
+                    new UsageSegment(Grain.HOURLY, userId, l.feature(), s.windowStart(), s.resetsAt()));
+            if (hours == null) {
+                steps.merge(usageGone, s.used(), BigDecimal::add);
+            } else {
+                BigDecimal inHours = BigDecimal.ZERO;
+                Instant hour = s.windowStart();
+                for (int k = 0; hour.isBefore(s.resetsAt()); k++, hour = hour.plus(Duration.ofHours(1))) {
+                    UsageTotals t = hours.get(hour);
+                    if (t != null) {
+                        inHours = inHours.add(t.value(l.meter()));
+                        steps.merge(s.resetsAt().plus(Duration.ofHours(k)), t.value(l.meter()), BigDecimal::add);
+                    }
+                }
+                // whatever the hourly rows do not show has left once the window is empty
+                steps.merge(usageGone, s.used().subtract(inHours).max(BigDecimal.ZERO), BigDecimal::add);
+            }
+        }
+        if (s.held().signum() > 0 && holds.timed() != null) {
+            for (Holds.TimedHold t : holds.timed().get()) {
+                if (!Holds.counts(t.hold(), l, req.userId(), req.conversationId())) {
+                    continue;
+                }
+                Instant leaves = !t.settled() ? t.expiresAt()
+                        : usageGone == null ? null : max(t.expiresAt(), usageGone);
+                if (leaves != null) {
+                    steps.merge(leaves, amount(l, t.hold().quantity(), t.hold().tokens(), t.hold().costUsd()),
+                            BigDecimal::add);
+                }
+            }
         }
         BigDecimal freed = BigDecimal.ZERO;
-        Instant hour = s.windowStart();
-        for (int k = 0; hour.isBefore(s.resetsAt()); k++, hour = hour.plus(Duration.ofHours(1))) {
-            UsageTotals t = hours.get(hour);
-            if (t != null) {
-                freed = freed.add(t.value(l.meter()));
-            }
+        for (Map.Entry<Instant, BigDecimal> step : steps.entrySet()) {
+            freed = freed.add(step.getValue());
             int cmp = freed.compareTo(mustFree);
             if (requested.signum() == 0 ? cmp > 0 : cmp >= 0) {
-                return s.resetsAt().plus(Duration.ofHours(k));
+                return step.getKey();
             }
         }
-        return emptyAt;
+        return null;
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     /**

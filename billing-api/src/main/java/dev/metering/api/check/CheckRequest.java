@@ -30,6 +30,13 @@ public record CheckRequest(String orgId, String feature, long quantity, long tok
         }
     }
 
+    /** The same request for {@code factor} times the amounts (a reservation's margin; amounts stay far below overflow). */
+    public CheckRequest times(int factor) {
+        return new CheckRequest(orgId, feature, Math.multiplyExact(quantity, (long) factor),
+                Math.multiplyExact(tokens, (long) factor), costUsd.multiply(BigDecimal.valueOf(factor)), userId,
+                conversationId);
+    }
+
     public static CheckRequest of(String orgId, String feature) {
         return new CheckRequest(orgId, feature, 1, 0, BigDecimal.ZERO, null, null);
     }

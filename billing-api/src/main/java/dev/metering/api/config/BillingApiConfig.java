@@ -24,6 +24,9 @@ import java.time.Duration;
  *                        {@code sink_progress} say how fresh usage is
  * @param eventLog        {@code METERING_EVENT_LOG} on|off, default off, as streams and sink read it:
  *                        whether {@code usage_events} is written, so the per-event routes can answer
+ * @param reservationLockFreeFactor {@code METERING_RESERVATION_LOCK_FREE_FACTOR} 0-1000, default 32: a
+ *                        reservation skips the org's exclusive lock when every limit has room for this many
+ *                        times its amount (0: always lock; docs/contract.md, Reservations)
  */
 public record BillingApiConfig(
         int port,
@@ -38,7 +41,19 @@ public record BillingApiConfig(
         int dbPoolSize,
         KafkaSettings kafka,
         Topics topics,
-        boolean eventLog) {
+        boolean eventLog,
+        int reservationLockFreeFactor) {
+
+    /** With the default reservation lock-free factor. */
+    public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
+                            EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
+                            StalePolicy stalePolicy, int dbPoolSize, KafkaSettings kafka, Topics topics,
+                            boolean eventLog) {
+        this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
+                dbPoolSize, kafka, topics, eventLog, DEFAULT_LOCK_FREE_FACTOR);
+    }
+
+    public static final int DEFAULT_LOCK_FREE_FACTOR = 32;
 
     /** Without the event log. */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
@@ -67,13 +82,20 @@ public record BillingApiConfig(
     /** The same configuration with these Kafka settings. */
     public BillingApiConfig withKafka(KafkaSettings settings) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog);
+                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog,
+                reservationLockFreeFactor);
     }
 
     /** The same configuration with the event log on or off. */
     public BillingApiConfig withEventLog(boolean on) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on);
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on, reservationLockFreeFactor);
+    }
+
+    /** The same configuration with this reservation lock-free factor (0: every reservation locks). */
+    public BillingApiConfig withReservationLockFreeFactor(int factor) {
+        return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, eventLog, factor);
     }
 
     public static BillingApiConfig from(ConfigSource source) {
@@ -91,6 +113,7 @@ public record BillingApiConfig(
         StalePolicy policy = source.enumValue("METERING_STALE_POLICY", StalePolicy.class, StalePolicy.FAIL_OPEN);
         int pool = source.intInRange("METERING_DB_POOL_SIZE", 16, 1, 512);
         boolean eventLog = source.onOff("METERING_EVENT_LOG", false);
+        int lockFree = source.intInRange("METERING_RESERVATION_LOCK_FREE_FACTOR", DEFAULT_LOCK_FREE_FACTOR, 0, 1000);
         if (url != null && !url.startsWith("jdbc:postgresql:")) {
             source.problem("METERING_DB_URL", "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '"
                     + url + "'");
@@ -99,7 +122,7 @@ public record BillingApiConfig(
         Topics topics = kafka != null ? kafka.topics() : topics(source);
         source.throwIfInvalid();
         return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics,
-                eventLog);
+                eventLog, lockFree);
     }
 
     private static Topics topics(ConfigSource source) {
@@ -122,6 +145,7 @@ public record BillingApiConfig(
                 + ", canaryPercent=" + canaryPercent + ", maxStaleness=" + maxStaleness + ", stalePolicy="
                 + stalePolicy + ", dbPoolSize=" + dbPoolSize + ", kafka="
                 + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix())
-                + ", eventLog=" + (eventLog ? "on" : "off") + "]";
+                + ", eventLog=" + (eventLog ? "on" : "off") + ", reservationLockFreeFactor=" + reservationLockFreeFactor
+                + "]";
     }
 }

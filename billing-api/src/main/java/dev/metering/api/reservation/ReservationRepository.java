@@ -13,8 +13,9 @@ import org.jooq.DSLContext;
 import org.jooq.Record;
 
 /**
- * The {@code reservations} table. Writers that add holds serialize per org on a transaction-scoped
- * advisory lock ({@link #lockOrg}); the live holds are read after it, in the same transaction.
+ * The {@code reservations} table. Writers that add holds take the org's transaction-scoped advisory
+ * lock, exclusive ({@link #lockOrg}) or shared ({@link #lockOrgShared}), and read the live holds
+ * after it, in the same transaction.
  */
 public final class ReservationRepository {
 
@@ -38,6 +39,10 @@ public final class ReservationRepository {
             + "and e.recorded_at < ?::timestamptz)))) "
             + "group by feature, user_id, conversation_id";
 
+    /** {@link #LIVE} per hold, with its expiry. */
+    private static final String LIVE_TIMED = LIVE.replace("sum(quantity), sum(tokens), sum(cost_usd)",
+            "quantity, tokens, cost_usd, expires_at, settled_at is not null").replace(" group by feature, user_id, conversation_id", "");
+
     private final DSLContext dsl;
 
     public ReservationRepository(DSLContext dsl) {
@@ -52,7 +57,7 @@ public final class ReservationRepository {
             out.add(new Holds.Hold(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
                     r.get(3, Long.class), r.get(4, Long.class), r.get(5, BigDecimal.class)));
         }
-        return out.isEmpty() ? Holds.NONE : new Holds(out);
+        return out.isEmpty() ? Holds.NONE : new Holds(out, () -> liveTimed(ctx, orgId, now, usageAsOf));
     }
 
     public Holds live(String orgId, Instant now, Instant usageAsOf) {
@@ -62,6 +67,37 @@ public final class ReservationRepository {
     /** Serializes the transaction {@code tx} with every other one adding holds for the org, until it ends. */
     void lockOrg(DSLContext tx, String orgId) {
         tx.fetch("select pg_advisory_xact_lock(hashtextextended(?, 0))", "metering.reservations/" + orgId);
+    }
+
+    /**
+     * Waits until no transaction holds the org's exclusive lock and keeps any from taking it until
+     * {@code tx} ends; transactions holding it shared run side by side.
+     */
+    void lockOrgShared(DSLContext tx, String orgId) {
+        tx.fetch("select pg_advisory_xact_lock_shared(hashtextextended(?, 0))", "metering.reservations/" + orgId);
+    }
+
+    /** The org's reservations with these request ids. */
+    java.util.Map<String, Reservation> byRequestIds(DSLContext ctx, String orgId, java.util.Collection<String> requestIds) {
+        java.util.Map<String, Reservation> out = new java.util.HashMap<>();
+        for (Record r : ctx.fetch("select " + COLUMNS + " from metering.reservations where org_id = ? "
+                + "and request_id = any(?::text[])", orgId, requestIds.toArray(new String[0]))) {
+            Reservation res = row(r);
+            out.put(res.requestId(), res);
+        }
+        return out;
+    }
+
+    /** The live holds' amounts and expiry, one row per hold (a refused request's retry time, only then). */
+    List<Holds.TimedHold> liveTimed(DSLContext ctx, String orgId, Instant now, Instant usageAsOf) {
+        OffsetDateTime asOf = utc(usageAsOf == null ? Instant.EPOCH : usageAsOf);
+        List<Holds.TimedHold> out = new ArrayList<>();
+        for (Record r : ctx.fetch(LIVE_TIMED, orgId, utc(now), asOf, asOf)) {
+            out.add(new Holds.TimedHold(new Holds.Hold(r.get(0, String.class), r.get(1, String.class),
+                    r.get(2, String.class), r.get(3, Long.class), r.get(4, Long.class), r.get(5, BigDecimal.class)),
+                    instant(r.get(6)), r.get(7, Boolean.class)));
+        }
+        return out;
     }
 
     Optional<Reservation> byRequestId(DSLContext ctx, String orgId, String requestId) {
@@ -76,17 +112,67 @@ public final class ReservationRepository {
     }
 
     void insert(DSLContext tx, Reservation r) {
+        insertAll(tx, List.of(r));
+    }
+
+    /** Inserts these reservations in one statement. */
+    void insertAll(DSLContext tx, List<Reservation> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        tx.execute(insertSql(rows.size(), ""), insertBinds(rows));
+    }
+
+    /** Inserts the reservation unless the org already has its request id; whether it was inserted. */
+    boolean insertIfAbsent(DSLContext tx, Reservation r) {
+        return tx.execute(insertSql(1, " on conflict (org_id, request_id) do nothing"), insertBinds(List.of(r))) == 1;
+    }
+
+    private static String insertSql(int rows, String suffix) {
         // timestamps are bound as text in plain SQL: cast
-        tx.execute("insert into metering.reservations (" + COLUMNS + ") values (?, ?, ?, ?, ?::text, ?::text, ?, ?, "
-                        + "?, ?, ?::timestamptz, ?::timestamptz, null, null, null, ?)",
-                r.id(), r.orgId(), r.requestId(), r.feature(), r.userId(), r.conversationId(), r.quantity(),
-                r.tokens(), r.costUsd(), r.ttlSeconds(), utc(r.createdAt()), utc(r.expiresAt()), r.answer());
+        String values = "(?, ?, ?, ?, ?::text, ?::text, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, null, null, null, ?)";
+        StringBuilder sql = new StringBuilder("insert into metering.reservations (" + COLUMNS + ") values ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append(values);
+        }
+        return sql.append(suffix).toString();
+    }
+
+    private static Object[] insertBinds(List<Reservation> rows) {
+        List<Object> binds = new ArrayList<>(rows.size() * 13);
+        for (Reservation r : rows) {
+            binds.addAll(java.util.Arrays.asList(r.id(), r.orgId(), r.requestId(), r.feature(), r.userId(),
+                    r.conversationId(), r.quantity(), r.tokens(), r.costUsd(), r.ttlSeconds(), utc(r.createdAt()),
+                    utc(r.expiresAt()), r.answer()));
+        }
+        return binds.toArray();
     }
 
     void settle(DSLContext tx, String id, Instant at, String eventId, Instant expiresAt) {
         tx.execute("update metering.reservations set settled_at = ?::timestamptz, event_id = ?::text, "
                         + "expires_at = ?::timestamptz where id = ?",
                 utc(at), eventId, utc(expiresAt), id);
+    }
+
+    /**
+     * Settles the reservation in one statement if it is held at {@code at} (the common case);
+     * empty when it is not (unknown, settled, released or expired: the caller looks closer).
+     */
+    Optional<Reservation> settleIfHeld(String orgId, String id, Instant at, String eventId) {
+        OffsetDateTime now = utc(at);
+        return one(dsl.fetch("update metering.reservations set settled_at = ?::timestamptz, event_id = ?::text, "
+                        + "expires_at = greatest(expires_at, ?::timestamptz + ttl_seconds * interval '1 second') "
+                        + "where org_id = ? and id = ? and settled_at is null and released_at is null "
+                        + "and expires_at > ?::timestamptz returning " + COLUMNS,
+                now, eventId, now, orgId, id, now));
+    }
+
+    /** Releases the reservation in one statement if it is held at {@code at}; whether it was. */
+    boolean releaseIfHeld(String orgId, String id, Instant at) {
+        OffsetDateTime now = utc(at);
+        return dsl.execute("update metering.reservations set released_at = ?::timestamptz where org_id = ? and id = ? "
+                + "and settled_at is null and released_at is null and expires_at > ?::timestamptz", now, orgId, id,
+                now) == 1;
     }
 
     void release(DSLContext tx, String id, Instant at) {
@@ -110,12 +196,15 @@ public final class ReservationRepository {
         if (rows.isEmpty()) {
             return Optional.empty();
         }
-        Record r = rows.get(0);
-        return Optional.of(new Reservation(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
+        return Optional.of(row(rows.get(0)));
+    }
+
+    private static Reservation row(Record r) {
+        return new Reservation(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
                 r.get(3, String.class), r.get(4, String.class), r.get(5, String.class), r.get(6, Long.class),
                 r.get(7, Long.class), r.get(8, BigDecimal.class), r.get(9, Integer.class), instant(r.get(10)),
                 instant(r.get(11)), instant(r.get(12)), r.get(13, String.class), instant(r.get(14)),
-                r.get(15, String.class)));
+                r.get(15, String.class));
     }
 
     private static Instant instant(Object v) {

@@ -4,6 +4,9 @@ import dev.metering.api.BillingApi;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.store.UsageRepository;
+import dev.metering.api.usage.Segments;
+import dev.metering.api.usage.UsageSegment;
 import dev.metering.db.Migrations;
 import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
@@ -11,8 +14,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,13 +37,17 @@ import java.util.function.IntFunction;
  * Reservations under load, through two API instances on one PostgreSQL. Not a test: prints
  * (1) the overshoot bound: rounds of 50 concurrent reservations against a fresh org with room for
  * exactly 10, the allowed count of each round; (2) closed-loop latency and throughput of
- * reserve-then-release for one hot org and for 10,000 orgs, next to plain checks of an org without
- * and with live holds. The client threads run in this JVM, beside both servers.
+ * reserve-then-release for one hot org far from its cap (the shared path), one hot org near its
+ * cap (the exclusive path: room for fewer than K reservations) and 10,000 orgs, next to plain
+ * checks of an org without and with live holds; (3) where one exclusive reservation's time goes:
+ * its statements one after another on one connection. The client threads run in this JVM, beside
+ * both servers. {@code factor=} sets K ({@code METERING_RESERVATION_LOCK_FREE_FACTOR}; 0: every
+ * reservation locks).
  *
  * <pre>
  * mvn -B -ntp -pl billing-api test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * cd billing-api &amp;&amp; flock /tmp/metering-it.lock java -cp target/test-classes:target/classes:$(cat target/cp.txt) \
- *      dev.metering.api.bench.ReservationBenchmark [rounds=20] [seconds=10] [threads=32]
+ *      dev.metering.api.bench.ReservationBenchmark [rounds=20] [seconds=10] [threads=32] [factor=32]
  * </pre>
  */
 public final class ReservationBenchmark {
@@ -47,6 +59,7 @@ public final class ReservationBenchmark {
         int rounds = 20;
         int seconds = 10;
         int threads = 32;
+        int factor = BillingApiConfig.DEFAULT_LOCK_FREE_FACTOR;
         for (String a : args) {
             if (a.startsWith("rounds=")) {
                 rounds = Integer.parseInt(a.substring(7));
@@ -54,13 +67,15 @@ public final class ReservationBenchmark {
                 seconds = Integer.parseInt(a.substring(8));
             } else if (a.startsWith("threads=")) {
                 threads = Integer.parseInt(a.substring(8));
+            } else if (a.startsWith("factor=")) {
+                factor = Integer.parseInt(a.substring(7));
             }
         }
         PostgresServer pg = TestInfra.postgres();
         String url = pg.createDatabase("billing_reservation_bench");
         Migrations.migrate(url, pg.user(), pg.password());
         BillingApiConfig config = new BillingApiConfig(0, url, pg.user(), pg.password(), ADMIN, EnforcementMode.ENFORCE,
-                0, Duration.ofDays(3650), StalePolicy.FAIL_OPEN, 16);
+                0, Duration.ofDays(3650), StalePolicy.FAIL_OPEN, 16).withReservationLockFreeFactor(factor);
         try (BillingApi a = BillingApi.start(config, Clock.systemUTC());
              BillingApi b = BillingApi.start(config, Clock.systemUTC())) {
             int[] ports = {a.port(), b.port()};
@@ -71,17 +86,42 @@ public final class ReservationBenchmark {
                         limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 1000000000 }]
                       - id: capped
                         limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 10 }]
-                    """);
+                      - id: near
+                        limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: %d }]
+                    """.formatted(Math.max(1, factor <= 0 ? threads / 2 : Math.min(threads / 2, factor - 1))));
             // until the other instance's cache has the catalog (at most a second)
             while (!send("GET", ports[1], "/api/v1/usage/race-0/check/CHAT_MESSAGE?quantity=0", null, null)
                     .contains("\"plan\":\"big\"")) {
                 Thread.sleep(20);
             }
             overshoot(ports, rounds);
+            stages(url, pg, 2000);
+            // room for fewer reservations than threads, and for fewer than K: every decision takes the exclusive
+            // path, and some are refused
+            send("PUT", ports[0], "/api/v1/orgs/near/subscription", "application/json", "{\"planId\":\"near\"}");
+            while (!send("GET", ports[1], "/api/v1/usage/near/check/CHAT_MESSAGE?quantity=0", null, null)
+                    .contains("\"plan\":\"near\"")) {
+                Thread.sleep(20);
+            }
             System.out.printf(Locale.ROOT, "%-44s %10s %9s %9s %9s%n", "closed loop, " + threads + " threads, " + seconds
-                    + " s", "ops/s", "p50 ms", "p99 ms", "max ms");
+                    + " s, K=" + factor, "ops/s", "p50 ms", "p99 ms", "max ms");
             AtomicInteger seq = new AtomicInteger();
-            run("reserve + release, one hot org", ports, threads, seconds, i -> reserveAndRelease(ports, i, "hot", seq));
+            run("reserve + release, hot org far from cap", ports, threads, seconds,
+                    i -> reserveAndRelease(ports, i, "hot", seq));
+            AtomicInteger refused = new AtomicInteger();
+            AtomicInteger decided = new AtomicInteger();
+            run("reserve (+ release), hot org at its cap", ports, threads, seconds, i -> {
+                decided.incrementAndGet();
+                return reserveAndRelease(ports, i, "near", seq, refused);
+            });
+            System.out.printf(Locale.ROOT, "  (at its cap: %d of %d reservations refused)%n", refused.get(), decided.get());
+            // reservations alone: holds of 1 s leave by expiry (at its cap: mostly refusals, each a full decision)
+            run("reserve only (1 s holds), hot org far from cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                    "/api/v1/usage/hot/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
+            run("reserve only (1 s holds), hot org at its cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                    "/api/v1/usage/near/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
             run("reserve + release, 10,000 orgs", ports, threads, seconds,
                     i -> reserveAndRelease(ports, i, "org-" + ThreadLocalRandom.current().nextInt(10_000), seq));
             run("check, org without holds", ports, threads, seconds,
@@ -146,10 +186,81 @@ public final class ReservationBenchmark {
                 maxAllowed, Math.max(0, maxAllowed - 10), Math.max(0, 10 - minAllowed));
     }
 
+    /**
+     * One exclusive reservation's statements, one after another on one connection, {@code n} times:
+     * the mean time of each (the exclusive path holds the org's lock for their sum).
+     */
+    private static void stages(String url, PostgresServer pg, int n) throws Exception {
+        String[] names = {"lock (first statement, begins)", "earlier by requestId", "live holds", "usage totals",
+                "insert hold", "commit"};
+        long[] nanos = new long[names.length];
+        Instant now = Instant.now();
+        Instant dayStart = now.truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+        List<UsageSegment> segments = Segments.decompose(dayStart, dayStart.plus(Duration.ofDays(1)), null,
+                "CHAT_MESSAGE");
+        try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password())) {
+            c.setAutoCommit(false);
+            UsageRepository usage = new UsageRepository(org.jooq.impl.DSL.using(c, org.jooq.SQLDialect.POSTGRES));
+            for (int i = -200; i < n; i++) {
+                long[] t = new long[names.length + 1];
+                t[0] = System.nanoTime();
+                exec(c, "select pg_advisory_xact_lock(hashtextextended(?, 0))", "metering.reservations/stages");
+                t[1] = System.nanoTime();
+                exec(c, "select id from metering.reservations where org_id = ? and request_id = any(?::text[])",
+                        "stages", new String[] {"s" + i});
+                t[2] = System.nanoTime();
+                exec(c, "select feature, user_id, conversation_id, sum(quantity), sum(tokens), sum(cost_usd) "
+                        + "from metering.reservations r where r.org_id = ? and r.released_at is null "
+                        + "and r.expires_at > now() and r.settled_at is null group by 1, 2, 3", "stages");
+                t[3] = System.nanoTime();
+                usage.totals("stages", new java.util.LinkedHashSet<>(segments));
+                t[4] = System.nanoTime();
+                exec(c, "insert into metering.reservations (id, org_id, request_id, feature, quantity, tokens, cost_usd, "
+                        + "ttl_seconds, created_at, expires_at, answer) values (?, 'stages', ?, 'CHAT_MESSAGE', 1, 0, 0, "
+                        + "300, now(), now() + interval '1 second', '{}')", "stage-" + i, "s" + i);
+                t[5] = System.nanoTime();
+                c.commit();
+                t[6] = System.nanoTime();
+                for (int k = 0; i >= 0 && k < names.length; k++) {
+                    nanos[k] += t[k + 1] - t[k];
+                }
+            }
+        }
+        long total = Arrays.stream(nanos).sum();
+        System.out.printf(Locale.ROOT, "one exclusive reservation's statements, one connection, %d times: %.0f us%n", n,
+                total / 1e3 / n);
+        for (int k = 0; k < names.length; k++) {
+            System.out.printf(Locale.ROOT, "  %-32s %7.0f us %5.1f%%%n", names[k], nanos[k] / 1e3 / n,
+                    100.0 * nanos[k] / total);
+        }
+    }
+
+    private static void exec(Connection c, String sql, Object... binds) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < binds.length; i++) {
+                ps.setObject(i + 1, binds[i]);
+            }
+            try (ResultSet rs = ps.execute() ? ps.getResultSet() : null) {
+                while (rs != null && rs.next()) {
+                    rs.getObject(1);
+                }
+            }
+        }
+    }
+
     private static String reserveAndRelease(int[] ports, int i, String org, AtomicInteger seq) {
+        return reserveAndRelease(ports, i, org, seq, null);
+    }
+
+    /** A reservation, released at once; {@code refused} null: a refusal is an error, else counted. */
+    private static String reserveAndRelease(int[] ports, int i, String org, AtomicInteger seq, AtomicInteger refused) {
         String answer = send("POST", ports[i % 2], "/api/v1/usage/" + org + "/reservations", "application/json",
                 "{\"requestId\":\"r" + seq.incrementAndGet() + "\",\"feature\":\"CHAT_MESSAGE\"}");
         int at = answer.indexOf("\"reservationId\":\"");
+        if (at < 0 && refused != null && answer.contains("\"allowed\":false")) {
+            refused.incrementAndGet();
+            return answer;
+        }
         if (at < 0) {
             throw new IllegalStateException("not held: " + answer);
         }

@@ -76,4 +76,46 @@ class HoldsTest {
         assertThat(refused.code()).isEqualTo("INSUFFICIENT_BALANCE");
         assertThat(refused.balanceUsd()).as("the balance itself is not reduced by holds").isEqualByComparingTo("1.00");
     }
+
+    private static Holds timed(Holds.TimedHold... holds) {
+        List<Holds.TimedHold> list = List.of(holds);
+        return new Holds(list.stream().map(Holds.TimedHold::hold).toList(), () -> list);
+    }
+
+    private static Holds.TimedHold expiring(long quantity, String at, boolean settled) {
+        return new Holds.TimedHold(hold("CHAT_MESSAGE", null, quantity, "0"), Instant.parse(at), settled);
+    }
+
+    @Test
+    void shouldAnswerTheRetryTimeWhenEnoughHoldsExpireBeforeTheReset() {
+        usage.messages("acme", "", Instant.parse("2026-11-22T10:00:00Z"), 6);
+        // 6 used + 4 held of 10: room for one once a hold of 1 expires (18:31), not before
+        Holds holds = timed(expiring(1, "2026-11-22T18:31:00Z", false), expiring(3, "2026-11-22T18:40:00Z", false));
+        CheckRequest one = new CheckRequest("acme", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "carl", null);
+        CheckResult refused = evaluator.check(one, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW);
+        assertThat(refused.code()).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED");
+        assertThat(refused.retryAfterSeconds()).isEqualTo(60L);
+        CheckRequest two = new CheckRequest("acme", "CHAT_MESSAGE", 2, 0, BigDecimal.ZERO, "carl", null);
+        assertThat(evaluator.check(two, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW)
+                .retryAfterSeconds()).as("both holds must expire").isEqualTo(600L);
+    }
+
+    @Test
+    void shouldNotCountASettledHoldAsFreedBeforeTheWindowResets() {
+        usage.messages("acme", "", Instant.parse("2026-11-22T10:00:00Z"), 6);
+        // the settled hold becomes usage of today: it leaves at midnight, like the usage
+        Holds holds = timed(expiring(4, "2026-11-22T18:31:00Z", true));
+        CheckRequest one = new CheckRequest("acme", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "carl", null);
+        assertThat(evaluator.check(one, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW)
+                .retryAfterSeconds()).isEqualTo(5L * 3600 + 30 * 60);
+    }
+
+    @Test
+    void shouldWaitPastTheResetForHoldsThatOutliveIt() {
+        // nothing used; 10 held until 02:00 tomorrow: the reset at midnight frees nothing
+        Holds holds = timed(expiring(10, "2026-11-23T02:00:00Z", false));
+        CheckRequest one = new CheckRequest("acme", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "carl", null);
+        CheckResult refused = evaluator.check(one, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW);
+        assertThat(refused.retryAfterSeconds()).isEqualTo(7L * 3600 + 30 * 60);
+    }
 }

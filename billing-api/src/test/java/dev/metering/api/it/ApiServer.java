@@ -74,6 +74,17 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
 
+    /** Another server on an existing database with this pool size and reservation lock-free factor K. */
+    public static ApiServer start(String jdbcUrl, int dbPoolSize, int lockFreeFactor) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, dbPoolSize)
+                .withReservationLockFreeFactor(lockFreeFactor);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
+    }
+
     /** A fresh database and a server with the event log on ({@code METERING_EVENT_LOG=on}), without Kafka. */
     public static ApiServer startWithEventLog(String database) {
         PostgresServer pg = TestInfra.postgres();
@@ -92,6 +103,17 @@ public final class ApiServer implements AutoCloseable {
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
+    /** Another server on an existing database, with Kafka and the event log on. */
+    public static ApiServer startWithKafka(String jdbcUrl, dev.metering.api.config.KafkaSettings kafka, boolean eventLog) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka)
+                .withEventLog(eventLog);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
 
     /** An HTTP response: status, raw body and the body parsed as JSON (null when not JSON). */

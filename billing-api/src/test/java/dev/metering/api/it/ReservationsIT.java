@@ -114,6 +114,75 @@ class ReservationsIT {
         }
     }
 
+    /**
+     * K = 1 and two instances: at most one shared reservation of an org is in flight per instance,
+     * so a limit ends at most (I - 1) x rMax - (K - 1) x r = 2 above its cap with requests of 2; the
+     * first ones (far from the cap) may take the shared path, the last ones the exclusive one, and
+     * nothing is refused while there is room.
+     */
+    @Test
+    void shouldStayWithinTheStatedBoundFromFarToNearTheCapAcrossTwoInstances() throws Exception {
+        String url = ApiServer.freshDatabase("billing_reservations_bound");
+        try (ApiServer a = ApiServer.start(url, 8, 1); ApiServer b = ApiServer.start(url, 8, 1)) {
+            a.applyCatalog(CATALOG.replace("max: 10 }", "max: 150 }"));
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> "150".equals(b.check("acme", "CHAT_MESSAGE", "quantity=0").text("/limits/0/limit")));
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                bodies.add(reservation("bound-" + i, ",\"quantity\":2"));
+            }
+            List<Response> answers = concurrently(a, b, "acme", bodies);
+
+            assertThat(answers).allSatisfy(r -> assertThat(r.status()).isIn(200, 201));
+            long held = a.db.fetchOne("select coalesce(sum(quantity), 0) from metering.reservations").get(0, Long.class);
+            assertThat(held).isEqualTo(2 * allowed(answers));
+            assertThat(held).as("no refusal while there was room").isGreaterThanOrEqualTo(150);
+            assertThat(held).as("cap + (I - 1) x 2 - (K - 1) x 2").isLessThanOrEqualTo(150 + 2);
+            assertThat(answers.stream().filter(r -> !r.json().get("allowed").asBoolean()))
+                    .allSatisfy(r -> assertThat(r.text("/code")).isEqualTo("DAILY_MESSAGE_LIMIT_EXCEEDED"));
+        }
+    }
+
+    /** With K at least the number of instances (I = 2), equal requests never overshoot, from far to near. */
+    @Test
+    void shouldHoldExactlyTheCapWhenKCoversTheInstances() throws Exception {
+        String url = ApiServer.freshDatabase("billing_reservations_exact");
+        try (ApiServer a = ApiServer.start(url, 8, 2); ApiServer b = ApiServer.start(url, 8, 2)) {
+            a.applyCatalog(CATALOG.replace("max: 10 }", "max: 60 }"));
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> "60".equals(b.check("acme", "CHAT_MESSAGE", "quantity=0").text("/limits/0/limit")));
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                bodies.add(reservation("exact-" + i, ""));
+            }
+            List<Response> answers = concurrently(a, b, "acme", bodies);
+
+            assertThat(allowed(answers)).isEqualTo(60);
+            assertThat(a.db.fetchOne("select sum(quantity) from metering.reservations").get(0, Long.class))
+                    .isEqualTo(60);
+        }
+    }
+
+    @Test
+    void shouldAnswerTheRetryTimeOfARefusedReservationWhenTheHoldsBlockingItExpire() {
+        try (ApiServer s = ApiServer.start("billing_reservations_retry_after")) {
+            s.applyCatalog(CATALOG);
+            s.sink.messages("acme", "", T0.minusSeconds(600), 4);
+            reserve(s, "acme", reservation("short", ",\"quantity\":2,\"ttlSeconds\":90"));
+            reserve(s, "acme", reservation("long", ",\"quantity\":4,\"ttlSeconds\":600"));
+            Response two = reserve(s, "acme", reservation("two", ",\"quantity\":2"));
+            assertThat(two.json().get("allowed").asBoolean()).isFalse();
+            assertThat(two.json().get("retryAfterSeconds").asLong()).as("the 90 s hold frees 2").isEqualTo(90);
+            Response three = reserve(s, "acme", reservation("three", ",\"quantity\":3"));
+            assertThat(three.json().get("retryAfterSeconds").asLong()).as("both holds must go").isEqualTo(600);
+            Response seven = reserve(s, "acme", reservation("seven", ",\"quantity\":7"));
+            assertThat(seven.json().get("retryAfterSeconds").asLong()).as("the usage too: the day's reset at midnight")
+                    .isEqualTo(5 * 3600 + 30 * 60);
+            Response check = s.check("acme", "CHAT_MESSAGE", "quantity=2");
+            assertThat(check.json().get("retryAfterSeconds").asLong()).as("a plain check answers the same").isEqualTo(90);
+        }
+    }
+
     @Test
     void shouldHoldAPrepaidBalanceSoThatExactlyTenOfFiftyConcurrentTenCentReservationsPass() throws Exception {
         String url = ApiServer.freshDatabase("billing_reservations_prepaid");
