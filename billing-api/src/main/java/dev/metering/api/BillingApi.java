@@ -2,6 +2,8 @@ package dev.metering.api;
 
 import dev.metering.api.account.AccountCache;
 import dev.metering.api.alert.Alerting;
+import dev.metering.api.audit.AuditLog;
+import dev.metering.api.audit.AuditRoutes;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
@@ -152,6 +154,7 @@ public final class BillingApi implements AutoCloseable {
                     new EnforcementRoutes(enforcement, mapper),
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),
+                    new AuditRoutes(new AuditLog(dsl)),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));
             app.start(config.port());

@@ -69,7 +69,7 @@ public final class Routes {
         this.service = service;
         this.database = database;
         this.metrics = metrics;
-        this.auth = new Auth(service.cache());
+        this.auth = new Auth(service.cache(), clock);
         this.mapper = mapper;
         this.clock = clock;
     }
@@ -292,7 +292,7 @@ public final class Routes {
             ctx.json(out);
             return;
         }
-        long version = service.putCatalog(source, format, p.keyId());
+        long version = service.putCatalog(source, format, auth.actor(p));
         AccountCache.CatalogState state = service.catalog();
         ctx.json(Bodies.catalog(version, state.stored() == null ? clock.instant() : state.stored().createdAt(),
                 state.catalog()));
@@ -313,7 +313,7 @@ public final class Routes {
 
     private void putSubscription(Context ctx) {
         String org = Requests.orgId(ctx);
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, SUBSCRIPTION_FIELDS);
         String bodyOrg = Requests.text(body, "orgId", false);
@@ -372,7 +372,7 @@ public final class Routes {
                 .orElseThrow(() -> ApiException.badRequest("enforcement",
                         "unknown mode '" + enforcementText + "' (expected off, shadow or enforce)"));
         SubscriptionRepository.Saved saved = service.putSubscription(new Subscription(org, planId, status, start, end,
-                seats, overrides, enforcement, clock.instant()));
+                seats, overrides, enforcement, clock.instant()), auth.actor(p));
         ctx.status(saved.created() ? 201 : 200).json(Bodies.subscription(saved.subscription(), plan));
     }
 
@@ -382,7 +382,7 @@ public final class Routes {
 
     private void postCredits(Context ctx) {
         String org = Requests.orgId(ctx);
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, CREDIT_FIELDS);
         JsonNode amountNode = body.get("amountUsd");
@@ -398,7 +398,8 @@ public final class Routes {
         if (expiresAt != null && !expiresAt.isAfter(clock.instant())) {
             throw ApiException.badRequest("expiresAt", "must be in the future");
         }
-        ctx.status(201).json(Bodies.grant(service.grant(org, amount, reason == null ? "credit grant" : reason, expiresAt)));
+        ctx.status(201).json(Bodies.grant(service.grant(org, amount, reason == null ? "credit grant" : reason, expiresAt,
+                auth.actor(p))));
     }
 
     private void balance(Context ctx) {
@@ -410,7 +411,7 @@ public final class Routes {
     // ---- api keys
 
     private void postApiKey(Context ctx) {
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, Set.of("orgId", "scopes"));
         String org = Requests.text(body, "orgId", false);
@@ -432,7 +433,7 @@ public final class Routes {
         if (!scopes.contains(Scope.ADMIN) && org == null) {
             throw ApiException.badRequest("orgId", "required for keys with scopes " + scopesNode);
         }
-        BillingService.CreatedKey k = service.createKey(org, scopes);
+        BillingService.CreatedKey k = service.createKey(org, scopes, auth.actor(p));
         ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes()));
     }
 
@@ -447,8 +448,8 @@ public final class Routes {
     }
 
     private void deleteApiKey(Context ctx) {
-        auth.requireAdmin(ctx);
-        if (!service.revokeKey(ctx.pathParam("id"))) {
+        Principal p = auth.requireAdmin(ctx);
+        if (!service.revokeKey(ctx.pathParam("id"), auth.actor(p))) {
             throw ApiException.notFound("no active API key with id '" + ctx.pathParam("id") + "'");
         }
         ctx.status(204);
