@@ -21,6 +21,7 @@ import dev.metering.api.store.ChangeRepository;
 import dev.metering.api.store.CheckOutcomeRepository;
 import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.IdempotencyRepository;
 import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
@@ -137,6 +138,10 @@ public final class BillingApi implements AutoCloseable {
             service.useHolds(reservations::live);
             scheduler.scheduleWithFixedDelay(() -> guarded("reservation clean-up", reservations::cleanUp), 60, 60,
                     TimeUnit.SECONDS);
+            // expired idempotency keys are ignored by reads; this only keeps the table small
+            IdempotencyRepository idempotencyKeys = new IdempotencyRepository(dsl);
+            scheduler.scheduleWithFixedDelay(() -> guarded("idempotency key clean-up",
+                    () -> idempotencyKeys.deleteExpired(clock.instant(), 10_000)), 60, 60, TimeUnit.SECONDS);
             if (kafka != null) {
                 kafka.warmUp();
             }

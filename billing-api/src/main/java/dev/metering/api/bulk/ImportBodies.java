@@ -39,8 +39,22 @@ public final class ImportBodies {
         throw ApiException.badRequest("dryRun", "expected true or false, got '" + v + "'");
     }
 
+    private static final String BUFFERED = "metering.importBody";
+
     /** The body as UTF-8, refused with 413 past the import bound (the stream is read, not buffered by Javalin). */
     public static String read(Context ctx) throws IOException {
+        byte[] buffered = ctx.attribute(BUFFERED);
+        return new String(buffered != null ? buffered : readBounded(ctx), StandardCharsets.UTF_8);
+    }
+
+    /** Reads the body now, bounded as {@link #read}, and keeps it for {@link #read} (an idempotency key's hash). */
+    public static byte[] buffer(Context ctx) throws IOException {
+        byte[] body = readBounded(ctx);
+        ctx.attribute(BUFFERED, body);
+        return body;
+    }
+
+    private static byte[] readBounded(Context ctx) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         byte[] chunk = new byte[64 * 1024];
         try (InputStream in = ctx.bodyInputStream()) {
@@ -53,6 +67,6 @@ public final class ImportBodies {
                 buffer.write(chunk, 0, n);
             }
         }
-        return buffer.toString(StandardCharsets.UTF_8);
+        return buffer.toByteArray();
     }
 }

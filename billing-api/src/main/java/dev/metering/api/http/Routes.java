@@ -17,6 +17,7 @@ import dev.metering.api.plan.CatalogValidationException;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanLimit;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.IdempotencyRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.subscription.SubscriptionStatus;
@@ -140,6 +141,7 @@ public final class Routes {
                         "the body is " + length + " bytes; at most " + bound + " are accepted");
             }
         });
+        new Idempotency(new IdempotencyRepository(database.dsl()), auth, mapper, clock).register(app);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.field(), e.getMessage(), null));
         app.exception(CatalogValidationException.class, (e, ctx) -> error(ctx, 400, "INVALID_CATALOG",
                 e.problems().get(0).split(":", 2)[0], String.join("; ", e.problems()), e.problems()));
