@@ -2,6 +2,8 @@ package dev.metering.api;
 
 import dev.metering.api.account.AccountCache;
 import dev.metering.api.alert.Alerting;
+import dev.metering.api.audit.AuditLog;
+import dev.metering.api.audit.AuditRoutes;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
@@ -19,6 +21,7 @@ import dev.metering.api.store.ChangeRepository;
 import dev.metering.api.store.CheckOutcomeRepository;
 import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.IdempotencyRepository;
 import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.usage.LastKnownUsage;
 import dev.metering.api.store.PlanRepository;
@@ -140,6 +143,10 @@ public final class BillingApi implements AutoCloseable {
             CostEstimator costs = new CostEstimator(new PriceRepository(dsl));
             guarded("price book refresh", costs::refresh);
             scheduler.scheduleWithFixedDelay(() -> guarded("price book refresh", costs::refresh), 1, 1, TimeUnit.SECONDS);
+            // expired idempotency keys are ignored by reads; this only keeps the table small
+            IdempotencyRepository idempotencyKeys = new IdempotencyRepository(dsl);
+            scheduler.scheduleWithFixedDelay(() -> guarded("idempotency key clean-up",
+                    () -> idempotencyKeys.deleteExpired(clock.instant(), 10_000)), 60, 60, TimeUnit.SECONDS);
             if (kafka != null) {
                 kafka.warmUp();
             }
@@ -158,6 +165,7 @@ public final class BillingApi implements AutoCloseable {
                     new EnforcementRoutes(enforcement, mapper),
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),
+                    new AuditRoutes(new AuditLog(dsl)),
                     new OpenApiRoutes(),
                     new DashboardRoutes()));
             app.start(config.port());

@@ -1,5 +1,6 @@
 package dev.metering.app;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.events.UsageEvents;
 import dev.metering.events.UsageMeter;
@@ -157,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
                 line -> out.println("  " + line))) {
             stack.applyPrices(DevCommand.resource("examples/model-prices.csv"), "examples/model-prices.csv");
             stack.api().service().putCatalog(DevCommand.resource("examples/000-chat-rate-limiting.yaml"),
-                    CatalogParser.Format.YAML, "bench");
+                    CatalogParser.Format.YAML, Actor.tool("bench", java.time.Instant.now()));
             Map<String, String> env = stack.env();
             if (!extra.get("METERING_EVENT_LOG").equals(env.get("METERING_EVENT_LOG"))) {
                 out.printf("bench: WARNING the pipeline runs with METERING_EVENT_LOG=%s, not %s as asked%n",

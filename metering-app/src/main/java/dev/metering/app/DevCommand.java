@@ -1,5 +1,6 @@
 package dev.metering.app;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.app.demo.DemoSummary;
 import dev.metering.app.demo.DemoTraffic;
@@ -129,7 +130,7 @@ final class DevCommand implements Callable<Integer> {
                 : resource("examples/000-chat-rate-limiting.yaml");
         CatalogParser.Format format = plans != null && plans.toString().endsWith(".json") ? CatalogParser.Format.JSON
                 : CatalogParser.Format.YAML;
-        long version = service.putCatalog(yaml, format, "dev");
+        long version = service.putCatalog(yaml, format, Actor.tool("dev", java.time.Instant.now()));
         out.println("  Plans        catalog version " + version + " ("
                 + (plans != null ? plans : "examples/000-chat-rate-limiting.yaml") + ")");
     }

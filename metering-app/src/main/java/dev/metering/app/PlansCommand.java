@@ -1,5 +1,6 @@
 package dev.metering.app;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.Plan;
@@ -106,7 +107,7 @@ final class PlansCommand implements Runnable {
             throw new UserException("the catalog drops plans still used by subscriptions: " + orphaned
                     + "; move those orgs first");
         }
-        PlanRepository.Stored result = plans.store(next, format, source, "cli", now);
+        PlanRepository.Stored result = plans.store(next, format, source, Actor.tool("cli", now));
         out.println(result.created() ? "stored as version " + result.version()
                 : "unchanged: version " + result.version() + " stays in force");
         return 0;

@@ -1,6 +1,7 @@
 package dev.metering.api.account;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.auth.ApiKeys;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.BillingAccount;
@@ -207,7 +208,7 @@ public final class BillingService {
      * Validates and stores a catalog as the next version. Refuses (409) to drop a plan that
      * subscriptions still use: move those orgs first.
      */
-    public long putCatalog(String source, CatalogParser.Format format, String actor) {
+    public long putCatalog(String source, CatalogParser.Format format, Actor actor) {
         PlanCatalog catalog = CatalogParser.parse(source, format);
         Set<String> ids = catalog.plans().stream().map(Plan::id).collect(Collectors.toSet());
         Map<String, Integer> orphaned = plans.subscriptionsOnPlansOtherThan(ids);
@@ -216,7 +217,7 @@ public final class BillingService {
                     .entrySet().stream().map(e -> e.getKey() + " (" + e.getValue() + " orgs)")
                     .collect(Collectors.joining(", ")));
         }
-        PlanRepository.Stored stored = plans.store(catalog, format, source, actor, clock.instant());
+        PlanRepository.Stored stored = plans.store(catalog, format, source, actor);
         if (stored.created()) {
             cache.reloadCatalog();
         }
@@ -245,10 +246,9 @@ public final class BillingService {
     }
 
     /** Writes an import batch in one transaction (welcome credits as a PUT grants them) and refreshes those orgs. */
-    public void importSubscriptions(List<Subscription> subs) {
+    public void importSubscriptions(List<Subscription> subs, Actor actor) {
         PlanCatalog catalog = cache.catalog().catalog();
-        subscriptions.saveAll(subs, planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null),
-                clock.instant());
+        subscriptions.saveAll(subs, planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null), actor);
         subs.forEach(s -> cache.invalidateOrg(s.orgId()));
     }
 
@@ -262,8 +262,8 @@ public final class BillingService {
     }
 
     /** Makes an import's grants in one transaction and refreshes those orgs; returns how many were made. */
-    public int importGrants(List<dev.metering.api.credit.CreditImport.Grant> grants) {
-        int made = credits.grantAll(grants, clock.instant());
+    public int importGrants(List<dev.metering.api.credit.CreditImport.Grant> grants, Actor actor) {
+        int made = credits.grantAll(grants, actor);
         grants.stream().map(dev.metering.api.credit.CreditImport.Grant::orgId).distinct().forEach(cache::invalidateOrg);
         return made;
     }
@@ -273,29 +273,29 @@ public final class BillingService {
     }
 
     /** Creates or replaces a subscription; the caller validated its fields against the catalog. */
-    public SubscriptionRepository.Saved putSubscription(Subscription s) {
+    public SubscriptionRepository.Saved putSubscription(Subscription s, Actor actor) {
         Plan plan = cache.catalog().catalog().plan(s.planId())
                 .orElseThrow(() -> ApiException.badRequest("planId", "unknown plan '" + s.planId() + "'"));
-        SubscriptionRepository.Saved saved = subscriptions.save(s, plan.welcomeCreditUsd(), clock.instant());
+        SubscriptionRepository.Saved saved = subscriptions.save(s, plan.welcomeCreditUsd(), actor);
         cache.invalidateOrg(s.orgId());
         return saved;
     }
 
-    public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant expiresAt) {
-        CreditGrant g = credits.grant(orgId, amountUsd, reason, clock.instant(), expiresAt);
+    public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant expiresAt, Actor actor) {
+        CreditGrant g = credits.grant(orgId, amountUsd, reason, expiresAt, actor);
         cache.invalidateOrg(orgId);
         return g;
     }
 
-    public CreatedKey createKey(String orgId, Set<Scope> scopes) {
+    public CreatedKey createKey(String orgId, Set<Scope> scopes, Actor actor) {
         String key = ApiKeys.newKey();
         String id = ApiKeys.newId();
-        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, clock.instant());
+        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, actor);
         return new CreatedKey(id, key, orgId, scopes);
     }
 
-    public boolean revokeKey(String id) {
-        boolean revoked = keys.revoke(id, clock.instant());
+    public boolean revokeKey(String id, Actor actor) {
+        boolean revoked = keys.revoke(id, actor);
         if (revoked) {
             cache.forgetKeys();
         }

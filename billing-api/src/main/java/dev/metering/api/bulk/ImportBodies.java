@@ -37,10 +37,24 @@ public final class ImportBodies {
         throw ApiException.badRequest("dryRun", "expected true or false, got '" + v + "'");
     }
 
+    private static final String BUFFERED = "metering.importBody";
+
     /** The body as UTF-8; the import bound (413 past it) is enforced on the bytes read, as for every body. */
     public static String read(Context ctx) throws IOException {
+        byte[] buffered = ctx.attribute(BUFFERED);
+        return new String(buffered != null ? buffered : readBounded(ctx), StandardCharsets.UTF_8);
+    }
+
+    /** Reads the body now, bounded as {@link #read}, and keeps it for {@link #read} (an idempotency key's hash). */
+    public static byte[] buffer(Context ctx) throws IOException {
+        byte[] body = readBounded(ctx);
+        ctx.attribute(BUFFERED, body);
+        return body;
+    }
+
+    private static byte[] readBounded(Context ctx) throws IOException {
         try (InputStream in = ctx.bodyInputStream()) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return in.readAllBytes();
         }
     }
 }

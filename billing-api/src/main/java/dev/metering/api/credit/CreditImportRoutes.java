@@ -2,6 +2,7 @@ package dev.metering.api.credit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.account.BillingService;
+import dev.metering.api.auth.Principal;
 import dev.metering.api.bulk.ImportBodies;
 import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.http.Auth;
@@ -42,7 +43,7 @@ public final class CreditImportRoutes implements RouteModule {
     }
 
     private void importCredits(Context ctx, Auth auth) throws IOException {
-        auth.requireAdmin(ctx);
+        Principal principal = auth.requireAdmin(ctx);
         boolean dryRun = ImportBodies.dryRun(ctx);
         boolean csv = ImportBodies.isCsv(ctx);
         String body = ImportBodies.read(ctx);
@@ -51,7 +52,8 @@ public final class CreditImportRoutes implements RouteModule {
         List<String> orgs = rows.stream().map(r -> r.values().get("orgId")).filter(o -> o != null).distinct().toList();
         CreditImport.Result result = CreditImport.validate(rows, service.importedGrants(orgs), clock.instant());
         // a concurrent run may have made some of them meanwhile: the unique key skipped those
-        int granted = dryRun ? result.granted().size() : service.importGrants(result.granted());
+        int granted = dryRun ? result.granted().size() : service.importGrants(result.granted(),
+                auth.actor(principal));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", result.rows());
         out.put("valid", result.valid());

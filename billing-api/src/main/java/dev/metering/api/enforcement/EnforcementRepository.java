@@ -4,6 +4,8 @@ import static dev.metering.db.jooq.Tables.ENFORCEMENT_CHANGES;
 import static dev.metering.db.jooq.Tables.ENFORCEMENT_SETTINGS;
 import static dev.metering.db.jooq.Tables.ORG_ENFORCEMENT;
 
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.db.jooq.tables.records.EnforcementSettingsRecord;
 import dev.metering.db.jooq.tables.records.OrgEnforcementRecord;
@@ -80,7 +82,9 @@ public final class EnforcementRepository {
         });
     }
 
-    public void setGlobal(EnforcementMode mode, int canaryPercent, String by, Instant now) {
+    public void setGlobal(EnforcementMode mode, int canaryPercent, Actor actor) {
+        String by = actor.keyId();
+        Instant now = actor.at();
         dsl.transaction(tx -> {
             EnforcementSettingsRecord before = tx.dsl().selectFrom(ENFORCEMENT_SETTINGS)
                     .where(ENFORCEMENT_SETTINGS.ID.eq(1)).forUpdate().fetchSingle();
@@ -92,6 +96,8 @@ public final class EnforcementRepository {
                     .set(ENFORCEMENT_SETTINGS.UPDATED_BY, by)
                     .where(ENFORCEMENT_SETTINGS.ID.eq(1)).execute();
             log(tx.dsl(), now, by, null, mode.wireName(), canaryPercent, before.getMode(), before.getCanaryPercent());
+            AuditLog.write(tx.dsl(), actor, "enforcement.put", "enforcement", null,
+                    global(before.getMode(), before.getCanaryPercent()), global(mode.wireName(), canaryPercent));
         });
     }
 
@@ -101,7 +107,9 @@ public final class EnforcementRepository {
     }
 
     /** Sets an org's mode; true when the org had none before. */
-    public boolean setOrg(String orgId, EnforcementMode mode, String by, Instant now) {
+    public boolean setOrg(String orgId, EnforcementMode mode, Actor actor) {
+        String by = actor.keyId();
+        Instant now = actor.at();
         return dsl.transactionResult(tx -> {
             bumpRevision(tx.dsl());
             OrgEnforcementRecord before = tx.dsl().selectFrom(ORG_ENFORCEMENT)
@@ -117,12 +125,16 @@ public final class EnforcementRepository {
                     .set(ORG_ENFORCEMENT.UPDATED_BY, by)
                     .execute();
             log(tx.dsl(), now, by, orgId, mode.wireName(), null, before == null ? null : before.getMode(), null);
+            AuditLog.write(tx.dsl(), actor, "org_enforcement.put", "org_enforcement", orgId,
+                    before == null ? null : Map.of("mode", before.getMode()), Map.of("mode", mode.wireName()));
             return before == null;
         });
     }
 
     /** Removes an org's mode; false when it had none (nothing is logged then). */
-    public boolean deleteOrg(String orgId, String by, Instant now) {
+    public boolean deleteOrg(String orgId, Actor actor) {
+        String by = actor.keyId();
+        Instant now = actor.at();
         return dsl.transactionResult(tx -> {
             bumpRevision(tx.dsl());
             OrgEnforcementRecord before = tx.dsl().deleteFrom(ORG_ENFORCEMENT)
@@ -131,8 +143,17 @@ public final class EnforcementRepository {
                 return false;
             }
             log(tx.dsl(), now, by, orgId, null, null, before.getMode(), null);
+            AuditLog.write(tx.dsl(), actor, "org_enforcement.delete", "org_enforcement", orgId,
+                    Map.of("mode", before.getMode()), null);
             return true;
         });
+    }
+
+    private static Map<String, Object> global(String mode, int canaryPercent) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("mode", mode);
+        out.put("canaryPercent", canaryPercent);
+        return out;
     }
 
     /** The latest changes, newest first. */

@@ -1,5 +1,6 @@
 package dev.metering.api.enforcement;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.ModePolicy;
 import java.time.Clock;
@@ -41,19 +42,19 @@ public final class RuntimeEnforcement implements Supplier<ModePolicy> {
         }
     }
 
-    public void setGlobal(EnforcementMode mode, int canaryPercent, String by) {
-        repository.setGlobal(mode, canaryPercent, by, clock.instant());
+    public void setGlobal(EnforcementMode mode, int canaryPercent, Actor actor) {
+        repository.setGlobal(mode, canaryPercent, actor);
         reload();
     }
 
-    public boolean setOrg(String orgId, EnforcementMode mode, String by) {
-        boolean created = repository.setOrg(orgId, mode, by, clock.instant());
+    public boolean setOrg(String orgId, EnforcementMode mode, Actor actor) {
+        boolean created = repository.setOrg(orgId, mode, actor);
         reload();
         return created;
     }
 
-    public boolean deleteOrg(String orgId, String by) {
-        boolean deleted = repository.deleteOrg(orgId, by, clock.instant());
+    public boolean deleteOrg(String orgId, Actor actor) {
+        boolean deleted = repository.deleteOrg(orgId, actor);
         reload();
         return deleted;
     }

@@ -2,9 +2,11 @@ package dev.metering.api.http;
 
 import dev.metering.api.ApiException;
 import dev.metering.api.account.AccountCache;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import io.javalin.http.Context;
+import java.time.Clock;
 
 /**
  * Bearer-key authorization (docs/contract.md, Errors and auth): 401 without a valid key, 403 for another org's data
@@ -16,9 +18,16 @@ public final class Auth {
     private static final String PRINCIPAL = "metering.principal";
 
     private final AccountCache cache;
+    private final Clock clock;
 
-    Auth(AccountCache cache) {
+    Auth(AccountCache cache, Clock clock) {
         this.cache = cache;
+        this.clock = clock;
+    }
+
+    /** The caller as the audit log names it, at this moment. */
+    public Actor actor(Principal principal) {
+        return Actor.of(principal, clock.instant());
     }
 
     public Principal authenticate(Context ctx) {

@@ -61,7 +61,7 @@ public final class EnforcementRoutes implements RouteModule {
         if (!body.has("mode") && c == null) {
             throw ApiException.badRequest("mode", "expected mode and/or canaryPercent");
         }
-        enforcement.setGlobal(mode, canary, p.keyId());
+        enforcement.setGlobal(mode, canary, auth.actor(p));
         ctx.json(global(enforcement.snapshot()));
     }
 
@@ -79,7 +79,7 @@ public final class EnforcementRoutes implements RouteModule {
         if (!body.has("mode")) {
             throw ApiException.badRequest("mode", "required");
         }
-        boolean created = enforcement.setOrg(org, mode(body), p.keyId());
+        boolean created = enforcement.setOrg(org, mode(body), auth.actor(p));
         EnforcementRepository.OrgMode m = enforcement.org(org);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("orgId", org);
@@ -92,7 +92,7 @@ public final class EnforcementRoutes implements RouteModule {
     private void deleteOrg(Context ctx) {
         String org = Requests.orgId(ctx);
         Principal p = auth.requireAdmin(ctx);
-        if (!enforcement.deleteOrg(org, p.keyId())) {
+        if (!enforcement.deleteOrg(org, auth.actor(p))) {
             throw ApiException.notFound("org has no enforcement mode of its own");
         }
         ctx.status(204);

@@ -17,6 +17,7 @@ import dev.metering.api.plan.CatalogValidationException;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanLimit;
 import dev.metering.api.store.Database;
+import dev.metering.api.store.IdempotencyRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.subscription.SubscriptionStatus;
@@ -71,7 +72,7 @@ public final class Routes {
         this.service = service;
         this.database = database;
         this.metrics = metrics;
-        this.auth = new Auth(service.cache());
+        this.auth = new Auth(service.cache(), clock);
         this.mapper = mapper;
         this.clock = clock;
     }
@@ -146,6 +147,7 @@ public final class Routes {
         app.before(Requests::strictUri);
         // authentication before any validation of the input: a request without a valid key learns nothing
         app.beforeMatched("/api/*", ctx -> auth.authenticate(ctx));
+        new Idempotency(new IdempotencyRepository(database.dsl()), auth, mapper, clock).register(app);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.field(), e.getMessage(), null));
         app.exception(CatalogValidationException.class, (e, ctx) -> error(ctx, 400, "INVALID_CATALOG",
                 e.problems().get(0).split(":", 2)[0], String.join("; ", e.problems()), e.problems()));
@@ -307,7 +309,7 @@ public final class Routes {
             ctx.json(out);
             return;
         }
-        long version = service.putCatalog(source, format, p.keyId());
+        long version = service.putCatalog(source, format, auth.actor(p));
         AccountCache.CatalogState state = service.catalog();
         ctx.json(Bodies.catalog(version, state.stored() == null ? clock.instant() : state.stored().createdAt(),
                 state.catalog()));
@@ -328,7 +330,7 @@ public final class Routes {
 
     private void putSubscription(Context ctx) {
         String org = Requests.orgId(ctx);
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, SUBSCRIPTION_FIELDS);
         String bodyOrg = Requests.text(body, "orgId", false);
@@ -387,7 +389,7 @@ public final class Routes {
                 .orElseThrow(() -> ApiException.badRequest("enforcement",
                         "unknown mode '" + enforcementText + "' (expected off, shadow or enforce)"));
         SubscriptionRepository.Saved saved = service.putSubscription(new Subscription(org, planId, status, start, end,
-                seats, overrides, enforcement, clock.instant()));
+                seats, overrides, enforcement, clock.instant()), auth.actor(p));
         ctx.status(saved.created() ? 201 : 200).json(Bodies.subscription(saved.subscription(), plan));
     }
 
@@ -397,7 +399,7 @@ public final class Routes {
 
     private void postCredits(Context ctx) {
         String org = Requests.orgId(ctx);
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, CREDIT_FIELDS);
         JsonNode amountNode = body.get("amountUsd");
@@ -413,7 +415,8 @@ public final class Routes {
         if (expiresAt != null && !expiresAt.isAfter(clock.instant())) {
             throw ApiException.badRequest("expiresAt", "must be in the future");
         }
-        ctx.status(201).json(Bodies.grant(service.grant(org, amount, reason == null ? "credit grant" : reason, expiresAt)));
+        ctx.status(201).json(Bodies.grant(service.grant(org, amount, reason == null ? "credit grant" : reason, expiresAt,
+                auth.actor(p))));
     }
 
     private void balance(Context ctx) {
@@ -425,7 +428,7 @@ public final class Routes {
     // ---- api keys
 
     private void postApiKey(Context ctx) {
-        auth.requireAdmin(ctx);
+        Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
         Requests.onlyFields(body, Set.of("orgId", "scopes"));
         String org = Requests.text(body, "orgId", false);
@@ -447,7 +450,7 @@ public final class Routes {
         if (!scopes.contains(Scope.ADMIN) && org == null) {
             throw ApiException.badRequest("orgId", "required for keys with scopes " + scopesNode);
         }
-        BillingService.CreatedKey k = service.createKey(org, scopes);
+        BillingService.CreatedKey k = service.createKey(org, scopes, auth.actor(p));
         ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes()));
     }
 
@@ -462,8 +465,8 @@ public final class Routes {
     }
 
     private void deleteApiKey(Context ctx) {
-        auth.requireAdmin(ctx);
-        if (!service.revokeKey(ctx.pathParam("id"))) {
+        Principal p = auth.requireAdmin(ctx);
+        if (!service.revokeKey(ctx.pathParam("id"), auth.actor(p))) {
             throw ApiException.notFound("no active API key with id '" + ctx.pathParam("id") + "'");
         }
         ctx.status(204);

@@ -2,6 +2,8 @@ package dev.metering.api.price;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -39,9 +41,11 @@ public final class PriceRepository {
      * Upserts {@code versions} and returns every stored version of the models they touch, in one
      * transaction (what is then published per model: newest version plus history).
      */
-    public List<PriceVersion> upsert(Collection<PriceVersion> versions) {
+    public List<PriceVersion> upsert(Collection<PriceVersion> versions, Actor actor) {
+        String[] keys = versions.stream().map(PriceVersion::key).distinct().toArray(String[]::new);
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
+            List<PriceVersion> before = touched(t, keys);
             var batch = t.batch(t.query("INSERT INTO metering.model_prices (provider, model, effective_from, "
                     + "input_per_1m_usd, cached_input_per_1m_usd, output_per_1m_usd, unit_usd, cache_write_per_1m_usd, "
                     + "context_tiers, service_tiers) VALUES (?, ?, CAST(? AS timestamptz), CAST(? AS numeric), "
@@ -60,10 +64,17 @@ public final class PriceRepository {
                         v.serviceTiers().isEmpty() ? null : json(PriceTiers.serviceTiersJson(v.serviceTiers())));
             }
             batch.execute();
-            String[] keys = versions.stream().map(PriceVersion::key).distinct().toArray(String[]::new);
-            return t.resultQuery(SELECT + " WHERE provider || '/' || model = ANY (CAST(? AS text[])) ORDER BY provider, model, effective_from",
-                    DSL.val(keys)).fetch(PriceRepository::version);
+            List<PriceVersion> after = touched(t, keys);
+            AuditLog.write(t, actor, "price.put", "price", keys.length == 1 ? keys[0] : null,
+                    before.stream().map(PriceBookFormat::json).toList(), after.stream().map(PriceBookFormat::json).toList());
+            return after;
         });
+    }
+
+    /** Every stored version of the models {@code keys} ({@code provider/model}). */
+    private static List<PriceVersion> touched(DSLContext t, String[] keys) {
+        return t.resultQuery(SELECT + " WHERE provider || '/' || model = ANY (CAST(? AS text[])) ORDER BY provider, model, effective_from",
+                DSL.val(keys)).fetch(PriceRepository::version);
     }
 
     private static PriceVersion version(Record r) {

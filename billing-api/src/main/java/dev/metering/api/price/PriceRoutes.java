@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
+import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.RouteModule;
@@ -55,7 +56,7 @@ public final class PriceRoutes implements RouteModule {
     }
 
     private void put(Context ctx, Auth auth) {
-        auth.requireAdmin(ctx);
+        Principal principal = auth.requireAdmin(ctx);
         String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
         List<PriceVersion> versions;
         if (contentType.contains("csv")) {
@@ -72,7 +73,7 @@ public final class PriceRoutes implements RouteModule {
             throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type",
                     "send the price book as text/csv or application/json");
         }
-        PriceService.Applied applied = service.apply(versions);
+        PriceService.Applied applied = service.apply(versions, auth.actor(principal));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("versions", applied.versions());
         out.put("models", applied.models());

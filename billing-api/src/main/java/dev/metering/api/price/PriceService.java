@@ -1,6 +1,7 @@
 package dev.metering.api.price;
 
 import dev.metering.api.ApiException;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.kafka.KafkaClients;
 import dev.metering.avro.ModelPrice;
 import dev.metering.avro.ModelPriceContextTier;
@@ -58,13 +59,13 @@ public final class PriceService {
         return repository.all();
     }
 
-    public Applied apply(List<PriceVersion> versions) {
+    public Applied apply(List<PriceVersion> versions, Actor actor) {
         if (kafka == null) {
             throw new ApiException(503, "UNAVAILABLE", null, "prices cannot be published: Kafka is not configured on "
                     + "this instance (METERING_KAFKA_BOOTSTRAP and METERING_SCHEMA_REGISTRY_URL are unset)");
         }
         KafkaClients.PriceProducer producer = kafka.prices();
-        List<ModelPrice> prices = toModelPrices(repository.upsert(versions));
+        List<ModelPrice> prices = toModelPrices(repository.upsert(versions, actor));
         String topic = kafka.topics().prices();
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         long deadline = System.nanoTime() + kafka.deliveryTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);

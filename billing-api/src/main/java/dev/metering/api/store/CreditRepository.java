@@ -3,6 +3,8 @@ package dev.metering.api.store;
 import static dev.metering.db.jooq.Sequences.BILLING_REVISION;
 import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
 
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.credit.CreditImport;
 import java.math.BigDecimal;
@@ -11,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jooq.DSLContext;
@@ -25,17 +28,28 @@ public final class CreditRepository {
         this.dsl = dsl;
     }
 
-    public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant grantedAt, Instant expiresAt) {
-        long id = dsl.insertInto(CREDIT_GRANTS)
-                .set(CREDIT_GRANTS.ORG_ID, orgId)
-                .set(CREDIT_GRANTS.AMOUNT_USD, amountUsd)
-                .set(CREDIT_GRANTS.REASON, reason)
-                .set(CREDIT_GRANTS.GRANTED_AT, grantedAt.atOffset(ZoneOffset.UTC))
-                .set(CREDIT_GRANTS.EXPIRES_AT, expiresAt == null ? null : expiresAt.atOffset(ZoneOffset.UTC))
-                .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
-                .returningResult(CREDIT_GRANTS.ID)
-                .fetchOne(CREDIT_GRANTS.ID);
-        return new CreditGrant(id, orgId, amountUsd, reason, grantedAt, expiresAt, null);
+    /** Grants credit, audited in the same transaction. */
+    public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant expiresAt, Actor actor) {
+        Instant grantedAt = actor.at();
+        return dsl.transactionResult(tx -> {
+            long id = tx.dsl().insertInto(CREDIT_GRANTS)
+                    .set(CREDIT_GRANTS.ORG_ID, orgId)
+                    .set(CREDIT_GRANTS.AMOUNT_USD, amountUsd)
+                    .set(CREDIT_GRANTS.REASON, reason)
+                    .set(CREDIT_GRANTS.GRANTED_AT, grantedAt.atOffset(ZoneOffset.UTC))
+                    .set(CREDIT_GRANTS.EXPIRES_AT, expiresAt == null ? null : expiresAt.atOffset(ZoneOffset.UTC))
+                    .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                    .returningResult(CREDIT_GRANTS.ID)
+                    .fetchOne(CREDIT_GRANTS.ID);
+            Map<String, Object> after = new LinkedHashMap<>();
+            after.put("grantId", id);
+            after.put("orgId", orgId);
+            after.put("amountUsd", amountUsd.toPlainString());
+            after.put("reason", reason);
+            after.put("expiresAt", expiresAt == null ? null : expiresAt.toString());
+            AuditLog.write(tx.dsl(), actor, "credit.grant", "credit", orgId, null, after);
+            return new CreditGrant(id, orgId, amountUsd, reason, grantedAt, expiresAt, null);
+        });
     }
 
     /** The amounts already granted under a grant key, by {@link CreditImport#key} (orgs without any are absent). */
@@ -56,8 +70,8 @@ public final class CreditRepository {
      * grantId) exists already (e.g. a concurrent run) is skipped by the unique key. Returns how many
      * were made.
      */
-    public int grantAll(List<CreditImport.Grant> grants, Instant grantedAt) {
-        var ts = grantedAt.atOffset(ZoneOffset.UTC);
+    public int grantAll(List<CreditImport.Grant> grants, Actor actor) {
+        var ts = actor.at().atOffset(ZoneOffset.UTC);
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
             int made = 0;
@@ -78,8 +92,22 @@ public final class CreditRepository {
                     made += n;
                 }
             }
+            if (made > 0) {
+                AuditLog.write(t, actor, "credit.import", "credit", null, null, importSummary(grants, made));
+            }
             return made;
         });
+    }
+
+    /** An import as the audit log shows it: counts, the total and the first orgs (bounded). */
+    private static Map<String, Object> importSummary(List<CreditImport.Grant> grants, int made) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rows", grants.size());
+        out.put("granted", made);
+        out.put("amountUsd", grants.stream().map(CreditImport.Grant::amountUsd).reduce(BigDecimal.ZERO, BigDecimal::add)
+                .toPlainString());
+        out.put("orgIds", grants.stream().map(CreditImport.Grant::orgId).distinct().limit(100).toList());
+        return out;
     }
 
     /** Grants not expired at {@code now} (including ones granted later than now, which do not count yet). */

@@ -7,6 +7,8 @@ import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
 import static org.jooq.impl.DSL.count;
 import static org.jooq.impl.DSL.max;
 
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
@@ -80,7 +82,8 @@ public final class PlanRepository {
      * Stores a validated catalog as the next version, unless it equals the one in force (same
      * plans, limits and default plan, whatever its comments or layout): then nothing is written.
      */
-    public Stored store(PlanCatalog catalog, CatalogParser.Format format, String source, String createdBy, Instant now) {
+    public Stored store(PlanCatalog catalog, CatalogParser.Format format, String source, Actor actor) {
+        Instant now = actor.at();
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
             // serialise concurrent PUTs: versions are dense and ordered by commit
@@ -96,7 +99,7 @@ public final class PlanRepository {
                     .set(PLAN_CATALOGS.SOURCE, source)
                     .set(PLAN_CATALOGS.DEFAULT_PLAN, catalog.defaultPlanId())
                     .set(PLAN_CATALOGS.CREATED_AT, now.atOffset(ZoneOffset.UTC))
-                    .set(PLAN_CATALOGS.CREATED_BY, createdBy)
+                    .set(PLAN_CATALOGS.CREATED_BY, actor.keyId())
                     .execute();
             for (Plan p : catalog.plans()) {
                 t.insertInto(PLANS)
@@ -127,7 +130,18 @@ public final class PlanRepository {
                             .execute();
                 }
             }
+            AuditLog.write(t, actor, "plans.apply", "plans", Long.toString(version),
+                    latest.map(l -> summary(l.version(), l.catalog())).orElse(null), summary(version, catalog));
             return new Stored(version, true);
         });
+    }
+
+    /** A catalog as the audit log shows it: its version, default plan and plan ids (the source is in plan_catalogs). */
+    private static Map<String, Object> summary(long version, PlanCatalog catalog) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("version", version);
+        out.put("defaultPlan", catalog.defaultPlanId());
+        out.put("plans", catalog.plans().stream().map(Plan::id).toList());
+        return out;
     }
 }

@@ -5,12 +5,13 @@ import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
 import static dev.metering.db.jooq.Tables.SUBSCRIPTIONS;
 import static dev.metering.db.jooq.Tables.SUBSCRIPTION_OVERRIDES;
 
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.subscription.SubscriptionStatus;
 import dev.metering.db.jooq.tables.records.SubscriptionsRecord;
 import java.math.BigDecimal;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.HashMap;
@@ -104,8 +105,8 @@ public final class SubscriptionRepository {
      * transaction, statements sent in batches: an import batch is written whole or not at all.
      */
     public void saveAll(List<Subscription> subs, java.util.function.Function<String, BigDecimal> welcomeCreditOfPlan,
-                        Instant now) {
-        var ts = now.atOffset(ZoneOffset.UTC);
+                        Actor actor) {
+        var ts = actor.at().atOffset(ZoneOffset.UTC);
         dsl.transaction(tx -> {
             DSLContext t = tx.dsl();
             List<org.jooq.Query> queries = new java.util.ArrayList<>();
@@ -157,7 +158,32 @@ public final class SubscriptionRepository {
             if (!queries.isEmpty()) {
                 t.batch(queries).execute();
             }
+            if (subs.isEmpty()) {
+                return;
+            }
+            // one summary row per import: a row per org would double the write of a 100,000-row file
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("rows", subs.size());
+            summary.put("byPlan", subs.stream().collect(java.util.stream.Collectors.groupingBy(Subscription::planId,
+                    java.util.TreeMap::new, java.util.stream.Collectors.counting())));
+            summary.put("orgIds", subs.stream().map(Subscription::orgId).limit(100).toList());
+            AuditLog.write(t, actor, "subscription.import", "subscription", null, null, summary);
         });
+    }
+
+    /** A subscription as the audit log shows it (the contract's field names, money as strings). */
+    private static Map<String, Object> auditState(Subscription s) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("planId", s.planId());
+        out.put("status", s.status().wireName());
+        out.put("periodStart", s.periodStart().toString());
+        out.put("periodEnd", s.periodEnd().toString());
+        out.put("seats", s.seats());
+        Map<String, String> overrides = new java.util.TreeMap<>();
+        s.overrides().forEach((k, v) -> overrides.put(k, v.toPlainString()));
+        out.put("overrides", overrides);
+        out.put("enforcement", s.enforcement() == null ? null : s.enforcement().wireName());
+        return out;
     }
 
     private static Subscription subscription(SubscriptionsRecord r, Map<String, BigDecimal> overrides) {
@@ -173,11 +199,12 @@ public final class SubscriptionRepository {
      * is positive, grants it unless this org already received the welcome credit of this plan
      * (a unique index makes "once" hold under concurrent PUTs too).
      */
-    public Saved save(Subscription s, BigDecimal welcomeCreditUsd, Instant now) {
+    public Saved save(Subscription s, BigDecimal welcomeCreditUsd, Actor actor) {
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
-            boolean existed = t.fetchExists(t.selectOne().from(SUBSCRIPTIONS).where(SUBSCRIPTIONS.ORG_ID.eq(s.orgId())));
-            var ts = now.atOffset(ZoneOffset.UTC);
+            Subscription before = find(t, s.orgId()).orElse(null);
+            boolean existed = before != null;
+            var ts = actor.at().atOffset(ZoneOffset.UTC);
             t.insertInto(SUBSCRIPTIONS)
                     .set(SUBSCRIPTIONS.ORG_ID, s.orgId())
                     .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
@@ -222,7 +249,14 @@ public final class SubscriptionRepository {
                         .fetchOptional(CREDIT_GRANTS.ID)
                         .orElse(null);
             }
-            return new Saved(!existed, find(t, s.orgId()).orElseThrow(), welcome);
+            Subscription after = find(t, s.orgId()).orElseThrow();
+            Map<String, Object> afterState = auditState(after);
+            if (welcome != null) {
+                afterState.put("welcomeGrantId", welcome);
+            }
+            AuditLog.write(t, actor, "subscription.put", "subscription", s.orgId(),
+                    before == null ? null : auditState(before), afterState);
+            return new Saved(!existed, after, welcome);
         });
     }
 }

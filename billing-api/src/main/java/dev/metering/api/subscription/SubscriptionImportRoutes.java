@@ -2,6 +2,7 @@ package dev.metering.api.subscription;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.account.BillingService;
+import dev.metering.api.auth.Principal;
 import dev.metering.api.bulk.ImportBodies;
 import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.check.CatalogImpact;
@@ -52,7 +53,7 @@ public final class SubscriptionImportRoutes implements RouteModule {
     }
 
     private void importSubscriptions(Context ctx, Auth auth) throws IOException {
-        auth.requireAdmin(ctx);
+        Principal principal = auth.requireAdmin(ctx);
         boolean dryRun = ImportBodies.dryRun(ctx);
         boolean csv = ImportBodies.isCsv(ctx);
         String body = ImportBodies.read(ctx);
@@ -73,7 +74,7 @@ public final class SubscriptionImportRoutes implements RouteModule {
         if (!dryRun) {
             List<Subscription> write = new ArrayList<>(changes.created());
             write.addAll(changes.replaced());
-            service.importSubscriptions(write);
+            service.importSubscriptions(write, auth.actor(principal));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", validated.rows());

@@ -5,6 +5,8 @@ import static dev.metering.db.jooq.Tables.WEBHOOK_ATTEMPTS;
 import static dev.metering.db.jooq.Tables.WEBHOOK_DELIVERIES;
 import static dev.metering.db.jooq.Tables.WEBHOOK_ENDPOINTS;
 
+import dev.metering.api.audit.Actor;
+import dev.metering.api.audit.AuditLog;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,15 +40,28 @@ public final class WebhookRepository {
         this.dsl = dsl;
     }
 
-    public void insert(WebhookEndpoint e, String secret) {
-        dsl.insertInto(WEBHOOK_ENDPOINTS)
-                .set(WEBHOOK_ENDPOINTS.ID, e.id())
-                .set(WEBHOOK_ENDPOINTS.URL, e.url())
-                .set(WEBHOOK_ENDPOINTS.ORG_ID, e.orgId())
-                .set(WEBHOOK_ENDPOINTS.EVENT_TYPES, String.join(",", e.events()))
-                .set(WEBHOOK_ENDPOINTS.SECRET, secret)
-                .set(WEBHOOK_ENDPOINTS.CREATED_AT, e.createdAt().atOffset(ZoneOffset.UTC))
-                .execute();
+    /** Stores an endpoint, audited (never the secret) in the same transaction. */
+    public void insert(WebhookEndpoint e, String secret, Actor actor) {
+        dsl.transaction(tx -> {
+            tx.dsl().insertInto(WEBHOOK_ENDPOINTS)
+                    .set(WEBHOOK_ENDPOINTS.ID, e.id())
+                    .set(WEBHOOK_ENDPOINTS.URL, e.url())
+                    .set(WEBHOOK_ENDPOINTS.ORG_ID, e.orgId())
+                    .set(WEBHOOK_ENDPOINTS.EVENT_TYPES, String.join(",", e.events()))
+                    .set(WEBHOOK_ENDPOINTS.SECRET, secret)
+                    .set(WEBHOOK_ENDPOINTS.CREATED_AT, e.createdAt().atOffset(ZoneOffset.UTC))
+                    .execute();
+            AuditLog.write(tx.dsl(), actor, "webhook.create", "webhook", e.id(), null, auditState(e));
+        });
+    }
+
+    private static Map<String, Object> auditState(WebhookEndpoint e) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", e.id());
+        out.put("url", e.url());
+        out.put("events", e.events());
+        out.put("orgId", e.orgId());
+        return out;
     }
 
     public List<WebhookEndpoint> endpoints(int limit) {
@@ -57,9 +73,16 @@ public final class WebhookRepository {
         return dsl.selectFrom(WEBHOOK_ENDPOINTS).where(WEBHOOK_ENDPOINTS.ID.eq(id)).fetchOptional(WebhookRepository::endpoint);
     }
 
-    /** Deletes the endpoint with its deliveries and their log; false when unknown. */
-    public boolean delete(String id) {
-        return dsl.deleteFrom(WEBHOOK_ENDPOINTS).where(WEBHOOK_ENDPOINTS.ID.eq(id)).execute() > 0;
+    /** Deletes the endpoint with its deliveries and their log, audited; false when unknown. */
+    public boolean delete(String id, Actor actor) {
+        return dsl.transactionResult(tx -> {
+            Record r = tx.dsl().deleteFrom(WEBHOOK_ENDPOINTS).where(WEBHOOK_ENDPOINTS.ID.eq(id)).returning().fetchOne();
+            if (r == null) {
+                return false;
+            }
+            AuditLog.write(tx.dsl(), actor, "webhook.delete", "webhook", id, auditState(endpoint(r)), null);
+            return true;
+        });
     }
 
     private static WebhookEndpoint endpoint(Record r) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.alert.AlertType;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
@@ -51,15 +52,15 @@ public final class WebhookRoutes implements RouteModule {
 
     @Override
     public void register(Javalin app, Auth auth) {
-        app.post("/api/v1/webhooks", ctx -> { auth.requireAdmin(ctx); create(ctx); });
+        app.post("/api/v1/webhooks", ctx -> create(ctx, auth.actor(auth.requireAdmin(ctx))));
         app.get("/api/v1/webhooks", ctx -> {
             auth.requireAdmin(ctx);
             ctx.json(Map.of("items", repository.endpoints(MAX_ENDPOINTS_LISTED)));
         });
         app.get("/api/v1/webhooks/{id}", ctx -> { auth.requireAdmin(ctx); ctx.json(endpoint(ctx)); });
         app.delete("/api/v1/webhooks/{id}", ctx -> {
-            auth.requireAdmin(ctx);
-            if (!repository.delete(id(ctx))) {
+            Actor actor = auth.actor(auth.requireAdmin(ctx));
+            if (!repository.delete(id(ctx), actor)) {
                 throw ApiException.notFound("no webhook endpoint '" + ctx.pathParam("id") + "'");
             }
             ctx.status(204);
@@ -68,7 +69,7 @@ public final class WebhookRoutes implements RouteModule {
         app.post("/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry", ctx -> { auth.requireAdmin(ctx); retry(ctx); });
     }
 
-    private void create(Context ctx) {
+    private void create(Context ctx, Actor actor) {
         JsonNode body;
         try {
             body = mapper.readTree(ctx.body());
@@ -111,7 +112,7 @@ public final class WebhookRoutes implements RouteModule {
         byte[] id = new byte[10];
         RANDOM.nextBytes(id);
         WebhookEndpoint e = new WebhookEndpoint("wh_" + HexFormat.of().formatHex(id), url, events, orgId, clock.instant());
-        repository.insert(e, secret);
+        repository.insert(e, secret, actor);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", e.id());
         out.put("url", e.url());

@@ -152,6 +152,16 @@ public final class ApiServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /** A POST with extra headers as name, value pairs (e.g. {@code Idempotency-Key}). */
+    public Response post(String path, String key, String contentType, String body, String... headers) {
+        HttpRequest.Builder b = request(path, key).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b.build());
+    }
+
     public Response delete(String path, String key) {
         return send(request(path, key).DELETE().build());
     }

@@ -56,6 +56,29 @@ class PriceIT {
     }
 
     @Test
+    void shouldAuditAPriceChangeWithTheModelsVersionsBeforeAndAfter() {
+        String header = "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,effective_from\n";
+        assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", header + "auditco,model-a,1,0.1,4,2026-10-01T00:00:00Z\n")
+                .status()).isEqualTo(200);
+        assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", header + "auditco,model-a,2,0.2,8,2026-11-01T00:00:00Z\n")
+                .status()).isEqualTo(200);
+
+        Response audit = server.get("/api/v1/audit?entity=price&limit=2", ADMIN);
+
+        assertThat(audit.status()).as(audit.body()).isEqualTo(200);
+        var latest = audit.json().at("/items/0");
+        assertThat(latest.get("action").asText()).isEqualTo("price.put");
+        assertThat(latest.get("actor").asText()).isEqualTo("admin-token");
+        assertThat(latest.get("entityId").asText()).isEqualTo("auditco/model-a");
+        assertThat(latest.get("before").size()).isEqualTo(1);
+        assertThat(latest.at("/before/0/inputPer1mUsd").asText()).isEqualTo("1");
+        assertThat(latest.get("after").size()).isEqualTo(2);
+        assertThat(latest.at("/after/1/inputPer1mUsd").asText()).isEqualTo("2");
+        assertThat(latest.at("/after/1/effectiveFrom").asText()).isEqualTo("2026-11-01T00:00:00Z");
+        assertThat(audit.json().at("/items/1/before").size()).isZero();
+    }
+
+    @Test
     void shouldStoreAndPublishEveryModelWithItsHistoryAsTheStreamsPriceBookReadsIt() throws IOException {
         String example = Files.readString(EXAMPLE);
         // a context tier's row is not a model of its own

@@ -1,5 +1,6 @@
 package dev.metering.app.demo;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.subscription.SubscriptionStatus;
@@ -85,7 +86,7 @@ public final class DemoTraffic implements AutoCloseable {
             if (billing.subscription(org).isEmpty()) {
                 String plan = i == 1 ? "TRIAL" : PLANS.get(i % PLANS.size());
                 billing.putSubscription(new Subscription(org, plan, SubscriptionStatus.ACTIVE, periodStart, periodEnd,
-                        1, Map.of(), null, now));
+                        1, Map.of(), null, now), Actor.tool("demo", now));
             }
         }
         DemoTraffic traffic = new DemoTraffic(env, rate);

@@ -1,5 +1,6 @@
 package dev.metering.app.prices;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.ApiException;
 import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.kafka.KafkaClients;
@@ -37,7 +38,7 @@ public final class PriceBooks {
         }
         try (CloseableDSLContext dsl = DSL.using(jdbcUrl, user, password);
              KafkaClients clients = new KafkaClients(kafka, Clock.systemUTC())) {
-            return new PriceService(new PriceRepository(dsl), clients).apply(versions);
+            return new PriceService(new PriceRepository(dsl), clients).apply(versions, Actor.tool("cli", Clock.systemUTC().instant()));
         } catch (ApiException e) {
             throw new UserException(origin + ": " + e.getMessage());
         }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.ingest.EventJson;
@@ -150,7 +151,7 @@ class PipelineEndToEndIT {
         Map<String, String> apiEnv = new HashMap<>(env);
         apiEnv.put("METERING_GRACE", "8h");
         api = BillingApi.start(BillingApiConfig.from(ConfigSource.of(apiEnv)), Clock.systemUTC());
-        api.service().putCatalog(CATALOG, CatalogParser.Format.YAML, "e2e");
+        api.service().putCatalog(CATALOG, CatalogParser.Format.YAML, Actor.tool("e2e", Instant.now()));
     }
 
     @AfterAll

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.plan.CatalogParser;
@@ -116,7 +117,7 @@ class PipelineStallIT {
         streams = startStreams("streams-1");
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));
         open = startApi("fail-open");
-        open.service().putCatalog(CATALOG, CatalogParser.Format.YAML, "stall");
+        open.service().putCatalog(CATALOG, CatalogParser.Format.YAML, Actor.tool("stall", Instant.now()));
         closed = startApi("fail-closed");
 
         // continuous load for the whole test: streams' input lag is never exactly 0
