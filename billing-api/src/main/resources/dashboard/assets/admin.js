@@ -104,7 +104,7 @@ function deadLetters(list) {
     ...[...byReason.entries()].map(([reason, ds]) => h('div.reason', { 'data-reason': reason },
       h('h3', `${reason} · ${ds.length}`),
       table(['Received', 'Message', 'Record'], ds.slice(0, SAMPLES).map((d) => [time(d.receivedAt),
-        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]), `Dead letters: ${reason}`)))];
+        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]), `Dead letters: ${reason}`, true)))];
 }
 
 /**
@@ -201,7 +201,7 @@ function enforcementSwitch(reload) {
     const n = Number(m.orgOverrides) || 0;
     overrides.textContent = n ? ` · ${n} org${n === 1 ? '' : 's'} with their own mode` : '';
     changed.replaceChildren(...(m.updatedAt ? ['changed ', time(m.updatedAt), m.updatedBy ? ` by ${m.updatedBy}` : '']
-      : ['from the environment (never switched here)']));
+      : ['set at start-up by METERING_ENFORCEMENT; not switched since']));
     if (!editing) {
       mode.value = m.mode;
       canary.value = String(m.canaryPercent ?? 0);

@@ -103,11 +103,16 @@ function morph(o, n) {
   morphChildren(o, [...n.childNodes]);
 }
 
-/** A table; `label` names it for screen readers; a row may carry its key as `row.key` (an array property). */
-export function table(headers, rows, label) {
-  return h('div.scroll', { tabindex: 0, role: label ? 'region' : null, 'aria-label': label }, h('table',
-    h('thead', h('tr', headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', rows.map((r) => h('tr', { 'data-key': r.key }, r.map((c) => h('td', c)))))));
+/**
+ * A table; `label` names it for screen readers; a row may carry its key as `row.key` (an array
+ * property). Tables of more than four columns (or with `stack`, long text) become one card per row
+ * on narrow screens (each cell labelled by its column, from data-label), not a sideways scroll.
+ */
+export function table(headers, rows, label, stack = headers.length > 4) {
+  return h('div.scroll', { tabindex: 0, role: label ? 'region' : null, 'aria-label': label },
+    h(stack ? 'table.stack' : 'table',
+      h('thead', h('tr', headers.map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', rows.map((r) => h('tr', { 'data-key': r.key }, r.map((c, i) => h('td', { 'data-label': headers[i] }, c)))))));
 }
 
 export function section(id, title, ...children) {

@@ -193,7 +193,8 @@ function eventTable(items) {
   const tokens = (e) => e.inputTokens + e.cachedInputTokens + (e.cacheWriteTokens || 0) + e.outputTokens;
   return table(['Time', 'Event', 'Feature', 'User', 'Model', 'Tokens', 'Cost'], items.map((e) => [time(e.occurredAt),
     h('span.id', e.eventId), e.feature, e.userId || '', e.model ? `${e.provider}/${e.model}` : '', num(tokens(e)),
-    e.priced ? usd(e.costUsd) : h('span.muted', { title: 'no price for this model at that time' }, `${usd(e.costUsd)} (unpriced)`)]),
+    e.priced || !e.model ? usd(e.costUsd)
+      : h('span.muted', { title: 'no price for this model at that time' }, `${usd(e.costUsd)} (unpriced)`)]),
   'Recent events');
 }
 
@@ -231,5 +232,5 @@ function alertTable(items) {
     const row = [time(a.createdAt), h('span.id', a.type), h('span', alertText(a))];
     row.key = String(a.id);
     return row;
-  }), 'Alerts');
+  }), 'Alerts', true);
 }
