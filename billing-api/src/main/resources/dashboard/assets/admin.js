@@ -21,8 +21,8 @@ export function adminPage(main, every) {
   fill(main, h('h1', 'All orgs'), problem,
     h('div.grid', section('pipeline', 'Pipeline freshness', ready), section('enforcement', 'Enforcement', enforcement)),
     section('top', 'Top orgs, last 30 days', h('div.controls', byChoice), top),
-    h('div.grid', section('near', 'Orgs at 80% or more of a hard limit today', near),
-      section('blocks', 'Block rate per day, last 30 days', blocks)),
+    section('near', 'Orgs at 80% or more of a hard limit today', near),
+    section('blocks', 'Block rate per day, last 30 days', blocks),
     section('dead', 'Dead letters', dead));
 
   const modeSwitch = enforcementSwitch(() => load());
