@@ -299,6 +299,10 @@ class DashboardIT {
                 "limit.threshold_reached spend-per-period 0.8", "limit.threshold_reached spend-per-period 1", "credits.expiring");
         JsonNode grants = server.get("/api/v1/orgs/acme/credits", acmeKey).json();
         JsonNode events = server.get("/api/v1/usage/acme/events?limit=20", acmeKey).json();
+        // the pages of limit=1 (grants) and limit=3 (alerts), followed by next, are the whole lists
+        assertThat(pages("/api/v1/orgs/acme/credits?limit=1")).isEqualTo(grants.get("items"));
+        assertThat(pages("/api/v1/usage/acme/alerts?limit=3")).isEqualTo(alerts.get("items"));
+        assertThat(server.get("/api/v1/usage/acme/alerts?after=nonsense", acmeKey).text("/error/field")).isEqualTo("after");
         assertThat(server.get("/api/v1/orgs/globex/credits", acmeKey).status()).isEqualTo(403);
         assertThat(server.get("/api/v1/usage/globex/alerts", acmeKey).status()).isEqualTo(403);
 
@@ -523,6 +527,19 @@ class DashboardIT {
         assertThat(browser.findElement(By.id("total-tokens")).getText())
                 .isEqualTo(String.format(Locale.US, "%,d", totals.get("tokens").asLong()));
         assertThat(browser.findElement(By.id("total-cost")).getText()).isEqualTo("$" + totals.get("costUsd").asText());
+    }
+
+    /** Every item of a cursor-paginated listing, following next from {@code first}. */
+    private static JsonNode pages(String first) {
+        com.fasterxml.jackson.databind.node.ArrayNode all = JSON.createArrayNode();
+        String path = first;
+        for (int page = 0; page < 10 && path != null; page++) {
+            JsonNode body = server.get(path, acmeKey).json();
+            all.addAll((com.fasterxml.jackson.databind.node.ArrayNode) body.get("items"));
+            path = body.get("next").isNull() ? null
+                    : first.replaceFirst("\\?.*", "") + "?limit=" + first.replaceFirst(".*limit=", "") + "&after=" + body.get("next").asText();
+        }
+        return all;
     }
 
     private static long refreshes() {
