@@ -1,7 +1,7 @@
 // The operator's page: top orgs, orgs near a limit, dead letters by reason, pipeline freshness
 // and the enforcement mode (with its switch where the server has GET/PUT /api/v1/enforcement).
 import { api, optional, enc, ApiError } from './api.js';
-import { h, time, num, usd, fill, table, section } from './dom.js';
+import { h, time, num, usd, fill, update, table, section } from './dom.js';
 
 const DAY = 24 * 3600e3;
 const SAMPLES = 3;
@@ -21,11 +21,11 @@ export function adminPage(main, every) {
   fill(main, h('h1', 'All orgs'), problem,
     h('div.grid', section('pipeline', 'Pipeline freshness', ready), section('enforcement', 'Enforcement', enforcement)),
     section('top', 'Top orgs, last 30 days', h('div.controls', byChoice), top),
-    h('div.grid', section('near', 'Orgs at 80% or more of a hard limit today', near),
-      section('blocks', 'Block rate per day, last 30 days', blocks)),
+    section('near', 'Orgs at 80% or more of a hard limit today', near),
+    section('blocks', 'Block rate per day, last 30 days', blocks),
     section('dead', 'Dead letters', dead));
 
-  let switchShown = false;
+  const modeSwitch = enforcementSwitch(() => load());
   let latest = 0; // a load started before a newer one (e.g. a ranking change) does not render
   async function load() {
     const mine = ++latest;
@@ -52,29 +52,29 @@ export function adminPage(main, every) {
       optional('/api/v1/enforcement')]);
     if (mine !== latest) return true;
 
-    fill(ready,
+    update(ready,
       h('dt', 'Status'), h('dd', { id: 'ready-status' }, rd ? rd.status : 'unknown'),
       h('dt', 'Database'), h('dd', rd ? rd.database : '—'),
       h('dt', 'Usage as of'), h('dd', time(rd && rd.usageAsOf), rd && rd.stale ? h('strong.stale', ' (stale)') : ''),
       h('dt', 'Catalog version'), h('dd', rd && rd.catalogVersion !== undefined ? String(rd.catalogVersion) : '—'));
     if (!mode) {
-      // Placeholder until the server has GET/PUT /api/v1/enforcement (DESIGN §7.5).
-      fill(enforcement, h('p.muted', { id: 'enforcement-placeholder' },
+      // a server without GET/PUT /api/v1/enforcement (DESIGN §7.5)
+      update(enforcement, h('p.muted', { id: 'enforcement-placeholder' },
         'Set at start-up by METERING_ENFORCEMENT (and per org by the subscription\'s enforcement); '
         + 'this server has no runtime switch.'));
-    } else if (!switchShown || !enforcement.contains(document.activeElement)) {
-      fill(enforcement, modeSwitch(mode, load));
-      switchShown = true;
+    } else {
+      if (!enforcement.contains(modeSwitch.element)) fill(enforcement, modeSwitch.element);
+      modeSwitch.show(mode);
     }
-    fill(top, orgTable(topOrgs.orgs));
+    update(top, orgTable(topOrgs.orgs));
     // nearestLimit gives used and limit as decimal strings whatever the meter: grouped, not priced
     const amount = (v) => String(v).replace(/^\d+/, (i) => BigInt(i).toLocaleString('en-US'));
-    fill(near, nearOrgs.orgs.length ? table(['Org', 'Plan', 'Limit', 'Window', 'Used', 'Max', 'Used %', 'Resets'],
+    update(near, nearOrgs.orgs.length ? table(['Org', 'Plan', 'Limit', 'Window', 'Used', 'Max', 'Used %', 'Resets'],
       nearOrgs.orgs.map(({ orgId, plan, nearestLimit: n }) => [orgLink(orgId), plan, n.id, n.window, amount(n.used),
-        amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)])) : h('p.muted', 'None.'));
-    fill(dead, deadLetters(dl.deadLetters));
+        amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)]), 'Orgs near a limit') : h('p.muted', 'None.'));
+    update(dead, deadLetters(dl.deadLetters));
     blocks.closest('section').hidden = !outcomes;
-    if (outcomes) fill(blocks, blockRate(outcomes.days));
+    if (outcomes) update(blocks, blockRate(outcomes.days));
     return true;
   }
   every(load, problem);
@@ -87,13 +87,13 @@ function orgLink(orgId) {
 function orgTable(orgs) {
   if (!orgs.length) return h('p.muted', 'No usage in this range.');
   return table(['#', 'Org', 'Plan', 'Events', 'Tokens', 'Cost'], orgs.map((o, i) => [String(i + 1), orgLink(o.orgId),
-    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]));
+    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]), 'Top orgs');
 }
 
 function blockRate(days) {
   if (!days.length) return h('p.muted', 'No checks.');
   return table(['Day (UTC)', 'Checks', 'Blocked', 'Would block', 'Block rate'], [...days].reverse().map((d) => [
-    d.day, num(d.checks), num(d.blocked), num(d.wouldBlock), `${(Number(d.blockRate) * 100).toFixed(2)}%`]));
+    d.day, num(d.checks), num(d.blocked), num(d.wouldBlock), `${(Number(d.blockRate) * 100).toFixed(2)}%`]), 'Block rate per day');
 }
 
 function deadLetters(list) {
@@ -104,31 +104,108 @@ function deadLetters(list) {
     ...[...byReason.entries()].map(([reason, ds]) => h('div.reason', { 'data-reason': reason },
       h('h3', `${reason} · ${ds.length}`),
       table(['Received', 'Message', 'Record'], ds.slice(0, SAMPLES).map((d) => [time(d.receivedAt),
-        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]))))];
+        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]), `Dead letters: ${reason}`, true)))];
 }
 
-function modeSwitch(current, reload) {
-  const mode = h('select', { name: 'mode', id: 'mode' },
-    ['off', 'shadow', 'enforce'].map((m) => h('option', { value: m, selected: current.mode === m }, m)));
-  const canary = h('input', { type: 'number', name: 'canaryPercent', id: 'canary', min: 0, max: 100,
-    value: current.canaryPercent ?? 0 });
-  const status = h('span.muted', { role: 'status' });
-  const form = h('form.controls', { id: 'enforcement-form' },
-    h('label', { for: 'mode' }, 'Mode '), mode,
-    h('label', { for: 'canary' }, ' Canary % '), canary,
-    h('button', { type: 'submit' }, 'Apply'), status);
-  form.addEventListener('submit', async (e) => {
+/**
+ * The global mode and its switch, built once: a refresh only changes the values shown (never
+ * while the admin is choosing). Apply asks for a confirmation naming the change; only Confirm
+ * sends the PUT.
+ */
+function enforcementSwitch(reload) {
+  let current = null;
+  let editing = false; // from the first change of a control until Apply, Confirm or Cancel
+  const now = h('strong', { id: 'mode-now' });
+  const canaryNow = h('span', { id: 'canary-now' });
+  const overrides = h('span.muted', { id: 'mode-overrides' });
+  const changed = h('span.muted', { id: 'mode-changed' });
+  const mode = h('select', { name: 'mode', id: 'mode' }, ['off', 'shadow', 'enforce'].map((m) => h('option', { value: m }, m)));
+  const canary = h('input', { type: 'number', name: 'canaryPercent', id: 'canary', min: 0, max: 100, step: 1,
+    inputmode: 'numeric' });
+  const status = h('p.muted', { id: 'mode-status', role: 'status' });
+  const question = h('p', { id: 'mode-question' });
+  const confirmButton = h('button', { type: 'button', id: 'mode-confirm' }, 'Confirm switch');
+  const cancelButton = h('button.secondary', { type: 'button', id: 'mode-cancel' }, 'Cancel');
+  const confirmation = h('div.confirm', { id: 'mode-confirmation', role: 'alertdialog', 'aria-labelledby': 'mode-question',
+    hidden: true }, question, h('div.controls', confirmButton, cancelButton));
+  const form = h('form.controls', { id: 'enforcement-form', 'aria-label': 'Change the global enforcement mode' },
+    h('label', { for: 'mode' }, 'Mode'), mode,
+    h('label', { for: 'canary' }, 'Canary %'), canary,
+    h('button', { type: 'submit', id: 'mode-apply' }, 'Apply'));
+  const element = h('div',
+    h('p', 'Global mode ', now, ', canary ', canaryNow, overrides),
+    h('p.muted', changed), form, confirmation, status);
+
+  const close = () => {
+    confirmation.hidden = true;
+    mode.disabled = false;
+    canary.disabled = false;
+  };
+  const reset = () => {
+    editing = false;
+    close();
+    if (current) {
+      mode.value = current.mode;
+      canary.value = String(current.canaryPercent ?? 0);
+    }
+  };
+  mode.addEventListener('change', () => { editing = true; });
+  canary.addEventListener('input', () => { editing = true; });
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
+    const pctValue = Number(canary.value);
+    if (!Number.isInteger(pctValue) || pctValue < 0 || pctValue > 100) {
+      status.textContent = 'Canary % must be a whole number from 0 to 100.';
+      canary.focus();
+      return;
+    }
+    editing = true;
+    question.textContent = `Switch enforcement for every org without its own mode from ${current.mode} `
+      + `(canary ${current.canaryPercent ?? 0}%) to ${mode.value} (canary ${pctValue}%)? Every instance follows within a second.`;
+    mode.disabled = true;
+    canary.disabled = true;
+    confirmation.hidden = false;
+    confirmButton.focus();
+  });
+  cancelButton.addEventListener('click', () => {
+    reset();
+    status.textContent = 'Not changed.';
+    mode.focus();
+  });
+  confirmation.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') cancelButton.click();
+  });
+  confirmButton.addEventListener('click', async () => {
+    confirmButton.disabled = true;
     try {
-      await api('/api/v1/enforcement', { method: 'PUT',
-        body: { mode: mode.value, canaryPercent: Number(canary.value) } });
-      status.textContent = ' Applied.';
-      document.activeElement.blur();
+      const body = { mode: mode.value, canaryPercent: Number(canary.value) };
+      const saved = await api('/api/v1/enforcement', { method: 'PUT', body });
+      status.textContent = `Switched to ${saved.mode}.`;
+      current = null; // show the stored value at once
+      reset();
+      show(saved);
+      mode.focus();
       reload();
     } catch (err) {
-      status.textContent = ` Refused: ${err.message}`;
+      status.textContent = `Refused: ${err.message}`;
+      close();
+    } finally {
+      confirmButton.disabled = false;
     }
   });
-  return [h('p', 'Global mode ', h('strong', { id: 'mode-now' }, current.mode),
-    `, canary ${current.canaryPercent ?? 0}%`), form];
+
+  function show(m) {
+    current = m;
+    now.textContent = m.mode;
+    canaryNow.textContent = `${m.canaryPercent ?? 0}%`;
+    const n = Number(m.orgOverrides) || 0;
+    overrides.textContent = n ? ` · ${n} org${n === 1 ? '' : 's'} with their own mode` : '';
+    changed.replaceChildren(...(m.updatedAt ? ['changed ', time(m.updatedAt), m.updatedBy ? ` by ${m.updatedBy}` : '']
+      : ['set at start-up by METERING_ENFORCEMENT; not switched since']));
+    if (!editing) {
+      mode.value = m.mode;
+      canary.value = String(m.canaryPercent ?? 0);
+    }
+  }
+  return { element, show };
 }

@@ -19,6 +19,8 @@ function every(load, problem) {
     try {
       again = (await load()) !== false;
       problem.hidden = true;
+      // how many refreshes have rendered: lets a test wait for the next one instead of sleeping
+      document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         signOut('The API key is invalid or has been revoked.');

@@ -50,15 +50,69 @@ export function usd(s) {
   return s === null || s === undefined ? '—' : `$${s}`;
 }
 
-/** Replaces a section's content in one step, so a refresh does not flicker. */
+const present = (children) => children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+  .map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+
+/** Replaces an element's content (a new page or form; its listeners come with it). */
 export function fill(el, ...children) {
-  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  el.replaceChildren(...present(children));
 }
 
-export function table(headers, rows) {
-  return h('div.scroll', h('table',
-    h('thead', h('tr', headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', rows.map((r) => h('tr', r.map((c) => h('td', c)))))));
+/**
+ * Makes an element's content equal to `children` by changing the nodes already there: text and
+ * attributes in place, nodes added or removed only where the shape changed. A refresh therefore
+ * keeps scroll position, focus, selection and hover titles, and nothing blinks. Nodes are matched
+ * by position, type and data-key; listeners of the new nodes are not carried over, so refreshed
+ * content has none (controls are built once per page).
+ */
+export function update(el, ...children) {
+  morphChildren(el, present(children));
+}
+
+function morphChildren(el, next) {
+  const old = [...el.childNodes];
+  next.forEach((n, i) => {
+    const o = old[i];
+    if (!o) el.append(n);
+    else if (sameKind(o, n)) morph(o, n);
+    else el.replaceChild(n, o);
+  });
+  for (let i = next.length; i < old.length; i++) old[i].remove();
+}
+
+function sameKind(o, n) {
+  return o.nodeType === n.nodeType && o.nodeName === n.nodeName && o.namespaceURI === n.namespaceURI
+    && (o.nodeType !== Node.ELEMENT_NODE || o.getAttribute('data-key') === n.getAttribute('data-key'));
+}
+
+function morph(o, n) {
+  if (o.nodeType === Node.TEXT_NODE) {
+    if (o.nodeValue !== n.nodeValue) o.nodeValue = n.nodeValue;
+    return;
+  }
+  if (o.nodeType !== Node.ELEMENT_NODE) return;
+  for (const a of [...o.attributes]) if (!n.hasAttribute(a.name)) o.removeAttribute(a.name);
+  for (const a of n.attributes) {
+    // styles through the CSSOM: the policy refuses style attributes written as text
+    if (a.name === 'style') {
+      if (o.style.cssText !== n.style.cssText) o.style.cssText = n.style.cssText;
+    } else if (o.getAttribute(a.name) !== a.value) {
+      o.setAttribute(a.name, a.value);
+    }
+  }
+  morphChildren(o, [...n.childNodes]);
+}
+
+/**
+ * A table; `label` names it for screen readers; a row may carry its key as `row.key` (an array
+ * property). Tables of more than four columns (or with `stack`, long text) become one card per row
+ * on narrow screens (each cell labelled by its column, from data-label), not a sideways scroll.
+ */
+export function table(headers, rows, label, stack = headers.length > 4) {
+  return h('div.scroll', { tabindex: 0, role: label ? 'region' : null, 'aria-label': label },
+    h(stack ? 'table.stack' : 'table',
+      h('thead', h('tr', headers.map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', rows.map((r) => h('tr', { 'data-key': r.key }, r.map((c, i) => h('td', { 'data-label': headers[i] }, c)))))));
 }
 
 export function section(id, title, ...children) {

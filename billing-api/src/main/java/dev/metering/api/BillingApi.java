@@ -32,6 +32,10 @@ import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
 import dev.metering.api.credit.CreditImportRoutes;
+import dev.metering.api.credit.CreditListRoutes;
+import dev.metering.api.alert.AlertListRoutes;
+import dev.metering.api.alert.AlertPayloads;
+import dev.metering.api.alert.AlertRepository;
 import dev.metering.api.event.EventLogRepository;
 import dev.metering.api.event.EventRoutes;
 import dev.metering.api.http.Json;
@@ -162,6 +166,8 @@ public final class BillingApi implements AutoCloseable {
                     new SubscriptionListRoutes(new SubscriptionRepository(dsl), service),
                     new SubscriptionImportRoutes(service, mapper, clock),
                     new CreditImportRoutes(service, mapper, clock),
+                    new CreditListRoutes(new CreditRepository(dsl), clock),
+                    new AlertListRoutes(new AlertRepository(dsl, new AlertPayloads(mapper)), mapper),
                     new EnforcementRoutes(enforcement, mapper),
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),

@@ -27,6 +27,10 @@ public final class AlertRepository {
     public record Changed(String orgId, String userId, Instant updatedAt) {
     }
 
+    /** A recorded alert as listed: {@code body} is the webhook payload's JSON. */
+    public record Recorded(long id, String type, Instant createdAt, String messageId, String body) {
+    }
+
     private final DSLContext dsl;
     private final AlertPayloads payloads;
 
@@ -131,5 +135,23 @@ public final class AlertRepository {
                 .orderBy(CREDIT_GRANTS.EXPIRES_AT).limit(limit)
                 .fetch(r -> new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
                         r.getGrantedAt().toInstant(), r.getExpiresAt().toInstant(), r.getWelcomePlanId()));
+    }
+
+    /**
+     * The org's alerts (of {@code type} when given), newest first by (createdAt, id), strictly
+     * after {@code after} in that order when given.
+     */
+    public List<Recorded> page(String orgId, AlertType type, AlertListRoutes.Cursor after, int limit) {
+        var condition = ALERTS.ORG_ID.eq(orgId);
+        if (type != null) {
+            condition = condition.and(ALERTS.EVENT_TYPE.eq(type.wireName()));
+        }
+        if (after != null) {
+            condition = condition.and(DSL.row(ALERTS.CREATED_AT, ALERTS.ID)
+                    .lt(after.createdAt().atOffset(ZoneOffset.UTC), after.id()));
+        }
+        return dsl.select(ALERTS.ID, ALERTS.EVENT_TYPE, ALERTS.CREATED_AT, ALERTS.MESSAGE_ID, ALERTS.BODY).from(ALERTS)
+                .where(condition).orderBy(ALERTS.CREATED_AT.desc(), ALERTS.ID.desc()).limit(limit)
+                .fetch(r -> new Recorded(r.value1(), r.value2(), r.value3().toInstant(), r.value4(), r.value5()));
     }
 }

@@ -28,6 +28,10 @@ public final class CreditRepository {
         this.dsl = dsl;
     }
 
+    /** A grant as listed, with the import's {@code grantId} (null for grants made one at a time). */
+    public record Listed(CreditGrant grant, String grantId) {
+    }
+
     /** Grants credit, audited in the same transaction. */
     public CreditGrant grant(String orgId, BigDecimal amountUsd, String reason, Instant expiresAt, Actor actor) {
         Instant grantedAt = actor.at();
@@ -135,5 +139,17 @@ public final class CreditRepository {
                         r.getOrgId(), r.getAmountUsd(), r.getReason(), r.getGrantedAt().toInstant(),
                         r.getExpiresAt() == null ? null : r.getExpiresAt().toInstant(), r.getWelcomePlanId())));
         return out;
+    }
+
+    /** The org's grants, expired ones included, newest (highest id) first, below {@code beforeId} when given. */
+    public List<Listed> page(String orgId, Long beforeId, int limit) {
+        var condition = CREDIT_GRANTS.ORG_ID.eq(orgId);
+        if (beforeId != null) {
+            condition = condition.and(CREDIT_GRANTS.ID.lt(beforeId));
+        }
+        return dsl.selectFrom(CREDIT_GRANTS).where(condition).orderBy(CREDIT_GRANTS.ID.desc()).limit(limit)
+                .fetch(r -> new Listed(new CreditGrant(r.getId(), r.getOrgId(), r.getAmountUsd(), r.getReason(),
+                        r.getGrantedAt().toInstant(), r.getExpiresAt() == null ? null : r.getExpiresAt().toInstant(),
+                        r.getWelcomePlanId()), r.getGrantId()));
     }
 }

@@ -116,6 +116,16 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
 
+    /** The same with the event log on too ({@code METERING_EVENT_LOG=on}, as streams and sink must have it). */
+    public static ApiServer startWithKafkaAndEventLog(String database, dev.metering.api.config.KafkaSettings kafka) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka).withEventLog(true);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
     /** An HTTP response: status, raw body and the body parsed as JSON (null when not JSON). */
     public record Response(int status, String body, JsonNode json, HttpResponse<String> raw) {
         public String text(String pointer) {

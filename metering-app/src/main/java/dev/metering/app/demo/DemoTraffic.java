@@ -13,6 +13,7 @@ import dev.metering.events.config.KafkaClientProperties;
 import dev.metering.events.registry.HttpSchemaRegistryClient;
 import dev.metering.events.registry.SchemaRegistryClient;
 import dev.metering.events.serde.AvroSerdes;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -32,9 +33,9 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Dev mode's demo load: {@value #ORGS} orgs on the example catalog's plans (subscriptions created
- * on first start), many users and models, through {@link UsageMeter} like a chat service; about
- * 1 % duplicates (the same event sent again), and every 10 s one undecodable record and one
+ * Dev mode's demo load: {@value #ORGS} orgs on the example catalog's plans (subscriptions and a
+ * credit grant each created on first start), many users and models, through {@link UsageMeter}
+ * like a chat service; about 1 % duplicates (the same event sent again), and every 10 s one undecodable record and one
  * invalid event sent around the meter's validation, so the dead letters fill too. The busy trial
  * org {@code org-00001} sends 5 chat messages a second on top and reaches the trial plan's 200
  * messages a day within a minute.
@@ -87,6 +88,13 @@ public final class DemoTraffic implements AutoCloseable {
                 String plan = i == 1 ? "TRIAL" : PLANS.get(i % PLANS.size());
                 billing.putSubscription(new Subscription(org, plan, SubscriptionStatus.ACTIVE, periodStart, periodEnd,
                         1, Map.of(), null, now), Actor.tool("demo", now));
+                // balances and grants for the dashboard; the hot org's second grant expires within
+                // the 7 days that raise a credits.expiring alert
+                billing.grant(org, new BigDecimal(25), "demo starter credit", null, Actor.tool("demo", now));
+                if (i == 1) {
+                    billing.grant(org, new BigDecimal(5), "demo trial top-up", now.plus(5, ChronoUnit.DAYS),
+                            Actor.tool("demo", now));
+                }
             }
         }
         DemoTraffic traffic = new DemoTraffic(env, rate);

@@ -1,0 +1,108 @@
+package dev.metering.api.credit;
+
+import dev.metering.api.ApiException;
+import dev.metering.api.auth.Scope;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.Bodies;
+import dev.metering.api.http.RouteModule;
+import dev.metering.api.store.CreditRepository;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code GET /api/v1/orgs/{orgId}/credits?limit=&after=} (read; an org key only its own org): the
+ * org's credit grants, newest first, expired ones included, {@code {items, next}}. {@code next}
+ * (null on the last page) is an opaque cursor over the last grant's id, so a grant made while
+ * paging never repeats or shifts a grant already listed. No per-grant remaining amount: usage
+ * draws on the active grants as one pool (balance rules), not on any one grant.
+ */
+public final class CreditListRoutes implements RouteModule {
+
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1000;
+    private static final int MAX_ID_LENGTH = 256;
+
+    private final CreditRepository repository;
+    private final Clock clock;
+
+    public CreditListRoutes(CreditRepository repository, Clock clock) {
+        this.repository = repository;
+        this.clock = clock;
+    }
+
+    @Override
+    public void register(Javalin app, Auth auth) {
+        app.get("/api/v1/orgs/{orgId}/credits", ctx -> list(ctx, auth));
+    }
+
+    private void list(Context ctx, Auth auth) {
+        String org = ctx.pathParam("orgId");
+        if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
+            throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
+        }
+        auth.requireOrg(ctx, org, Scope.READ);
+        int limit = limit(ctx.queryParam("limit"));
+        String after = ctx.queryParam("after");
+        // one more than asked tells whether a next page exists, without a count query
+        List<CreditRepository.Listed> rows = repository.page(org, after == null || after.isEmpty() ? null : decode(after),
+                limit + 1);
+        boolean more = rows.size() > limit;
+        List<CreditRepository.Listed> page = more ? rows.subList(0, limit) : rows;
+        Instant now = clock.instant();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("items", page.stream().map(g -> item(g, now)).toList());
+        out.put("next", more ? encode(page.get(page.size() - 1).grant().id()) : null);
+        ctx.json(out);
+    }
+
+    private static Map<String, Object> item(CreditRepository.Listed listed, Instant now) {
+        CreditGrant g = listed.grant();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", g.id());
+        m.put("grantId", listed.grantId());
+        m.put("amountUsd", Bodies.money(g.amountUsd()));
+        m.put("reason", g.reason());
+        m.put("grantedAt", g.grantedAt());
+        m.put("expiresAt", g.expiresAt());
+        m.put("active", g.isActiveAt(now));
+        m.put("welcomePlanId", g.welcomePlanId());
+        return m;
+    }
+
+    static String encode(long id) {
+        return Long.toString(id, 36);
+    }
+
+    static long decode(String cursor) {
+        try {
+            long id = Long.parseLong(cursor, 36);
+            if (id < 1 || cursor.length() > 13) {
+                throw new NumberFormatException();
+            }
+            return id;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
+        }
+    }
+
+    private static int limit(String v) {
+        if (v == null || v.isEmpty()) {
+            return DEFAULT_LIMIT;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
+        }
+        if (n < 1 || n > MAX_LIMIT) {
+            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
+        }
+        return n;
+    }
+}
