@@ -36,7 +36,7 @@ public final class WebhookSender implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** Longer than any attempt can take: a claim still unanswered then is retried (its sender died). */
-    static final Duration LEASE = Duration.ofSeconds(60);
+    static final Duration LEASE = Duration.ofSeconds(30);
     static final int MAX_LOGGED_BODY = 1024;
 
     private final WebhookRepository repository;
