@@ -91,12 +91,18 @@ public final class AlertDetector implements AutoCloseable {
     private AccountCache.CatalogState catalog;
     private Sweep sweep;
     private Instant lastExpiryScan;
+    private volatile Runnable onRecorded = () -> { };
 
     public AlertDetector(BillingService service, AlertRepository repository, AlertMetrics metrics, Clock clock) {
         this.service = service;
         this.repository = repository;
         this.metrics = metrics;
         this.clock = clock;
+    }
+
+    /** Called after each alert this instance records (its deliveries are due from then on). */
+    public void onRecorded(Runnable listener) {
+        this.onRecorded = listener;
     }
 
     /** One pass; returns how many alerts this instance recorded. */
@@ -260,6 +266,7 @@ public final class AlertDetector implements AutoCloseable {
             if (b.compareTo(threshold) < 0) {
                 if (repository.recordLowBalance(orgId, episode -> Crossings.lowBalance(orgId, b, threshold, episode), now)) {
                     metrics.recorded(AlertType.BALANCE_LOW);
+                    onRecorded.run();
                     recorded++;
                 }
             } else {
@@ -284,6 +291,7 @@ public final class AlertDetector implements AutoCloseable {
     private int record(Alert a, Instant now) {
         if (repository.record(a, now)) {
             metrics.recorded(a.type());
+            onRecorded.run();
             return 1;
         }
         return 0;
