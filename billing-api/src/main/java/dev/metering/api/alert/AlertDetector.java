@@ -179,7 +179,10 @@ public final class AlertDetector implements AutoCloseable {
      */
     private void orgChanges(Map<String, Work> orgs) {
         if (revision == null) {
+            // changes before the start are not evaluated again; usage is (the lookback)
             revision = repository.latestOrgRevision();
+            repository.orgChangesAfter(Math.max(0, revision - REVISION_LOOKBACK), MAX_CHANGES_PER_PASS)
+                    .forEach(c -> handledRevisions.add(c.revision()));
             return;
         }
         for (AlertRepository.OrgChange c : repository.orgChangesAfter(Math.max(0, revision - REVISION_LOOKBACK),
