@@ -105,7 +105,7 @@ class AlertCrashIT {
             try (Connection db = DriverManager.getConnection(url, pg.user(), pg.password())) {
                 int org = 0;
                 long start = System.nanoTime();
-                while (hanging.get() < 8 && org < ORGS / 2) {
+                while (hanging.get() < 8 && org < ORGS * 3 / 4) {
                     org = writeDue(db, org, start);
                 }
                 assertThat(hanging.get()).as("deliveries hanging at the receiver").isGreaterThanOrEqualTo(8);
