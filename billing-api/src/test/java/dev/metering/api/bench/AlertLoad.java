@@ -28,6 +28,19 @@ final class AlertLoad implements AutoCloseable {
     private final AtomicLong received = new AtomicLong();
     private HttpServer receiver;
 
+    /**
+     * Removes the usage of earlier runs' crossing orgs, which a detector started now would find in
+     * its look-back and alert all at once (a run with alerts off leaves them unalerted), and the
+     * endpoints of earlier runs.
+     */
+    static void clean(org.jooq.DSLContext db) {
+        for (String table : new String[] {"usage_hourly", "usage_daily", "org_usage_hourly", "org_usage_daily"}) {
+            db.execute("DELETE FROM metering." + table + " WHERE org_id LIKE 'cross-%'");
+        }
+        // and earlier runs' receivers, gone now (their deliveries with them)
+        db.execute("DELETE FROM metering.webhook_endpoints");
+    }
+
     AlertLoad(BillingApi api, String adminToken, String url, String user, String password, int perSecond) throws Exception {
         if (perSecond <= 0) {
             return;

@@ -122,6 +122,7 @@ public final class CheckBenchmark {
         }
         BillingApiConfig config = new BillingApiConfig(0, url, user, password, ADMIN, EnforcementMode.ENFORCE, 0,
                 Duration.ofDays(3650), StalePolicy.FAIL_OPEN, Integer.getInteger("bench.poolSize", 16));
+        AlertLoad.clean(db);
         try (BillingApi api = BillingApi.start(config, Clock.systemUTC());
              AlertLoad alertLoad = new AlertLoad(api, ADMIN, url, user, password, crossings)) {
             if (!alerts) {
