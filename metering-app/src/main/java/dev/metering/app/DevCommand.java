@@ -2,6 +2,7 @@ package dev.metering.app;
 
 import dev.metering.api.audit.Actor;
 import dev.metering.api.plan.CatalogParser;
+import dev.metering.app.demo.DemoAlertReceiver;
 import dev.metering.app.demo.DemoSummary;
 import dev.metering.app.demo.DemoTraffic;
 import java.io.IOException;
@@ -63,6 +64,10 @@ final class DevCommand implements Callable<Integer> {
     @Option(names = "--demo-rate", defaultValue = "40", description = "demo events per second (default: ${DEFAULT-VALUE})")
     int demoRate;
 
+    @Option(names = "--alert-port", defaultValue = "${env:METERING_DEV_ALERT_PORT:-0}",
+            description = "port of the demo's local webhook receiver, which prints alerts (default: a free port)")
+    int alertPort;
+
     @Option(names = "--summary-every", defaultValue = "5s",
             description = "demo summary interval (default: ${DEFAULT-VALUE})", converter = DurationConverter.class)
     Duration summaryEvery;
@@ -89,11 +94,14 @@ final class DevCommand implements Callable<Integer> {
                 token, 4, extra), line -> out.println("  " + line));
         DemoTraffic traffic = null;
         DemoSummary summary = null;
+        DemoAlertReceiver alerts = null;
         try {
             applyPrices(stack, out);
             applyPlansIfNoneStored(stack, out);
             printBanner(out, stack, token);
             if (demo) {
+                alerts = DemoAlertReceiver.start(alertPort, stack.apiUrl(), token, out);
+                out.println("demo: alerts go to the webhook " + alerts.url() + " (signatures verified, printed as they arrive)");
                 traffic = DemoTraffic.start(stack.env(), stack.api().service(), demoRate);
                 summary = DemoSummary.start(stack.env(), stack.streams(), stack.sink(), stack.apiUrl(), token,
                         traffic, summaryEvery, out);
@@ -107,6 +115,9 @@ final class DevCommand implements Callable<Integer> {
             }
             if (traffic != null) {
                 traffic.close();
+            }
+            if (alerts != null) {
+                alerts.close();
             }
             stack.close();
         }

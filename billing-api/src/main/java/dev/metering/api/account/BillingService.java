@@ -13,6 +13,7 @@ import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.check.HoldReader;
 import dev.metering.api.check.Holds;
+import dev.metering.api.check.LimitStatus;
 import dev.metering.api.check.LimitsReport;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.credit.Balance;
@@ -194,6 +195,11 @@ public final class BillingService {
         Freshness freshness = freshness(now);
         return evaluator.limits(account, userId, usage, holds.live(orgId, now, cache.progress().usageAsOf()),
                 freshness, now);
+    }
+
+    /** The conversation-scope limits of the org's plan for {@code conversationId}, with its usage. */
+    public List<LimitStatus> conversationLimits(String orgId, String conversationId) {
+        return evaluator.conversationLimits(cache.account(orgId), conversationId, usage, clock.instant());
     }
 
     public Balance balance(String orgId) {

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,28 +26,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds alerts: each pass evaluates the orgs whose hourly usage rows changed since the previous
- * pass (and orgs with new credit grants) with the same limit evaluation as the check, and records
- * every crossing through {@link AlertRepository} (unique keys: any number of instances, restarts
+ * Finds alerts: each pass evaluates the orgs {@link ChangeFeed} names (usage, subscription, grant
+ * and catalog changes) with the same limit evaluation as the check, and records every crossing
+ * through {@link AlertRepository} (unique keys: any number of instances, restarts and crashes
  * included, record each crossing once). Every minute it also records credits expiring within 7 days.
- *
- * <p>The watermark is the newest {@code updated_at} seen, minus an overlap for sink transactions
- * that commit late; re-evaluating an org is harmless. After a restart the pass looks at usage rows of
- * the last {@link #LOOKBACK} of windows.
+ * After a restart it evaluates usage of the last {@link #LOOKBACK} of windows.
  */
 public final class AlertDetector implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AlertDetector.class);
     static final Duration LOOKBACK = Duration.ofHours(2);
-    static final Duration OVERLAP = Duration.ofSeconds(30);
     static final Duration EXPIRY_HORIZON = Duration.ofDays(7);
     static final Duration EXPIRY_SCAN_EVERY = Duration.ofMinutes(1);
-    static final int MAX_CHANGES_PER_PASS = 5_000;
+    /** Users and conversations of one org evaluated after a subscription, grant or catalog change. */
+    static final int MAX_SUBJECTS = 1_000;
     /** Orgs evaluated at once: each evaluation mostly waits on PostgreSQL round trips. */
     static final int PARALLELISM = 4;
 
     private final BillingService service;
     private final AlertRepository repository;
+    private final ChangeFeed changes;
     private final AlertMetrics metrics;
     private final Clock clock;
     private final ExecutorService pool = Executors.newFixedThreadPool(PARALLELISM, r -> {
@@ -56,52 +53,41 @@ public final class AlertDetector implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-
-    private Instant watermark;
-    private Long grantRevision;
     private Instant lastExpiryScan;
+    private volatile Runnable onRecorded = () -> { };
 
     public AlertDetector(BillingService service, AlertRepository repository, AlertMetrics metrics, Clock clock) {
         this.service = service;
         this.repository = repository;
+        this.changes = new ChangeFeed(service, repository);
         this.metrics = metrics;
         this.clock = clock;
+    }
+
+    /** Called after each alert this instance records (its deliveries are due from then on). */
+    public void onRecorded(Runnable listener) {
+        this.onRecorded = listener;
     }
 
     /** One pass; returns how many alerts this instance recorded. */
     public synchronized int runOnce() {
         Instant now = clock.instant();
-        int recorded = 0;
-        Map<String, Set<String>> orgs = new LinkedHashMap<>();
-        List<AlertRepository.Changed> changed = repository.changedUsage(
-                now.truncatedTo(ChronoUnit.HOURS).minus(LOOKBACK), watermark == null ? null : watermark.minus(OVERLAP),
-                MAX_CHANGES_PER_PASS);
-        Instant newest = watermark;
-        for (AlertRepository.Changed c : changed) {
-            orgs.computeIfAbsent(c.orgId(), o -> new LinkedHashSet<>()).add(c.userId());
-            newest = newest == null || c.updatedAt().isAfter(newest) ? c.updatedAt() : newest;
-        }
-        if (grantRevision == null) {
-            grantRevision = repository.latestGrantRevision();
-        } else {
-            long latest = repository.latestGrantRevision();
-            if (latest > grantRevision) {
-                repository.orgsWithGrantsAfter(grantRevision, MAX_CHANGES_PER_PASS)
-                        .forEach(o -> orgs.computeIfAbsent(o, x -> new LinkedHashSet<>()));
-                grantRevision = latest;
-            }
-        }
+        Instant windowsFrom = now.truncatedTo(ChronoUnit.HOURS).minus(LOOKBACK);
+        Map<String, ChangeFeed.Work> orgs = changes.next(windowsFrom);
         List<Callable<Integer>> tasks = new ArrayList<>(orgs.size());
-        for (Map.Entry<String, Set<String>> e : orgs.entrySet()) {
+        for (Map.Entry<String, ChangeFeed.Work> e : orgs.entrySet()) {
             tasks.add(() -> {
                 try {
-                    return evaluate(e.getKey(), e.getValue(), now);
+                    int n = evaluate(e.getKey(), e.getValue(), windowsFrom, now);
+                    changes.evaluated(e.getValue());
+                    return n;
                 } catch (RuntimeException ex) {
                     log.warn("alert evaluation of org {} failed: {}", e.getKey(), ex.toString());
                     return 0;
                 }
             });
         }
+        int recorded = 0;
         try {
             for (Future<Integer> f : pool.invokeAll(tasks)) {
                 recorded += f.get();
@@ -112,7 +98,7 @@ public final class AlertDetector implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
-        watermark = newest;
+        changes.passDone();
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
             for (CreditGrant g : repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000)) {
                 recorded += record(Crossings.expiring(g), now);
@@ -122,12 +108,22 @@ public final class AlertDetector implements AutoCloseable {
         return recorded;
     }
 
-    private int evaluate(String orgId, Set<String> users, Instant now) {
+    private int evaluate(String orgId, ChangeFeed.Work work, Instant windowsFrom, Instant now) {
         BillingAccount account = service.account(orgId);
         Plan plan = account.plan();
         int recorded = 0;
-        boolean orgAlerts = plan.limits().stream().anyMatch(l -> l.scope() == LimitScope.ORG && !l.alertAt().isEmpty());
-        boolean userAlerts = plan.limits().stream().anyMatch(l -> l.scope() == LimitScope.USER && !l.alertAt().isEmpty());
+        boolean orgAlerts = alerts(plan, LimitScope.ORG);
+        boolean userAlerts = alerts(plan, LimitScope.USER);
+        boolean conversationAlerts = alerts(plan, LimitScope.CONVERSATION);
+        Set<String> users = work.users;
+        Set<String> conversations = work.conversations;
+        if (work.whole && (userAlerts || conversationAlerts)) {
+            AlertRepository.Subjects recent = repository.recentSubjects(orgId, windowsFrom, MAX_SUBJECTS);
+            users = new LinkedHashSet<>(users);
+            users.addAll(recent.users());
+            conversations = new LinkedHashSet<>(conversations);
+            conversations.addAll(recent.conversations());
+        }
         BigDecimal balance = null;
         if (orgAlerts || plan.lowBalanceAlertUsd() != null) {
             LimitsReport report = service.limits(orgId, null);
@@ -143,6 +139,12 @@ public final class AlertDetector implements AutoCloseable {
                 }
             }
         }
+        if (conversationAlerts) {
+            for (String conversation : conversations) {
+                recorded += recordAll(Crossings.limits(orgId, null, conversation, plan.id(),
+                        service.conversationLimits(orgId, conversation)), now);
+            }
+        }
         BigDecimal threshold = plan.lowBalanceAlertUsd();
         if (threshold != null) {
             if (balance == null) {
@@ -152,6 +154,7 @@ public final class AlertDetector implements AutoCloseable {
             if (b.compareTo(threshold) < 0) {
                 if (repository.recordLowBalance(orgId, episode -> Crossings.lowBalance(orgId, b, threshold, episode), now)) {
                     metrics.recorded(AlertType.BALANCE_LOW);
+                    onRecorded.run();
                     recorded++;
                 }
             } else {
@@ -159,6 +162,10 @@ public final class AlertDetector implements AutoCloseable {
             }
         }
         return recorded;
+    }
+
+    private static boolean alerts(Plan plan, LimitScope scope) {
+        return plan.limits().stream().anyMatch(l -> l.scope() == scope && !l.alertAt().isEmpty());
     }
 
     private int recordAll(List<Alert> alerts, Instant now) {
@@ -172,6 +179,7 @@ public final class AlertDetector implements AutoCloseable {
     private int record(Alert a, Instant now) {
         if (repository.record(a, now)) {
             metrics.recorded(a.type());
+            onRecorded.run();
             return 1;
         }
         return 0;

@@ -31,6 +31,18 @@ public final class AlertRepository {
     public record Recorded(long id, String type, Instant createdAt, String messageId, String body) {
     }
 
+    /** An (org, conversation) whose conversation totals changed. */
+    public record ChangedConversation(String orgId, String conversationId, Instant updatedAt) {
+    }
+
+    /** An org whose subscription or credit grants were written at {@code revision}. */
+    public record OrgChange(String orgId, long revision) {
+    }
+
+    /** The users and conversations of one org with recent usage. */
+    public record Subjects(List<String> users, List<String> conversations) {
+    }
+
     private final DSLContext dsl;
     private final AlertPayloads payloads;
 
@@ -111,16 +123,66 @@ public final class AlertRepository {
         return out;
     }
 
-    /** The highest credit grant revision (0 when there is no grant). */
-    public long latestGrantRevision() {
-        Long v = dsl.select(max(CREDIT_GRANTS.REVISION)).from(CREDIT_GRANTS).fetchOne(0, Long.class);
+    /**
+     * (org, conversation) pairs whose totals were written after {@code since} (all when null) with
+     * an event from {@code lastEventFrom} on (the index the sink's TTL clean-up uses), oldest change
+     * first, at most {@code limit}.
+     */
+    public List<ChangedConversation> changedConversations(Instant lastEventFrom, Instant since, int limit) {
+        List<ChangedConversation> out = new ArrayList<>();
+        dsl.resultQuery("SELECT org_id, conversation_id, max(updated_at) AS changed FROM metering.conversation_usage "
+                        + "WHERE last_event_at >= CAST(? AS timestamptz) AND updated_at > CAST(? AS timestamptz) "
+                        + "GROUP BY org_id, conversation_id ORDER BY changed LIMIT ?",
+                        lastEventFrom.atOffset(ZoneOffset.UTC),
+                        (since == null ? Instant.EPOCH : since).atOffset(ZoneOffset.UTC), limit)
+                .forEach(r -> out.add(new ChangedConversation(r.get(0, String.class), r.get(1, String.class),
+                        r.get(2, OffsetDateTime.class).toInstant())));
+        return out;
+    }
+
+    /** The highest revision of subscriptions and credit grants (0 when there is none). */
+    public long latestOrgRevision() {
+        Long v = dsl.resultQuery("SELECT greatest((SELECT max(revision) FROM metering.subscriptions), "
+                + "(SELECT max(revision) FROM metering.credit_grants))").fetchOne(0, Long.class);
         return v == null ? 0L : v;
     }
 
-    /** Orgs with a grant written after {@code revision}. */
-    public List<String> orgsWithGrantsAfter(long revision, int limit) {
-        return dsl.selectDistinct(CREDIT_GRANTS.ORG_ID).from(CREDIT_GRANTS)
-                .where(CREDIT_GRANTS.REVISION.gt(revision)).limit(limit).fetch(CREDIT_GRANTS.ORG_ID);
+    /** Subscription and grant writes after {@code revision}, at most {@code limit}, lowest first. */
+    public List<OrgChange> orgChangesAfter(long revision, int limit) {
+        List<OrgChange> out = new ArrayList<>();
+        dsl.resultQuery("SELECT org_id, revision FROM metering.subscriptions WHERE revision > ? "
+                        + "UNION ALL SELECT org_id, revision FROM metering.credit_grants WHERE revision > ? "
+                        + "ORDER BY revision LIMIT ?", revision, revision, limit)
+                .forEach(r -> out.add(new OrgChange(r.get(0, String.class), r.get(1, Long.class))));
+        return out;
+    }
+
+    /**
+     * The org's users (hourly rows of windows from {@code from}) and conversations (an event from
+     * {@code from} on) with usage, at most {@code limit} of each.
+     */
+    public Subjects recentSubjects(String orgId, Instant from, int limit) {
+        OffsetDateTime f = from.atOffset(ZoneOffset.UTC);
+        List<String> users = dsl.resultQuery("SELECT DISTINCT user_id FROM metering.usage_hourly "
+                + "WHERE org_id = ? AND window_start >= CAST(? AS timestamptz) AND user_id <> '' LIMIT ?", orgId, f, limit)
+                .fetch(0, String.class);
+        List<String> conversations = dsl.resultQuery("SELECT DISTINCT conversation_id FROM metering.conversation_usage "
+                + "WHERE org_id = ? AND last_event_at >= CAST(? AS timestamptz) LIMIT ?", orgId, f, limit)
+                .fetch(0, String.class);
+        return new Subjects(users, conversations);
+    }
+
+    /**
+     * After a catalog change: orgs after {@code afterOrg} (in id order) with usage or credit grants
+     * whose plan (their subscription's, else {@code defaultPlanId}) is one of {@code planIds}.
+     */
+    public List<String> orgsOnPlans(String afterOrg, List<String> planIds, String defaultPlanId, int limit) {
+        return dsl.resultQuery("SELECT o.org_id FROM (SELECT org_id FROM metering.org_usage_lifetime "
+                        + "UNION SELECT org_id FROM metering.credit_grants) o "
+                        + "LEFT JOIN metering.subscriptions s ON s.org_id = o.org_id "
+                        + "WHERE o.org_id > ? AND COALESCE(s.plan_id, ?) = ANY (?::text[]) ORDER BY o.org_id LIMIT ?",
+                        afterOrg, defaultPlanId, DSL.val(planIds.toArray(String[]::new)), limit)
+                .fetch(0, String.class);
     }
 
     /** Granted credits expiring in (now, until] that have no credits.expiring alert yet. */

@@ -7,16 +7,20 @@ import dev.metering.api.webhook.WebhookRoutes;
 import dev.metering.api.webhook.WebhookSender;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Alerts in one API instance: the detector (every 250 ms), the webhook sender (every 250 ms) and
- * the webhook routes. Its own threads, so neither delays the caches or the HTTP server.
+ * Alerts in one API instance: the detector (every {@link #DETECT_EVERY}), the webhook sender
+ * (every {@link #SEND_EVERY}, and woken as soon as an alert is recorded, so a new alert does not
+ * wait for the end of the detection pass or the next poll) and the webhook routes. Its own
+ * threads, so neither delays the caches or the HTTP server.
  */
 public final class Alerting implements AutoCloseable {
 
@@ -26,6 +30,9 @@ public final class Alerting implements AutoCloseable {
     private final WebhookSender sender;
     private final WebhookRoutes routes;
     private final ScheduledExecutorService scheduler;
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    static final Duration DETECT_EVERY = Duration.ofMillis(250);
+    static final Duration SEND_EVERY = Duration.ofMillis(250);
 
     public Alerting(BillingService service, DSLContext dsl, ObjectMapper mapper, PrometheusRegistry registry, Clock clock) {
         AlertMetrics metrics = new AlertMetrics(registry);
@@ -33,7 +40,7 @@ public final class Alerting implements AutoCloseable {
         this.detector = new AlertDetector(service, new AlertRepository(dsl, new AlertPayloads(mapper)), metrics, clock);
         this.sender = new WebhookSender(webhooks, metrics, clock);
         this.routes = new WebhookRoutes(webhooks, mapper, clock);
-        this.scheduler = Executors.newScheduledThreadPool(2, r -> {
+        this.scheduler = Executors.newScheduledThreadPool(3, r -> {
             Thread t = new Thread(r, "billing-api-alerts");
             t.setDaemon(true);
             return t;
@@ -41,15 +48,27 @@ public final class Alerting implements AutoCloseable {
     }
 
     public Alerting start() {
-        // new alerts are sent at once rather than at the sender's next poll
-        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", () -> {
-            if (detector.runOnce() > 0) {
-                sender.runOnce();
-            }
-        }), 250, 250, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> guarded("webhook sending", sender::runOnce), 250, 250, TimeUnit.MILLISECONDS);
+        detector.onRecorded(this::wakeSender);
+        scheduler.scheduleWithFixedDelay(() -> guarded("alert detection", detector::runOnce),
+                DETECT_EVERY.toMillis(), DETECT_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> guarded("webhook sending", sender::runOnce),
+                SEND_EVERY.toMillis(), SEND_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> guarded("webhook backlog gauge", sender::measure), 5, 5, TimeUnit.SECONDS);
         return this;
+    }
+
+    /** One sender pass soon; wakes arriving while one is queued share it. */
+    private void wakeSender() {
+        if (wakePending.compareAndSet(false, true)) {
+            try {
+                scheduler.execute(() -> {
+                    wakePending.set(false);
+                    guarded("webhook sending", sender::runOnce);
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                wakePending.set(false);
+            }
+        }
     }
 
     private static void guarded(String what, Runnable r) {

@@ -32,6 +32,15 @@ public final class Crossings {
 
     /** Alerts for {@code statuses} of one org ({@code userId} set for user-scoped limits only). */
     public static List<Alert> limits(String orgId, String userId, String planId, List<LimitStatus> statuses) {
+        return limits(orgId, userId, null, planId, statuses);
+    }
+
+    /**
+     * Alerts for {@code statuses} of one org: {@code userId} is used for user-scoped limits and
+     * {@code conversationId} for conversation-scoped ones; a scoped limit without its id is skipped.
+     */
+    public static List<Alert> limits(String orgId, String userId, String conversationId, String planId,
+                                     List<LimitStatus> statuses) {
         List<Alert> out = new ArrayList<>();
         for (LimitStatus s : statuses) {
             PlanLimit l = s.definition();
@@ -39,7 +48,9 @@ public final class Crossings {
                 continue;
             }
             String user = l.scope() == LimitScope.USER ? userId : null;
-            if (l.scope() != LimitScope.ORG && user == null) {
+            String conversation = l.scope() == LimitScope.CONVERSATION ? conversationId : null;
+            String subject = l.scope() == LimitScope.ORG ? "" : l.scope() == LimitScope.USER ? user : conversation;
+            if (subject == null) {
                 continue;
             }
             Instant instance = instance(l, s.windowStart());
@@ -53,6 +64,9 @@ public final class Crossings {
                 if (user != null) {
                     data.put("userId", user);
                 }
+                if (conversation != null) {
+                    data.put("conversationId", conversation);
+                }
                 data.put("limitId", l.id());
                 data.put("feature", l.feature());
                 data.put("meter", l.meter().wireName());
@@ -64,7 +78,7 @@ public final class Crossings {
                 data.put("windowStart", s.windowStart());
                 data.put("resetsAt", s.resetsAt());
                 data.put("planId", planId);
-                out.add(new Alert(key("limit", orgId, l.scope().wireName(), user == null ? "" : user, l.id(),
+                out.add(new Alert(key("limit", orgId, l.scope().wireName(), subject, l.id(),
                         instance.toString(), threshold), AlertType.LIMIT_THRESHOLD_REACHED, orgId, data));
             }
         }

@@ -290,6 +290,15 @@ public final class CheckEvaluator {
                 ev.balance == null ? null : ev.balance.balanceUsd(), freshness.usageAsOf());
     }
 
+    /** The conversation-scope limits of the org's plan for one conversation, with its usage now (holds not counted). */
+    public List<LimitStatus> conversationLimits(BillingAccount account, String conversationId, UsageReader reader,
+                                                Instant now) {
+        List<PlanLimit> applicable = account.plan().limits().stream()
+                .filter(l -> l.scope() == LimitScope.CONVERSATION).toList();
+        return applicable.isEmpty() ? List.of()
+                : evaluate(account, applicable, null, null, conversationId, reader, Holds.NONE, now).limits;
+    }
+
     /** The balance alone (one read of the usage since the oldest active grant). */
     public static Balance balance(BillingAccount account, UsageReader reader, Instant now) {
         List<UsageSegment> segments = BalanceRules.segments(account.grants(), now);

@@ -15,6 +15,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * connections) is retried per {@link Backoff}. Requests are asynchronous; an endpoint with
  * {@link #PER_ENDPOINT} requests in flight gets no more until one ends (so at most twice that), so a
  * slow or dead receiver delays only its own deliveries, never checks, ingest or other receivers.
- * Each finished request starts the next pass at once, so a healthy receiver is not paced by the poll.
+ * Finished requests start the next pass at once (one pass for those finishing together), so a
+ * healthy receiver is not paced by the poll.
  */
 public final class WebhookSender implements AutoCloseable {
 
@@ -36,8 +39,10 @@ public final class WebhookSender implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** Longer than any attempt can take: a claim still unanswered then is retried (its sender died). */
-    static final Duration LEASE = Duration.ofSeconds(60);
+    static final Duration LEASE = Duration.ofSeconds(30);
     static final int MAX_LOGGED_BODY = 1024;
+    /** Run the HTTP client and each finished attempt's bookkeeping (a transaction, then the next claim). */
+    static final int THREADS = 2;
 
     private final WebhookRepository repository;
     private final AlertMetrics metrics;
@@ -47,12 +52,13 @@ public final class WebhookSender implements AutoCloseable {
     private final Random random = new Random();
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    private final AtomicBoolean passQueued = new AtomicBoolean();
 
     public WebhookSender(WebhookRepository repository, AlertMetrics metrics, Clock clock) {
         this.repository = repository;
         this.metrics = metrics;
         this.clock = clock;
-        this.executor = Executors.newFixedThreadPool(2, r -> {
+        this.executor = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "webhook-sender");
             t.setDaemon(true);
             return t;
@@ -132,10 +138,20 @@ public final class WebhookSender implements AutoCloseable {
             inFlight.get(c.endpointId()).decrementAndGet();
             total.decrementAndGet();
         }
-        try {
-            runOnce();
-        } catch (RuntimeException e) {
-            log.warn("webhook sending failed: {}", e.toString());
+        // attempts finishing together share one claim of the next due deliveries
+        if (passQueued.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> {
+                    passQueued.set(false);
+                    try {
+                        runOnce();
+                    } catch (RuntimeException e) {
+                        log.warn("webhook sending failed: {}", e.toString());
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                passQueued.set(false);
+            }
         }
     }
 

@@ -74,4 +74,22 @@ class CrossingsTest {
         assertThat(user.data()).containsEntry("userId", "u1").containsEntry("scope", "user");
         assertThat(Crossings.limits("acme", null, "free", List.of(status(rolling, 200, h1)))).isEmpty();
     }
+
+    @Test
+    void shouldAlertAConversationLimitOncePerConversationNamingIt() {
+        PlanLimit perConversation = limit("per-conversation", TimeWindow.parse("lifetime").orElseThrow(),
+                LimitScope.CONVERSATION, PlanLimit.DEFAULT_ALERT_AT);
+        Instant lifetime = Instant.EPOCH;
+        List<Alert> c1 = Crossings.limits("acme", null, "c-1", "free", List.of(status(perConversation, 160, lifetime)));
+        assertThat(c1).singleElement().satisfies(a -> {
+            assertThat(a.key()).isEqualTo("[\"limit\",\"acme\",\"conversation\",\"c-1\",\"per-conversation\","
+                    + "\"1970-01-01T00:00:00Z\",\"0.8\"]");
+            assertThat(a.data()).containsEntry("conversationId", "c-1").containsEntry("scope", "conversation")
+                    .containsEntry("window", "lifetime").doesNotContainKey("userId");
+        });
+        String c2 = Crossings.limits("acme", null, "c-2", "free", List.of(status(perConversation, 160, lifetime))).get(0).key();
+        assertThat(c2).isNotEqualTo(c1.get(0).key());
+        // without a conversation, or evaluated as an org's or a user's limits: nothing
+        assertThat(Crossings.limits("acme", "u1", "free", List.of(status(perConversation, 500, lifetime)))).isEmpty();
+    }
 }

@@ -40,10 +40,13 @@ import org.jooq.impl.DSL;
  * cd billing-api &amp;&amp; flock /tmp/metering-bench.lock java -Dbench.pgdata=target/bench-pgdata \
  *      -cp target/test-classes:target/classes:$(cat target/cp.txt) \
  *      dev.metering.api.bench.CheckBenchmark [rates=500,1000,2000,5000] [seconds=10] [connections=64]
- *      [routes=noop,check] [explain]
+ *      [routes=noop,check] [explain] [alerts=on|off] [crossings=200]
  * </pre>
  * {@code explain} prints EXPLAIN (ANALYZE, BUFFERS) of the check's usage statement first.
  * With METERING_DB_URL/USER/PASSWORD set it uses that PostgreSQL instead of a devstack one.
+ * {@code crossings=N} writes usage that crosses 80% of a limit for N new orgs a second while the
+ * load runs (delivered to a local webhook receiver); {@code alerts=off} stops alert detection and
+ * delivery, so the same run with {@code alerts=on} shows what alerts cost the check.
  */
 public final class CheckBenchmark {
 
@@ -56,6 +59,8 @@ public final class CheckBenchmark {
         String routes = "noop,check";
         boolean explain = false;
         String slow = "slow=0";
+        boolean alerts = true;
+        int crossings = 0;
         int orgs = Integer.getInteger("bench.orgs", 10_000);
         for (String a : args) {
             if (a.startsWith("rates=")) {
@@ -70,6 +75,10 @@ public final class CheckBenchmark {
                 routes = a.substring(7);
             } else if (a.startsWith("slow=")) {
                 slow = a;
+            } else if (a.startsWith("alerts=")) {
+                alerts = !a.equals("alerts=off");
+            } else if (a.startsWith("crossings=")) {
+                crossings = Integer.parseInt(a.substring(10));
             }
         }
         String url = System.getenv("METERING_DB_URL");
@@ -113,7 +122,14 @@ public final class CheckBenchmark {
         }
         BillingApiConfig config = new BillingApiConfig(0, url, user, password, ADMIN, EnforcementMode.ENFORCE, 0,
                 Duration.ofDays(3650), StalePolicy.FAIL_OPEN, Integer.getInteger("bench.poolSize", 16));
-        try (BillingApi api = BillingApi.start(config, Clock.systemUTC())) {
+        AlertLoad.clean(db);
+        try (BillingApi api = BillingApi.start(config, Clock.systemUTC());
+             AlertLoad alertLoad = new AlertLoad(api, ADMIN, url, user, password, crossings)) {
+            if (!alerts) {
+                api.alerting().close();
+            }
+            System.out.printf(Locale.ROOT, "alerts %s, %d threshold crossings/s written next to the checks%n",
+                    alerts ? "on" : "off", crossings);
             // the load generator runs in its own JVM (same classpath): it must not share this
             // JVM's heap, GC pauses and JIT with the server it measures
             List<String> command = new ArrayList<>(List.of(

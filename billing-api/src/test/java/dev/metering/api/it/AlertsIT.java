@@ -260,4 +260,36 @@ class AlertsIT {
                     "credits.expiring {\"orgId\":\"acme\",\"grantId\":" + b + ",\"amountUsd\":\"20\",\"expiresAt\":\"" + later + "\"}");
         }
     }
+
+    @Test
+    void shouldAlertWhenACatalogOrASubscriptionLowersALimitBelowUsageWithoutNewUsage() throws Exception {
+        try (ApiServer s = ApiServer.start("alerts_changes"); WebhookReceiver receiver = new WebhookReceiver(s.clock)) {
+            s.applyCatalog(CATALOG);
+            register(s, receiver, ",\"orgId\":\"acme\"");
+            messages(s, "acme", "", 70);
+            s.api.alerting().detector().runOnce();
+            assertThat(alerts(s, "acme")).isEmpty();
+
+            // daily-messages 100 -> 80: 70 is past 80% of it; no usage arrives meanwhile
+            s.applyCatalog(CATALOG.replaceFirst("max: 100\n", "max: 80\n"));
+            s.clock.advance(Duration.ofSeconds(1));
+            s.api.alerting().detector().runOnce();
+            assertThat(alerts(s, "acme")).extracting(j -> j.at("/data/threshold").asText() + " " + j.at("/data/used").asText()
+                    + "/" + j.at("/data/limit").asText()).containsExactly("0.8 70/80");
+
+            // an override of 70 through another instance: 100%
+            try (ApiServer other = ApiServer.start(s.jdbcUrl, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
+                other.clock.set(s.clock.instant());
+                await().atMost(Duration.ofSeconds(2)).until(() -> other.api.service().catalog().version() == 2);
+                other.subscribe("acme", "{\"planId\":\"free\",\"overrides\":{\"daily-messages\":70}}");
+            }
+            s.clock.advance(Duration.ofSeconds(1));
+            s.api.alerting().detector().runOnce();
+            s.api.alerting().detector().runOnce();
+            assertThat(alerts(s, "acme")).extracting(j -> j.at("/data/threshold").asText() + " " + j.at("/data/used").asText()
+                    + "/" + j.at("/data/limit").asText()).containsExactly("0.8 70/80", "1 70/70");
+            await().atMost(Duration.ofSeconds(10)).until(() -> receiver.received().size() == 2);
+            assertThat(receiver.received()).allSatisfy(r -> assertThat(r.verified()).isTrue());
+        }
+    }
 }

@@ -180,6 +180,57 @@ class PricedPipelineIT {
 
 
     @Test
+    void shouldDeliverAConversationsThresholdAlertsFromEventsOncePerConversation() throws Exception {
+        server.applyCatalog(dev.metering.api.plan.ExampleCatalogs.text(dev.metering.api.plan.ExampleCatalogs.SEED_001).stripTrailing()
+                + "\n  - id: guest\n    name: Guest\n    priceUsd: \"0\"\n  - id: payg\n    name: Pay per use\n    priceUsd: \"0\"\n");
+        try (WebhookReceiver receiver = new WebhookReceiver(server.clock)) {
+            Response hook = server.post("/api/v1/webhooks", ADMIN, "{\"url\":" + ApiServer.quote(receiver.url())
+                    + ",\"orgId\":\"convo-alerts\"}");
+            receiver.secret(hook.text("/secret"));
+            // seed 001's free plan: 50 messages per conversation; 10 users, 4 or 5 messages each, stay under 80% of theirs
+            String message = "{\"eventId\":\"ca-%s-%d\",\"orgId\":\"convo-alerts\",\"userId\":\"user-%d\","
+                    + "\"conversationId\":\"%s\",\"feature\":\"CHAT_MESSAGE\",\"occurredAt\":\"%s\"}";
+            StringBuilder batch = new StringBuilder("[");
+            for (int i = 0; i < 40; i++) {
+                batch.append(i == 0 ? "" : ",").append(String.format(message, "c1", i, i % 10, "c-1",
+                        Instant.parse("2026-11-22T17:00:00Z").plusSeconds(60L * i)));
+            }
+            batch.append(",").append(String.format(message, "c2", 0, 0, "c-2", "2026-11-22T17:50:00Z")).append("]");
+            assertThat(server.post("/api/v1/events", ADMIN, batch.toString()).json().get("accepted").asInt()).isEqualTo(41);
+            await().atMost(Duration.ofSeconds(60)).until(() -> receiver.received().size() == 1);
+
+            batch = new StringBuilder("[");
+            for (int i = 40; i < 50; i++) {
+                batch.append(i == 40 ? "" : ",").append(String.format(message, "c1", i, i % 10, "c-1",
+                        Instant.parse("2026-11-22T17:00:00Z").plusSeconds(60L * i)));
+            }
+            assertThat(server.post("/api/v1/events", ADMIN, batch.append("]").toString()).json().get("accepted").asInt())
+                    .isEqualTo(10);
+            await().atMost(Duration.ofSeconds(60)).until(() -> receiver.received().size() == 2);
+            assertThat(receiver.received()).allSatisfy(r -> assertThat(r.verified()).isTrue());
+            List<String> data = new ArrayList<>();
+            for (WebhookReceiver.Received r : receiver.received()) {
+                com.fasterxml.jackson.databind.JsonNode d = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("data");
+                data.add(d.toString());
+            }
+            assertThat(data).containsExactlyInAnyOrder(
+                    "{\"orgId\":\"convo-alerts\",\"conversationId\":\"c-1\",\"limitId\":\"messages-per-conversation\","
+                            + "\"feature\":\"CHAT_MESSAGE\",\"meter\":\"quantity\",\"window\":\"lifetime\",\"scope\":\"conversation\","
+                            + "\"threshold\":0.8,\"used\":40,\"limit\":50,\"windowStart\":\"1970-01-01T00:00:00Z\",\"resetsAt\":null,"
+                            + "\"planId\":\"free\"}",
+                    "{\"orgId\":\"convo-alerts\",\"conversationId\":\"c-1\",\"limitId\":\"messages-per-conversation\","
+                            + "\"feature\":\"CHAT_MESSAGE\",\"meter\":\"quantity\",\"window\":\"lifetime\",\"scope\":\"conversation\","
+                            + "\"threshold\":1,\"used\":50,\"limit\":50,\"windowStart\":\"1970-01-01T00:00:00Z\",\"resetsAt\":null,"
+                            + "\"planId\":\"free\"}");
+            // the detector keeps running: no second delivery of either crossing
+            server.clock.advance(Duration.ofSeconds(1));
+            assertThat(((Number) server.db.fetchValue("SELECT count(*) FROM metering.alerts WHERE org_id = 'convo-alerts'"))
+                    .intValue()).isEqualTo(2);
+        }
+    }
+
+
+    @Test
     void shouldPriceCacheWritesContextTiersAndBatchEndToEndAndReportTheNewTokenCounts() {
         assertThat(server.put("/api/v1/prices", ADMIN, "text/csv", "provider,model,input_per_1m_usd,cached_input_per_1m_usd,"
                 + "output_per_1m_usd,effective_from,cache_write_per_1m_usd,above_input_tokens,service_tiers\n"
