@@ -288,16 +288,21 @@ public final class BillingService {
     }
 
     public CreatedKey createKey(String orgId, Set<Scope> scopes) {
+        return createKey(orgId, scopes, null);
+    }
+
+    /** A new key, valid until {@code expiresAt} (null: until revoked); the caller validated it. */
+    public CreatedKey createKey(String orgId, Set<Scope> scopes, Instant expiresAt) {
         String key = ApiKeys.newKey();
         String id = ApiKeys.newId();
-        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, clock.instant());
+        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, clock.instant(), expiresAt);
         return new CreatedKey(id, key, orgId, scopes);
     }
 
     public boolean revokeKey(String id) {
         boolean revoked = keys.revoke(id, clock.instant());
         if (revoked) {
-            cache.forgetKeys();
+            cache.keys().invalidateAll();
         }
         return revoked;
     }

@@ -2,6 +2,7 @@ package dev.metering.api.config;
 
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
+import dev.metering.api.ratelimit.RateLimitSettings;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import java.time.Duration;
  *                        {@code sink_progress} say how fresh usage is
  * @param eventLog        {@code METERING_EVENT_LOG} on|off, default off, as streams and sink read it:
  *                        whether {@code usage_events} is written, so the per-event routes can answer
+ * @param rateLimits      {@code METERING_API_RATE_LIMIT_*}: the API's own rate limits, per instance
  */
 public record BillingApiConfig(
         int port,
@@ -38,7 +40,17 @@ public record BillingApiConfig(
         int dbPoolSize,
         KafkaSettings kafka,
         Topics topics,
-        boolean eventLog) {
+        boolean eventLog,
+        RateLimitSettings rateLimits) {
+
+    /** With the default rate limits. */
+    public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
+                            EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
+                            StalePolicy stalePolicy, int dbPoolSize, KafkaSettings kafka, Topics topics,
+                            boolean eventLog) {
+        this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
+                dbPoolSize, kafka, topics, eventLog, RateLimitSettings.DEFAULTS);
+    }
 
     /** Without the event log. */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
@@ -67,13 +79,20 @@ public record BillingApiConfig(
     /** The same configuration with these Kafka settings. */
     public BillingApiConfig withKafka(KafkaSettings settings) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog);
+                maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog,
+                rateLimits);
     }
 
     /** The same configuration with the event log on or off. */
     public BillingApiConfig withEventLog(boolean on) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on);
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on, rateLimits);
+    }
+
+    /** The same configuration with these rate limits. */
+    public BillingApiConfig withRateLimits(RateLimitSettings limits) {
+        return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, eventLog, limits);
     }
 
     public static BillingApiConfig from(ConfigSource source) {
@@ -97,9 +116,10 @@ public record BillingApiConfig(
         }
         KafkaSettings kafka = KafkaSettings.from(source);
         Topics topics = kafka != null ? kafka.topics() : topics(source);
+        RateLimitSettings limits = RateLimitSettings.from(source);
         source.throwIfInvalid();
         return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics,
-                eventLog);
+                eventLog, limits);
     }
 
     private static Topics topics(ConfigSource source) {
@@ -122,6 +142,6 @@ public record BillingApiConfig(
                 + ", canaryPercent=" + canaryPercent + ", maxStaleness=" + maxStaleness + ", stalePolicy="
                 + stalePolicy + ", dbPoolSize=" + dbPoolSize + ", kafka="
                 + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix())
-                + ", eventLog=" + (eventLog ? "on" : "off") + "]";
+                + ", eventLog=" + (eventLog ? "on" : "off") + ", rateLimits=" + rateLimits + "]";
     }
 }

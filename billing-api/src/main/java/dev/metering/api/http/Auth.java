@@ -1,37 +1,86 @@
 package dev.metering.api.http;
 
 import dev.metering.api.ApiException;
-import dev.metering.api.account.AccountCache;
+import dev.metering.api.auth.ApiKeyCache;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
+import dev.metering.api.ratelimit.RateLimits;
 import io.javalin.http.Context;
 
 /**
  * Bearer-key authorization (docs/contract.md, Errors and auth): 401 without a valid key, 403 for another org's data
- * or a missing scope. Admin keys may do everything.
+ * or a missing scope. Admin keys may do everything. Also the API's rate limits (docs/contract.md, Rate limits):
+ * every authenticated request takes a token of its key's budget, and an address that failed
+ * authentication too often gets 429 for any token this instance does not already know, without a
+ * database read.
  */
 public final class Auth {
 
-    private final AccountCache cache;
+    private final ApiKeyCache keys;
+    private final RateLimits limits;
 
-    Auth(AccountCache cache) {
-        this.cache = cache;
+    Auth(ApiKeyCache keys, RateLimits limits) {
+        this.keys = keys;
+        this.limits = limits;
     }
 
+    /** The caller, drawing on the general budget. */
     public Principal authenticate(Context ctx) {
+        return authenticate(ctx, RateLimits.Budget.GENERAL);
+    }
+
+    private Principal authenticate(Context ctx, RateLimits.Budget budget) {
         String header = ctx.header("Authorization");
+        String address = ctx.ip();
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            refuseIfFailingTooOften(ctx, address);
+            limits.failedAuth(address);
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(401, "UNAUTHORIZED", null, "an API key is required: Authorization: Bearer <key>");
         }
-        return cache.authenticate(header.substring(7).trim()).orElseThrow(() -> {
-            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            return new ApiException(401, "UNAUTHORIZED", null, "the API key is invalid or revoked");
-        });
+        String token = header.substring(7).trim();
+        ApiKeyCache.Authentication a = keys.cached(token);
+        if (!(a instanceof ApiKeyCache.Valid)) {
+            refuseIfFailingTooOften(ctx, address);
+            if (a == null) {
+                a = keys.lookup(token);
+            }
+        }
+        if (a instanceof ApiKeyCache.Valid valid) {
+            Principal p = valid.principal();
+            long wait = limits.takeForKey(p.keyId(), budget);
+            if (wait > 0) {
+                throw rateLimited(ctx, wait, budget == RateLimits.Budget.CHECK
+                        ? "this key's budget for checks and reservations is used up"
+                        : "this key's request budget is used up");
+            }
+            return p;
+        }
+        limits.failedAuth(address);
+        if (a instanceof ApiKeyCache.Expired expired) {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"expired\"");
+            throw new ApiException(401, "API_KEY_EXPIRED", null, "the API key " + expired.keyId() + " expired at "
+                    + expired.expiredAt());
+        }
+        ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        throw new ApiException(401, "UNAUTHORIZED", null, "the API key is invalid or revoked");
+    }
+
+    private void refuseIfFailingTooOften(Context ctx, String address) {
+        long wait = limits.failedAuthWait(address);
+        if (wait > 0) {
+            throw rateLimited(ctx, wait, "too many failed authentications from this address");
+        }
+    }
+
+    private static ApiException rateLimited(Context ctx, long waitNanos, String message) {
+        long seconds = RateLimits.retryAfterSeconds(waitNanos);
+        ctx.header("Retry-After", Long.toString(seconds));
+        return new ApiException(429, "RATE_LIMITED", null, message + "; retry after " + seconds + " s");
     }
 
     public Principal requireOrg(Context ctx, String orgId, Scope scope) {
-        Principal p = authenticate(ctx);
+        Principal p = authenticate(ctx, scope == Scope.CHECK ? RateLimits.Budget.CHECK : RateLimits.Budget.GENERAL);
         if (!p.may(orgId, scope)) {
             throw new ApiException(403, "FORBIDDEN", null, p.orgId() != null && !p.orgId().equals(orgId)
                     ? "this key belongs to another org"
