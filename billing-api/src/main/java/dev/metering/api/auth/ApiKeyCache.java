@@ -96,7 +96,10 @@ public final class ApiKeyCache {
         if (adminTokenHash != null && MessageDigest.isEqual(adminTokenHash, hash)) {
             return new Valid(bootstrapAdmin);
         }
-        String hex = HexFormat.of().formatHex(hash);
+        return cached(hash, HexFormat.of().formatHex(hash));
+    }
+
+    private Authentication cached(byte[] hash, String hex) {
         long now = clock.millis();
         Entry e = known.get(hex);
         if (e != null && now - e.loadedAtMillis < TTL.toMillis()) {
@@ -129,7 +132,11 @@ public final class ApiKeyCache {
             }
         }
         try {
-            Authentication a = load(hash, hex);
+            // a look-up that finished between the caller's cache miss and now has left its answer
+            Authentication a = cached(hash, hex);
+            if (a == null) {
+                a = load(hash, hex);
+            }
             mine.complete(a);
             return a;
         } catch (RuntimeException e) {
