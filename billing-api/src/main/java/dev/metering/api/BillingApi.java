@@ -99,7 +99,9 @@ public final class BillingApi implements AutoCloseable {
             Migrations.migrate(db.dataSource());
             var dsl = db.dsl();
             ApiMetrics metrics = new ApiMetrics(clock);
-            ApiKeyCache keys = new ApiKeyCache(new ApiKeyRepository(dsl), clock, config.adminToken(), metrics.registry());
+            DatabaseBreaker breaker = new DatabaseBreaker();
+            ApiKeyCache keys = new ApiKeyCache(new ApiKeyRepository(dsl), clock, config.adminToken(), breaker::isOpen,
+                    metrics.registry());
             AccountCache cache = new AccountCache(new PlanRepository(dsl), new SubscriptionRepository(dsl),
                     new CreditRepository(dsl), keys, new ChangeRepository(dsl, config.topics().aggregates()), clock);
             cache.refresh();
@@ -107,7 +109,6 @@ public final class BillingApi implements AutoCloseable {
             // the environment's mode and canary are only the initial value; the stored one wins
             RuntimeEnforcement enforcement = new RuntimeEnforcement(new EnforcementRepository(dsl), clock,
                     config.enforcement(), config.canaryPercent());
-            DatabaseBreaker breaker = new DatabaseBreaker();
             BillingService service = new BillingService(cache,
                     new CheckEvaluator(enforcement, config.stalePolicy()),
                     new LastKnownUsage(new UsageRepository(dsl), LAST_KNOWN_ORGS), breaker, new PlanRepository(dsl),

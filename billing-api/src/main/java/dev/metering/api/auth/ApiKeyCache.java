@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.jooq.exception.DataAccessException;
 
 /**
@@ -24,8 +25,8 @@ import org.jooq.exception.DataAccessException;
  *
  * <p>Coherence: a revocation or rotation through this instance clears the cache at once; the
  * account cache's change poller invalidates keys changed elsewhere (about a second), and
- * {@link #TTL} bounds staleness if that poller fails. While the database is away, a known key
- * keeps working with what was last read.
+ * {@link #TTL} bounds staleness if that poller fails. While the database is away (the breaker is
+ * open, or a look-up fails), a known key keeps working with what was last read.
  *
  * <p>Last use is recorded in memory at most once per {@link #LAST_USED_EVERY} per key and written
  * by {@link #flushLastUsed()} in the background, never on the request path.
@@ -69,6 +70,7 @@ public final class ApiKeyCache {
 
     private final ApiKeyRepository keys;
     private final Clock clock;
+    private final BooleanSupplier databaseAway;
     private final byte[] adminTokenHash;
     private final Principal bootstrapAdmin = new Principal(BOOTSTRAP_ADMIN_ID, null, Set.of(Scope.ADMIN));
     private final ConcurrentHashMap<String, Entry> known = new ConcurrentHashMap<>();
@@ -78,8 +80,11 @@ public final class ApiKeyCache {
     private final AtomicLong invalidations = new AtomicLong();
     private final Counter lookups;
 
-    public ApiKeyCache(ApiKeyRepository keys, Clock clock, String adminToken, PrometheusRegistry registry) {
+    /** @param databaseAway true while the database breaker is open: cached keys are then used however old */
+    public ApiKeyCache(ApiKeyRepository keys, Clock clock, String adminToken, BooleanSupplier databaseAway,
+                       PrometheusRegistry registry) {
         this.keys = keys;
+        this.databaseAway = databaseAway;
         this.clock = clock;
         this.adminTokenHash = adminToken == null ? null : ApiKeys.sha256(adminToken);
         this.lookups = Counter.builder().name("metering_api_key_lookups_total")
@@ -102,7 +107,7 @@ public final class ApiKeyCache {
     private Authentication cached(byte[] hash, String hex) {
         long now = clock.millis();
         Entry e = known.get(hex);
-        if (e != null && now - e.loadedAtMillis < TTL.toMillis()) {
+        if (e != null && (now - e.loadedAtMillis < TTL.toMillis() || databaseAway.getAsBoolean())) {
             return answer(e, hash, now);
         }
         Long until = unknownUntilMillis.get(hex);
