@@ -31,17 +31,16 @@ public final class Auth {
 
     private Principal authenticate(Context ctx, RateLimits.Budget budget) {
         String header = ctx.header("Authorization");
-        String address = ctx.ip();
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            refuseIfFailingTooOften(ctx, address);
-            limits.failedAuth(address);
+            refuseIfFailingTooOften(ctx);
+            limits.failedAuth(ctx.ip());
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(401, "UNAUTHORIZED", null, "an API key is required: Authorization: Bearer <key>");
         }
         String token = header.substring(7).trim();
         ApiKeyCache.Authentication a = keys.cached(token);
         if (!(a instanceof ApiKeyCache.Valid)) {
-            refuseIfFailingTooOften(ctx, address);
+            refuseIfFailingTooOften(ctx);
             if (a == null) {
                 a = keys.lookup(token);
             }
@@ -56,7 +55,7 @@ public final class Auth {
             }
             return p;
         }
-        limits.failedAuth(address);
+        limits.failedAuth(ctx.ip());
         if (a instanceof ApiKeyCache.Expired expired) {
             ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"expired\"");
             throw new ApiException(401, "API_KEY_EXPIRED", null, "the API key " + expired.keyId() + " expired at "
@@ -66,8 +65,9 @@ public final class Auth {
         throw new ApiException(401, "UNAUTHORIZED", null, "the API key is invalid or revoked");
     }
 
-    private void refuseIfFailingTooOften(Context ctx, String address) {
-        long wait = limits.failedAuthWait(address);
+    /** The client address is the TCP peer's: a proxy in front counts as one client. */
+    private void refuseIfFailingTooOften(Context ctx) {
+        long wait = limits.failedAuthWait(ctx.ip());
         if (wait > 0) {
             throw rateLimited(ctx, wait, "too many failed authentications from this address");
         }
