@@ -117,12 +117,6 @@ public final class ApiKeyCache {
         return null;
     }
 
-    /** The answer, reading the database when memory cannot tell. */
-    public Authentication authenticate(String token) {
-        Authentication a = cached(token);
-        return a != null ? a : lookup(token);
-    }
-
     /** Reads the database for {@code token}; concurrent look-ups of one token share one query. */
     public Authentication lookup(String token) {
         byte[] hash = ApiKeys.sha256(token);
