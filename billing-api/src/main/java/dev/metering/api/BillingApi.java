@@ -4,13 +4,16 @@ import dev.metering.api.account.AccountCache;
 import dev.metering.api.alert.Alerting;
 import dev.metering.api.audit.AuditLog;
 import dev.metering.api.audit.AuditRoutes;
+import dev.metering.api.auth.ApiKeyCache;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
 import dev.metering.api.enforcement.EnforcementRepository;
 import dev.metering.api.enforcement.RuntimeEnforcement;
 import dev.metering.api.http.EnforcementRoutes;
+import dev.metering.api.http.ApiKeyRoutes;
 import dev.metering.api.http.ReservationRoutes;
+import dev.metering.api.ratelimit.RateLimits;
 import dev.metering.api.reservation.ReservationRepository;
 import dev.metering.api.reservation.ReservationService;
 import dev.metering.api.config.BillingApiConfig;
@@ -77,13 +80,15 @@ public final class BillingApi implements AutoCloseable {
     private final Database database;
     private final ScheduledExecutorService scheduler;
     private final CheckOutcomes outcomes;
+    private final ApiKeyCache keys;
     private final BillingService service;
     private final KafkaClients kafka;
     private final Alerting alerting;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private BillingApi(Javalin app, Database database, ScheduledExecutorService scheduler, CheckOutcomes outcomes,
-                       BillingService service, KafkaClients kafka, Alerting alerting) {
+                       ApiKeyCache keys, BillingService service, KafkaClients kafka, Alerting alerting) {
+        this.keys = keys;
         this.app = app;
         this.alerting = alerting;
         this.kafka = kafka;
@@ -102,15 +107,16 @@ public final class BillingApi implements AutoCloseable {
             Migrations.migrate(db.dataSource());
             var dsl = db.dsl();
             ApiMetrics metrics = new ApiMetrics(clock);
+            DatabaseBreaker breaker = new DatabaseBreaker();
+            ApiKeyCache keys = new ApiKeyCache(new ApiKeyRepository(dsl), clock, config.adminToken(), breaker::isOpen,
+                    metrics.registry());
             AccountCache cache = new AccountCache(new PlanRepository(dsl), new SubscriptionRepository(dsl),
-                    new CreditRepository(dsl), new ApiKeyRepository(dsl), new ChangeRepository(dsl, config.topics().aggregates()), clock,
-                    config.adminToken());
+                    new CreditRepository(dsl), keys, new ChangeRepository(dsl, config.topics().aggregates()), clock);
             cache.refresh();
             CheckOutcomes outcomes = new CheckOutcomes(new CheckOutcomeRepository(dsl));
             // the environment's mode and canary are only the initial value; the stored one wins
             RuntimeEnforcement enforcement = new RuntimeEnforcement(new EnforcementRepository(dsl), clock,
                     config.enforcement(), config.canaryPercent());
-            DatabaseBreaker breaker = new DatabaseBreaker();
             BillingService service = new BillingService(cache,
                     new CheckEvaluator(enforcement, config.stalePolicy()),
                     new LastKnownUsage(new UsageRepository(dsl), LAST_KNOWN_ORGS), breaker, new PlanRepository(dsl),
@@ -137,6 +143,8 @@ public final class BillingApi implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             scheduler.scheduleWithFixedDelay(() -> guarded("check outcome flush", outcomes::flush), 5, 5,
                     TimeUnit.SECONDS);
+            scheduler.scheduleWithFixedDelay(() -> guarded("key last-use flush", keys::flushLastUsed), 5, 5,
+                    TimeUnit.SECONDS);
             // holds count in checks and limits; expired ones are ignored by reads, the clean-up only trims
             ReservationService reservations = new ReservationService(dsl, new ReservationRepository(dsl),
                     new UsageRepository(dsl), service, service.evaluator(), clock, config.reservationLockFreeFactor());
@@ -156,6 +164,7 @@ public final class BillingApi implements AutoCloseable {
             }
             var mapper = Json.mapper();
             alerting = new Alerting(service, dsl, mapper, metrics.registry(), clock);
+            RateLimits limits = new RateLimits(config.rateLimits(), clock, metrics.registry());
             Javalin app = Routes.create(service, db, metrics, clock, List.of(
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka, costs), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka,
@@ -172,12 +181,13 @@ public final class BillingApi implements AutoCloseable {
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),
                     new AuditRoutes(new AuditLog(dsl)),
+                    new ApiKeyRoutes(new ApiKeyRepository(dsl), keys, mapper, clock),
                     new OpenApiRoutes(),
-                    new DashboardRoutes()));
+                    new DashboardRoutes()), limits);
             app.start(config.port());
             log.info("billing-api listening on port {} ({})", app.port(), config);
             alerting.start();
-            return new BillingApi(app, db, scheduler, outcomes, service, kafka, alerting);
+            return new BillingApi(app, db, scheduler, outcomes, keys, service, kafka, alerting);
         } catch (RuntimeException e) {
             if (scheduler != null) {
                 scheduler.shutdownNow();
@@ -236,6 +246,7 @@ public final class BillingApi implements AutoCloseable {
             kafka.close();
         }
         guarded("final check outcome flush", outcomes::flush);
+        guarded("final key last-use flush", keys::flushLastUsed);
         database.close();
     }
 }

@@ -1,36 +1,31 @@
 package dev.metering.api.account;
 
-import dev.metering.api.auth.ApiKeys;
-import dev.metering.api.auth.Principal;
-import dev.metering.api.auth.Scope;
+import dev.metering.api.auth.ApiKeyCache;
 import dev.metering.api.check.BillingAccount;
 import dev.metering.api.check.Freshness;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
-import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.ChangeRepository;
 import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a check needs besides usage, cached in memory: the plan catalog in force, each org's
- * subscription and credit grants, API keys, and the sink's freshness.
+ * subscription and credit grants, and the sink's freshness; it also tells the {@link ApiKeyCache}
+ * which keys changed.
  *
  * <p>Coherence: writes through this instance invalidate at once; writes through other instances
  * are found by {@link #refresh()} (run every 500 ms) from the {@code revision} columns, which
@@ -78,14 +73,12 @@ public final class AccountCache {
     private final PlanRepository plans;
     private final SubscriptionRepository subscriptions;
     private final CreditRepository credits;
-    private final ApiKeyRepository keys;
+    private final ApiKeyCache keys;
     private final ChangeRepository changes;
     private final Clock clock;
-    private final byte[] adminTokenHash;
 
     private volatile CatalogState catalog = new CatalogState(0, null, PlanCatalog.unlimited());
     private final ConcurrentHashMap<String, OrgEntry> orgs = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ApiKeyRepository.StoredKey> keysByHash = new ConcurrentHashMap<>();
     private final AtomicLong invalidations = new AtomicLong();
     private volatile Freshness.Progress progress = Freshness.Progress.NONE;
     /** When the last refresh read the database to the end; null before the first. */
@@ -94,14 +87,13 @@ public final class AccountCache {
     private final Set<Long> handledRevisions = new HashSet<>();
 
     public AccountCache(PlanRepository plans, SubscriptionRepository subscriptions, CreditRepository credits,
-                        ApiKeyRepository keys, ChangeRepository changes, Clock clock, String adminToken) {
+                        ApiKeyCache keys, ChangeRepository changes, Clock clock) {
         this.plans = plans;
         this.subscriptions = subscriptions;
         this.credits = credits;
         this.keys = keys;
         this.changes = changes;
         this.clock = clock;
-        this.adminTokenHash = adminToken == null ? null : ApiKeys.sha256(adminToken);
     }
 
     public CatalogState catalog() {
@@ -131,7 +123,7 @@ public final class AccountCache {
         for (ChangeRepository.Change c : changes.since(Math.max(0, watermark - LOOKBACK))) {
             if (handledRevisions.add(c.revision())) {
                 if (c.key()) {
-                    invalidateKey(c.id());
+                    keys.invalidate(c.id());
                 } else {
                     invalidateOrg(c.id());
                 }
@@ -202,10 +194,6 @@ public final class AccountCache {
         orgs.remove(orgId);
     }
 
-    private void invalidateKey(String hashHex) {
-        keysByHash.remove(hashHex);
-    }
-
     /** The org's plan (its subscription's, else the catalog's default), subscription and grants. */
     public BillingAccount account(String orgId) {
         OrgEntry e = orgs.get(orgId);
@@ -247,25 +235,7 @@ public final class AccountCache {
         return new BillingAccount(orgId, plan, e.subscription, e.grants);
     }
 
-    /** The principal of a bearer token, comparing hashes in constant time. */
-    public Optional<Principal> authenticate(String token) {
-        byte[] hash = ApiKeys.sha256(token);
-        if (adminTokenHash != null && MessageDigest.isEqual(adminTokenHash, hash)) {
-            return Optional.of(new Principal("bootstrap-admin", null, Set.of(Scope.ADMIN)));
-        }
-        String hex = HexFormat.of().formatHex(hash);
-        ApiKeyRepository.StoredKey stored = keysByHash.get(hex);
-        if (stored == null) {
-            stored = keys.findActive(hash).orElse(null);
-            if (stored == null) {
-                return Optional.empty();
-            }
-            keysByHash.put(hex, stored);
-        }
-        return MessageDigest.isEqual(stored.hash(), hash) ? Optional.of(stored.principal()) : Optional.empty();
-    }
-
-    public void forgetKeys() {
-        keysByHash.clear();
+    public ApiKeyCache keys() {
+        return keys;
     }
 }

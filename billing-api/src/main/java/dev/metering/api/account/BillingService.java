@@ -293,17 +293,18 @@ public final class BillingService {
         return g;
     }
 
-    public CreatedKey createKey(String orgId, Set<Scope> scopes, Actor actor) {
+    /** A new key, valid until {@code expiresAt} (null: until revoked); the caller validated it. */
+    public CreatedKey createKey(String orgId, Set<Scope> scopes, Instant expiresAt, Actor actor) {
         String key = ApiKeys.newKey();
         String id = ApiKeys.newId();
-        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, actor);
+        keys.insert(id, ApiKeys.sha256(key), orgId, scopes, expiresAt, actor);
         return new CreatedKey(id, key, orgId, scopes);
     }
 
     public boolean revokeKey(String id, Actor actor) {
         boolean revoked = keys.revoke(id, actor);
         if (revoked) {
-            cache.forgetKeys();
+            cache.keys().invalidateAll();
         }
         return revoked;
     }

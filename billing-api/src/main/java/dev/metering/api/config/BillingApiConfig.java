@@ -2,6 +2,7 @@ package dev.metering.api.config;
 
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
+import dev.metering.api.ratelimit.RateLimitSettings;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
 import java.time.Duration;
@@ -27,6 +28,7 @@ import java.time.Duration;
  * @param reservationLockFreeFactor {@code METERING_RESERVATION_LOCK_FREE_FACTOR} 0-1000, default 32: a
  *                        reservation skips the org's exclusive lock when every limit has room for this many
  *                        times its amount (0: always lock; docs/contract.md, Reservations)
+ * @param rateLimits      {@code METERING_API_RATE_LIMIT_*}: the API's own rate limits, per instance
  */
 public record BillingApiConfig(
         int port,
@@ -42,15 +44,16 @@ public record BillingApiConfig(
         KafkaSettings kafka,
         Topics topics,
         boolean eventLog,
-        int reservationLockFreeFactor) {
+        int reservationLockFreeFactor,
+        RateLimitSettings rateLimits) {
 
-    /** With the default reservation lock-free factor. */
+    /** With the default reservation lock-free factor and rate limits. */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
                             EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
                             StalePolicy stalePolicy, int dbPoolSize, KafkaSettings kafka, Topics topics,
                             boolean eventLog) {
         this(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent, maxStaleness, stalePolicy,
-                dbPoolSize, kafka, topics, eventLog, DEFAULT_LOCK_FREE_FACTOR);
+                dbPoolSize, kafka, topics, eventLog, DEFAULT_LOCK_FREE_FACTOR, RateLimitSettings.DEFAULTS);
     }
 
     public static final int DEFAULT_LOCK_FREE_FACTOR = 32;
@@ -71,7 +74,7 @@ public record BillingApiConfig(
                 dbPoolSize, kafka, kafka == null ? Topics.defaults() : kafka.topics());
     }
 
-    /** Without Kafka (part 1's constructor, kept source-compatible). */
+    /** Without Kafka. */
     public BillingApiConfig(int port, String dbUrl, String dbUser, String dbPassword, String adminToken,
                             EnforcementMode enforcement, int canaryPercent, Duration maxStaleness,
                             StalePolicy stalePolicy, int dbPoolSize) {
@@ -83,19 +86,25 @@ public record BillingApiConfig(
     public BillingApiConfig withKafka(KafkaSettings settings) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
                 maxStaleness, stalePolicy, dbPoolSize, settings, settings == null ? topics : settings.topics(), eventLog,
-                reservationLockFreeFactor);
+                reservationLockFreeFactor, rateLimits);
     }
 
     /** The same configuration with the event log on or off. */
     public BillingApiConfig withEventLog(boolean on) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on, reservationLockFreeFactor);
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, on, reservationLockFreeFactor, rateLimits);
     }
 
     /** The same configuration with this reservation lock-free factor (0: every reservation locks). */
     public BillingApiConfig withReservationLockFreeFactor(int factor) {
         return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
-                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, eventLog, factor);
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, eventLog, factor, rateLimits);
+    }
+
+    /** The same configuration with these rate limits. */
+    public BillingApiConfig withRateLimits(RateLimitSettings limits) {
+        return new BillingApiConfig(port, dbUrl, dbUser, dbPassword, adminToken, enforcement, canaryPercent,
+                maxStaleness, stalePolicy, dbPoolSize, kafka, topics, eventLog, reservationLockFreeFactor, limits);
     }
 
     public static BillingApiConfig from(ConfigSource source) {
@@ -120,9 +129,10 @@ public record BillingApiConfig(
         }
         KafkaSettings kafka = KafkaSettings.from(source);
         Topics topics = kafka != null ? kafka.topics() : topics(source);
+        RateLimitSettings limits = RateLimitSettings.from(source);
         source.throwIfInvalid();
         return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics,
-                eventLog, lockFree);
+                eventLog, lockFree, limits);
     }
 
     private static Topics topics(ConfigSource source) {
@@ -146,6 +156,6 @@ public record BillingApiConfig(
                 + stalePolicy + ", dbPoolSize=" + dbPoolSize + ", kafka="
                 + (kafka == null ? "unset" : kafka.bootstrapServers() + " " + kafka.topics().prefix())
                 + ", eventLog=" + (eventLog ? "on" : "off") + ", reservationLockFreeFactor=" + reservationLockFreeFactor
-                + "]";
+                + ", rateLimits=" + rateLimits + "]";
     }
 }

@@ -52,7 +52,7 @@ public final class Bodies {
                                    int seats, Map<String, Object> overrides, String enforcement, Instant updatedAt) {
     }
 
-    public record KeyBody(String id, String key, String orgId, List<String> scopes) {
+    public record KeyBody(String id, String key, String orgId, List<String> scopes, Instant expiresAt) {
     }
 
     public record PlanLimitBody(String id, String feature, String meter, String window, String scope, Object max,
@@ -114,8 +114,8 @@ public final class Bodies {
                 s.seats(), overrides, s.enforcement() == null ? null : s.enforcement().wireName(), s.updatedAt());
     }
 
-    public static KeyBody key(String id, String key, String orgId, Set<Scope> scopes) {
-        return new KeyBody(id, key, orgId, scopes.stream().map(Scope::wireName).sorted().toList());
+    public static KeyBody key(String id, String key, String orgId, Set<Scope> scopes, Instant expiresAt) {
+        return new KeyBody(id, key, orgId, scopes.stream().map(Scope::wireName).sorted().toList(), expiresAt);
     }
 
     public static CatalogBody catalog(long version, Instant createdAt, PlanCatalog c) {

@@ -16,6 +16,8 @@ import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.CatalogValidationException;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanLimit;
+import dev.metering.api.ratelimit.RateLimitSettings;
+import dev.metering.api.ratelimit.RateLimits;
 import dev.metering.api.store.Database;
 import dev.metering.api.store.IdempotencyRepository;
 import dev.metering.api.store.SubscriptionRepository;
@@ -67,12 +69,12 @@ public final class Routes {
     private final List<RouteModule> modules;
 
     private Routes(BillingService service, Database database, ApiMetrics metrics, ObjectMapper mapper, Clock clock,
-                   List<RouteModule> modules) {
+                   List<RouteModule> modules, RateLimits limits) {
         this.modules = List.copyOf(modules);
         this.service = service;
         this.database = database;
         this.metrics = metrics;
-        this.auth = new Auth(service.cache(), clock);
+        this.auth = new Auth(service.cache().keys(), limits, clock);
         this.mapper = mapper;
         this.clock = clock;
     }
@@ -82,11 +84,18 @@ public final class Routes {
         return create(service, database, metrics, clock, List.of());
     }
 
-    /** The same, plus the routes of {@code modules}. */
+    /** The same, plus the routes of {@code modules}, without rate limits. */
     public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
                                  List<RouteModule> modules) {
+        return create(service, database, metrics, clock, modules,
+                new RateLimits(RateLimitSettings.OFF, clock, metrics.registry()));
+    }
+
+    /** The same, with these rate limits. */
+    public static Javalin create(BillingService service, Database database, ApiMetrics metrics, Clock clock,
+                                 List<RouteModule> modules, RateLimits limits) {
         ObjectMapper mapper = Json.mapper();
-        Routes r = new Routes(service, database, metrics, mapper, clock, modules);
+        Routes r = new Routes(service, database, metrics, mapper, clock, modules, limits);
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
@@ -430,7 +439,7 @@ public final class Routes {
     private void postApiKey(Context ctx) {
         Principal p = auth.requireAdmin(ctx);
         JsonNode body = Requests.jsonObject(ctx, mapper);
-        Requests.onlyFields(body, Set.of("orgId", "scopes"));
+        Requests.onlyFields(body, Set.of("orgId", "scopes", "expiresAt"));
         String org = Requests.text(body, "orgId", false);
         if (org != null && org.length() > Requests.MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
@@ -450,8 +459,9 @@ public final class Routes {
         if (!scopes.contains(Scope.ADMIN) && org == null) {
             throw ApiException.badRequest("orgId", "required for keys with scopes " + scopesNode);
         }
-        BillingService.CreatedKey k = service.createKey(org, scopes, auth.actor(p));
-        ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes()));
+        Instant expiresAt = ApiKeyRoutes.expiresAt(body, clock.instant());
+        BillingService.CreatedKey k = service.createKey(org, scopes, expiresAt, auth.actor(p));
+        ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes(), expiresAt));
     }
 
     /** Who the key is (the dashboard's sign-in): never the key itself. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
+import dev.metering.api.ratelimit.RateLimitSettings;
 import dev.metering.events.config.ConfigSource;
 import java.time.Duration;
 import java.util.Map;
@@ -38,6 +39,27 @@ class BillingApiConfigTest {
         Throwable t = catchThrowable(() -> BillingApiConfig.from(ConfigSource.of(Map.of(
                 "METERING_DB_URL", "jdbc:postgresql://db:5432/metering", "METERING_EVENT_LOG", "sometimes"))));
         assertThat(t).hasMessageContaining("METERING_EVENT_LOG");
+    }
+
+    @Test
+    void shouldReadTheRateLimitsWithTheirDefaults() {
+        BillingApiConfig defaults = BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering")));
+        assertThat(defaults.rateLimits()).isEqualTo(new RateLimitSettings(100, 200, 5_000, 10_000, 20));
+        BillingApiConfig set = BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering",
+                "METERING_API_RATE_LIMIT_RATE", "0",
+                "METERING_API_RATE_LIMIT_BURST", "7",
+                "METERING_API_RATE_LIMIT_CHECK_RATE", "20000",
+                "METERING_API_RATE_LIMIT_CHECK_BURST", "40000",
+                "METERING_API_RATE_LIMIT_FAILED_AUTH_PER_MINUTE", "60")));
+        assertThat(set.rateLimits()).isEqualTo(new RateLimitSettings(0, 7, 20_000, 40_000, 60));
+        Throwable t = catchThrowable(() -> BillingApiConfig.from(ConfigSource.of(Map.of(
+                "METERING_DB_URL", "jdbc:postgresql://db:5432/metering",
+                "METERING_API_RATE_LIMIT_BURST", "0",
+                "METERING_API_RATE_LIMIT_CHECK_RATE", "-1"))));
+        assertThat(t).hasMessageContaining("METERING_API_RATE_LIMIT_BURST")
+                .hasMessageContaining("METERING_API_RATE_LIMIT_CHECK_RATE");
     }
 
     @Test

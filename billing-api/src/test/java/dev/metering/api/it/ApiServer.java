@@ -6,6 +6,7 @@ import dev.metering.api.BillingApi;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.config.BillingApiConfig;
+import dev.metering.api.ratelimit.RateLimitSettings;
 import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.db.Migrations;
@@ -26,7 +27,9 @@ import org.jooq.impl.DSL;
 
 /**
  * The real billing API (production {@code BillingApi.start}, production routes) on a random
- * port, over a fresh database of the shared real PostgreSQL, plus an HTTP client.
+ * port, over a fresh database of the shared real PostgreSQL, plus an HTTP client. Rate limits are
+ * off unless a test asks for them ({@link #startWithRateLimits}): the test clock stands still, so
+ * no bucket would ever refill.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -69,7 +72,7 @@ public final class ApiServer implements AutoCloseable {
         PostgresServer pg = TestInfra.postgres();
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN, mode, canaryPercent,
-                Duration.ofSeconds(60), stalePolicy, 8);
+                Duration.ofSeconds(60), stalePolicy, 8).withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
@@ -80,7 +83,7 @@ public final class ApiServer implements AutoCloseable {
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, dbPoolSize)
-                .withReservationLockFreeFactor(lockFreeFactor);
+                .withReservationLockFreeFactor(lockFreeFactor).withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
@@ -90,7 +93,8 @@ public final class ApiServer implements AutoCloseable {
         PostgresServer pg = TestInfra.postgres();
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
-                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withEventLog(true);
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withEventLog(true)
+                .withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
     }
@@ -100,7 +104,8 @@ public final class ApiServer implements AutoCloseable {
         PostgresServer pg = TestInfra.postgres();
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
-                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka);
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka)
+                .withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
     }
@@ -111,7 +116,7 @@ public final class ApiServer implements AutoCloseable {
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka)
-                .withEventLog(eventLog);
+                .withEventLog(eventLog).withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(jdbcUrl, pg.user(), pg.password()).dsl(), jdbcUrl);
     }
@@ -121,9 +126,30 @@ public final class ApiServer implements AutoCloseable {
         PostgresServer pg = TestInfra.postgres();
         TestClock clock = new TestClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
-                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka).withEventLog(true);
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka).withEventLog(true)
+                .withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
         return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
+    /** A fresh database and a server with these rate limits. */
+    public static ApiServer startWithRateLimits(String database, RateLimitSettings limits) {
+        PostgresServer pg = TestInfra.postgres();
+        TestClock clock = new TestClock(T0);
+        BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
+                EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withRateLimits(limits);
+        BillingApi api = BillingApi.start(config, clock);
+        return new ApiServer(clock, api, DSL.using(config.dbUrl(), pg.user(), pg.password()).dsl(), config.dbUrl());
+    }
+
+    /** The value of a counter sample in {@code /metrics}, e.g. {@code metering_api_key_lookups_total{result="unknown"}}; 0 when absent. */
+    public double metric(String sample) {
+        for (String line : get("/metrics", null).body().split("\n")) {
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        return 0;
     }
 
     /** An HTTP response: status, raw body and the body parsed as JSON (null when not JSON). */

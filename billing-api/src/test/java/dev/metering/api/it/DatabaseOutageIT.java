@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metering.api.auth.ApiKeyCache;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.it.ApiServer.Response;
@@ -42,11 +43,21 @@ class DatabaseOutageIT {
         try (ApiServer server = ApiServer.start(ApiServer.freshDatabase("outage_open"), EnforcementMode.ENFORCE, 0,
                 StalePolicy.FAIL_OPEN)) {
             JsonNode fresh = seenBeforeTheOutage(server);
+            String orgKey = server.createKey("acme", "check")[1];
+            assertThat(server.get("/api/v1/usage/acme/check/CHAT_MESSAGE", orgKey).status()).isEqualTo(200);
             stopPostgres(server);
             try {
                 Response known = timedCheck(server, "acme");
                 assertThat(known.status()).isEqualTo(200);
                 assertThat(known.json()).isEqualTo(((ObjectNode) fresh.deepCopy()).put("stale", true));
+
+                // an org key cached before the outage keeps working past the key cache's TTL, without waiting
+                server.clock.advance(ApiKeyCache.TTL.plusSeconds(1));
+                long start = System.nanoTime();
+                Response byKey = server.get("/api/v1/usage/acme/check/CHAT_MESSAGE", orgKey);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(FAST);
+                assertThat(byKey.status()).isEqualTo(200);
+                assertThat(byKey.json().get("stale").asBoolean()).isTrue();
 
                 Response unseen = timedCheck(server, "never-seen-org");
                 assertThat(unseen.status()).isEqualTo(200);
