@@ -122,5 +122,6 @@ $$;
 
 DROP INDEX metering.conversation_usage_last_event_idx;
 /* [jooq ignore start] */
-CREATE INDEX conversation_usage_last_event_brin ON metering.conversation_usage USING brin (last_event_at);
+CREATE INDEX conversation_usage_last_event_brin ON metering.conversation_usage USING brin (last_event_at)
+    WITH (autosummarize = on);
 /* [jooq ignore stop] */
