@@ -10,6 +10,7 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -207,7 +208,7 @@ final class SinkWriter implements AutoCloseable {
         if (byTarget.containsKey(UsageUpsert.Target.DETAIL_HOUR)) {
             // the hour table's trigger adds each hour's change to its day row (V16), in this transaction only
             tx.connection(c -> {
-                try (java.sql.Statement s = c.createStatement()) {
+                try (Statement s = c.createStatement()) {
                     s.execute(DERIVE_DAILY);
                 }
             });
