@@ -1,16 +1,15 @@
--- V16: cheaper writes of the sink's usage tables. Never edit once landed.
+-- V16: usage_daily kept from the hour rows' changes; conversation updates in place. Never edit once landed.
 --
--- 1. usage_daily from the hour deltas. The lifetime trigger on usage_hourly (V5) already sees, per
---    statement, the new and old versions of every hour row it changed; it now also adds their
---    difference to the day rows, in the same statement and transaction. A day row stays the sum of
---    its committed hour rows (additions commute, so concurrent writers of one day stay exact)
---    without the sink locking and re-reading the days. Only for writers that ask, with
---    set_config('metering.derive_daily', 'on', true) in their transaction (metering-sink): other
---    writers (imports, tests, repairs) keep writing usage_daily themselves, as before.
---    The day row's version is the sum of its hours' versions, as the sink's recomputation set it.
--- 2. conversation_usage: last_event_at changes with every update, and its btree index (V7) made
---    every such update a non-HOT one that also inserts into the primary key. A BRIN index does
---    not prevent HOT updates (PostgreSQL 16+) and still serves the TTL clean-up's range scan.
+-- 1. The lifetime trigger on usage_hourly sees, per statement, the new and old versions of every
+--    hour row it changed; it also adds their difference to the day rows, in the same statement and
+--    transaction. A day row stays the sum of its committed hour rows (additions commute, so
+--    concurrent writers of one day stay exact) without the writer locking and re-reading days.
+--    Only for writers that ask, with set_config('metering.derive_daily', 'on', true) in their
+--    transaction (metering-sink): other writers (imports, tests, repairs) write usage_daily
+--    themselves. A day row's version is the sum of its hours' versions.
+-- 2. conversation_usage.last_event_at changes with every update: a btree on it makes each update
+--    non-HOT (a new entry in every index). A BRIN index keeps updates HOT (PostgreSQL 16+) and
+--    still serves the TTL clean-up's range scan, conversations being inserted in time order.
 
 /* [jooq ignore start] */
 CREATE OR REPLACE FUNCTION metering.usage_lifetime_add() RETURNS trigger LANGUAGE plpgsql AS $$

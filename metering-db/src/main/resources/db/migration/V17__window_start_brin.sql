@@ -1,9 +1,9 @@
 -- V17: the cross-org time-range indexes of the window tables as BRIN. Never edit once landed.
 --
 -- Window rows are inserted when their window is current, so window_start follows the physical
--- order of the table and a BRIN index (a few pages) serves the reports' range scans
--- (reports.sql: cost by model, top orgs, ...), while a btree on it costs every new window row one
--- more index insertion in the sink's transaction. Per-org reads keep their btree indexes.
+-- order of the table: a BRIN index (a few pages) serves the reports' range scans (reports.sql:
+-- cost by model, top orgs, ...) without a btree insertion per new window row in the sink's
+-- transaction. Per-org reads keep their btree indexes.
 -- autosummarize: ranges filled since the last vacuum are summarized soon, not scanned every time.
 
 /* [jooq ignore start] */
