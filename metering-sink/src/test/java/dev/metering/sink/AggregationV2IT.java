@@ -159,6 +159,28 @@ class AggregationV2IT {
     }
 
     @Test
+    void shouldUpdateAConversationInPlaceAsItsLastEventMoves() throws Exception {
+        // HOT updates: last_event_at moves with every update, and no btree index may include it
+        UsageWindowKey c1 = Aggregates.key().org("acme").conversation("c-1").build();
+        try (Connection c = postgres.connect(database); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            UsageUpsert upsert = new UsageUpsert();
+            for (int v = 1; v <= 5; v++) {
+                upsert.upsert(c, UsageUpsert.Target.CONVERSATION, List.of(update(c1, Aggregates.totals().events(v).version(v)
+                        .between(DAY, DAY.plusSeconds(60L * v)).build())), NOW.atOffset(ZoneOffset.UTC));
+            }
+            try (ResultSet rs = s.executeQuery("SELECT pg_stat_get_xact_tuples_updated(t.oid), "
+                    + "pg_stat_get_xact_tuples_hot_updated(t.oid) FROM pg_class t WHERE t.oid = 'metering.conversation_usage'::regclass")) {
+                rs.next();
+                assertThat(rs.getLong(1) + "|" + rs.getLong(2)).isEqualTo("4|4");
+            }
+            c.commit();
+        }
+        assertThat(rows("SELECT events, last_event_at FROM metering.conversation_usage")).containsExactly(
+                "5|2026-11-02 00:05:00+00");
+    }
+
+    @Test
     void shouldWriteEachCountedEventOnceIntoItsDaysPartition() throws Exception {
         PricedUsageEvent a = event("e-1", Instant.parse("2026-11-01T23:59:59.999Z"), 1_234_567L, "c-1");
         PricedUsageEvent b = event("e-2", Instant.parse("2026-11-02T00:00:00Z"), 5L, null);
