@@ -10,6 +10,7 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -199,23 +200,26 @@ final class SinkWriter implements AutoCloseable {
                                                                     OffsetDateTime now) {
         Map<UsageUpsert.Target, UsageUpsert.Outcome> outcomes = new EnumMap<>(UsageUpsert.Target.class);
         Map<UsageUpsert.Target, List<WindowUpdate>> byTarget = UsageUpsert.byTarget(updates);
-        // usage_daily is derived from the hour rows: lock its days first, recompute them last (DailyRollup)
-        List<DailyRollup.Day> days = DailyRollup.daysOf(byTarget.getOrDefault(UsageUpsert.Target.DETAIL_HOUR, List.of()));
-        if (!days.isEmpty()) {
-            tx.connection(c -> DailyRollup.lock(c, days, now));
+        // usage_daily is derived from the hour rows only: a day record (aggregation v1) would count them twice
+        List<WindowUpdate> days = byTarget.remove(UsageUpsert.Target.DETAIL_DAY);
+        if (days != null) {
+            outcomes.put(UsageUpsert.Target.DETAIL_DAY, new UsageUpsert.Outcome(0, days.size(), 0));
+        }
+        if (byTarget.containsKey(UsageUpsert.Target.DETAIL_HOUR)) {
+            // the hour table's trigger adds each hour's change to its day row (V16), in this transaction only
+            tx.connection(c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute(DERIVE_DAILY);
+                }
+            });
         }
         byTarget.forEach((target, rows) -> tx.connection(c ->
                 outcomes.put(target, upsert.upsert(c, target, rows, now))));
-        if (!days.isEmpty()) {
-            tx.connection(c -> {
-                int written = DailyRollup.recompute(c, days, now);
-                outcomes.merge(UsageUpsert.Target.DETAIL_DAY, new UsageUpsert.Outcome(written, days.size() - written, 2),
-                        (a, b) -> new UsageUpsert.Outcome(a.written() + b.written(), a.stale() + b.stale(),
-                                a.statements() + b.statements()));
-            });
-        }
         return outcomes;
     }
+
+    /** Turns on, for the current transaction only, the derivation of usage_daily by usage_hourly's trigger. */
+    static final String DERIVE_DAILY = "select set_config('metering.derive_daily', 'on', true)";
 
     private static boolean insertDeadLetter(DSLContext tx, DeadLetter d, OffsetDateTime now) {
         return tx.insertInto(DEAD_LETTERS)

@@ -75,6 +75,75 @@ class AggregationV2IT {
     }
 
     @Test
+    void shouldKeepEachDayTheSumOfItsHoursWhileTwoWritersUpdateItsHoursConcurrently() throws Exception {
+        // two sink instances (e.g. partitions moving between them) write different hours of the same days
+        int rounds = 40;
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            int first = w * 12;
+            threads.add(new Thread(() -> {
+                try (SinkWriter other = new SinkWriter(url, postgres.user(), postgres.password(),
+                        Clock.fixed(NOW, ZoneOffset.UTC))) {
+                    for (int v = 1; v <= rounds; v++) {
+                        List<WindowUpdate> updates = new ArrayList<>();
+                        for (int h = first; h < first + 12; h++) {
+                            for (String user : List.of("u1", "u2")) {
+                                Instant hour = DAY.plusSeconds(h * 3600L);
+                                updates.add(update(Aggregates.key().org("acme").user(user).hour(hour).build(),
+                                        Aggregates.totals().events(v * (h + 1L)).quantity(v).costFemtos(Long.toString(v * 1_000_007L))
+                                                .version(v).between(hour, hour.plusSeconds(v)).build()));
+                            }
+                        }
+                        other.write(batch(updates.toArray(WindowUpdate[]::new)));
+                        if (v % 5 == 0) { // a replay of an older version changes nothing
+                            other.write(batch(update(updates.get(0).key(), Aggregates.totals().events(1).version(v - 1).build())));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(failures).isEmpty();
+
+        String sums = "SELECT user_id, sum(events), sum(quantity), sum(cost_usd), min(first_event_at), max(last_event_at), "
+                + "sum(version) FROM metering.usage_hourly GROUP BY user_id ORDER BY user_id";
+        assertThat(rows("SELECT user_id, events, quantity, cost_usd, first_event_at, last_event_at, version "
+                + "FROM metering.usage_daily ORDER BY user_id")).containsExactly(
+                "u1|12000|960|0.000000960|2026-11-02 00:00:00+00|2026-11-02 23:00:40+00|960",
+                "u2|12000|960|0.000000960|2026-11-02 00:00:00+00|2026-11-02 23:00:40+00|960")
+                .isEqualTo(rows(sums));
+    }
+
+    @Test
+    void shouldDeriveTheDayFromItsHoursAndIgnoreADetailDayRecord() throws Exception {
+        UsageWindowKey hour = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(10 * 3600)).build();
+        UsageWindowKey day = Aggregates.key().org("acme").user("u1").day(DAY).build();
+        write(batch(update(hour, totals(3, "0", 3)), update(day, totals(3, "0", 3))));
+        write(batch(update(day, totals(9, "0", 9)))); // an aggregation v1 day record: the hours decide
+
+        assertThat(rows("SELECT events, version FROM metering.usage_daily")).containsExactly("3|3");
+    }
+
+    @Test
+    void shouldLeaveUsageDailyToWritersThatDoNotAskForTheDerivation() throws Exception {
+        // imports and repairs write hour and day rows themselves, as before the derivation moved into the trigger
+        try (Connection c = postgres.connect(database); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO metering.usage_hourly (org_id, user_id, feature, provider, model, window_start, events,"
+                    + " quantity, input_tokens, output_tokens, cached_input_tokens, unpriced_events, cost_usd, first_event_at,"
+                    + " last_event_at, updated_at, version) VALUES ('acme', 'u1', 'F', '', '', '2026-11-02 10:00Z', 4, 4, 0, 0,"
+                    + " 0, 0, 0, '2026-11-02 10:00Z', '2026-11-02 10:00Z', now(), 4)");
+        }
+        assertThat(rows("SELECT count(*) FROM metering.usage_daily")).containsExactly("0");
+        assertThat(rows("SELECT events FROM metering.usage_lifetime")).containsExactly("4");
+    }
+
+    @Test
     void shouldKeepConversationTotalsAndStartAnIdleConversationAfresh() throws Exception {
         UsageWindowKey c1 = Aggregates.key().org("acme").conversation("c-1").build();
         write(batch(update(c1, totals(7, "0", 7))));
@@ -87,6 +156,28 @@ class AggregationV2IT {
         write(batch(update(c1, again)));
         assertThat(rows("SELECT conversation_id, events, version FROM metering.conversation_usage"))
                 .containsExactly("c-1|1|1");
+    }
+
+    @Test
+    void shouldUpdateAConversationInPlaceAsItsLastEventMoves() throws Exception {
+        // HOT updates: last_event_at moves with every update, and no btree index may include it
+        UsageWindowKey c1 = Aggregates.key().org("acme").conversation("c-1").build();
+        try (Connection c = postgres.connect(database); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            UsageUpsert upsert = new UsageUpsert();
+            for (int v = 1; v <= 5; v++) {
+                upsert.upsert(c, UsageUpsert.Target.CONVERSATION, List.of(update(c1, Aggregates.totals().events(v).version(v)
+                        .between(DAY, DAY.plusSeconds(60L * v)).build())), NOW.atOffset(ZoneOffset.UTC));
+            }
+            try (ResultSet rs = s.executeQuery("SELECT pg_stat_get_xact_tuples_updated(t.oid), "
+                    + "pg_stat_get_xact_tuples_hot_updated(t.oid) FROM pg_class t WHERE t.oid = 'metering.conversation_usage'::regclass")) {
+                rs.next();
+                assertThat(rs.getLong(1) + "|" + rs.getLong(2)).isEqualTo("4|4");
+            }
+            c.commit();
+        }
+        assertThat(rows("SELECT events, last_event_at FROM metering.conversation_usage")).containsExactly(
+                "5|2026-11-02 00:05:00+00");
     }
 
     @Test

@@ -57,6 +57,8 @@ public final class SinkBenchmark {
     private static final Instant HOUR = Instant.parse("2026-11-02T10:00:00Z");
     private static final Instant DAY = Instant.parse("2026-11-02T00:00:00Z");
     private static final int JDBC_ROWS_PER_STATEMENT = 1000;
+    /** The grains streams emits since aggregation v2: detail hour, conversation, org hour, org day. */
+    private static boolean v2;
 
     private SinkBenchmark() {
     }
@@ -65,13 +67,16 @@ public final class SinkBenchmark {
         int updates = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int keys = args.length > 1 ? Integer.parseInt(args[1]) : 50_000;
         int batchSize = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
+        v2 = args.length > 3 && args[3].equals("v2");
         PostgresServer postgres = TestInfra.postgres();
         String bootstrap = TestInfra.kafka().bootstrapServers();
         String registryUrl = TestInfra.registry().confluentUrl();
         String run = "bench" + System.currentTimeMillis();
         Topics topics = new Topics(run + ".");
         Map<String, Object> client = Map.of("bootstrap.servers", bootstrap, "schema.registry.url", registryUrl);
-        System.out.printf("sink benchmark: %,d updates over %,d keys, sink batch %,d records%n", updates, keys, batchSize);
+        System.out.printf("sink benchmark: %,d updates over %,d keys, sink batch %,d records, %s key mix%n", updates, keys,
+                batchSize, v2 ? "v2 (detail hour, conversation, org hour, org day; the bare JDBC upsert skips"
+                        + " conversations)" : "v1 (detail and org, hour and day)");
 
         // 1. the backlog
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
@@ -168,6 +173,20 @@ public final class SinkBenchmark {
     }
 
     public static UsageWindowKey key(int k) {
+        if (v2 && k % 4 < 2) {
+            boolean conversation = k % 4 == 1;
+            return UsageWindowKey.newBuilder()
+                    .setGrain(conversation ? WindowGrain.CONVERSATION : WindowGrain.DETAIL)
+                    .setSize(conversation ? WindowSize.LIFETIME : WindowSize.HOUR)
+                    .setWindowStart(conversation ? Instant.EPOCH : HOUR)
+                    .setOrgId("org-" + (k / 4))
+                    .setUserId(conversation ? "" : "user-" + (k % 7))
+                    .setConversationId(conversation ? "conv-" + (k % 13) : "")
+                    .setFeature("AI_COMPLETION")
+                    .setProvider(conversation ? "" : "openai")
+                    .setModel(conversation ? "" : "gpt-4o")
+                    .build();
+        }
         boolean org = k % 4 >= 2;
         return UsageWindowKey.newBuilder()
                 .setGrain(org ? WindowGrain.ORG : WindowGrain.DETAIL)
@@ -247,6 +266,9 @@ public final class SinkBenchmark {
                             rows[n++] = j;
                         }
                     }
+                    if (v2 && t == 1) {
+                        continue;
+                    }
                     boolean isOrg = t >= 2;
                     String table = tables[(t % 2 == 0 ? 0 : 1) + (isOrg ? 2 : 0)];
                     for (int from = 0; from < n; from += JDBC_ROWS_PER_STATEMENT) {
@@ -309,7 +331,7 @@ public final class SinkBenchmark {
     /** Both databases must end with the same totals: the sink lost and double counted nothing. */
     private static String checkTotals(PostgresServer postgres, String sinkDb, String jdbcDb) throws SQLException {
         String query = "SELECT (SELECT count(*) || '/' || sum(events) || '/' || sum(cost_usd) FROM metering.usage_hourly)"
-                + " || ' ' || (SELECT count(*) || '/' || sum(events) FROM metering.usage_daily)"
+                + (v2 ? "" : " || ' ' || (SELECT count(*) || '/' || sum(events) FROM metering.usage_daily)")
                 + " || ' ' || (SELECT count(*) || '/' || sum(events) FROM metering.org_usage_hourly)"
                 + " || ' ' || (SELECT count(*) || '/' || sum(events) FROM metering.org_usage_daily)";
         String sink;
@@ -324,8 +346,22 @@ public final class SinkBenchmark {
             rs.next();
             jdbc = rs.getString(1);
         }
-        return "sink " + sink + (sink.equals(jdbc) ? " == " : " != ") + "bare JDBC " + jdbc
-                + " (rows/events per table: hourly, daily, org hourly, org daily)";
+        String result = "sink " + sink + (sink.equals(jdbc) ? " == " : " != ") + "bare JDBC " + jdbc
+                + (v2 ? " (rows/events per table: hourly, org hourly, org daily)"
+                        : " (rows/events per table: hourly, daily, org hourly, org daily)");
+        if (v2) {
+            // the bare upsert writes no day detail rows: the sink's must equal its own hours
+            String derived = "SELECT (SELECT count(*) || '/' || sum(events) || '/' || sum(version) FROM metering.usage_daily)"
+                    + " || ' ' || (SELECT count(DISTINCT (org_id, user_id, feature, provider, model, date_trunc('day', window_start)))"
+                    + " || '/' || sum(events) || '/' || sum(version) FROM metering.usage_hourly)"
+                    + " || ' ' || (SELECT count(*) || '/' || sum(events) FROM metering.conversation_usage)";
+            try (Connection c = postgres.connect(sinkDb); Statement s = c.createStatement();
+                 var rs = s.executeQuery(derived)) {
+                rs.next();
+                result += "; sink: daily, hours by day, conversations " + rs.getString(1);
+            }
+        }
+        return result;
     }
 
     private static long sum(String metrics, String name) {
