@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 + "METERING_DB_URL (required), METERING_DB_USER, METERING_DB_PASSWORD, METERING_DB_POOL_SIZE (16), "
                 + "METERING_API_PORT (8080), METERING_ADMIN_TOKEN (none), METERING_ENFORCEMENT (enforce; initial value, "
                 + "then PUT /api/v1/enforcement), METERING_ENFORCEMENT_CANARY_PERCENT (0), METERING_MAX_STALENESS (60s), "
-                + "METERING_STALE_POLICY (fail-open).",
+                + "METERING_STALE_POLICY (fail-open), METERING_EVENT_LOG (off; on: the event routes answer).",
             "For HTTP ingest and PUT /api/v1/prices (else they answer 503): METERING_KAFKA_BOOTSTRAP, "
                 + "METERING_SCHEMA_REGISTRY_URL, METERING_SCHEMA_REGISTRY_AUTH, METERING_TOPIC_PREFIX (metering.), "
                 + "METERING_INGEST_MAX_BLOCK (2s), METERING_INGEST_DELIVERY_TIMEOUT (10s), METERING_GRACE (48h), "

@@ -16,8 +16,12 @@ import picocli.CommandLine.Option;
         description = {"Produces realistic usage events with UsageMeter (chat messages with LLM tokens, completions, "
                 + "embeddings, uploads, workflow runs; many users and models) at a steady rate, printing progress "
                 + "every 2 s.",
-            "Configuration: METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required), "
-                + "METERING_SCHEMA_REGISTRY_AUTH, METERING_TOPIC_PREFIX, METERING_KAFKA_<PROPERTY>, METERING_METER_*."})
+            "Configuration (default in brackets): METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required; "
+                + "dev mode's when none is set and .metering-dev/ is here), METERING_SCHEMA_REGISTRY_AUTH, "
+                + "METERING_TOPIC_PREFIX (metering.), METERING_METER_AUTO_REGISTER (true), METERING_METER_MAX_BLOCK (2s), "
+                + "METERING_METER_REQUEST_TIMEOUT (10s), METERING_METER_DELIVERY_TIMEOUT (30s), METERING_METER_LINGER "
+                + "(5ms), METERING_METER_CLOSE_TIMEOUT (30s), "
+                + "METERING_KAFKA_<PROPERTY> (any Kafka client property)."})
 final class LoadgenCommand implements Callable<Integer> {
 
     @Option(names = "--rate", defaultValue = "1000", description = "events per second (default: ${DEFAULT-VALUE})")

@@ -96,13 +96,23 @@ final class ServiceProcess {
         RUNNING.remove(process);
     }
 
-    /** SIGTERM (the service closes cleanly), then waits up to a minute. */
-    void stop() throws InterruptedException {
+    /** SIGTERM (the service closes cleanly), then waits up to a minute; returns the exit code (0 after a clean stop). */
+    int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             kill();
         }
         RUNNING.remove(process);
+        return process.exitValue();
+    }
+
+    /** Whether the output so far contains {@code text}. */
+    boolean logContains(String text) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     boolean isAlive() {
