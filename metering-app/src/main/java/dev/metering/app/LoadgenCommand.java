@@ -4,7 +4,6 @@ import dev.metering.app.demo.TrafficGenerator;
 import dev.metering.avro.UsageEvent;
 import dev.metering.events.UsageMeter;
 import dev.metering.events.UsageMeterConfig;
-import dev.metering.events.config.ConfigSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -42,7 +41,7 @@ final class LoadgenCommand implements Callable<Integer> {
         if (rate <= 0 || orgs <= 0 || duration.isZero() || duration.isNegative()) {
             throw new UserException("--rate, --orgs and --duration must be positive", 2, null);
         }
-        UsageMeterConfig config = UsageMeterConfig.fromSource(ConfigSource.fromEnvironment(), Clock.systemUTC());
+        UsageMeterConfig config = UsageMeterConfig.fromSource(DevAddresses.source(), Clock.systemUTC());
         TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         AtomicBoolean stop = new AtomicBoolean();
         Signals.onInterruptOrTerminate(() -> stop.set(true));
