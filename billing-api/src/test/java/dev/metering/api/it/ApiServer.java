@@ -36,13 +36,13 @@ public final class ApiServer implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public final TestClock clock;
+    public final MutableClock clock;
     public final BillingApi api;
     public final DSLContext db;
     public final SinkRows sink;
     public final String jdbcUrl;
 
-    private ApiServer(TestClock clock, BillingApi api, DSLContext db, String jdbcUrl) {
+    private ApiServer(MutableClock clock, BillingApi api, DSLContext db, String jdbcUrl) {
         this.clock = clock;
         this.api = api;
         this.db = db;
@@ -67,7 +67,7 @@ public final class ApiServer implements AutoCloseable {
     /** Another server on an existing database (e.g. a second instance, or other modes). */
     public static ApiServer start(String jdbcUrl, EnforcementMode mode, int canaryPercent, StalePolicy stalePolicy) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN, mode, canaryPercent,
                 Duration.ofSeconds(60), stalePolicy, 8);
         BillingApi api = BillingApi.start(config, clock);
@@ -77,7 +77,7 @@ public final class ApiServer implements AutoCloseable {
     /** A fresh database and a server with the event log on ({@code METERING_EVENT_LOG=on}), without Kafka. */
     public static ApiServer startWithEventLog(String database) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withEventLog(true);
         BillingApi api = BillingApi.start(config, clock);
@@ -87,7 +87,7 @@ public final class ApiServer implements AutoCloseable {
     /** A fresh database and a server with Kafka (ingest, prices, dead-letter decoding) on the shared broker and registry. */
     public static ApiServer startWithKafka(String database, dev.metering.api.config.KafkaSettings kafka) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka);
         BillingApi api = BillingApi.start(config, clock);
