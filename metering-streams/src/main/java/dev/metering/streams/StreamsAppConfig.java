@@ -88,7 +88,7 @@ public record StreamsAppConfig(
     /** Relative to the working directory, not the OS temp directory, which may be cleaned while the service runs. */
     public static final String DEFAULT_STATE_DIR = "metering-streams-state";
 
-    /** Settings of earlier versions, refused with an explanation rather than silently ignored. */
+    /** Variables no longer read, refused with an explanation rather than silently ignored. */
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
