@@ -134,6 +134,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        FullJar.require("bench");
         double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         long began = System.nanoTime();
         // world-passable: PostgreSQL runs as an unprivileged user when this JVM runs as root

@@ -74,6 +74,7 @@ final class DevCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        FullJar.require("dev");
         PrintStream out = System.out;
         Files.createDirectories(dataDir.resolve("logs"));
         Logging.addFileLog(dataDir.resolve("logs").resolve("metering.log"));

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code metering.jar streams} and {@code metering.jar api} as orchestrators stop them: SIGTERM
+ * {@code streams} and {@code api} from the production image's {@code metering-services.jar} (so it
+ * runs them without the dev infrastructure, RocksDB included) as orchestrators stop them: SIGTERM
  * ({@code Process.destroy()}) must close the service and exit 0, the code docs/operations.md
  * documents for a requested stop (not 143, the JVM's code for death by SIGTERM).
  */
@@ -47,7 +48,7 @@ class ServiceStopIT {
         env.put("METERING_STREAMS_APPLICATION_ID", id + "-streams");
         env.put("METERING_STREAMS_STATE_DIR", work.resolve("state").toString());
         env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        ServiceProcess streams = ServiceProcess.start("streams", "streams", env, work);
+        ServiceProcess streams = ServiceProcess.start("streams", ServiceProcess.servicesJar(), "streams", env, work);
 
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
             streams.requireAlive();
@@ -69,7 +70,7 @@ class ServiceStopIT {
         env.put("METERING_DB_PASSWORD", PG.password());
         ServiceProcess.run("migrate", "migrate", env, work);
         env.put("METERING_API_PORT", Integer.toString(port));
-        ServiceProcess api = ServiceProcess.start("api", "api", env, work);
+        ServiceProcess api = ServiceProcess.start("api", ServiceProcess.servicesJar(), "api", env, work);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
