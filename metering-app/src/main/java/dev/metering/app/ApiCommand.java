@@ -24,7 +24,7 @@ final class ApiCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BillingApiConfig config = BillingApiConfig.from(ConfigSource.fromEnvironment());
-        DevStack.requireFree(config.port(), "billing API, METERING_API_PORT");
+        Ports.requireFree(config.port(), "billing API, METERING_API_PORT");
         BillingApi api = BillingApi.start(config, Clock.systemUTC());
         return ServiceRunner.runUntilStopped("billing-api", api, () -> true);
     }

@@ -21,8 +21,6 @@ import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -78,11 +76,11 @@ final class DevStack implements AutoCloseable {
     }
 
     private static DevStack start(Settings settings, Consumer<String> progress, boolean services) {
-        requireFree(settings.postgresPort(), "PostgreSQL");
-        requireFree(settings.kafkaPort(), "Kafka");
-        requireFree(settings.registryPort(), "schema registry");
+        Ports.requireFree(settings.postgresPort(), "PostgreSQL");
+        Ports.requireFree(settings.kafkaPort(), "Kafka");
+        Ports.requireFree(settings.registryPort(), "schema registry");
         if (services) {
-            requireFree(settings.apiPort(), "billing API");
+            Ports.requireFree(settings.apiPort(), "billing API");
         }
         DevStack stack = new DevStack(settings);
         try {
@@ -186,17 +184,6 @@ final class DevStack implements AutoCloseable {
         return service;
     }
 
-    static void requireFree(int port, String what) {
-        if (port == 0) {
-            return;
-        }
-        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("0.0.0.0"))) {
-            s.setReuseAddress(true);
-        } catch (IOException e) {
-            throw new UserException("port " + port + " is already in use (" + what + "); stop what uses it or pick "
-                    + "another port (see --help)");
-        }
-    }
 
     private static String secondsSince(long t0) {
         return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);

@@ -183,9 +183,10 @@ class ReadmeIT {
 
     /** A quoted output line with its example numbers and the placeholders X, Y, N generalised. */
     private static Pattern generalized(String quoted) {
+        // digits first: the placeholders' replacement contains digits of its own
         return Pattern.compile(Pattern.quote(quoted)
-                .replaceAll("\\b[XYN]\\b", "\\\\E[0-9]+\\\\Q")
-                .replaceAll("\\d[\\d,]*", "\\\\E[0-9][0-9,]*\\\\Q"));
+                .replaceAll("\\d[\\d,]*", "\\\\E[0-9][0-9,]*\\\\Q")
+                .replaceAll("\\b[XYN]\\b", "\\\\E[0-9]+\\\\Q"));
     }
 
     private static List<Pattern> unmatched(List<Pattern> documented, String output) {
