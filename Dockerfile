@@ -1,17 +1,30 @@
-# One image for every service of the pipeline: build the jar first, then the image.
+# The production image: metering-services.jar (the services and tools, without dev mode's broker,
+# registry support and PostgreSQL) on a Java runtime cut to the modules it uses, on Alpine.
 #   mvn -B -ntp -q install -DskipTests && docker build -t metering:dev .
 # The command picks the service: streams | sink | api | migrate | plans apply FILE | prices apply FILE | loadgen.
-FROM eclipse-temurin:17-jre
+FROM eclipse-temurin:17-jdk-alpine AS build
+ARG TARGETARCH
+RUN apk add --no-cache zip
+COPY metering-app/target/metering-services.jar /build/metering.jar
+# RocksDB's native library for this image only (Alpine, so musl; x86_64 or aarch64)
+RUN cd /build \
+ && case "$TARGETARCH" in arm64) keep=linux-aarch64-musl ;; *) keep=linux64-musl ;; esac \
+ && for lib in linux64 linux64-musl linux-aarch64 linux-aarch64-musl; do \
+      [ "$lib" = "$keep" ] || zip -q -d metering.jar "librocksdbjni-$lib.so"; done \
+ && jlink --add-modules "$(jdeps --ignore-missing-deps -q --multi-release 17 --print-module-deps metering.jar),jdk.crypto.ec" \
+      --strip-debug --no-man-pages --no-header-files --compress=2 --output /build/jre
 
-RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/metering --create-home metering \
- && mkdir -p /var/lib/metering/streams && chown -R metering:metering /var/lib/metering
+FROM alpine:3.20
+# libstdc++: RocksDB's native library; busybox wget serves the compose healthchecks
+RUN apk add --no-cache libstdc++ \
+ && adduser -S -D -u 10001 -h /var/lib/metering metering \
+ && mkdir -p /var/lib/metering/streams && chown -R metering /var/lib/metering
 # (/var/lib/metering/streams exists and belongs to metering, so a named volume mounted there does too)
 
-COPY --chown=root:root metering-app/target/metering.jar /app/metering.jar
-COPY --chown=root:root examples/ /app/examples/
+COPY --from=build /build/jre /opt/java
+COPY --from=build /build/metering.jar /app/metering.jar
+COPY examples/ /app/examples/
+ENV PATH=/opt/java/bin:$PATH
 
 USER metering
 WORKDIR /var/lib/metering

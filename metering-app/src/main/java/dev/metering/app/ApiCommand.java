@@ -14,11 +14,12 @@ import picocli.CommandLine.Command;
                 + "METERING_DB_URL (required), METERING_DB_USER, METERING_DB_PASSWORD, METERING_DB_POOL_SIZE (16), "
                 + "METERING_API_PORT (8080), METERING_ADMIN_TOKEN (none), METERING_ENFORCEMENT (enforce; initial value, "
                 + "then PUT /api/v1/enforcement), METERING_ENFORCEMENT_CANARY_PERCENT (0), METERING_MAX_STALENESS (60s), "
-                + "METERING_STALE_POLICY (fail-open).",
+                + "METERING_STALE_POLICY (fail-open), METERING_EVENT_LOG (off; on: the event routes answer).",
             "Rate limits, per instance (0 turns a rate off): METERING_API_RATE_LIMIT_RATE (100 requests/s per key), "
-                + "METERING_API_RATE_LIMIT_BURST (200), METERING_API_RATE_LIMIT_CHECK_RATE (5000 checks and "
+                + "METERING_API_RATE_LIMIT_BURST (200), METERING_API_RATE_LIMIT_CHECK_RATE (5000 ingest, check and "
                 + "reservation calls/s per key), METERING_API_RATE_LIMIT_CHECK_BURST (10000), "
-                + "METERING_API_RATE_LIMIT_FAILED_AUTH_PER_MINUTE (20 per client address).",
+                + "METERING_API_RATE_LIMIT_FAILED_AUTH_PER_MINUTE (20 per client address), "
+                + "METERING_RESERVATION_LOCK_FREE_FACTOR (32).",
             "For HTTP ingest and PUT /api/v1/prices (else they answer 503): METERING_KAFKA_BOOTSTRAP, "
                 + "METERING_SCHEMA_REGISTRY_URL, METERING_SCHEMA_REGISTRY_AUTH, METERING_TOPIC_PREFIX (metering.), "
                 + "METERING_INGEST_MAX_BLOCK (2s), METERING_INGEST_DELIVERY_TIMEOUT (10s), METERING_GRACE (48h), "
@@ -28,7 +29,7 @@ final class ApiCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BillingApiConfig config = BillingApiConfig.from(ConfigSource.fromEnvironment());
-        DevStack.requireFree(config.port(), "billing API, METERING_API_PORT");
+        Ports.requireFree(config.port(), "billing API, METERING_API_PORT");
         BillingApi api = BillingApi.start(config, Clock.systemUTC());
         return ServiceRunner.runUntilStopped("billing-api", api, () -> true);
     }

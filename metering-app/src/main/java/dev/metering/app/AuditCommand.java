@@ -1,7 +1,6 @@
 package dev.metering.app;
 
 import dev.metering.app.audit.UsageAudit;
-import dev.metering.events.config.ConfigSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -51,7 +50,7 @@ final class AuditCommand implements Callable<Integer> {
             case "day" -> UsageAudit.Grain.DAY;
             default -> throw new UserException("--grain must be hour or day, got '" + grain + "'", 2, null);
         };
-        Db db = Db.from(ConfigSource.fromEnvironment());
+        Db db = Db.from(DevAddresses.source());
         try (Connection c = db.connect()) {
             return UsageAudit.print(UsageAudit.run(c, org, start, end, g), System.out) == 0 ? 0 : 1;
         }

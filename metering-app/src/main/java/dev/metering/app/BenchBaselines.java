@@ -62,7 +62,7 @@ final class BenchBaselines {
     private final int seconds;
     private final int[] connections;
     private final PrintStream out;
-    private final Map<String, long[]> prices;
+    private final Map<String, TokenPrices> prices;
     private final UsageEvent[] messages;
 
     BenchBaselines(DevStack stack, int seconds, int[] connections, PrintStream out) throws Exception {
@@ -86,10 +86,15 @@ final class BenchBaselines {
     }
 
     /** Per model ({@code provider/model}): nano-USD per 1M input, cached input and output tokens. */
-    static Map<String, long[]> prices(String csv) {
-        Map<String, long[]> prices = new HashMap<>();
+    /** A model's list prices in nano-USD per 1M tokens. */
+    record TokenPrices(long inputPer1MNanos, long cachedInputPer1MNanos, long outputPer1MNanos) {
+    }
+
+    static Map<String, TokenPrices> prices(String csv) {
+        Map<String, TokenPrices> prices = new HashMap<>();
         for (PriceVersion p : PriceBookFormat.parseCsv(csv)) {
-            prices.put(p.key(), new long[] {nanos(p.inputPer1mUsd()), nanos(p.cachedInputPer1mUsd()), nanos(p.outputPer1mUsd())});
+            prices.put(p.key(), new TokenPrices(nanos(p.inputPer1mUsd()), nanos(p.cachedInputPer1mUsd()),
+                    nanos(p.outputPer1mUsd())));
         }
         return prices;
     }
@@ -207,12 +212,13 @@ final class BenchBaselines {
         return cost(m, prices);
     }
 
-    static long cost(UsageEvent m, Map<String, long[]> prices) {
-        long[] p = m.getModel() == null ? null : prices.get(m.getProvider() + "/" + m.getModel());
+    static long cost(UsageEvent m, Map<String, TokenPrices> prices) {
+        TokenPrices p = m.getModel() == null ? null : prices.get(m.getProvider() + "/" + m.getModel());
         if (p == null) {
             return 0;
         }
-        return (m.getInputTokens() * p[0] + m.getCachedInputTokens() * p[1] + m.getOutputTokens() * p[2]) / 1_000_000;
+        return (m.getInputTokens() * p.inputPer1MNanos() + m.getCachedInputTokens() * p.cachedInputPer1MNanos()
+                + m.getOutputTokens() * p.outputPer1MNanos()) / 1_000_000;
     }
 
     /** Runs {@code factory}'s work on each connection count for {@code seconds}; returns the best. */

@@ -21,6 +21,8 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.utils.AppInfoParser;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -64,10 +66,34 @@ final class BenchCommand implements Callable<Integer> {
                     + "traffic (default: ${DEFAULT-VALUE})")
     double maxLagGrowth;
 
-    @Option(names = "--ramp", split = ",", defaultValue = "0.7,1.2,1",
+    @Option(names = "--ramp", defaultValue = "0.7,1.2,1", converter = Ramp.Converter.class,
             description = "(b) sustained: first rate as a fraction of (b) burst, factor between rates, bisections between the "
                     + "last sustained and the first failed rate (default: ${DEFAULT-VALUE})")
-    double[] ramp;
+    Ramp ramp;
+
+    /** {@code --ramp FRACTION,FACTOR,BISECTIONS}. */
+    record Ramp(double firstFraction, double factor, int bisections) {
+
+        static final class Converter implements CommandLine.ITypeConverter<Ramp> {
+            @Override
+            public Ramp convert(String value) {
+                String[] parts = value.split(",", -1);
+                try {
+                    if (parts.length == 3) {
+                        Ramp r = new Ramp(Double.parseDouble(parts[0].strip()), Double.parseDouble(parts[1].strip()),
+                                Integer.parseInt(parts[2].strip()));
+                        if (r.firstFraction() > 0 && r.factor() > 1 && r.bisections() >= 0) {
+                            return r;
+                        }
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                throw new CommandLine.TypeConversionException("--ramp needs FRACTION,FACTOR,BISECTIONS with FRACTION > 0, "
+                        + "FACTOR > 1, BISECTIONS >= 0, got '" + value + "'");
+            }
+        }
+    }
 
     @Option(names = "--max-steps", defaultValue = "8", description = "(b) sustained: most rates tried (default: ${DEFAULT-VALUE})")
     int maxSteps;
@@ -98,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
         double burst;
         BenchSteadyState.Result sustained;
         double freshnessRate;
-        long[] freshness;
+        BenchPipeline.Freshness freshness;
         BenchBaselines.Best d1Hot;
         BenchBaselines.Best d1Spread;
         BenchBaselines.Best d2Hot;
@@ -109,9 +135,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ramp.length != 3 || ramp[0] <= 0 || ramp[1] <= 1 || ramp[2] < 0) {
-            throw new UserException("--ramp needs FRACTION,FACTOR,BISECTIONS with FRACTION > 0, FACTOR > 1, BISECTIONS >= 0", 2, null);
-        }
+        FullJar.require("bench");
         double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         long began = System.nanoTime();
         // world-passable: PostgreSQL runs as an unprivileged user when this JVM runs as root
@@ -178,7 +202,7 @@ final class BenchCommand implements Callable<Integer> {
                 r.burst = pipeline.burst(events, 3);
                 if (!skipSustained) {
                     r.sustained = new BenchSteadyState(pipeline, new BenchSteadyState.Settings(stepWarmup, hold, maxLag,
-                            maxLagGrowth, ramp[0], ramp[1], (int) ramp[2], maxSteps), out).ramp(r.burst);
+                            maxLagGrowth, ramp.firstFraction(), ramp.factor(), ramp.bisections(), maxSteps), out).ramp(r.burst);
                 }
                 if (eventLog) {
                     try (Connection c = pipeline.connect()) {
@@ -210,12 +234,12 @@ final class BenchCommand implements Callable<Integer> {
         var os = ManagementFactory.getOperatingSystemMXBean();
         long memGb = Math.round(((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize() / (1024.0 * 1024 * 1024));
         out.println();
-        out.printf("metering bench, %s: %d cores, %d GiB, %s %s, Java %s; Kafka 4.3.1 (1 broker), PostgreSQL 17 (durable), "
+        out.printf("metering bench, %s: %d cores, %d GiB, %s %s, Java %s; Kafka %s (1 broker), PostgreSQL 17 (durable), "
                 + "4 partitions, %s, commit interval %s; %,d warm-up events before (b); everything in one machine; "
                 + "load average %.1f at start, %.1f at end; %.0f s in all%n",
                 Instant.now().truncatedTo(ChronoUnit.SECONDS),
                 Runtime.getRuntime().availableProcessors(), memGb, os.getName(), os.getArch(), System.getProperty("java.version"),
-                streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", warmup, loadAtStart,
+                AppInfoParser.getVersion(), streamsConfig.guarantee().value(), streamsConfig.commitInterval().toMillis() + " ms", warmup, loadAtStart,
                 os.getSystemLoadAverage(), seconds);
         out.println();
         out.println("| measurement | result |");
@@ -235,8 +259,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         out.printf("| (c) freshness at %,.0f events/s, produced -> visible via check: p50 / p99 / max (%d probes) | %d / %d / %d ms |%n",
-                off.freshnessRate, probes, off.freshness[off.freshness.length / 2],
-                off.freshness[(int) Math.ceil(off.freshness.length * 0.99) - 1], off.freshness[off.freshness.length - 1]);
+                off.freshnessRate, probes, off.freshness.p50Millis(), off.freshness.p99Millis(), off.freshness.maxMillis());
         out.printf("| (d1) per-event UPDATE, one hot org (best of %s connections: %d) | %,.0f events/s |%n",
                 Arrays.toString(connections), off.d1Hot.connections(), off.d1Hot.rate());
         out.printf("| (d1) per-event UPDATE, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n", off.d1Spread.connections(),

@@ -69,9 +69,11 @@ final class BenchPipeline {
 
     /** (b) burst: produce {@code events} events as fast as the meter allows; time until all are visible in PostgreSQL. */
     double burst(int events, long seed) throws Exception {
-        long[] before;
+        long orgEventsBefore;
+        long eventLogRowsBefore;
         try (Connection c = connect()) {
-            before = new long[] {orgEvents(c), eventLogRows(c)};
+            orgEventsBefore = orgEvents(c);
+            eventLogRowsBefore = eventLogRows(c);
         }
         TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         List<UsageEvent> batch = new ArrayList<>(events);
@@ -86,7 +88,7 @@ final class BenchPipeline {
         }
         meter.flush();
         double produced = (System.nanoTime() - start) / 1e9;
-        awaitVisible(before[0] + events, before[1] + events, Duration.ofMinutes(10));
+        awaitVisible(orgEventsBefore + events, eventLogRowsBefore + events, Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - start) / 1e9;
         out.printf("    produced in %.1f s, all committed in PostgreSQL after %.1f s%n", produced, seconds);
         return events / seconds;
@@ -125,7 +127,7 @@ final class BenchPipeline {
      * (c): background load at {@code rate} events/s over 1,000 orgs; meanwhile one probe event at a
      * time for a probe org, timed from the broker's acknowledgement until the check endpoint counts it.
      */
-    long[] freshness(String token, double rate, int probes) throws Exception {
+    Freshness freshness(String token, double rate, int probes) throws Exception {
         out.printf("(c) %d probes under %,.0f events/s of background load ...%n", probes, rate);
         AtomicBoolean stop = new AtomicBoolean();
         TrafficGenerator generator = new TrafficGenerator(5, Clock.systemUTC());
@@ -174,8 +176,18 @@ final class BenchPipeline {
             stop.set(true);
             load.join(5000);
         }
-        Arrays.sort(latencies);
-        return latencies;
+        return Freshness.of(latencies);
+    }
+
+    /** (c)'s result: produced -> visible through the check endpoint, in milliseconds. */
+    record Freshness(long p50Millis, long p99Millis, long maxMillis) {
+
+        static Freshness of(long[] millis) {
+            long[] sorted = millis.clone();
+            Arrays.sort(sorted);
+            return new Freshness(sorted[sorted.length / 2], sorted[(int) Math.ceil(sorted.length * 0.99) - 1],
+                    sorted[sorted.length - 1]);
+        }
     }
 
     private static long used(JsonNode check, String limitId) {

@@ -26,11 +26,17 @@ import picocli.CommandLine.Option;
         description = {"Runs the whole pipeline in this process on real local infrastructure: Kafka, schema registry, "
                 + "PostgreSQL, migrations, the example price book and plan catalog, streams, sink and billing API.",
             "Data lives under --data-dir, so a restart continues where it stopped. Ctrl-C stops everything.",
+            "With --infra-only it starts only PostgreSQL, Kafka and the registry (with migrations, prices and plans) "
+                + "and prints the exports to run streams, sink and api as separate processes.",
             "Other METERING_* variables (e.g. METERING_ENFORCEMENT, METERING_GRACE) apply as in production."})
 final class DevCommand implements Callable<Integer> {
 
     @Option(names = "--demo", description = "also generate demo traffic and print a live summary every few seconds")
     boolean demo;
+
+    @Option(names = "--infra-only", description = "start PostgreSQL, Kafka and the registry only; run streams, sink "
+            + "and api yourself with the printed exports")
+    boolean infraOnly;
 
     @Option(names = "--data-dir", defaultValue = "${env:METERING_DEV_DIR:-.metering-dev}",
             description = "where broker, registry, PostgreSQL and streams state live (env METERING_DEV_DIR; default: ${DEFAULT-VALUE})")
@@ -74,6 +80,7 @@ final class DevCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        FullJar.require("dev");
         PrintStream out = System.out;
         Files.createDirectories(dataDir.resolve("logs"));
         Logging.addFileLog(dataDir.resolve("logs").resolve("metering.log"));
@@ -90,8 +97,16 @@ final class DevCommand implements Callable<Integer> {
                 extra.put(k, v);
             }
         });
-        DevStack stack = DevStack.start(new DevStack.Settings(dataDir, kafkaPort, registryPort, postgresPort, apiPort,
-                token, 4, extra), line -> out.println("  " + line));
+        if (infraOnly && demo) {
+            throw new UserException("--demo needs the services: drop --infra-only", 2, null);
+        }
+        DevStack.Settings settings = new DevStack.Settings(dataDir, kafkaPort, registryPort, postgresPort, apiPort,
+                token, 4, extra);
+        if (infraOnly) {
+            return runInfrastructure(settings, token, stop, out);
+        }
+        DevStack stack = DevStack.start(settings, line -> out.println("  " + line));
+        DevAddresses.write(dataDir, stack.env());
         DemoTraffic traffic = null;
         DemoSummary summary = null;
         DemoAlertReceiver alerts = null;
@@ -123,6 +138,58 @@ final class DevCommand implements Callable<Integer> {
         }
         out.println("stopped; data kept in " + dataDir.toAbsolutePath());
         return 0;
+    }
+
+    private int runInfrastructure(DevStack.Settings settings, String token, CountDownLatch stop, PrintStream out)
+            throws Exception {
+        DevStack stack = DevStack.startInfrastructure(settings, line -> out.println("  " + line));
+        try {
+            stack.createTopics();
+            applyPrices(stack, out);
+            if (!stack.storePlansIfNoneStored(plansSource(), plansFormat(), plansName())) {
+                out.println("  Plans        a catalog is stored already (kept)");
+            } else {
+                out.println("  Plans        " + plansName());
+            }
+            Map<String, String> env = stack.env();
+            DevAddresses.write(dataDir, env);
+            out.println();
+            out.println("metering dev (infrastructure only) is running. Ctrl-C stops it.");
+            out.println("  Kafka            " + stack.kafka().bootstrapServers());
+            out.println("  Schema registry  " + stack.registry().confluentUrl());
+            out.println("  PostgreSQL       " + stack.postgres().jdbcUrl() + "  (user " + stack.postgres().user()
+                    + ", password " + stack.postgres().password() + ")");
+            out.println("  Admin token      " + token);
+            out.println();
+            out.println("Run each service in its own terminal with these variables:");
+            for (String name : DevStack.SERVICE_VARIABLES) {
+                out.println("  export " + name + "=" + shellQuote(env.get(name)));
+            }
+            out.println("  java -jar metering-app/target/metering.jar streams   # likewise sink, api");
+            out.println();
+            stop.await();
+            out.println("\nstopping ...");
+        } finally {
+            stack.close();
+        }
+        out.println("stopped; data kept in " + dataDir.toAbsolutePath());
+        return 0;
+    }
+
+    private static String shellQuote(String value) {
+        return value.matches("[A-Za-z0-9_./:@=,+-]+") ? value : "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    private String plansSource() throws IOException {
+        return plans != null ? Files.readString(plans, StandardCharsets.UTF_8) : resource("examples/000-chat-rate-limiting.yaml");
+    }
+
+    private CatalogParser.Format plansFormat() {
+        return plans != null && plans.toString().endsWith(".json") ? CatalogParser.Format.JSON : CatalogParser.Format.YAML;
+    }
+
+    private String plansName() {
+        return plans != null ? plans.toString() : "examples/000-chat-rate-limiting.yaml";
     }
 
     private void applyPrices(DevStack stack, PrintStream out) throws Exception {

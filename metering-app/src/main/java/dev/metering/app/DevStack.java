@@ -1,5 +1,6 @@
 package dev.metering.app;
 
+import dev.metering.api.audit.Actor;
 import dev.metering.api.BillingApi;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.config.KafkaSettings;
@@ -9,14 +10,18 @@ import dev.metering.devstack.KafkaBroker;
 import dev.metering.devstack.PortInUseException;
 import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.SchemaRegistryServer;
+import dev.metering.api.plan.CatalogParser;
+import dev.metering.api.store.PlanRepository;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.KafkaClientProperties;
+import dev.metering.streams.TopicProvisioner;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import dev.metering.sink.SinkApp;
 import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,6 +44,12 @@ final class DevStack implements AutoCloseable {
                     int partitions, Map<String, String> extraEnv) {
     }
 
+    /** What a separate {@code streams}, {@code sink} or {@code api} process needs to join this stack. */
+    static final java.util.List<String> SERVICE_VARIABLES = java.util.List.of("METERING_KAFKA_BOOTSTRAP",
+            "METERING_SCHEMA_REGISTRY_URL", "METERING_DB_URL", "METERING_DB_USER", "METERING_DB_PASSWORD",
+            "METERING_ADMIN_TOKEN", "METERING_API_PORT", "METERING_TOPIC_PARTITIONS", "METERING_STREAMS_STATE_DIR",
+            "METERING_SINK_MIGRATE", "METERING_EVENT_LOG");
+
     private final Settings settings;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private PostgresServer postgres;
@@ -54,13 +65,30 @@ final class DevStack implements AutoCloseable {
 
     /** Starts everything, reporting each step to {@code progress}; on failure stops what was started. */
     static DevStack start(Settings settings, Consumer<String> progress) {
-        requireFree(settings.postgresPort(), "PostgreSQL");
-        requireFree(settings.kafkaPort(), "Kafka");
-        requireFree(settings.registryPort(), "schema registry");
-        requireFree(settings.apiPort(), "billing API");
+        return start(settings, progress, true);
+    }
+
+    /**
+     * Starts PostgreSQL, the broker and the registry and applies the migrations, but none of the
+     * services: those run as separate processes with {@link #env()} ({@code dev --infra-only}).
+     */
+    static DevStack startInfrastructure(Settings settings, Consumer<String> progress) {
+        return start(settings, progress, false);
+    }
+
+    private static DevStack start(Settings settings, Consumer<String> progress, boolean services) {
+        Ports.requireFree(settings.postgresPort(), "PostgreSQL");
+        Ports.requireFree(settings.kafkaPort(), "Kafka");
+        Ports.requireFree(settings.registryPort(), "schema registry");
+        if (services) {
+            Ports.requireFree(settings.apiPort(), "billing API");
+        }
         DevStack stack = new DevStack(settings);
         try {
-            stack.startAll(progress);
+            stack.startInfrastructure(progress);
+            if (services) {
+                stack.startServices(progress);
+            }
             return stack;
         } catch (PortInUseException e) {
             stack.close();
@@ -71,7 +99,7 @@ final class DevStack implements AutoCloseable {
         }
     }
 
-    private void startAll(Consumer<String> progress) {
+    private void startInfrastructure(Consumer<String> progress) {
         Path logs = settings.dataDir().resolve("logs");
         long t0 = System.nanoTime();
         postgres = track(PostgresServer.start(PostgresServer.Options.defaults().withPort(settings.postgresPort())
@@ -88,9 +116,11 @@ final class DevStack implements AutoCloseable {
         t0 = System.nanoTime();
         int applied = Migrations.migrate(postgres.jdbcUrl(), postgres.user(), postgres.password());
         progress.accept("Migrations   " + applied + " applied (" + secondsSince(t0) + ")");
+    }
 
+    private void startServices(Consumer<String> progress) {
         Map<String, String> env = env();
-        t0 = System.nanoTime();
+        long t0 = System.nanoTime();
         streams = track(StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env))));
         progress.accept("Streams      started (" + secondsSince(t0) + ")");
         sink = track(SinkApp.start(SinkConfig.from(ConfigSource.of(env))));
@@ -124,6 +154,27 @@ final class DevStack implements AutoCloseable {
                 KafkaSettings.of(kafka.bootstrapServers(), registry.confluentUrl(), topics())).models();
     }
 
+    /** The topics the streams service would create, for prices applied before it runs. */
+    void createTopics() {
+        TopicProvisioner.ensureTopics(KafkaClientProperties.kafka(ConfigSource.of(env())), topics(), settings.partitions(),
+                java.util.Optional.empty(), true);
+    }
+
+    /** Stores {@code source} as the plan catalog unless one is stored; returns whether it stored it. */
+    boolean storePlansIfNoneStored(String source, CatalogParser.Format format, String origin) {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
+                postgres.password())) {
+            PlanRepository plans = new PlanRepository(DSL.using(c, SQLDialect.POSTGRES));
+            if (plans.latest().isPresent()) {
+                return false;
+            }
+            plans.store(CatalogParser.parse(source, format), format, source, Actor.tool("dev", Clock.systemUTC().instant()));
+            return true;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot store the plan catalog " + origin + ": " + e.getMessage(), e);
+        }
+    }
+
     dev.metering.events.Topics topics() {
         return new dev.metering.events.Topics(env().getOrDefault("METERING_TOPIC_PREFIX",
                 dev.metering.events.Topics.DEFAULT_PREFIX));
@@ -134,17 +185,6 @@ final class DevStack implements AutoCloseable {
         return service;
     }
 
-    static void requireFree(int port, String what) {
-        if (port == 0) {
-            return;
-        }
-        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("0.0.0.0"))) {
-            s.setReuseAddress(true);
-        } catch (IOException e) {
-            throw new UserException("port " + port + " is already in use (" + what + "); stop what uses it or pick "
-                    + "another port (see --help)");
-        }
-    }
 
     private static String secondsSince(long t0) {
         return String.format("%.1f s", (System.nanoTime() - t0) / 1e9);

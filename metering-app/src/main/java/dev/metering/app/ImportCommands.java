@@ -33,7 +33,7 @@ final class ImportCommands {
 
         @Override
         public Integer call() throws Exception {
-            ConfigSource env = ConfigSource.fromEnvironment();
+            ConfigSource env = DevAddresses.source();
             String url = env.string("METERING_API_URL", "http://127.0.0.1:8080");
             String token = env.string("METERING_ADMIN_TOKEN", null);
             if (token == null) {

@@ -4,7 +4,6 @@ import dev.metering.app.demo.TrafficGenerator;
 import dev.metering.avro.UsageEvent;
 import dev.metering.events.UsageMeter;
 import dev.metering.events.UsageMeterConfig;
-import dev.metering.events.config.ConfigSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -16,8 +15,12 @@ import picocli.CommandLine.Option;
         description = {"Produces realistic usage events with UsageMeter (chat messages with LLM tokens, completions, "
                 + "embeddings, uploads, workflow runs; many users and models) at a steady rate, printing progress "
                 + "every 2 s.",
-            "Configuration: METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required), "
-                + "METERING_SCHEMA_REGISTRY_AUTH, METERING_TOPIC_PREFIX, METERING_KAFKA_<PROPERTY>, METERING_METER_*."})
+            "Configuration (default in brackets): METERING_KAFKA_BOOTSTRAP, METERING_SCHEMA_REGISTRY_URL (required; "
+                + "dev mode's when none is set and .metering-dev/ is here), METERING_SCHEMA_REGISTRY_AUTH, "
+                + "METERING_TOPIC_PREFIX (metering.), METERING_METER_AUTO_REGISTER (true), METERING_METER_MAX_BLOCK (2s), "
+                + "METERING_METER_REQUEST_TIMEOUT (10s), METERING_METER_DELIVERY_TIMEOUT (30s), METERING_METER_LINGER "
+                + "(5ms), METERING_METER_CLOSE_TIMEOUT (30s), "
+                + "METERING_KAFKA_<PROPERTY> (any Kafka client property)."})
 final class LoadgenCommand implements Callable<Integer> {
 
     @Option(names = "--rate", defaultValue = "1000", description = "events per second (default: ${DEFAULT-VALUE})")
@@ -38,7 +41,7 @@ final class LoadgenCommand implements Callable<Integer> {
         if (rate <= 0 || orgs <= 0 || duration.isZero() || duration.isNegative()) {
             throw new UserException("--rate, --orgs and --duration must be positive", 2, null);
         }
-        UsageMeterConfig config = UsageMeterConfig.fromSource(ConfigSource.fromEnvironment(), Clock.systemUTC());
+        UsageMeterConfig config = UsageMeterConfig.fromSource(DevAddresses.source(), Clock.systemUTC());
         TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         AtomicBoolean stop = new AtomicBoolean();
         Signals.onInterruptOrTerminate(() -> stop.set(true));

@@ -1,7 +1,6 @@
 package dev.metering.app;
 
 import dev.metering.db.Migrations;
-import dev.metering.events.config.ConfigSource;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -12,7 +11,7 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Db db = Db.from(ConfigSource.fromEnvironment());
+        Db db = Db.from(DevAddresses.source());
         int applied = Migrations.migrate(db.url(), db.user(), db.password());
         System.out.println("migrated " + db.url() + ": " + applied + " script(s) applied");
         return 0;

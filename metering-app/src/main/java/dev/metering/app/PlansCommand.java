@@ -10,7 +10,6 @@ import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
-import dev.metering.events.config.ConfigSource;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +59,7 @@ final class PlansCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Db db = Db.from(ConfigSource.fromEnvironment());
+            Db db = Db.from(DevAddresses.source());
             if (!Files.isReadable(file)) {
                 throw new UserException("cannot read " + file);
             }

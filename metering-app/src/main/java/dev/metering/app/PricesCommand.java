@@ -41,7 +41,7 @@ final class PricesCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            ConfigSource source = ConfigSource.fromEnvironment();
+            ConfigSource source = DevAddresses.source();
             source.requiredString(KafkaClientProperties.BOOTSTRAP);
             KafkaSettings settings = KafkaSettings.from(source);
             Map<String, Object> kafka = KafkaClientProperties.kafka(source);

@@ -4,8 +4,10 @@ import sun.misc.Signal;
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM as an ordinary event, so a command stops its services in order
- * (streams and sink before the broker and the database) instead of racing the devstack's own
- * shutdown hook, which stops the child processes at JVM exit.
+ * (streams and sink before the broker and the database) and exits with its own exit code: without
+ * a handler the JVM runs its shutdown hooks and exits with 128 + the signal number (130, 143).
+ * {@code sun.misc.Signal} (module {@code jdk.unsupported}, exported for this use) is the only way the
+ * JDK offers to handle a signal.
  */
 final class Signals {
 

@@ -16,8 +16,10 @@ import picocli.CommandLine.Command;
                 + "METERING_SINK_BATCH_LINGER (50ms), METERING_SINK_RETRY_BACKOFF_MAX (30s), METERING_SINK_HEARTBEAT "
                 + "(5s), METERING_SINK_METRICS_PORT (9402), METERING_SINK_MIGRATE (true), METERING_EVENT_LOG (off), "
                 + "METERING_EVENT_LOG_RETENTION (35d), METERING_CONVERSATION_TTL (30d), METERING_SINK_INSTANCE_ID "
-                + "(host name), METERING_SINK_SESSION_TIMEOUT (10s), METERING_KAFKA_<PROPERTY> (any Kafka client "
-                + "property)."})
+                + "(host name), METERING_SINK_SESSION_TIMEOUT (10s), METERING_STREAMS_APPLICATION_ID (metering-streams; "
+                + "the streams application whose progress usage_as_of follows), METERING_STREAMS_COMMIT_INTERVAL (200ms), "
+                + "METERING_MAX_STALENESS (60s; a stage behind by more is logged STALLED), METERING_KAFKA_<PROPERTY> "
+                + "(any Kafka client property)."})
 final class SinkCommand implements Callable<Integer> {
 
     @Override

@@ -35,7 +35,7 @@ class BenchBaselinesTest {
 
     @Test
     void shouldPriceAMessageAtTheExamplePriceBooksListPrices() throws Exception {
-        Map<String, long[]> prices = BenchBaselines.prices(DevCommand.resource("examples/model-prices.csv"));
+        Map<String, BenchBaselines.TokenPrices> prices = BenchBaselines.prices(DevCommand.resource("examples/model-prices.csv"));
         Clock clock = Clock.fixed(Instant.parse("2026-12-06T10:00:00Z"), ZoneOffset.UTC);
 
         // gpt-5: $1.25 input, $0.125 cached input, $10 output per 1M tokens

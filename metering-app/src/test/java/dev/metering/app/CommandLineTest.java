@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -19,6 +26,34 @@ class CommandLineTest {
         assertThat(Main.commandLine().getSubcommands().get("prices").getSubcommands()).containsOnlyKeys("apply");
         assertThat(Main.commandLine().getSubcommands().get("subscriptions").getSubcommands()).containsOnlyKeys("import");
         assertThat(Main.commandLine().getSubcommands().get("credits").getSubcommands()).containsOnlyKeys("import");
+    }
+
+    @Test
+    void shouldListEveryVariableAServiceReadsInItsHelp() throws Exception {
+        Map<String, List<String>> sources = Map.of(
+                "streams", List.of("../metering-streams/src/main/java/dev/metering/streams/StreamsAppConfig.java"),
+                "sink", List.of("../metering-sink/src/main/java/dev/metering/sink/SinkConfig.java"),
+                "api", List.of("../billing-api/src/main/java/dev/metering/api/config/BillingApiConfig.java",
+                        "../billing-api/src/main/java/dev/metering/api/config/KafkaSettings.java"));
+        Pattern variable = Pattern.compile("\"(METERING_[A-Z0-9_]*[A-Z0-9])\"");
+        for (var entry : sources.entrySet()) {
+            StringWriter out = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setOut(new PrintWriter(out));
+            cli.execute(entry.getKey(), "--help");
+            String help = out.toString().replaceAll("\\s+", " ");
+            Set<String> read = new TreeSet<>();
+            for (String file : entry.getValue()) {
+                Matcher m = variable.matcher(Files.readString(Path.of(file)));
+                while (m.find()) {
+                    read.add(m.group(1));
+                }
+            }
+            read.remove("METERING_STREAMS_EMIT_INTERVAL"); // refused with an explanation, not a setting
+            assertThat(read).as("variables %s reads", entry.getKey()).isNotEmpty()
+                    .allSatisfy(name -> assertThat(help).as("help of %s", entry.getKey()).containsPattern(name + "\\b"));
+            assertThat(help).doesNotContain("_*");
+        }
     }
 
     @Test

@@ -58,6 +58,22 @@ class ComposeFileTest {
     }
 
     @Test
+    void shouldBuildTheImageFromTheServicesJarWithoutTheDevInfrastructure() throws IOException {
+        String dockerfile = Files.readString(Path.of("..", "Dockerfile"), StandardCharsets.UTF_8);
+
+        assertThat(dockerfile).contains("COPY metering-app/target/metering-services.jar ")
+                .doesNotContain("target/metering.jar")
+                .contains("jlink ");
+        String pom = Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8);
+        String services = pom.substring(pom.indexOf("<id>services-jar</id>"));
+        assertThat(services.substring(0, services.indexOf("</execution>")))
+                .contains("<finalName>metering-services</finalName>")
+                .contains("<exclude>dev.metering:metering-devstack</exclude>")
+                .contains("<exclude>org.apache.kafka:kafka_2.13</exclude>")
+                .contains("<exclude>io.zonky.test.postgres:*</exclude>");
+    }
+
+    @Test
     void shouldSetOnlyVariablesTheServicesRead() throws IOException {
         for (var e : ourServices().entrySet()) {
             String command = command(e.getValue()).get(0);

@@ -1,7 +1,7 @@
 package dev.metering.events;
 
-import static dev.metering.events.TestEvents.T0;
-import static dev.metering.events.TestEvents.anEvent;
+import static dev.metering.events.UsageEventFixtures.T0;
+import static dev.metering.events.UsageEventFixtures.anEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.metering.avro.UsageEvent;

@@ -1,7 +1,7 @@
 package dev.metering.events;
 
-import static dev.metering.events.TestEvents.CLOCK;
-import static dev.metering.events.TestEvents.T0;
+import static dev.metering.events.UsageEventFixtures.CLOCK;
+import static dev.metering.events.UsageEventFixtures.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.metering.avro.UsageEvent;
@@ -39,7 +39,7 @@ class UsageEventsTest {
         UsageEvents.Builder builder = UsageEvents.builder(clock).org("acme").feature("CHAT_MESSAGE");
 
         UsageEvent first = builder.build();
-        clock.now = T0.plusSeconds(30);
+        clock.set(T0.plusSeconds(30));
         UsageEvent retry = builder.build();
 
         assertThat(retry.getEventId()).isEqualTo(first.getEventId());
@@ -53,28 +53,5 @@ class UsageEventsTest {
         UsageEvent b = UsageEvents.builder(CLOCK).org("acme").feature("CHAT_MESSAGE").build();
 
         assertThat(a.getEventId()).isNotEqualTo(b.getEventId());
-    }
-
-    private static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -16,7 +16,7 @@ class UsageMeterConfigTest {
         UsageMeterConfig config = UsageMeterConfig.builder("k:9092", "http://r:8081")
                 .maxBlock(Duration.ofMillis(500)).requestTimeout(Duration.ofSeconds(1)).deliveryTimeout(Duration.ofSeconds(3))
                 .kafkaProperties(Map.of("compression.type", "zstd", "max.block.ms", "60000"))
-                .clock(TestEvents.CLOCK).build();
+                .clock(UsageEventFixtures.CLOCK).build();
 
         assertThat(config.producerProperties()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "bootstrap.servers", "k:9092",
@@ -53,7 +53,7 @@ class UsageMeterConfigTest {
                 "METERING_SCHEMA_REGISTRY_URL", "https://sr.example",
                 "METERING_SCHEMA_REGISTRY_AUTH", "key:secret",
                 "METERING_TOPIC_PREFIX", "acme.",
-                "METERING_METER_MAX_BLOCK", "750ms")), TestEvents.CLOCK);
+                "METERING_METER_MAX_BLOCK", "750ms")), UsageEventFixtures.CLOCK);
 
         assertThat(config.bootstrapServers()).isEqualTo("broker:9092");
         assertThat(config.kafkaProperties()).isEqualTo(Map.of("security.protocol", "SASL_SSL"));
@@ -72,7 +72,7 @@ class UsageMeterConfigTest {
                 "METERING_SCHEMA_REGISTRY_AUTH", "nocolon",
                 "METERING_TOPIC_PREFIX", "bad prefix",
                 "METERING_METER_MAX_BLOCK", "2 seconds",
-                "METERING_METER_DELIVERY_TIMEOUT", "1s")), TestEvents.CLOCK))
+                "METERING_METER_DELIVERY_TIMEOUT", "1s")), UsageEventFixtures.CLOCK))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         "METERING_KAFKA_BOOTSTRAP: is required",
                         "METERING_SCHEMA_REGISTRY_URL: is required",

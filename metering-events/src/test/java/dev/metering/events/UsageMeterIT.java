@@ -1,6 +1,6 @@
 package dev.metering.events;
 
-import static dev.metering.events.TestEvents.anEvent;
+import static dev.metering.events.UsageEventFixtures.anEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -70,7 +70,7 @@ class UsageMeterIT {
         createTopic(bootstrap, topics.events(), 1);
         try (UsageMeter meter = UsageMeter.create(config(bootstrap).build())) {
             UsageEvent invalid = anEvent().eventId("bad").org("").feature("chat").tokens(-1, 2_000_000_000L)
-                    .at(TestEvents.T0.plus(Duration.ofHours(1))).build();
+                    .at(UsageEventFixtures.T0.plus(Duration.ofHours(1))).build();
 
             assertThatThrownBy(() -> meter.record(invalid))
                     .isInstanceOf(InvalidUsageEventException.class)
@@ -118,7 +118,7 @@ class UsageMeterIT {
 
     private UsageMeterConfig.Builder config(String bootstrap) {
         return UsageMeterConfig.builder(bootstrap, TestInfra.registry().confluentUrl())
-                .topics(topics).clock(TestEvents.CLOCK);
+                .topics(topics).clock(UsageEventFixtures.CLOCK);
     }
 
     private static long elapsedMs(long startNanos) {

@@ -1,6 +1,6 @@
 package dev.metering.events;
 
-import static dev.metering.events.TestEvents.anEvent;
+import static dev.metering.events.UsageEventFixtures.anEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -77,7 +77,7 @@ class UsageMeterTest {
         return UsageMeterConfig.builder("127.0.0.1:" + port, null)
                 .maxBlock(Duration.ofMillis(500)).requestTimeout(Duration.ofMillis(500))
                 .deliveryTimeout(Duration.ofSeconds(1)).closeTimeout(Duration.ZERO)
-                .clock(TestEvents.CLOCK).build();
+                .clock(UsageEventFixtures.CLOCK).build();
     }
 
     private static int unusedPort() throws IOException {

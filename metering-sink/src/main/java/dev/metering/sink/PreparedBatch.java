@@ -16,7 +16,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param events      counted events for the event log (empty when it is off)
  * @param progress    per input partition: next offset and newest event time written
  */
-record PreparedBatch(List<WindowUpdate> updates, int collapsed, List<DeadLetter> deadLetters,
+record PreparedBatch(List<WindowUpdate> updates, int collapsed, List<DeadLetterRow> deadLetters,
                      List<PricedUsageEvent> events, Map<TopicPartition, Progress> progress, int records) {
 
     /** Where a partition stands once this batch is written. */

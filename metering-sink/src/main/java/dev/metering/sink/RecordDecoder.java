@@ -103,7 +103,7 @@ final class RecordDecoder {
 
     PreparedBatch prepare(Batch batch) {
         Map<UsageWindowKey, WindowUpdate> newest = new HashMap<>();
-        List<DeadLetter> deadLetters = new ArrayList<>();
+        List<DeadLetterRow> deadLetters = new ArrayList<>();
         List<PricedUsageEvent> events = new ArrayList<>();
         Map<TopicPartition, Instant> newestEventAt = new HashMap<>();
         int decoded = 0;
@@ -117,7 +117,7 @@ final class RecordDecoder {
                     newestEventAt.merge(update.source(), update.totals().getLastEventAt(),
                             (a, b) -> a.isAfter(b) ? a : b);
                 } else {
-                    deadLetters.add((DeadLetter) result);
+                    deadLetters.add((DeadLetterRow) result);
                 }
             } else if (record.topic().equals(deadLetterTopic)) {
                 deadLetters.add(parseDeadLetter(record));
@@ -126,7 +126,7 @@ final class RecordDecoder {
                 if (result instanceof PricedUsageEvent event) {
                     events.add(event);
                 } else {
-                    deadLetters.add((DeadLetter) result);
+                    deadLetters.add((DeadLetterRow) result);
                 }
             }
         }
@@ -139,7 +139,7 @@ final class RecordDecoder {
                 Map.copyOf(progress), batch.size());
     }
 
-    /** A {@link WindowUpdate}, or a {@link DeadLetter} when the record cannot be decoded. */
+    /** A {@link WindowUpdate}, or a {@link DeadLetterRow} when the record cannot be decoded. */
     private Object decodeAggregate(ConsumerRecord<byte[], byte[]> record) {
         try {
             if (record.key() == null || record.value() == null) {
@@ -160,7 +160,7 @@ final class RecordDecoder {
         }
     }
 
-    /** A {@link PricedUsageEvent}, or a {@link DeadLetter} when the record cannot be decoded. */
+    /** A {@link PricedUsageEvent}, or a {@link DeadLetterRow} when the record cannot be decoded. */
     private Object decodePriced(ConsumerRecord<byte[], byte[]> record) {
         try {
             if (record.value() == null) {
@@ -179,12 +179,12 @@ final class RecordDecoder {
     }
 
     /** A record read by the sink that it refuses itself (stage {@code sink}). */
-    static DeadLetter sinkDeadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String message) {
-        return new DeadLetter(reason, message, STAGE, record.topic(), record.partition(), record.offset(),
+    static DeadLetterRow sinkDeadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String message) {
+        return new DeadLetterRow(reason, message, STAGE, record.topic(), record.partition(), record.offset(),
                 timestampOf(record), record.key(), record.value(), false, null);
     }
 
-    private DeadLetter parseDeadLetter(ConsumerRecord<byte[], byte[]> record) {
+    private DeadLetterRow parseDeadLetter(ConsumerRecord<byte[], byte[]> record) {
         String reason = header(record, DeadLetterHeaders.REASON);
         String topic = header(record, DeadLetterHeaders.ORIGINAL_TOPIC);
         Integer partition = parseInt(header(record, DeadLetterHeaders.ORIGINAL_PARTITION));
@@ -195,7 +195,7 @@ final class RecordDecoder {
         // LATE and INVALID records are events that decoded upstream; the others never decode
         boolean decodes = late || DeadLetterHeaders.Reason.INVALID.name().equals(reason);
         UsageEvent event = decodes ? decodeEvent(record, haveOrigin ? topic : record.topic()) : null;
-        return new DeadLetter(
+        return new DeadLetterRow(
                 reason == null || reason.isBlank() ? UNSPECIFIED_REASON : reason,
                 header(record, DeadLetterHeaders.MESSAGE),
                 header(record, DeadLetterHeaders.STAGE),

@@ -102,7 +102,7 @@ final class SinkWriter implements AutoCloseable {
             int logged = writeEvents(tx, batch.events(), now);
             Map<String, Integer> deadLetters = new HashMap<>();
             int late = 0;
-            for (DeadLetter deadLetter : batch.deadLetters()) {
+            for (DeadLetterRow deadLetter : batch.deadLetters()) {
                 if (insertDeadLetter(tx, deadLetter, now)) {
                     deadLetters.merge(deadLetter.reason(), 1, Integer::sum);
                 }
@@ -137,7 +137,7 @@ final class SinkWriter implements AutoCloseable {
     Result writeIsolating(PreparedBatch batch) {
         Map<UsageUpsert.Target, UsageUpsert.Outcome> usage = new EnumMap<>(UsageUpsert.Target.class);
         Map<String, Integer> deadLetterCounts = new HashMap<>();
-        List<DeadLetter> deadLetters = new ArrayList<>(batch.deadLetters());
+        List<DeadLetterRow> deadLetters = new ArrayList<>(batch.deadLetters());
         int late = 0;
         int isolated = 0;
         for (WindowUpdate update : batch.updates()) {
@@ -155,13 +155,13 @@ final class SinkWriter implements AutoCloseable {
                 String reason = Failures.describe(e);
                 log.error("window update {}-{}@{} can never be written ({}); dead-lettering it",
                         update.source().topic(), update.source().partition(), update.offset(), reason);
-                deadLetters.add(new DeadLetter("INVALID", "sink could not write this aggregate: " + reason,
+                deadLetters.add(new DeadLetterRow("INVALID", "sink could not write this aggregate: " + reason,
                         RecordDecoder.STAGE, update.source().topic(), update.source().partition(), update.offset(),
                         update.recordTimestamp() < 0 ? null : java.time.Instant.ofEpochMilli(update.recordTimestamp()),
                         update.rawKey(), update.rawValue(), false, null));
             }
         }
-        for (DeadLetter deadLetter : deadLetters) {
+        for (DeadLetterRow deadLetter : deadLetters) {
             try {
                 boolean[] inserted = new boolean[2];
                 inTransaction(tx -> {
@@ -221,7 +221,7 @@ final class SinkWriter implements AutoCloseable {
     /** Turns on, for the current transaction only, the derivation of usage_daily by usage_hourly's trigger. */
     static final String DERIVE_DAILY = "select set_config('metering.derive_daily', 'on', true)";
 
-    private static boolean insertDeadLetter(DSLContext tx, DeadLetter d, OffsetDateTime now) {
+    private static boolean insertDeadLetter(DSLContext tx, DeadLetterRow d, OffsetDateTime now) {
         return tx.insertInto(DEAD_LETTERS)
                 .set(DEAD_LETTERS.REASON, text(d.reason()))
                 .set(DEAD_LETTERS.MESSAGE, text(d.message()))
@@ -239,7 +239,7 @@ final class SinkWriter implements AutoCloseable {
                 .execute() == 1;
     }
 
-    private static boolean insertLateEvent(DSLContext tx, DeadLetter d, OffsetDateTime now) {
+    private static boolean insertLateEvent(DSLContext tx, DeadLetterRow d, OffsetDateTime now) {
         UsageEvent e = d.event();
         return tx.insertInto(LATE_EVENTS)
                 .set(LATE_EVENTS.TOPIC, text(d.topic()))

@@ -113,7 +113,7 @@ class RecordDecoderTest {
         batch.add(new ConsumerRecord<>(TOPICS.deadLetters(), 0, 5, 0L, TimestampType.CREATE_TIME, 4, payload.length,
                 "acme".getBytes(StandardCharsets.UTF_8), payload, headers, Optional.empty()));
 
-        DeadLetter d = decoder.prepare(batch).deadLetters().get(0);
+        DeadLetterRow d = decoder.prepare(batch).deadLetters().get(0);
 
         assertThat(d.reason()).isEqualTo("LATE");
         assertThat(d.message()).isEqualTo("3 days late");
@@ -139,7 +139,7 @@ class RecordDecoderTest {
         batch.add(new ConsumerRecord<>(TOPICS.deadLetters(), 0, 6, 0L, TimestampType.CREATE_TIME, 4, payload.length,
                 "acme".getBytes(StandardCharsets.UTF_8), payload, headers, Optional.empty()));
 
-        DeadLetter d = decoder.prepare(batch).deadLetters().get(0);
+        DeadLetterRow d = decoder.prepare(batch).deadLetters().get(0);
 
         assertThat(d.late()).isFalse();
         assertThat(d.event().getOrgId()).isEqualTo("acme");
@@ -162,7 +162,7 @@ class RecordDecoderTest {
         Batch batch = new Batch();
         batch.add(new ConsumerRecord<>(TOPICS.deadLetters(), 3, 9, null, new byte[] {1, 2}));
 
-        DeadLetter d = decoder.prepare(batch).deadLetters().get(0);
+        DeadLetterRow d = decoder.prepare(batch).deadLetters().get(0);
 
         assertThat(d.reason()).isEqualTo("UNSPECIFIED");
         assertThat(d.topic()).isEqualTo(TOPICS.deadLetters());

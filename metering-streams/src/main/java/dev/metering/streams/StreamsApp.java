@@ -5,7 +5,7 @@ import dev.metering.events.config.ConfigSource;
 import dev.metering.events.registry.HttpSchemaRegistryClient;
 import dev.metering.events.registry.SchemaRegistryClient;
 import dev.metering.events.registry.SchemaRegistryException;
-import dev.metering.streams.metrics.MetricsServer;
+import dev.metering.streams.metrics.StreamsMetricsServer;
 import dev.metering.streams.metrics.PrometheusMeteringMetrics;
 import dev.metering.streams.validate.RegistryUnavailableException;
 import dev.metering.streams.validate.ValidateStage;
@@ -65,13 +65,13 @@ public final class StreamsApp implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final PrometheusMeteringMetrics metrics;
-    private final MetricsServer metricsServer;
+    private final StreamsMetricsServer metricsServer;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile boolean failed;
     private final List<KafkaStreams.State> states = new CopyOnWriteArrayList<>();
 
-    private StreamsApp(KafkaStreams streams, PrometheusMeteringMetrics metrics, MetricsServer metricsServer) {
+    private StreamsApp(KafkaStreams streams, PrometheusMeteringMetrics metrics, StreamsMetricsServer metricsServer) {
         this.streams = streams;
         this.metrics = metrics;
         this.metricsServer = metricsServer;
@@ -129,10 +129,10 @@ public final class StreamsApp implements AutoCloseable {
         Topology topology = MeteringTopology.build(config.topology(clock, partitions), serdes, metrics);
         KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
         registerConsumerLag(metrics.registry(), streams, config.topics().events());
-        MetricsServer server = null;
+        StreamsMetricsServer server = null;
         if (config.metricsPort() >= 0) {
             try {
-                server = MetricsServer.start(config.metricsPort(), metrics.registry());
+                server = StreamsMetricsServer.start(config.metricsPort(), metrics.registry());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot serve metrics on port " + config.metricsPort()
                         + " (METERING_STREAMS_METRICS_PORT): " + e.getMessage(), e);

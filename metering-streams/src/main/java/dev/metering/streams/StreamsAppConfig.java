@@ -30,7 +30,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_TOPIC_PARTITIONS}</td><td>12, for topics this service creates</td></tr>
  *   <tr><td>{@code METERING_TOPIC_REPLICATION_FACTOR}</td><td>broker default</td></tr>
  *   <tr><td>{@code METERING_STREAMS_APPLICATION_ID}</td><td>{@code metering-streams}</td></tr>
- *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code <tmpdir>/metering-streams}</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code metering-streams-state} in the working directory; use a persistent volume</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
  *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; also the interval at which changed aggregate rows are emitted</td></tr>
@@ -83,7 +83,10 @@ public record StreamsAppConfig(
         clientProperties = Map.copyOf(clientProperties);
     }
 
-    /** Settings of earlier versions, refused with an explanation rather than silently ignored. */
+    /** Relative to the working directory, not the OS temp directory, which may be cleaned while the service runs. */
+    public static final String DEFAULT_STATE_DIR = "metering-streams-state";
+
+    /** Variables no longer read, refused with an explanation rather than silently ignored. */
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
@@ -108,8 +111,7 @@ public record StreamsAppConfig(
         int partitions = source.intInRange("METERING_TOPIC_PARTITIONS", 12, 1, 10_000);
         int rf = source.intInRange("METERING_TOPIC_REPLICATION_FACTOR", -1, -1, Short.MAX_VALUE);
         String applicationId = source.string("METERING_STREAMS_APPLICATION_ID", "metering-streams");
-        Path stateDir = Path.of(source.string("METERING_STREAMS_STATE_DIR",
-                Path.of(System.getProperty("java.io.tmpdir"), "metering-streams").toString()));
+        Path stateDir = Path.of(source.string("METERING_STREAMS_STATE_DIR", DEFAULT_STATE_DIR));
         int threads = source.intInRange("METERING_STREAMS_THREADS", 1, 1, 64);
         Guarantee guarantee = source.enumValue("METERING_STREAMS_PROCESSING_GUARANTEE", Guarantee.class,
                 Guarantee.EXACTLY_ONCE_V2);

@@ -29,6 +29,7 @@ class StreamsAppConfigTest {
         assertThat(config.guarantee()).isEqualTo(StreamsAppConfig.Guarantee.EXACTLY_ONCE_V2);
         assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(200));
         assertThat(config.metricsPort()).isEqualTo(9464);
+        assertThat(config.stateDir()).isEqualTo(Path.of("metering-streams-state"));
         assertThat(config.kafkaProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
                 .doesNotContainKey("schema.registry.url");
         assertThat(StreamsApp.streamsProperties(config))

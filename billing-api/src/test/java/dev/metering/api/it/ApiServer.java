@@ -39,13 +39,13 @@ public final class ApiServer implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public final TestClock clock;
+    public final MutableClock clock;
     public final BillingApi api;
     public final DSLContext db;
     public final SinkRows sink;
     public final String jdbcUrl;
 
-    private ApiServer(TestClock clock, BillingApi api, DSLContext db, String jdbcUrl) {
+    private ApiServer(MutableClock clock, BillingApi api, DSLContext db, String jdbcUrl) {
         this.clock = clock;
         this.api = api;
         this.db = db;
@@ -70,7 +70,7 @@ public final class ApiServer implements AutoCloseable {
     /** Another server on an existing database (e.g. a second instance, or other modes). */
     public static ApiServer start(String jdbcUrl, EnforcementMode mode, int canaryPercent, StalePolicy stalePolicy) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN, mode, canaryPercent,
                 Duration.ofSeconds(60), stalePolicy, 8).withRateLimits(RateLimitSettings.OFF);
         BillingApi api = BillingApi.start(config, clock);
@@ -80,7 +80,7 @@ public final class ApiServer implements AutoCloseable {
     /** Another server on an existing database with this pool size and reservation lock-free factor K. */
     public static ApiServer start(String jdbcUrl, int dbPoolSize, int lockFreeFactor) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, dbPoolSize)
                 .withReservationLockFreeFactor(lockFreeFactor).withRateLimits(RateLimitSettings.OFF);
@@ -91,7 +91,7 @@ public final class ApiServer implements AutoCloseable {
     /** A fresh database and a server with the event log on ({@code METERING_EVENT_LOG=on}), without Kafka. */
     public static ApiServer startWithEventLog(String database) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withEventLog(true)
                 .withRateLimits(RateLimitSettings.OFF);
@@ -102,7 +102,7 @@ public final class ApiServer implements AutoCloseable {
     /** A fresh database and a server with Kafka (ingest, prices, dead-letter decoding) on the shared broker and registry. */
     public static ApiServer startWithKafka(String database, dev.metering.api.config.KafkaSettings kafka) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka)
                 .withRateLimits(RateLimitSettings.OFF);
@@ -113,7 +113,7 @@ public final class ApiServer implements AutoCloseable {
     /** Another server on an existing database, with Kafka and the event log on. */
     public static ApiServer startWithKafka(String jdbcUrl, dev.metering.api.config.KafkaSettings kafka, boolean eventLog) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, jdbcUrl, pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka)
                 .withEventLog(eventLog).withRateLimits(RateLimitSettings.OFF);
@@ -124,7 +124,7 @@ public final class ApiServer implements AutoCloseable {
     /** The same with the event log on too ({@code METERING_EVENT_LOG=on}, as streams and sink must have it). */
     public static ApiServer startWithKafkaAndEventLog(String database, dev.metering.api.config.KafkaSettings kafka) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withKafka(kafka).withEventLog(true)
                 .withRateLimits(RateLimitSettings.OFF);
@@ -135,7 +135,7 @@ public final class ApiServer implements AutoCloseable {
     /** A fresh database and a server with these rate limits. */
     public static ApiServer startWithRateLimits(String database, RateLimitSettings limits) {
         PostgresServer pg = TestInfra.postgres();
-        TestClock clock = new TestClock(T0);
+        MutableClock clock = new MutableClock(T0);
         BillingApiConfig config = new BillingApiConfig(0, freshDatabase(database), pg.user(), pg.password(), ADMIN,
                 EnforcementMode.ENFORCE, 0, Duration.ofSeconds(60), StalePolicy.FAIL_OPEN, 8).withRateLimits(limits);
         BillingApi api = BillingApi.start(config, clock);

@@ -11,7 +11,7 @@ import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.streams.pricing.Cost;
 import dev.metering.streams.pricing.PriceSchedule;
-import dev.metering.streams.pricing.PriceVersion;
+import dev.metering.streams.pricing.PriceVersionNanos;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -67,7 +67,7 @@ class PriceBookV2IT {
         assertThat(server.get("/api/v1/prices", readKey).body()).isEqualTo(json.body());
 
         ModelPrice published = PriceIT.readPrices(TOPICS, 2).get("anthropic/claude-sonnet-4-5");
-        PriceVersion version = PriceSchedule.of(published).inForceAt(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
+        PriceVersionNanos version = PriceSchedule.of(published).inForceAt(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
         UsageEvent longBatch = UsageEvent.newBuilder().setEventId("e").setOrgId("acme").setOccurredAt(Instant.EPOCH)
                 .setFeature("AI_COMPLETION").setInputTokens(190_001).setCachedInputTokens(5_000).setCacheWriteTokens(5_000)
                 .setOutputTokens(1_000).setReasoningTokens(400).setServiceTier("batch").build();

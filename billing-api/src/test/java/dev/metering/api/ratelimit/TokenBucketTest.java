@@ -2,7 +2,7 @@ package dev.metering.api.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.metering.api.it.TestClock;
+import dev.metering.api.it.MutableClock;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +63,7 @@ class TokenBucketTest {
 
     @Test
     void shouldKeepABucketPerKeyAndBudgetAndRoundRetryAfterUp() {
-        TestClock clock = new TestClock(Instant.parse("2026-11-22T18:30:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-22T18:30:00Z"));
         RateLimits limits = new RateLimits(new RateLimitSettings(1, 2, 10, 1, 3), clock, new PrometheusRegistry());
         assertThat(limits.takeForKey("a", RateLimits.Budget.GENERAL)).isZero();
         assertThat(limits.takeForKey("a", RateLimits.Budget.GENERAL)).isZero();
@@ -86,7 +86,7 @@ class TokenBucketTest {
 
     @Test
     void shouldNotLimitWhenTheRateIsZero() {
-        RateLimits limits = new RateLimits(RateLimitSettings.OFF, new TestClock(Instant.EPOCH), new PrometheusRegistry());
+        RateLimits limits = new RateLimits(RateLimitSettings.OFF, new MutableClock(Instant.EPOCH), new PrometheusRegistry());
         for (int i = 0; i < 1000; i++) {
             assertThat(limits.takeForKey("a", RateLimits.Budget.GENERAL)).isZero();
             limits.failedAuth("10.0.0.1");

@@ -46,7 +46,16 @@ final class ServiceProcess {
 
     /** The shaded jar built by {@code package}, which runs before failsafe. */
     static Path jar() {
-        Path jar = Path.of("target", "metering.jar").toAbsolutePath();
+        return jar("metering.jar");
+    }
+
+    /** The production image's jar, without the dev infrastructure (also built by {@code package}). */
+    static Path servicesJar() {
+        return jar("metering-services.jar");
+    }
+
+    private static Path jar(String name) {
+        Path jar = Path.of("target", name).toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run `mvn -pl metering-app -am verify` (package builds it)");
         }
@@ -55,13 +64,18 @@ final class ServiceProcess {
 
     /** Starts {@code metering.jar command} with {@code env}; {@code name} names its log file in {@code logDir}. */
     static ServiceProcess start(String name, String command, Map<String, String> env, Path logDir) {
+        return start(name, jar(), command, env, logDir);
+    }
+
+    /** As {@link #start(String, String, Map, Path)} with another jar, e.g. {@link #servicesJar()}. */
+    static ServiceProcess start(String name, Path jar, String command, Map<String, String> env, Path logDir) {
         try {
             Path log = logDir.resolve(name + ".log");
             Files.writeString(log, "---- " + java.time.Instant.now() + " starting " + name + System.lineSeparator(),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Dlogback.configurationFile=" + logConfig(logDir), "-jar", jar().toString(), command));
+                    "-Dlogback.configurationFile=" + logConfig(logDir), "-jar", jar.toString(), command));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().keySet().removeIf(k -> k.startsWith("METERING_"));
@@ -96,13 +110,23 @@ final class ServiceProcess {
         RUNNING.remove(process);
     }
 
-    /** SIGTERM (the service closes cleanly), then waits up to a minute. */
-    void stop() throws InterruptedException {
+    /** SIGTERM (the service closes cleanly), then waits up to a minute; returns the exit code (0 after a clean stop). */
+    int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             kill();
         }
         RUNNING.remove(process);
+        return process.exitValue();
+    }
+
+    /** Whether the output so far contains {@code text}. */
+    boolean logContains(String text) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     boolean isAlive() {

@@ -3,35 +3,22 @@ package dev.metering.events.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 import org.apache.kafka.common.config.ConfigException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link SchemaRegistryClient} over the Confluent Schema Registry REST API (content type
@@ -66,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * the configured registry. An id lookup refused for good (404, 403, an unusable schema) is
  * remembered for {@code missing.id.cache.ttl.sec} (default 30 s): a flood of records naming that
  * id costs one request per id per TTL.
+ *
+ * <p>This class holds the caches; {@link RegistryRestService} does the HTTP, failover and retries;
+ * {@link RegistryClientConfig} reads Confluent's configuration keys.
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
@@ -109,7 +99,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     /** Entries of the missing-id cache; past this, expired entries are dropped, then all. */
     static final int MISSING_ID_CACHE_MAX = 10_000;
 
-    private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Waits between retries; replaced in tests to observe the backoff without waiting. */
@@ -117,20 +106,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         void sleep(Duration duration) throws InterruptedException;
     }
 
-    private final List<URI> urls;
-    private final AtomicInteger currentUrl = new AtomicInteger();
-    private final String authorization;
-    private final Duration requestTimeout;
-    private final int maxRetries;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    private final RegistryRestService rest;
     private final Duration latestCacheTtl;
     private final Duration missingIdCacheTtl;
-    private final int maxResponseBytes;
     private final int maxSchemaBytes;
     private final Clock clock;
-    private final Sleeper sleeper;
-    private final HttpClient http;
 
     private final Map<String, Map<Schema, Integer>> idBySubjectAndSchema = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> schemaById = new ConcurrentHashMap<>();
@@ -146,23 +126,12 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
 
     private HttpSchemaRegistryClient(Builder b) {
-        this.urls = List.copyOf(b.urls);
-        this.authorization = b.authorization;
-        this.requestTimeout = b.requestTimeout;
-        this.maxRetries = b.maxRetries;
-        this.initialBackoff = b.initialBackoff;
-        this.maxBackoff = b.maxBackoff;
+        this.rest = new RegistryRestService(b.urls, b.authorization, b.connectTimeout, b.requestTimeout, b.maxRetries,
+                b.initialBackoff, b.maxBackoff, b.maxResponseBytes, b.sleeper);
         this.latestCacheTtl = b.latestCacheTtl;
         this.missingIdCacheTtl = b.missingIdCacheTtl;
-        this.maxResponseBytes = b.maxResponseBytes;
         this.maxSchemaBytes = b.maxSchemaBytes;
         this.clock = b.clock;
-        this.sleeper = b.sleeper;
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(b.connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, same origin only
-                .build();
     }
 
     /**
@@ -184,103 +153,12 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
      * @throws ConfigException naming every missing or invalid key
      */
     public static HttpSchemaRegistryClient fromConfig(Map<String, ?> config) {
-        List<String> problems = new ArrayList<>();
-        List<String> urls = urls(config.get(URL_CONFIG));
-        if (urls.isEmpty()) {
-            problems.add(URL_CONFIG + " is required");
-        }
-        Builder builder = new Builder(urls);
-        String basicSource = string(config, BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG);
-        String bearerSource = string(config, BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG);
-        if (basicSource != null && bearerSource != null) {
-            problems.add("only one of " + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + " and "
-                    + BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + " may be set");
-        } else if (basicSource != null) {
-            switch (basicSource.toUpperCase(Locale.ROOT)) {
-                case "USER_INFO" -> {
-                    String userInfo = string(config, BASIC_AUTH_USER_INFO_CONFIG);
-                    if (userInfo == null || !userInfo.contains(":")) {
-                        problems.add(BASIC_AUTH_USER_INFO_CONFIG + " must be user:password when "
-                                + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=USER_INFO");
-                    } else {
-                        builder.basicAuth(userInfo);
-                    }
-                }
-                case "URL" -> {
-                    String userInfo = urls.isEmpty() ? null : URI.create(urls.get(0)).getUserInfo();
-                    if (userInfo == null) {
-                        problems.add(URL_CONFIG + " carries no user:password although "
-                                + BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=URL");
-                    } else {
-                        builder.basicAuth(userInfo);
-                    }
-                }
-                default -> problems.add(BASIC_AUTH_CREDENTIALS_SOURCE_CONFIG + "=" + basicSource
-                        + " is not supported (USER_INFO or URL)");
-            }
-        } else if (bearerSource != null) {
-            String token = string(config, BEARER_AUTH_TOKEN_CONFIG);
-            if (!"STATIC_TOKEN".equalsIgnoreCase(bearerSource)) {
-                problems.add(BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + "=" + bearerSource
-                        + " is not supported (STATIC_TOKEN)");
-            } else if (token == null || token.isBlank()) {
-                problems.add(BEARER_AUTH_TOKEN_CONFIG + " is required when "
-                        + BEARER_AUTH_CREDENTIALS_SOURCE_CONFIG + "=STATIC_TOKEN");
-            } else {
-                builder.bearerToken(token);
-            }
-        }
-        Long connect = number(config, CONNECT_TIMEOUT_MS_CONFIG, 1, problems);
-        Long read = number(config, READ_TIMEOUT_MS_CONFIG, 1, problems);
-        Long retries = number(config, MAX_RETRIES_CONFIG, 0, problems);
-        Long wait = number(config, RETRIES_WAIT_MS_CONFIG, 0, problems);
-        Long maxWait = number(config, RETRIES_MAX_WAIT_MS_CONFIG, 0, problems);
-        Long ttl = number(config, LATEST_CACHE_TTL_SEC_CONFIG, 0, problems);
-        Long missingTtl = number(config, MISSING_ID_CACHE_TTL_SEC_CONFIG, 0, problems);
-        Long maxResponse = number(config, MAX_RESPONSE_BYTES_CONFIG, 1024, problems);
-        Long maxSchema = number(config, MAX_SCHEMA_BYTES_CONFIG, 1024, problems);
-        if (maxResponse != null && maxResponse > Integer.MAX_VALUE - 8) {
-            problems.add(MAX_RESPONSE_BYTES_CONFIG + "=" + maxResponse + " must be < 2 GiB");
-            maxResponse = null;
-        }
-        if (maxSchema != null && maxSchema > Integer.MAX_VALUE - 8) {
-            problems.add(MAX_SCHEMA_BYTES_CONFIG + "=" + maxSchema + " must be < 2 GiB");
-            maxSchema = null;
-        }
-        if (!problems.isEmpty()) {
-            throw new ConfigException("Invalid schema registry configuration: " + String.join("; ", problems));
-        }
-        if (connect != null) {
-            builder.connectTimeout(Duration.ofMillis(connect));
-        }
-        if (read != null) {
-            builder.requestTimeout(Duration.ofMillis(read));
-        }
-        if (retries != null) {
-            builder.maxRetries(retries.intValue());
-        }
-        if (wait != null || maxWait != null) {
-            builder.backoff(wait != null ? Duration.ofMillis(wait) : builder.initialBackoff,
-                    maxWait != null ? Duration.ofMillis(maxWait) : builder.maxBackoff);
-        }
-        if (ttl != null) {
-            builder.latestCacheTtl(Duration.ofSeconds(ttl));
-        }
-        if (missingTtl != null) {
-            builder.missingIdCacheTtl(Duration.ofSeconds(missingTtl));
-        }
-        if (maxResponse != null) {
-            builder.maxResponseBytes(maxResponse.intValue());
-        }
-        if (maxSchema != null) {
-            builder.maxSchemaBytes(maxSchema.intValue());
-        }
-        return builder.build();
+        return RegistryClientConfig.builder(config).build();
     }
 
     /** The base URLs, in failover order. */
     public List<URI> urls() {
-        return urls;
+        return rest.urls();
     }
 
     @Override
@@ -290,7 +168,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode response = send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
+        JsonNode response = rest.send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
         int id = requiredInt(response, "id", "POST /subjects/" + subject + "/versions");
         known.put(schema, id);
         schemaById.putIfAbsent(id, schema);
@@ -305,7 +183,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode response = send("POST", "/subjects/" + encode(subject), schemaBody(schema));
+        JsonNode response = rest.send("POST", "/subjects/" + encode(subject), schemaBody(schema));
         int id = requiredInt(response, "id", "POST /subjects/" + subject);
         known.put(schema, id);
         schemaById.putIfAbsent(id, schema);
@@ -326,7 +204,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         String request = "/schemas/ids/" + id;
         Schema schema;
         try {
-            schema = parseSchema(send("GET", request, null), "GET " + request);
+            schema = parseSchema(rest.send("GET", request, null), "GET " + request);
         } catch (SchemaRegistryException e) {
             if (!e.isTransient()) {
                 rememberMissing(id, e, now);
@@ -379,7 +257,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     public boolean testCompatibility(String subject, Schema schema) {
         String path = "/compatibility/subjects/" + encode(subject) + "/versions/latest";
         try {
-            JsonNode response = send("POST", path, schemaBody(schema));
+            JsonNode response = rest.send("POST", path, schemaBody(schema));
             JsonNode compatible = response.get("is_compatible");
             if (compatible == null || !compatible.isBoolean()) {
                 throw malformedResponse("POST " + path, "is_compatible", response);
@@ -398,14 +276,14 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         String path = "/config/" + encode(subject) + "?defaultToGlobal=true";
         JsonNode response;
         try {
-            response = send("GET", path, null);
+            response = rest.send("GET", path, null);
         } catch (SchemaRegistryException e) {
             if (!e.isNotFound()) {
                 throw e;
             }
             // registries that ignore defaultToGlobal answer 404 for a subject without its own level
             path = "/config";
-            response = send("GET", path, null);
+            response = rest.send("GET", path, null);
         }
         JsonNode level = response.get("compatibilityLevel");
         if (level == null) {
@@ -422,13 +300,13 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         // checked here: registries disagree on how they refuse an unknown level (422, 400)
         String checked = CompatibilityLevel.parse(level).name();
         ObjectNode body = JSON.createObjectNode().put("compatibility", checked);
-        send("PUT", "/config/" + encode(subject), body);
+        rest.send("PUT", "/config/" + encode(subject), body);
     }
 
     private SchemaVersion fetchVersion(String subject, String version) {
         String path = "/subjects/" + encode(subject) + "/versions/" + version;
         String request = "GET " + path;
-        JsonNode response = send("GET", path, null);
+        JsonNode response = rest.send("GET", path, null);
         int id = requiredInt(response, "id", request);
         int number = requiredInt(response, "version", request);
         Schema schema = schemaById.get(id);
@@ -440,183 +318,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         versionBySubjectAndNumber.putIfAbsent(subject + '\n' + number, result);
         idBySubjectAndSchema.computeIfAbsent(subject, s -> new ConcurrentHashMap<>()).putIfAbsent(schema, id);
         return result;
-    }
-
-    /**
-     * Sends one request with retries: I/O errors (moving on to the next URL) and 5xx answers are
-     * retried with exponential backoff; any other non-2xx answer is thrown at once.
-     */
-    private JsonNode send(String method, String pathAndQuery, JsonNode body) {
-        String request = method + " " + pathAndQuery;
-        byte[] bytes = body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8);
-        Duration backoff = initialBackoff;
-        for (int attempt = 0; ; attempt++) {
-            int urlIndex = Math.floorMod(currentUrl.get(), urls.size());
-            URI base = urls.get(urlIndex);
-            RuntimeException failure;
-            try {
-                HttpResponse<CappedBody> response = exchange(base, pathAndQuery, method, bytes, request);
-                int status = response.statusCode();
-                CappedBody responseBody = response.body();
-                if (status >= 200 && status < 300) {
-                    if (responseBody.overflow()) {
-                        throw SchemaRegistryException.unusableAnswer(status, request + " returned a body over "
-                                + maxResponseBytes + " bytes (" + MAX_RESPONSE_BYTES_CONFIG + "); not read", null);
-                    }
-                    return parseBody(responseBody.bytes(), status, request);
-                }
-                SchemaRegistryException refusal = refusal(status, responseBody.bytes(), request);
-                if (!refusal.isTransient()) {
-                    throw refusal;
-                }
-                failure = refusal;
-            } catch (IOException e) {
-                currentUrl.compareAndSet(urlIndex, urlIndex + 1);
-                failure = new SchemaRegistryException(request + " to " + base + " failed after "
-                        + (attempt + 1) + " attempt(s): " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SchemaRegistryException(request + " interrupted", e);
-            }
-            if (attempt >= maxRetries) {
-                throw failure;
-            }
-            log.debug("{} failed (attempt {}), retrying in {}: {}", request, attempt + 1, backoff, failure.getMessage());
-            try {
-                sleeper.sleep(backoff);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SchemaRegistryException(request + " interrupted while backing off", e);
-            }
-            backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
-        }
-    }
-
-    /**
-     * One exchange, following redirects within the base URL's origin only: the Authorization
-     * header must never reach another host, and a downgrade from https is another origin too.
-     * The whole exchange, body included, is bounded by the request timeout.
-     */
-    private HttpResponse<CappedBody> exchange(URI base, String pathAndQuery, String method, byte[] bytes, String request)
-            throws IOException, InterruptedException {
-        String baseText = base.toString();
-        if (base.getUserInfo() != null) {
-            baseText = baseText.replace(base.getRawUserInfo() + "@", "");
-        }
-        URI target = URI.create(baseText.replaceFirst("/+$", "") + pathAndQuery);
-        for (int redirects = 0; ; redirects++) {
-            HttpResponse<CappedBody> response = await(http.sendAsync(httpRequest(target, method, bytes), CappedBody.handler(maxResponseBytes)),
-                    request + " to " + base);
-            int status = response.statusCode();
-            if (!isRedirect(status)) {
-                return response;
-            }
-            String location = response.headers().firstValue("Location").orElse(null);
-            if (location == null) {
-                return response; // a 3xx without a target: reported as a refusal
-            }
-            URI next;
-            try {
-                next = target.resolve(location.trim());
-            } catch (IllegalArgumentException e) {
-                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected to an invalid URL", e);
-            }
-            if (!sameOrigin(target, next)) {
-                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected (HTTP " + status
-                        + ") to another origin, " + origin(next) + ", which is not followed so that credentials stay"
-                        + " with " + origin(target) + "; set " + URL_CONFIG + " to the registry's real address", null);
-            }
-            if (redirects >= MAX_REDIRECTS) {
-                throw SchemaRegistryException.unusableAnswer(status, request + " was redirected more than "
-                        + MAX_REDIRECTS + " times", null);
-            }
-            target = next;
-        }
-    }
-
-    private HttpResponse<CappedBody> await(CompletableFuture<HttpResponse<CappedBody>> pending, String what)
-            throws IOException, InterruptedException {
-        try {
-            return pending.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            pending.cancel(true);
-            throw new HttpTimeoutException(what + " did not complete within " + requestTimeout);
-        } catch (InterruptedException e) {
-            pending.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IOException(cause);
-        }
-    }
-
-    private static boolean isRedirect(int status) {
-        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-    }
-
-    static boolean sameOrigin(URI a, URI b) {
-        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
-                && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
-                && port(a) == port(b);
-    }
-
-    private static int port(URI uri) {
-        if (uri.getPort() >= 0) {
-            return uri.getPort();
-        }
-        return "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-    }
-
-    private static String origin(URI uri) {
-        return uri.getScheme() + "://" + uri.getHost() + ":" + port(uri);
-    }
-
-    private HttpRequest httpRequest(URI target, String method, byte[] body) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(target)
-                .timeout(requestTimeout)
-                .header("Accept", ACCEPT)
-                .method(method, body == null
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (body != null) {
-            builder.header("Content-Type", CONTENT_TYPE);
-        }
-        if (authorization != null) {
-            builder.header("Authorization", authorization);
-        }
-        return builder.build();
-    }
-
-    private static JsonNode parseBody(byte[] body, int status, String request) {
-        if (body == null || body.length == 0) {
-            return JSON.createObjectNode();
-        }
-        try {
-            return JSON.readTree(body);
-        } catch (IOException e) {
-            throw SchemaRegistryException.unusableAnswer(status, request + " returned a body that is not JSON: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    private static SchemaRegistryException refusal(int status, byte[] body, String request) {
-        String text = body == null ? "" : new String(body, StandardCharsets.UTF_8);
-        try {
-            JsonNode json = JSON.readTree(text);
-            if (json != null && json.has("error_code")) {
-                return new SchemaRegistryException(status, json.get("error_code").asInt(status),
-                        json.path("message").asText(""), request);
-            }
-        } catch (IOException notJson) {
-            // fall through: some proxies answer with HTML or plain text
-        }
-        return new SchemaRegistryException(status, status, text.length() > 500 ? text.substring(0, 500) : text, request);
     }
 
     private Schema parseSchema(JsonNode response, String request) {
@@ -671,46 +372,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         return URLEncoder.encode(pathSegment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private static List<String> urls(Object value) {
-        List<String> urls = new ArrayList<>();
-        if (value instanceof Collection<?> list) {
-            list.forEach(v -> urls.addAll(urls(v)));
-        } else if (value != null) {
-            for (String url : value.toString().split(",")) {
-                if (!url.isBlank()) {
-                    urls.add(url.trim());
-                }
-            }
-        }
-        return urls;
-    }
-
-    private static String string(Map<String, ?> config, String key) {
-        Object value = config.get(key);
-        if (value == null) {
-            value = config.get("schema.registry." + key);
-        }
-        return value == null || value.toString().isBlank() ? null : value.toString().trim();
-    }
-
-    private static Long number(Map<String, ?> config, String key, long min, List<String> problems) {
-        String value = string(config, key);
-        if (value == null) {
-            return null;
-        }
-        try {
-            long parsed = Long.parseLong(value);
-            if (parsed < min) {
-                problems.add(key + "=" + value + " must be >= " + min);
-                return null;
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            problems.add(key + "=" + value + " is not a whole number");
-            return null;
-        }
-    }
-
     /** Builds an {@link HttpSchemaRegistryClient}; every setting has a production default. */
     public static final class Builder {
         private final List<URI> urls = new ArrayList<>();
@@ -718,8 +379,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration requestTimeout = Duration.ofSeconds(30);
         private int maxRetries = 3;
-        private Duration initialBackoff = Duration.ofMillis(100);
-        private Duration maxBackoff = Duration.ofSeconds(5);
+        Duration initialBackoff = Duration.ofMillis(100);
+        Duration maxBackoff = Duration.ofSeconds(5);
         private Duration latestCacheTtl = Duration.ofSeconds(60);
         private Duration missingIdCacheTtl = Duration.ofSeconds(30);
         private int maxResponseBytes = 1 << 20;

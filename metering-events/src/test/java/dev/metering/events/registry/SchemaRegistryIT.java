@@ -1,6 +1,6 @@
 package dev.metering.events.registry;
 
-import static dev.metering.events.TestEvents.anEvent;
+import static dev.metering.events.UsageEventFixtures.anEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

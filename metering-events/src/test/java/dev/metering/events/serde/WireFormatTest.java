@@ -1,6 +1,6 @@
 package dev.metering.events.serde;
 
-import static dev.metering.events.TestEvents.goldenEvent;
+import static dev.metering.events.UsageEventFixtures.goldenEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,7 +22,7 @@ class WireFormatTest {
 
     private static final String TOPIC = "metering.usage.events";
 
-    /** {@link dev.metering.events.TestEvents#goldenEvent()} with schema id 42. */
+    /** {@link dev.metering.events.UsageEventFixtures#goldenEvent()} with schema id 42. */
     private static final String GOLDEN = String.join("",
             "00", "0000002a",                          // magic byte, schema id 42 big-endian
             "04", "6531",                              // eventId "e1": length 2 -> zig-zag 4

@@ -55,13 +55,13 @@ public final class Cost {
     }
 
     /** The cost of {@link #quote}. */
-    public static BigInteger of(UsageEvent e, PriceVersion p) {
+    public static BigInteger of(UsageEvent e, PriceVersionNanos p) {
         return quote(e, p).femtos();
     }
 
     /** The event priced by version {@code p} (rules in the class comment). */
-    public static Quote quote(UsageEvent e, PriceVersion p) {
-        PriceVersion.ContextTier tier = contextTier(e, p);
+    public static Quote quote(UsageEvent e, PriceVersionNanos p) {
+        PriceVersionNanos.ContextTier tier = contextTier(e, p);
         long in = tier == null ? p.inputPer1MNanos() : tier.inputPer1MNanos();
         long cached = tier == null ? p.cachedInputPer1MNanos() : tier.cachedInputPer1MNanos();
         Long cacheWrite = tier == null ? p.cacheWritePer1MNanos() : tier.cacheWritePer1MNanos();
@@ -92,13 +92,13 @@ public final class Cost {
     }
 
     /** The tier with the highest threshold strictly below the request's prompt; null when none. */
-    static PriceVersion.ContextTier contextTier(UsageEvent e, PriceVersion p) {
+    static PriceVersionNanos.ContextTier contextTier(UsageEvent e, PriceVersionNanos p) {
         if (p.contextTiers().isEmpty()) {
             return null;
         }
         BigInteger prompt = big(e.getInputTokens()).add(big(e.getCachedInputTokens())).add(big(e.getCacheWriteTokens()));
-        PriceVersion.ContextTier applied = null;
-        for (PriceVersion.ContextTier t : p.contextTiers()) {
+        PriceVersionNanos.ContextTier applied = null;
+        for (PriceVersionNanos.ContextTier t : p.contextTiers()) {
             if (prompt.compareTo(big(t.aboveInputTokens())) > 0
                     && (applied == null || t.aboveInputTokens() > applied.aboveInputTokens())) {
                 applied = t;

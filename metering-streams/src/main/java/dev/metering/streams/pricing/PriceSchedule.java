@@ -18,22 +18,22 @@ import java.util.Map;
  */
 public final class PriceSchedule {
 
-    private final PriceVersion[] byEffectiveFrom;
+    private final PriceVersionNanos[] byEffectiveFrom;
 
-    private PriceSchedule(List<PriceVersion> versions) {
+    private PriceSchedule(List<PriceVersionNanos> versions) {
         this.byEffectiveFrom = versions.stream()
-                .sorted(Comparator.comparingLong(PriceVersion::effectiveFrom))
-                .toArray(PriceVersion[]::new);
+                .sorted(Comparator.comparingLong(PriceVersionNanos::effectiveFrom))
+                .toArray(PriceVersionNanos[]::new);
     }
 
     public static PriceSchedule of(ModelPrice price) {
-        List<PriceVersion> versions = new ArrayList<>();
-        versions.add(new PriceVersion(price.getEffectiveFrom().toEpochMilli(), price.getInputPer1MNanos(),
+        List<PriceVersionNanos> versions = new ArrayList<>();
+        versions.add(new PriceVersionNanos(price.getEffectiveFrom().toEpochMilli(), price.getInputPer1MNanos(),
                 price.getCachedInputPer1MNanos(), price.getOutputPer1MNanos(), price.getUnitNanos(),
                 price.getCacheWritePer1MNanos(), contextTiers(price.getContextTiers()), serviceTiers(price.getServiceTiers())));
         if (price.getHistory() != null) {
             for (ModelPriceVersion v : price.getHistory()) {
-                versions.add(new PriceVersion(v.getEffectiveFrom().toEpochMilli(), v.getInputPer1MNanos(),
+                versions.add(new PriceVersionNanos(v.getEffectiveFrom().toEpochMilli(), v.getInputPer1MNanos(),
                         v.getCachedInputPer1MNanos(), v.getOutputPer1MNanos(), v.getUnitNanos(), v.getCacheWritePer1MNanos(),
                         contextTiers(v.getContextTiers()), serviceTiers(v.getServiceTiers())));
             }
@@ -41,14 +41,14 @@ public final class PriceSchedule {
         return new PriceSchedule(versions);
     }
 
-    private static List<PriceVersion.ContextTier> contextTiers(List<ModelPriceContextTier> tiers) {
+    private static List<PriceVersionNanos.ContextTier> contextTiers(List<ModelPriceContextTier> tiers) {
         if (tiers == null) {
             return List.of();
         }
         return tiers.stream()
-                .map(t -> new PriceVersion.ContextTier(t.getAboveInputTokens(), t.getInputPer1MNanos(),
+                .map(t -> new PriceVersionNanos.ContextTier(t.getAboveInputTokens(), t.getInputPer1MNanos(),
                         t.getCachedInputPer1MNanos(), t.getCacheWritePer1MNanos(), t.getOutputPer1MNanos()))
-                .sorted(Comparator.comparingLong(PriceVersion.ContextTier::aboveInputTokens))
+                .sorted(Comparator.comparingLong(PriceVersionNanos.ContextTier::aboveInputTokens))
                 .toList();
     }
 
@@ -65,9 +65,9 @@ public final class PriceSchedule {
      * occurredAt}; null when the event predates every version (then the model has no price at
      * that time and the event is treated like an unknown model).
      */
-    public PriceVersion inForceAt(long occurredAtMillis) {
-        PriceVersion found = null;
-        for (PriceVersion v : byEffectiveFrom) {
+    public PriceVersionNanos inForceAt(long occurredAtMillis) {
+        PriceVersionNanos found = null;
+        for (PriceVersionNanos v : byEffectiveFrom) {
             if (v.effectiveFrom() > occurredAtMillis) {
                 break;
             }

@@ -71,7 +71,7 @@ public final class PriceStage implements FixedKeyProcessor<String, MeteredEvent,
             return in.priced(BigInteger.ZERO, false);
         }
         PriceSchedule schedule = prices.schedule(PriceBook.key(e.getProvider(), e.getModel()));
-        PriceVersion version = schedule == null ? null : schedule.inForceAt(e.getOccurredAt().toEpochMilli());
+        PriceVersionNanos version = schedule == null ? null : schedule.inForceAt(e.getOccurredAt().toEpochMilli());
         if (version != null) {
             return in.pricedBy(Cost.quote(e, version), version.effectiveFrom());
         }

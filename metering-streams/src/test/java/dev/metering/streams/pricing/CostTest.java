@@ -14,7 +14,7 @@ class CostTest {
     @Test
     void shouldStayExactBeyondTheRangeOfALong() {
         // 10^9 tokens of each kind at $100,000 per 1M tokens: 3 x 10^9 x 10^14 femto-USD = 3 x 10^23
-        PriceVersion absurd = new PriceVersion(0, 100_000_000_000_000L, 100_000_000_000_000L, 100_000_000_000_000L, null);
+        PriceVersionNanos absurd = new PriceVersionNanos(0, 100_000_000_000_000L, 100_000_000_000_000L, 100_000_000_000_000L, null);
 
         BigInteger cost = Cost.of(anEvent().tokens(1_000_000_000L, 1_000_000_000L).cached(1_000_000_000L).build(), absurd);
 
@@ -23,7 +23,7 @@ class CostTest {
 
     @Test
     void shouldPriceOneTokenAtItsPerMillionPriceInFemtos() {
-        PriceVersion gpt = new PriceVersion(0, 1_250_000_000L, 125_000_000L, 10_000_000_000L, 2L);
+        PriceVersionNanos gpt = new PriceVersionNanos(0, 1_250_000_000L, 125_000_000L, 10_000_000_000L, 2L);
 
         assertThat(Cost.of(anEvent().tokens(1, 1).cached(1).quantity(3).build(), gpt))
                 .isEqualTo(BigInteger.valueOf(1_250_000_000L + 125_000_000L + 10_000_000_000L + 3 * 2 * 1_000_000L));
@@ -31,9 +31,9 @@ class CostTest {
     }
     // claude-sonnet-4-5 style: $3 input, $0.30 cache read, $3.75 cache write, $15 output; above 200k prompt
     // tokens $6 / $0.60 / $7.50 / $22.50; batch 0.5x, priority 1.8x
-    private static final PriceVersion.ContextTier LONG = new PriceVersion.ContextTier(200_000, 6_000_000_000L,
+    private static final PriceVersionNanos.ContextTier LONG = new PriceVersionNanos.ContextTier(200_000, 6_000_000_000L,
             600_000_000L, 7_500_000_000L, 22_500_000_000L);
-    private static final PriceVersion SONNET = new PriceVersion(0, 3_000_000_000L, 300_000_000L, 15_000_000_000L, null,
+    private static final PriceVersionNanos SONNET = new PriceVersionNanos(0, 3_000_000_000L, 300_000_000L, 15_000_000_000L, null,
             3_750_000_000L, List.of(LONG), Map.of("batch", new BigDecimal("0.5"), "priority", new BigDecimal("1.8")));
 
     @Test
@@ -46,7 +46,7 @@ class CostTest {
 
     @Test
     void shouldPriceCacheWritesAtTheInputPriceWhenTheVersionHasNoCacheWritePrice() {
-        PriceVersion gpt = new PriceVersion(0, 1_250_000_000L, 125_000_000L, 10_000_000_000L, null);
+        PriceVersionNanos gpt = new PriceVersionNanos(0, 1_250_000_000L, 125_000_000L, 10_000_000_000L, null);
 
         assertThat(Cost.of(anEvent().tokens(10, 0).cacheWrite(30).build(), gpt))
                 .isEqualTo(BigInteger.valueOf(40 * 1_250_000_000L));
@@ -71,9 +71,9 @@ class CostTest {
 
     @Test
     void shouldApplyTheHighestTierWhoseThresholdThePromptExceeds() {
-        PriceVersion.ContextTier million = new PriceVersion.ContextTier(1_000_000, 10_000_000_000L, 1_000_000_000L, null,
+        PriceVersionNanos.ContextTier million = new PriceVersionNanos.ContextTier(1_000_000, 10_000_000_000L, 1_000_000_000L, null,
                 40_000_000_000L);
-        PriceVersion tiered = new PriceVersion(0, 1_000_000_000L, 100_000_000L, 5_000_000_000L, null, null,
+        PriceVersionNanos tiered = new PriceVersionNanos(0, 1_000_000_000L, 100_000_000L, 5_000_000_000L, null, null,
                 List.of(million, LONG), Map.of());
 
         assertThat(Cost.quote(anEvent().tokens(1_000_000, 0).build(), tiered))
@@ -102,7 +102,7 @@ class CostTest {
 
     @Test
     void shouldRoundAHalfFemtoFromAMultiplierOnceHalfEven() {
-        PriceVersion femto = new PriceVersion(0, 1, 1, 1, null, null, List.of(), Map.of("batch", new BigDecimal("0.5")));
+        PriceVersionNanos femto = new PriceVersionNanos(0, 1, 1, 1, null, null, List.of(), Map.of("batch", new BigDecimal("0.5")));
 
         assertThat(Cost.of(anEvent().tokens(3, 0).serviceTier("batch").build(), femto)).isEqualTo(BigInteger.TWO); // 1.5
         assertThat(Cost.of(anEvent().tokens(5, 0).serviceTier("batch").build(), femto)).isEqualTo(BigInteger.TWO); // 2.5

@@ -1,4 +1,4 @@
-package dev.metering.api.it;
+package dev.metering.events;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,12 +6,12 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests set and move by hand; starts at a fixed instant. */
-public final class TestClock extends Clock {
+/** A UTC clock that only moves when the test moves it. */
+public final class MutableClock extends Clock {
 
     private volatile Instant now;
 
-    public TestClock(Instant start) {
+    public MutableClock(Instant start) {
         this.now = start;
     }
 

@@ -8,14 +8,14 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Test data: a fixed clock and a deterministic id sequence, so expected values are exact. */
-public final class TestEvents {
+public final class UsageEventFixtures {
 
     /** 2023-11-14T22:13:20Z, epoch millis 1_700_000_000_000. */
     public static final Instant T0 = Instant.ofEpochMilli(1_700_000_000_000L);
     /** A clock fixed at {@link #T0}. */
     public static final Clock CLOCK = Clock.fixed(T0, ZoneOffset.UTC);
 
-    private TestEvents() {
+    private UsageEventFixtures() {
     }
 
     /** A valid CHAT_MESSAGE event of org acme at T0, ids 00000000-0000-0000-0000-00000000000n. */

@@ -14,10 +14,10 @@ import java.util.Objects;
  * @param topic           the ORIGINAL record's topic (the unique key with partition and offset)
  * @param recordTimestamp the original record's timestamp, or null when unknown
  */
-record DeadLetter(String reason, String message, String stage, String topic, int partition, long offset,
+record DeadLetterRow(String reason, String message, String stage, String topic, int partition, long offset,
                   Instant recordTimestamp, byte[] key, byte[] payload, boolean late, UsageEvent event) {
 
-    DeadLetter {
+    DeadLetterRow {
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(topic, "topic");
     }

@@ -12,16 +12,16 @@ import java.util.Map;
  * @param contextTiers         long-context prices, thresholds strictly ascending (see {@link Cost})
  * @param serviceTiers         exact multipliers by lower-case service tier name
  */
-public record PriceVersion(long effectiveFrom, long inputPer1MNanos, long cachedInputPer1MNanos, long outputPer1MNanos,
+public record PriceVersionNanos(long effectiveFrom, long inputPer1MNanos, long cachedInputPer1MNanos, long outputPer1MNanos,
         Long unitNanos, Long cacheWritePer1MNanos, List<ContextTier> contextTiers, Map<String, BigDecimal> serviceTiers) {
 
-    public PriceVersion {
+    public PriceVersionNanos {
         contextTiers = List.copyOf(contextTiers);
         serviceTiers = Map.copyOf(serviceTiers);
     }
 
     /** A version with the three token prices and the unit price only. */
-    public PriceVersion(long effectiveFrom, long inputPer1MNanos, long cachedInputPer1MNanos, long outputPer1MNanos,
+    public PriceVersionNanos(long effectiveFrom, long inputPer1MNanos, long cachedInputPer1MNanos, long outputPer1MNanos,
             Long unitNanos) {
         this(effectiveFrom, inputPer1MNanos, cachedInputPer1MNanos, outputPer1MNanos, unitNanos, null, List.of(), Map.of());
     }
