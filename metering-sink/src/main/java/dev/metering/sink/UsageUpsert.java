@@ -47,10 +47,7 @@ import org.jooq.impl.DSL;
  * twice in one statement), sorted by key (a fixed lock order); unnest keeps that order.
  *
  * <p>Why arrays: the text is the same for every batch, so pgjdbc server-prepares it after a few
- * uses and the server never re-parses it; the multi-row VALUES form it replaced had one text per
- * row count (up to 17,408 parameters each), parsed and planned again for almost every batch:
- * the sink ran at 0.5 x a bare JDBC upsert with it, at about 1.1 x with this (README, Benchmark).
- * bigint columns go as binary {@code int8[]}; text, timestamps (ISO-8601) and cost (plain decimal
+ * uses and the server never re-parses or re-plans it, whatever the number of rows. bigint columns go as binary {@code int8[]}; text, timestamps (ISO-8601) and cost (plain decimal
  * string, exact) as text arrays cast by the server.
  */
 final class UsageUpsert {
