@@ -187,5 +187,13 @@ class AuditIT {
                 .endsWith("DIFF events 3 vs log 2, cost_usd 0.0063 vs log 0.0053");
         // the day rows were not touched
         assertThat(audit(UsageAudit.Grain.DAY)[1]).endsWith("audit: 7 rows compared, 0 differences\n");
+
+        // the log keeps each event's exact cost, so even one nano-USD off a day row is a difference
+        try (Connection c = DriverManager.getConnection(dbUrl, PG.user(), PG.password()); Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate("UPDATE metering.org_usage_daily SET cost_usd = cost_usd + 0.000000001 "
+                    + "WHERE org_id = '" + ORG + "' AND feature = 'AI_COMPLETION'")).isEqualTo(1);
+        }
+        assertThat(audit(UsageAudit.Grain.DAY)[1]).endsWith("audit: 7 rows compared, 1 differences\n")
+                .contains("DIFF cost_usd 0.005412501 vs log 0.0054125");
     }
 }

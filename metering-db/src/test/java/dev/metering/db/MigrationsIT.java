@@ -59,7 +59,8 @@ class MigrationsIT {
         assertThat(columns("usage_daily")).isEqualTo(columns("usage_hourly"));
         assertThat(columns("org_usage_hourly")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO");
         assertThat(columns("usage_events")).endsWith("cache_write_tokens bigint NO", "reasoning_tokens bigint NO",
-                "service_tier text YES", "price_context_tier bigint YES", "price_service_tier text YES");
+                "service_tier text YES", "price_context_tier bigint YES", "price_service_tier text YES",
+                "cost_femtos numeric(38,0) YES");
     }
 
     @Test

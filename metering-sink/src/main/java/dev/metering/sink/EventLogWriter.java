@@ -34,7 +34,7 @@ final class EventLogWriter {
     private static final String STAGE = "usage_events_stage";
     private static final String COLUMNS = "event_id, org_id, occurred_at, feature, user_id, conversation_id, provider, model, "
             + "source, quantity, input_tokens, output_tokens, cached_input_tokens, cost_usd, priced, price_effective_from, "
-            + "recorded_at, cache_write_tokens, reasoning_tokens, service_tier, price_context_tier, price_service_tier";
+            + "recorded_at, cache_write_tokens, reasoning_tokens, service_tier, price_context_tier, price_service_tier, cost_femtos";
 
     private final java.time.Duration retention;
     /** Days whose partition is known to exist, created by a committed transaction or found existing. */
@@ -89,7 +89,8 @@ final class EventLogWriter {
                 csv.append(e.getPriceContextTier());
             }
             csv.append(',');
-            text(csv, e.getPriceServiceTier()).append('\n');
+            text(csv, e.getPriceServiceTier()).append(',');
+            csv.append(e.getCostFemtos().toPlainString()).append('\n');
         }
         try {
             c.unwrap(PGConnection.class).getCopyAPI().copyIn("copy " + STAGE + " (" + COLUMNS + ") from stdin (format csv)",

@@ -90,7 +90,7 @@ class RateLimitIT {
         Response r = server.get("/api/v1/usage/rl-check/check/CHAT_MESSAGE", k[1]);
         assertThat(r.status()).isEqualTo(429);
         assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("1");
-        assertThat(r.text("/error/message")).startsWith("this key's budget for checks and reservations is used up");
+        assertThat(r.text("/error/message")).startsWith("this key's budget for ingest, checks and reservations is used up");
     }
 
     @Test

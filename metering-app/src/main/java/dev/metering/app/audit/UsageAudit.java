@@ -2,6 +2,7 @@ package dev.metering.app.audit;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,11 +21,11 @@ import java.util.Locale;
  * org_usage_hourly}/{@code org_usage_daily}, detail grain {@code usage_hourly}/{@code usage_daily})
  * against the sum of the event log ({@code usage_events}) over the same key and window.
  *
- * <p>Counts and tokens must be equal. Cost is compared with the one rounding the design
- * allows: the log holds each event's cost rounded half-even to nano-USD, the aggregate the exact
- * sum rounded once, so they may differ by at most (events + 1) / 2 nano-USD; prices whose per-event
- * costs are whole nano-USD (most of them) match exactly. A row on one side only is a difference
- * (an event log that was off, or past its retention, shows up so).
+ * <p>Counts, tokens and cost must be equal: the log keeps each event's exact cost
+ * ({@code cost_femtos}), whose sum rounded half-even to nano-USD is what the aggregate holds.
+ * Events logged before that column existed only have their cost rounded to nano-USD; a window
+ * with such events is compared within that rounding, (events + 1) / 2 nano-USD. A row on one side
+ * only is a difference (an event log that was off, or past its retention, shows up so).
  */
 public final class UsageAudit {
 
@@ -48,9 +49,20 @@ public final class UsageAudit {
         }
     }
 
-    /** The compared totals of one side. */
+    /** The compared totals of one side; {@code exactCost}: the cost is the exact sum rounded once (log side). */
     record Totals(long events, long quantity, long inputTokens, long outputTokens, long cachedInputTokens,
-                  long cacheWriteTokens, long reasoningTokens, long unpricedEvents, BigDecimal costUsd) {
+                  long cacheWriteTokens, long reasoningTokens, long unpricedEvents, BigDecimal costUsd, boolean exactCost) {
+
+        Totals(long events, long quantity, long inputTokens, long outputTokens, long cachedInputTokens,
+               long cacheWriteTokens, long reasoningTokens, long unpricedEvents, BigDecimal costUsd) {
+            this(events, quantity, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens,
+                    unpricedEvents, costUsd, false);
+        }
+
+        Totals withExactCost(BigDecimal femtos) {
+            return new Totals(events, quantity, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens,
+                    reasoningTokens, unpricedEvents, femtos.movePointLeft(15).setScale(9, RoundingMode.HALF_EVEN), true);
+        }
     }
 
     /** One key and window: the aggregate row and the event log's sum (either null when absent). */
@@ -75,8 +87,9 @@ public final class UsageAudit {
             compare(out, "cache_write_tokens", aggregate.cacheWriteTokens(), log.cacheWriteTokens());
             compare(out, "reasoning_tokens", aggregate.reasoningTokens(), log.reasoningTokens());
             compare(out, "unpriced_events", aggregate.unpricedEvents(), log.unpricedEvents());
-            // per-event rounding to nano-USD: at most half a nano per event, plus the aggregate's own
-            BigDecimal bound = BigDecimal.valueOf(log.events() + 1).multiply(new BigDecimal("0.0000000005"));
+            // without the exact costs: at most half a nano per event's rounding, plus the aggregate's own
+            BigDecimal bound = log.exactCost() ? BigDecimal.ZERO
+                    : BigDecimal.valueOf(log.events() + 1).multiply(new BigDecimal("0.0000000005"));
             if (aggregate.costUsd().subtract(log.costUsd()).abs().compareTo(bound) > 0) {
                 out.add("cost_usd " + money(aggregate.costUsd()) + " vs log " + money(log.costUsd()));
             }
@@ -125,10 +138,11 @@ public final class UsageAudit {
                 + "sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, "
                 + "sum(cached_input_tokens) AS cached_input_tokens, sum(cache_write_tokens) AS cache_write_tokens, "
                 + "sum(reasoning_tokens) AS reasoning_tokens, count(*) FILTER (WHERE NOT priced) AS unpriced_events, "
-                + "sum(cost_usd) AS cost_usd FROM metering.usage_events WHERE org_id = ? AND occurred_at >= ? "
+                + "sum(cost_usd) AS cost_usd, sum(cost_femtos) AS cost_femtos, "
+                + "count(cost_femtos) = count(*) AS femtos_complete FROM metering.usage_events WHERE org_id = ? AND occurred_at >= ? "
                 + "AND occurred_at < ? GROUP BY " + positions(keys.size() + 1) + ") "
                 + "SELECT " + keyList + ", window_start, " + prefixed("a.", TOTALS) + ", " + prefixed("e.", TOTALS)
-                + " FROM agg a FULL JOIN ev e USING (" + keyList + ", window_start) ORDER BY window_start, " + keyList;
+                + ", e.cost_femtos, e.femtos_complete FROM agg a FULL JOIN ev e USING (" + keyList + ", window_start) ORDER BY window_start, " + keyList;
         List<Row> out = new ArrayList<>();
         try (PreparedStatement st = c.prepareStatement(sql)) {
             OffsetDateTime from = start.atOffset(ZoneOffset.UTC);
@@ -147,8 +161,12 @@ public final class UsageAudit {
                         key.add(v == null || v.isEmpty() ? "-" : v);
                     }
                     int at = keys.size() + 2;
+                    Totals log = totals(rs, at + 9);
+                    if (log != null && rs.getBoolean(at + 19)) {
+                        log = log.withExactCost(rs.getBigDecimal(at + 18));
+                    }
                     out.add(new Row(table, rs.getObject(keys.size() + 1, OffsetDateTime.class).toInstant(), String.join(" ", key),
-                            totals(rs, at), totals(rs, at + 9)));
+                            totals(rs, at), log));
                 }
             }
         }

@@ -27,6 +27,16 @@ class UsageAuditTest {
     }
 
     @Test
+    void shouldCompareTheCostExactlyWhenTheLogHasEveryEventsExactCost() {
+        // 3 events of 0.0000000025 USD each: 7.5 nano exactly, rounded half-even once to 8 nano
+        UsageAudit.Totals exact = totals(3, "0").withExactCost(new BigDecimal("7500000"));
+        assertThat(exact.costUsd()).isEqualByComparingTo("0.000000008");
+        assertThat(row(totals(3, "0.000000008"), exact).differences()).isEmpty();
+        assertThat(row(totals(3, "0.000000007"), exact).differences())
+                .containsExactly("cost_usd 0.000000007 vs log 0.000000008");
+    }
+
+    @Test
     void shouldNameEveryDifferingCountAndARowOnOneSideOnly() {
         assertThat(row(new UsageAudit.Totals(3, 4, 100, 10, 5, 0, 0, 1, BigDecimal.ONE), totals(2, "1")).differences())
                 .containsExactly("events 3 vs log 2", "quantity 4 vs log 2", "cached_input_tokens 5 vs log 0",
