@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
+import dev.metering.api.http.Paging;
 import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -26,8 +27,6 @@ import java.util.Map;
  */
 public final class AlertListRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final int MAX_ID_LENGTH = 256;
 
     private final AlertRepository repository;
@@ -53,7 +52,7 @@ public final class AlertListRoutes implements RouteModule {
         AlertType type = typeText == null || typeText.isEmpty() ? null : AlertType.fromWireName(typeText)
                 .orElseThrow(() -> ApiException.badRequest("type", "unknown alert type '" + typeText
                         + "' (expected limit.threshold_reached, balance.low or credits.expiring)"));
-        int limit = limit(ctx.queryParam("limit"));
+        int limit = Paging.limit(ctx.queryParam("limit"));
         String after = ctx.queryParam("after");
         // one more than asked tells whether a next page exists, without a count query
         List<AlertRepository.Recorded> rows = repository.page(org, type,
@@ -105,21 +104,5 @@ public final class AlertListRoutes implements RouteModule {
                 throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
             }
         }
-    }
-
-    private static int limit(String v) {
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }

@@ -2,6 +2,7 @@ package dev.metering.api.audit;
 
 import dev.metering.api.ApiException;
 import dev.metering.api.http.Auth;
+import dev.metering.api.http.Paging;
 import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -20,8 +21,6 @@ import java.util.Map;
  */
 public final class AuditRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final int MAX_FILTER_LENGTH = 256;
 
     private final AuditLog log;
@@ -42,7 +41,7 @@ public final class AuditRoutes implements RouteModule {
         if (from != null && to != null && !to.isAfter(from)) {
             throw ApiException.badRequest("to", "must be after from");
         }
-        int limit = limit(ctx);
+        int limit = Paging.limit(ctx.queryParam("limit"));
         // one more than asked tells whether a next page exists, without a count query
         List<AuditLog.Entry> rows = log.page(new AuditLog.Query(from, to, text(ctx, "actor"), text(ctx, "entity"),
                 cursor(ctx.queryParam("after")), limit + 1));
@@ -111,22 +110,5 @@ public final class AuditRoutes implements RouteModule {
         } catch (DateTimeParseException e) {
             throw ApiException.badRequest(name, "'" + v + "' is not an ISO-8601 instant such as 2026-11-22T00:00:00Z");
         }
-    }
-
-    private static int limit(Context ctx) {
-        String v = ctx.queryParam("limit");
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }

@@ -3,6 +3,7 @@ package dev.metering.api.credit;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
+import dev.metering.api.http.Paging;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.RouteModule;
 import dev.metering.api.store.CreditRepository;
@@ -23,8 +24,6 @@ import java.util.Map;
  */
 public final class CreditListRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final int MAX_ID_LENGTH = 256;
 
     private final CreditRepository repository;
@@ -46,7 +45,7 @@ public final class CreditListRoutes implements RouteModule {
             throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
         }
         auth.requireOrg(ctx, org, Scope.READ);
-        int limit = limit(ctx.queryParam("limit"));
+        int limit = Paging.limit(ctx.queryParam("limit"));
         String after = ctx.queryParam("after");
         // one more than asked tells whether a next page exists, without a count query
         List<CreditRepository.Listed> rows = repository.page(org, after == null || after.isEmpty() ? null : decode(after),
@@ -88,21 +87,5 @@ public final class CreditListRoutes implements RouteModule {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
         }
-    }
-
-    private static int limit(String v) {
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }

@@ -4,6 +4,7 @@ import dev.metering.api.ApiException;
 import dev.metering.api.InputBounds;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
+import dev.metering.api.http.Paging;
 import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -38,8 +39,6 @@ import java.util.Optional;
  */
 public final class EventRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final int MAX_ID_LENGTH = 256;
 
     private final EventLogRepository repository;
@@ -66,7 +65,7 @@ public final class EventRoutes implements RouteModule {
             throw ApiException.badRequest("to", "must be after from");
         }
         String after = ctx.queryParam("after");
-        int limit = limit(ctx);
+        int limit = Paging.limit(ctx.queryParam("limit"));
         // one more than asked tells whether a next page exists, without a count query
         List<LoggedEvent> rows = repository.page(new EventLogRepository.Query(org, from, to, optional(ctx, "userId"),
                 optional(ctx, "conversationId"), after == null || after.isEmpty() ? null : EventCursor.decode(after),
@@ -197,22 +196,5 @@ public final class EventRoutes implements RouteModule {
             throw ApiException.badRequest(name, v + " " + InputBounds.instantProblem(t));
         }
         return t;
-    }
-
-    private static int limit(Context ctx) {
-        String v = ctx.queryParam("limit");
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }

@@ -31,8 +31,6 @@ import java.util.Set;
  */
 public final class ApiKeyRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     static final Duration DEFAULT_GRACE = Duration.ofHours(24);
     static final Duration MAX_GRACE = Duration.ofDays(30);
     /** The furthest expiry a key may be given, in years. */
@@ -81,7 +79,7 @@ public final class ApiKeyRoutes implements RouteModule {
         if (org != null && org.length() > Requests.MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
         }
-        int limit = limit(ctx.queryParam("limit"));
+        int limit = Paging.limit(ctx.queryParam("limit"));
         String after = emptyAsNull(ctx.queryParam("after"));
         List<KeyInfo> rows = keys.page(org, after == null ? null : decode(after), limit + 1);
         boolean more = rows.size() > limit;
@@ -183,21 +181,5 @@ public final class ApiKeyRoutes implements RouteModule {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
         }
-    }
-
-    private static int limit(String v) {
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }

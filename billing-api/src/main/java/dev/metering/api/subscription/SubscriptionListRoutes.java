@@ -3,6 +3,7 @@ package dev.metering.api.subscription;
 import dev.metering.api.ApiException;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.http.Auth;
+import dev.metering.api.http.Paging;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.RouteModule;
 import dev.metering.api.plan.PlanCatalog;
@@ -22,8 +23,6 @@ import java.util.Map;
  */
 public final class SubscriptionListRoutes implements RouteModule {
 
-    static final int DEFAULT_LIMIT = 100;
-    static final int MAX_LIMIT = 1000;
     private static final int MAX_ID_LENGTH = 256;
 
     private final SubscriptionRepository repository;
@@ -49,7 +48,7 @@ public final class SubscriptionListRoutes implements RouteModule {
         SubscriptionStatus status = statusText == null ? null : SubscriptionStatus.fromWireName(statusText)
                 .orElseThrow(() -> ApiException.badRequest("status", "unknown status '" + statusText
                         + "' (expected active, trialing, suspended, expired or canceled)"));
-        int limit = limit(ctx.queryParam("limit"));
+        int limit = Paging.limit(ctx.queryParam("limit"));
         String after = emptyAsNull(ctx.queryParam("after"));
         List<Subscription> rows = repository.page(planId, status, after == null ? null : decode(after), limit + 1);
         boolean more = rows.size() > limit;
@@ -79,21 +78,5 @@ public final class SubscriptionListRoutes implements RouteModule {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
         }
-    }
-
-    private static int limit(String v) {
-        if (v == null || v.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("limit", "'" + v + "' is not a whole number");
-        }
-        if (n < 1 || n > MAX_LIMIT) {
-            throw ApiException.badRequest("limit", "must be 1-" + MAX_LIMIT + ", got " + n);
-        }
-        return n;
     }
 }
