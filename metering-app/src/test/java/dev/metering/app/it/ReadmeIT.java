@@ -74,14 +74,16 @@ class ReadmeIT {
 
         // 2. the tour: every block run as written (the jar's commands find dev mode's addresses in .metering-dev/)
         List<Block> tourBlocks = blocks(tour);
-        assertThat(tourBlocks).hasSize(4);
+        assertThat(tourBlocks).hasSize(5);
         List<String> outputs = new ArrayList<>();
         StringBuilder variables = new StringBuilder();
         for (Block block : tourBlocks) {
             String script = block.text().replace("127.0.0.1:8080", "127.0.0.1:" + ports.api);
             outputs.add(runBlock(variables + script, work));
             // a reader's shell keeps the variables an earlier block set
-            script.lines().filter(l -> l.matches("[A-Z_]+=.*")).forEach(l -> variables.append(l).append('\n'));
+            // (plain assignments only: not a continued line, nor one that calls the API again)
+            script.lines().filter(l -> l.matches("[A-Z_]+=.*") && !l.endsWith("\\") && !l.contains("curl "))
+                    .forEach(l -> variables.append(l).append('\n'));
         }
         assertThat(Files.readString(work.resolve(".metering-dev/admin-token")).strip()).startsWith("dev-");
 
@@ -104,9 +106,13 @@ class ReadmeIT {
         named.forEach(field -> assertThat(reads[0]).as("check answer").contains("\"" + field + "\""));
 
         // loadgen, plans apply --dry-run, prices apply: each line the tour quotes is printed
-        String tools = outputs.get(3);
+        // reserve, send the event, settle: the settled reservation names the event
+        assertThat(outputs.get(3)).contains("\"accepted\":1").contains("\"status\":\"settled\"")
+                .contains("\"eventId\":\"evt-1\"");
+
+        String tools = outputs.get(4);
         assertThat(tools).contains("using dev mode's addresses from .metering-dev/addresses.properties");
-        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(3).after().replaceAll("\\s*\\n\\s*", " "));
+        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(4).after().replaceAll("\\s*\\n\\s*", " "));
         int quotedLines = 0;
         while (quoted.find()) {
             quotedLines++;
