@@ -35,7 +35,7 @@ class StreamsAppConfigTest {
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
                 .containsEntry("commit.interval.ms", 200L)
-                .doesNotContainKey("statestore.cache.max.bytes") // no store of the topology is cached
+                .containsEntry("statestore.cache.max.bytes", 64L << 20)
                 .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("application.id", "metering-streams");
     }

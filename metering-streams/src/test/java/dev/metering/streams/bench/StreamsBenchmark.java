@@ -345,8 +345,8 @@ public final class StreamsBenchmark {
 
     /**
      * The reference: the windowed count a Kafka Streams user writes with the DSL, on the same input,
-     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}; Kafka Streams'
-     * default record cache in front of its store): a count per org (the record key) and hour of the record's timestamp, with the
+     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}, so also its record
+     * cache size): a count per org (the record key) and hour of the record's timestamp, with the
      * topology's grace, every update written to an output topic. It decodes nothing: what Kafka
      * Streams' own windowed aggregation costs per event.
      */
