@@ -176,7 +176,7 @@ class AlertsIT {
             a.applyCatalog(CATALOG);
             register(a, receiver, "");
             a.subscribe("acme", "{\"planId\":\"fine\"}");
-            await().atMost(Duration.ofSeconds(2)).until(() -> b.check("acme", "CHAT_MESSAGE", null).text("/plan").equals("fine"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.check("acme", "CHAT_MESSAGE", null).text("/plan").equals("fine"));
             CyclicBarrier barrier = new CyclicBarrier(2);
             for (long n : new long[] {25, 30, 45}) {
                 messages(a, "acme", "", n);
@@ -248,11 +248,11 @@ class AlertsIT {
                     "{\"amountUsd\":\"20\",\"expiresAt\":\"" + later + "\"}").text("/id");
             s.post("/api/v1/orgs/acme/credits", ApiServer.ADMIN, "{\"amountUsd\":\"1\"}");
             s.clock.advance(Duration.ofSeconds(61));
-            await().atMost(Duration.ofSeconds(5)).until(() -> { s.api.alerting().detector().runOnce(); return alerts(s, "acme").size() == 1; });
+            await().atMost(Duration.ofSeconds(15)).until(() -> { s.api.alerting().detector().runOnce(); return alerts(s, "acme").size() == 1; });
             s.clock.advance(Duration.ofSeconds(61));
             s.api.alerting().detector().runOnce();
             s.clock.advance(Duration.ofDays(24));
-            await().atMost(Duration.ofSeconds(5)).until(() -> { s.api.alerting().detector().runOnce(); return alerts(s, "acme").size() == 2; });
+            await().atMost(Duration.ofSeconds(15)).until(() -> { s.api.alerting().detector().runOnce(); return alerts(s, "acme").size() == 2; });
             s.clock.advance(Duration.ofSeconds(61));
             s.api.alerting().detector().runOnce();
             assertThat(alerts(s, "acme")).extracting(j -> j.get("type").asText() + " " + j.get("data").toString()).containsExactly(
@@ -280,7 +280,7 @@ class AlertsIT {
             // an override of 70 through another instance: 100%
             try (ApiServer other = ApiServer.start(s.jdbcUrl, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN)) {
                 other.clock.set(s.clock.instant());
-                await().atMost(Duration.ofSeconds(2)).until(() -> other.api.service().catalog().version() == 2);
+                await().atMost(Duration.ofSeconds(10)).until(() -> other.api.service().catalog().version() == 2);
                 other.subscribe("acme", "{\"planId\":\"free\",\"overrides\":{\"daily-messages\":70}}");
             }
             s.clock.advance(Duration.ofSeconds(1));
