@@ -126,8 +126,8 @@ public record BillingApiConfig(
         Topics topics = kafka != null ? kafka.topics() : Topics.from(source);
         RateLimitSettings limits = RateLimitSettings.from(source);
         source.throwIfInvalid();
-        return new BillingApiConfig(port, db.url(), db.user(), db.password(), admin, mode, canary, staleness, policy, pool, kafka, topics,
-                eventLog, lockFree, limits);
+        return new BillingApiConfig(port, db.url(), db.user(), db.password(), admin, mode, canary, staleness, policy,
+                pool, kafka, topics, eventLog, lockFree, limits);
     }
 
     public static BillingApiConfig fromEnvironment() {
