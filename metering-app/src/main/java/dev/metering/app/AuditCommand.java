@@ -1,6 +1,8 @@
 package dev.metering.app;
 
 import dev.metering.app.audit.UsageAudit;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -50,7 +52,9 @@ final class AuditCommand implements Callable<Integer> {
             case "day" -> UsageAudit.Grain.DAY;
             default -> throw new UserException("--grain must be hour or day, got '" + grain + "'", 2, null);
         };
-        Db db = Db.from(DevAddresses.source());
+        ConfigSource source = DevAddresses.source();
+        DbSettings db = DbSettings.from(source);
+        source.throwIfInvalid();
         try (Connection c = db.connect()) {
             return UsageAudit.print(UsageAudit.run(c, org, start, end, g), System.out) == 0 ? 0 : 1;
         }

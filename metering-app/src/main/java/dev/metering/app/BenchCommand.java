@@ -188,8 +188,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("bench: WARNING the pipeline runs with METERING_EVENT_LOG=%s, not %s as asked%n",
                         env.get("METERING_EVENT_LOG"), extra.get("METERING_EVENT_LOG"));
             }
-            streamsConfig = StreamsAppConfig.load(ConfigSource.of(env));
-            try (UsageMeter meter = UsageMeter.create(UsageMeterConfig.fromSource(ConfigSource.of(env), Clock.systemUTC()))) {
+            streamsConfig = StreamsAppConfig.from(ConfigSource.of(env));
+            try (UsageMeter meter = UsageMeter.create(UsageMeterConfig.from(ConfigSource.of(env), Clock.systemUTC()))) {
                 BenchPipeline pipeline = new BenchPipeline(stack, meter, out, eventLog);
                 meter.record(UsageEvents.builder(Clock.systemUTC()).org("bench-warmup").feature("CHAT_MESSAGE").build())
                         .toCompletableFuture().get();

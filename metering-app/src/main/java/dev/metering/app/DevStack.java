@@ -121,7 +121,7 @@ final class DevStack implements AutoCloseable {
     private void startServices(Consumer<String> progress) {
         Map<String, String> env = env();
         long t0 = System.nanoTime();
-        streams = track(StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env))));
+        streams = track(StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env))));
         progress.accept("Streams      started (" + secondsSince(t0) + ")");
         sink = track(SinkApp.start(SinkConfig.from(ConfigSource.of(env))));
         api = track(BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC()));
@@ -176,8 +176,10 @@ final class DevStack implements AutoCloseable {
     }
 
     dev.metering.events.Topics topics() {
-        return new dev.metering.events.Topics(env().getOrDefault("METERING_TOPIC_PREFIX",
-                dev.metering.events.Topics.DEFAULT_PREFIX));
+        ConfigSource source = ConfigSource.of(env());
+        dev.metering.events.Topics topics = dev.metering.events.Topics.from(source);
+        source.throwIfInvalid();
+        return topics;
     }
 
     private <T extends AutoCloseable> T track(T service) {

@@ -41,7 +41,7 @@ final class LoadgenCommand implements Callable<Integer> {
         if (rate <= 0 || orgs <= 0 || duration.isZero() || duration.isNegative()) {
             throw new UserException("--rate, --orgs and --duration must be positive", 2, null);
         }
-        UsageMeterConfig config = UsageMeterConfig.fromSource(DevAddresses.source(), Clock.systemUTC());
+        UsageMeterConfig config = UsageMeterConfig.from(DevAddresses.source(), Clock.systemUTC());
         TrafficGenerator generator = new TrafficGenerator(seed, Clock.systemUTC());
         AtomicBoolean stop = new AtomicBoolean();
         Signals.onInterruptOrTerminate(() -> stop.set(true));

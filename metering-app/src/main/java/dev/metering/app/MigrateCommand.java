@@ -1,6 +1,8 @@
 package dev.metering.app;
 
 import dev.metering.db.Migrations;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -11,7 +13,9 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Db db = Db.from(DevAddresses.source());
+        ConfigSource source = DevAddresses.source();
+        DbSettings db = DbSettings.from(source);
+        source.throwIfInvalid();
         int applied = Migrations.migrate(db.url(), db.user(), db.password());
         System.out.println("migrated " + db.url() + ": " + applied + " script(s) applied");
         return 0;

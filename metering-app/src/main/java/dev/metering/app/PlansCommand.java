@@ -10,6 +10,8 @@ import dev.metering.api.store.CreditRepository;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.store.UsageRepository;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,7 +61,9 @@ final class PlansCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Db db = Db.from(DevAddresses.source());
+            ConfigSource config = DevAddresses.source();
+            DbSettings db = DbSettings.from(config);
+            config.throwIfInvalid();
             if (!Files.isReadable(file)) {
                 throw new UserException("cannot read " + file);
             }

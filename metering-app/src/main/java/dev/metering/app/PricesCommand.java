@@ -5,6 +5,7 @@ import dev.metering.api.price.PriceService;
 import dev.metering.app.prices.PriceBooks;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import dev.metering.events.config.KafkaClientProperties;
 import dev.metering.streams.TopicProvisioner;
 import java.nio.charset.StandardCharsets;
@@ -45,9 +46,10 @@ final class PricesCommand implements Runnable {
             source.requiredString(KafkaClientProperties.BOOTSTRAP);
             KafkaSettings settings = KafkaSettings.from(source);
             Map<String, Object> kafka = KafkaClientProperties.kafka(source);
-            Topics topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+            Topics topics = Topics.from(source);
             int partitions = source.intInRange("METERING_TOPIC_PARTITIONS", 12, 1, 10_000);
-            Db db = Db.from(source);
+            DbSettings db = DbSettings.from(source);
+            source.throwIfInvalid();
             if (!Files.isReadable(file)) {
                 throw new UserException("cannot read " + file);
             }

@@ -25,7 +25,7 @@ final class StreamsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.fromEnvironment());
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.fromEnvironment());
         StreamsApp app = StreamsApp.start(config);
         return ServiceRunner.runUntilStopped("metering-streams", app, () -> {
             KafkaStreams.State s = app.streams().state();

@@ -92,7 +92,7 @@ class AuditIT {
         TopicProvisioner.ensureTopics(Map.of("bootstrap.servers", KAFKA.bootstrapServers()), topics, 2, Optional.empty(), true);
         PriceBooks.apply(PRICES, "audit-it", dbUrl, PG.user(), PG.password(),
                 KafkaSettings.of(KAFKA.bootstrapServers(), REGISTRY.confluentUrl(), topics));
-        streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env)));
+        streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));
 
         Serializer<UsageEvent> serializer = AvroSerdes.specific(UsageEvent.class, HttpSchemaRegistryClient.fromConfig(

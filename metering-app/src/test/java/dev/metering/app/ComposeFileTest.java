@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.config.KafkaSettings;
+import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import dev.metering.events.config.KafkaClientProperties;
 import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsAppConfig;
@@ -38,11 +40,12 @@ class ComposeFileTest {
 
     /** The classes whose code reads each command's variables. */
     private static final Map<String, List<Class<?>>> READERS = Map.of(
-            "streams", List.of(StreamsAppConfig.class, KafkaClientProperties.class),
-            "sink", List.of(SinkConfig.class, KafkaClientProperties.class),
-            "api", List.of(BillingApiConfig.class, KafkaSettings.class, KafkaClientProperties.class),
-            "migrate", List.of(Db.class),
-            "prices", List.of(PricesCommand.Apply.class, Db.class, KafkaClientProperties.class));
+            "streams", List.of(StreamsAppConfig.class, Topics.class, KafkaClientProperties.class),
+            "sink", List.of(SinkConfig.class, Topics.class, DbSettings.class, KafkaClientProperties.class),
+            "api", List.of(BillingApiConfig.class, KafkaSettings.class, Topics.class, DbSettings.class,
+                    KafkaClientProperties.class),
+            "migrate", List.of(DbSettings.class),
+            "prices", List.of(PricesCommand.Apply.class, Topics.class, DbSettings.class, KafkaClientProperties.class));
 
     @Test
     void shouldRunOnlyCommandsTheApplicationHas() throws IOException {
@@ -94,14 +97,16 @@ class ComposeFileTest {
     @Test
     void shouldLoadEveryServiceConfigurationFromTheComposeValues() throws IOException {
         Map<String, Map<String, Object>> services = ourServices();
-        assertThatCode(() -> StreamsAppConfig.load(ConfigSource.of(environment(services.get("streams")))))
+        assertThatCode(() -> StreamsAppConfig.from(ConfigSource.of(environment(services.get("streams")))))
                 .doesNotThrowAnyException();
         assertThatCode(() -> SinkConfig.from(ConfigSource.of(environment(services.get("sink")))))
                 .doesNotThrowAnyException();
         assertThatCode(() -> BillingApiConfig.from(ConfigSource.of(environment(services.get("api")))))
                 .doesNotThrowAnyException();
-        assertThatCode(() -> Db.from(ConfigSource.of(environment(services.get("migrate"))))).doesNotThrowAnyException();
-        StreamsAppConfig streams = StreamsAppConfig.load(ConfigSource.of(environment(services.get("streams"))));
+        ConfigSource migrate = ConfigSource.of(environment(services.get("migrate")));
+        DbSettings.from(migrate);
+        assertThatCode(migrate::throwIfInvalid).doesNotThrowAnyException();
+        StreamsAppConfig streams = StreamsAppConfig.from(ConfigSource.of(environment(services.get("streams"))));
         assertThat(streams.createTopics()).as("the topics init service creates the topics").isFalse();
         assertThat(streams.kafkaProperties()).containsEntry("bootstrap.servers", "kafka:19092");
     }

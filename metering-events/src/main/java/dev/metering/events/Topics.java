@@ -1,5 +1,6 @@
 package dev.metering.events;
 
+import dev.metering.events.config.ConfigSource;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -14,6 +15,8 @@ public record Topics(String prefix) {
 
     /** The default prefix, {@code metering.}. */
     public static final String DEFAULT_PREFIX = "metering.";
+    /** The variable the prefix is read from. */
+    public static final String PREFIX_VARIABLE = "METERING_TOPIC_PREFIX";
 
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]*");
 
@@ -21,6 +24,20 @@ public record Topics(String prefix) {
         Objects.requireNonNull(prefix, "prefix");
         if (!LEGAL.matcher(prefix).matches()) {
             throw new IllegalArgumentException("topic prefix '" + prefix + "' may only contain [a-zA-Z0-9._-]");
+        }
+    }
+
+    /**
+     * The topics of {@code METERING_TOPIC_PREFIX} (default {@code metering.}). An illegal prefix is
+     * recorded as a problem of {@code source}, reported with every other one, and the default
+     * topics are returned meanwhile.
+     */
+    public static Topics from(ConfigSource source) {
+        try {
+            return new Topics(source.string(PREFIX_VARIABLE, DEFAULT_PREFIX));
+        } catch (IllegalArgumentException e) {
+            source.problem(PREFIX_VARIABLE, e.getMessage());
+            return defaults();
         }
     }
 

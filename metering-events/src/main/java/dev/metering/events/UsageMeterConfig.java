@@ -91,13 +91,12 @@ public record UsageMeterConfig(
      *
      * @throws ConfigException listing every problem
      */
-    public static UsageMeterConfig fromSource(ConfigSource source, Clock clock) {
+    public static UsageMeterConfig from(ConfigSource source, Clock clock) {
         String bootstrap = source.requiredString(KafkaClientProperties.BOOTSTRAP);
         source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
         Map<String, Object> registry = KafkaClientProperties.schemaRegistry(source);
         Map<String, Object> kafka = KafkaClientProperties.kafka(source);
         kafka.remove("bootstrap.servers");
-        String prefix = source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX);
         Builder builder = builder(bootstrap, null)
                 .schemaRegistry(registry)
                 .autoRegisterSchemas(source.bool("METERING_METER_AUTO_REGISTER", true))
@@ -108,19 +107,14 @@ public record UsageMeterConfig(
                 .closeTimeout(source.duration("METERING_METER_CLOSE_TIMEOUT", DEFAULT_CLOSE_TIMEOUT))
                 .kafkaProperties(kafka)
                 .clock(clock);
-        Topics topics = null;
-        try {
-            topics = new Topics(prefix);
-        } catch (IllegalArgumentException e) {
-            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
-        }
+        Topics topics = Topics.from(source);
         builder.topics(topics);
         if (source.problems().isEmpty()) {
             return builder.build();
         }
         // report the variables' problems together with the record's own checks
         List<String> all = new ArrayList<>(source.problems());
-        all.addAll(problems(bootstrap == null ? "(reported above)" : bootstrap, registry, topics == null ? Topics.defaults() : topics, builder.maxBlock,
+        all.addAll(problems(bootstrap == null ? "(reported above)" : bootstrap, registry, topics, builder.maxBlock,
                 builder.requestTimeout, builder.deliveryTimeout, builder.linger, builder.closeTimeout,
                 builder.clientId, kafka, clock));
         throw new ConfigException(all);

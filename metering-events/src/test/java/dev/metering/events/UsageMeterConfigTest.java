@@ -47,7 +47,7 @@ class UsageMeterConfigTest {
 
     @Test
     void shouldReadMeteringVariables() {
-        UsageMeterConfig config = UsageMeterConfig.fromSource(ConfigSource.of(Map.of(
+        UsageMeterConfig config = UsageMeterConfig.from(ConfigSource.of(Map.of(
                 "METERING_KAFKA_BOOTSTRAP", "broker:9092",
                 "METERING_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
                 "METERING_SCHEMA_REGISTRY_URL", "https://sr.example",
@@ -68,7 +68,7 @@ class UsageMeterConfigTest {
 
     @Test
     void shouldReportEveryVariableProblemAtOnce() {
-        assertThatThrownBy(() -> UsageMeterConfig.fromSource(ConfigSource.of(Map.of(
+        assertThatThrownBy(() -> UsageMeterConfig.from(ConfigSource.of(Map.of(
                 "METERING_SCHEMA_REGISTRY_AUTH", "nocolon",
                 "METERING_TOPIC_PREFIX", "bad prefix",
                 "METERING_METER_MAX_BLOCK", "2 seconds",

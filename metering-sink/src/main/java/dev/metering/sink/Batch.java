@@ -61,6 +61,15 @@ final class Batch {
         return nextOffsets;
     }
 
+    /** How many records of each partition this batch holds. */
+    Map<TopicPartition, Long> countByPartition() {
+        Map<TopicPartition, Long> counts = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            counts.merge(new TopicPartition(r.topic(), r.partition()), 1L, Long::sum);
+        }
+        return counts;
+    }
+
     /** The offset of the partition's first record in this batch, or null when it has none. */
     Long firstOffset(TopicPartition tp) {
         return firstOffsets.get(tp);

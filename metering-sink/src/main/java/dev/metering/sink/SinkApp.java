@@ -104,7 +104,7 @@ public final class SinkApp {
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         EventLogWriter eventLog = config.eventLog() ? new EventLogWriter(config.eventLogRetention()) : null;
         SinkWriter writer = new SinkWriter(config.dbUrl(), config.dbUser(), config.dbPassword(), clock, eventLog);
-        SinkLoop loop = new SinkLoop(consumer, decoder, writer, metrics, new SinkLoop.Settings(
+        SinkLoop loop = new SinkLoop(consumer, decoder, writer, metrics, new LoopSettings(
                 config.topics().aggregates(), config.topics().deadLetters(), config.batchSize(), config.batchLinger(),
                 Duration.ofMillis(100), config.retryBackoffMax(), 2, config.heartbeat(),
                 priced == null ? List.of() : List.of(priced)), clock, hooks);

@@ -2,6 +2,7 @@ package dev.metering.sink;
 
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import dev.metering.events.config.GroupMembership;
 import dev.metering.events.config.KafkaClientProperties;
 import java.time.Duration;
@@ -53,10 +54,6 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
     /** Kafka Streams' own rule for {@code application.id} (it prefixes internal topics and the group). */
     private static final java.util.regex.Pattern APPLICATION_ID = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,200}");
 
-    public static final String DB_URL = "METERING_DB_URL";
-    public static final String DB_USER = "METERING_DB_USER";
-    public static final String DB_PASSWORD = "METERING_DB_PASSWORD";
-    public static final String TOPIC_PREFIX = "METERING_TOPIC_PREFIX";
     public static final String GROUP_ID = "METERING_SINK_GROUP_ID";
     public static final String BATCH_SIZE = "METERING_SINK_BATCH_SIZE";
     public static final String BATCH_LINGER = "METERING_SINK_BATCH_LINGER";
@@ -113,17 +110,8 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         source.requiredString(KafkaClientProperties.BOOTSTRAP);
         source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
         Map<String, Object> client = KafkaClientProperties.passThrough(source);
-        String dbUrl = source.requiredString(DB_URL);
-        if (dbUrl != null && !dbUrl.startsWith("jdbc:postgresql:")) {
-            source.problem(DB_URL, "'" + dbUrl + "' must start with jdbc:postgresql:");
-        }
-        String prefix = source.string(TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
-        Topics topics = Topics.defaults();
-        try {
-            topics = new Topics(prefix);
-        } catch (IllegalArgumentException e) {
-            source.problem(TOPIC_PREFIX, e.getMessage());
-        }
+        DbSettings db = DbSettings.from(source);
+        Topics topics = Topics.from(source);
         String groupId = source.string(GROUP_ID, "metering-sink");
         int batchSize = source.intInRange(BATCH_SIZE, 5000, 1, 100_000);
         Duration linger = source.duration(BATCH_LINGER, Duration.ofMillis(50));
@@ -137,8 +125,6 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
         }
         int metricsPort = source.intInRange(METRICS_PORT, 9402, -1, 65535);
         boolean migrate = source.bool(MIGRATE, true);
-        String user = source.string(DB_USER, null);
-        String password = source.string(DB_PASSWORD, null);
         boolean eventLog = source.onOff(EVENT_LOG, false);
         Duration retention = source.duration(EVENT_LOG_RETENTION, Duration.ofDays(35));
         if (retention.compareTo(Duration.ofDays(3)) < 0) {
@@ -164,7 +150,7 @@ public record SinkConfig(Topics topics, String dbUrl, String dbUser, String dbPa
             source.problem(STREAMS_COMMIT_INTERVAL, "must be greater than 0");
         }
         source.throwIfInvalid();
-        return new SinkConfig(topics, dbUrl, user, password, groupId, batchSize, linger, backoffMax,
+        return new SinkConfig(topics, db.url(), db.user(), db.password(), groupId, batchSize, linger, backoffMax,
                 heartbeat, metricsPort, migrate, membership, client, eventLog, retention, conversationTtl, streamsId,
                 maxStaleness, streamsCommit);
     }

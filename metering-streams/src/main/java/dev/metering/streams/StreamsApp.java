@@ -80,7 +80,7 @@ public final class StreamsApp implements AutoCloseable {
     public static void main(String[] args) {
         StreamsAppConfig config;
         try {
-            config = StreamsAppConfig.load(ConfigSource.fromEnvironment());
+            config = StreamsAppConfig.from(ConfigSource.fromEnvironment());
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
             System.exit(2);

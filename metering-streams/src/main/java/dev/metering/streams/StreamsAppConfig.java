@@ -90,16 +90,11 @@ public record StreamsAppConfig(
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
-    public static StreamsAppConfig load(ConfigSource source) {
+    public static StreamsAppConfig from(ConfigSource source) {
         source.requiredString(KafkaClientProperties.BOOTSTRAP);
         source.requiredString(KafkaClientProperties.SCHEMA_REGISTRY_URL);
         Map<String, Object> clients = new TreeMap<>(KafkaClientProperties.passThrough(source));
-        Topics topics = null;
-        try {
-            topics = new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
-        } catch (IllegalArgumentException e) {
-            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
-        }
+        Topics topics = Topics.from(source);
         Duration grace = source.duration("METERING_GRACE", TopologyConfig.DEFAULT_GRACE);
         Optional<BigDecimal> fallback = Optional.ofNullable(source.decimal("METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD", null));
         fallback.ifPresent(usd -> {

@@ -20,7 +20,7 @@ class StreamsAppConfigTest {
 
     @Test
     void shouldApplyTheDocumentedDefaults() {
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(MINIMAL));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(MINIMAL));
 
         assertThat(config.topics().events()).isEqualTo("metering.usage.events");
         assertThat(config.grace()).isEqualTo(Duration.ofHours(48));
@@ -45,7 +45,7 @@ class StreamsAppConfigTest {
         Map<String, String> env = new java.util.HashMap<>(MINIMAL);
         env.put("HOSTNAME", "box-1");
         env.put("METERING_STREAMS_STATE_DIR", "/var/lib/metering/streams");
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env));
         String expected = StreamsAppConfig.defaultInstanceId("box-1", Path.of("/var/lib/metering/streams"));
 
         assertThat(expected).matches("box-1-[0-9a-f]{8}")
@@ -57,7 +57,7 @@ class StreamsAppConfigTest {
 
         env.put("METERING_STREAMS_INSTANCE_ID", "streams-a");
         env.put("METERING_STREAMS_SESSION_TIMEOUT", "20s");
-        assertThat(StreamsApp.streamsProperties(StreamsAppConfig.load(ConfigSource.of(env))))
+        assertThat(StreamsApp.streamsProperties(StreamsAppConfig.from(ConfigSource.of(env))))
                 .containsEntry("group.instance.id", "streams-a")
                 .containsEntry("session.timeout.ms", 20_000);
     }
@@ -73,7 +73,7 @@ class StreamsAppConfigTest {
                 "METERING_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
                 "METERING_STREAMS_PROCESSING_GUARANTEE", "at_least_once",
                 "METERING_TOPIC_REPLICATION_FACTOR", "3"));
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env));
 
         assertThat(config.topics().aggregates()).isEqualTo("acme.usage.aggregates");
         assertThat(config.grace()).isEqualTo(Duration.ofHours(6));
@@ -99,7 +99,7 @@ class StreamsAppConfigTest {
                 "METERING_STREAMS_INSTANCE_ID", "a/b",
                 "METERING_STREAMS_SESSION_TIMEOUT", "2h");
 
-        assertThatThrownBy(() -> StreamsAppConfig.load(ConfigSource.of(env)))
+        assertThatThrownBy(() -> StreamsAppConfig.from(ConfigSource.of(env)))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
                         .anyMatch(p -> p.startsWith("METERING_KAFKA_BOOTSTRAP"))
                         .anyMatch(p -> p.startsWith("METERING_SCHEMA_REGISTRY_URL"))

@@ -5,6 +5,7 @@ import dev.metering.api.check.StalePolicy;
 import dev.metering.api.ratelimit.RateLimitSettings;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
 import java.time.Duration;
 
 /**
@@ -109,9 +110,7 @@ public record BillingApiConfig(
 
     public static BillingApiConfig from(ConfigSource source) {
         int port = source.intInRange("METERING_API_PORT", 8080, 0, 65535);
-        String url = source.requiredString("METERING_DB_URL");
-        String user = source.string("METERING_DB_USER", null);
-        String password = source.string("METERING_DB_PASSWORD", null);
+        DbSettings db = DbSettings.from(source);
         String admin = source.string("METERING_ADMIN_TOKEN", null);
         if (admin != null && admin.length() < 16) {
             source.problem("METERING_ADMIN_TOKEN", "must be at least 16 characters");
@@ -123,25 +122,12 @@ public record BillingApiConfig(
         int pool = source.intInRange("METERING_DB_POOL_SIZE", 16, 1, 512);
         boolean eventLog = source.onOff("METERING_EVENT_LOG", false);
         int lockFree = source.intInRange("METERING_RESERVATION_LOCK_FREE_FACTOR", DEFAULT_LOCK_FREE_FACTOR, 0, 1000);
-        if (url != null && !url.startsWith("jdbc:postgresql:")) {
-            source.problem("METERING_DB_URL", "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db), got '"
-                    + url + "'");
-        }
         KafkaSettings kafka = KafkaSettings.from(source);
-        Topics topics = kafka != null ? kafka.topics() : topics(source);
+        Topics topics = kafka != null ? kafka.topics() : Topics.from(source);
         RateLimitSettings limits = RateLimitSettings.from(source);
         source.throwIfInvalid();
-        return new BillingApiConfig(port, url, user, password, admin, mode, canary, staleness, policy, pool, kafka, topics,
-                eventLog, lockFree, limits);
-    }
-
-    private static Topics topics(ConfigSource source) {
-        try {
-            return new Topics(source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
-        } catch (IllegalArgumentException e) {
-            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
-            return Topics.defaults();
-        }
+        return new BillingApiConfig(port, db.url(), db.user(), db.password(), admin, mode, canary, staleness, policy,
+                pool, kafka, topics, eventLog, lockFree, limits);
     }
 
     public static BillingApiConfig fromEnvironment() {

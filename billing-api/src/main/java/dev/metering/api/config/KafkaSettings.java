@@ -60,13 +60,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> schemaR
         Map<String, Object> registry = KafkaClientProperties.schemaRegistry(source);
         Map<String, Object> kafka = new TreeMap<>(KafkaClientProperties.kafka(source));
         kafka.remove("bootstrap.servers");
-        String prefix = source.string("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX);
-        Topics topics = Topics.defaults();
-        try {
-            topics = new Topics(prefix);
-        } catch (IllegalArgumentException e) {
-            source.problem("METERING_TOPIC_PREFIX", e.getMessage());
-        }
+        Topics topics = Topics.from(source);
         Duration maxBlock = source.duration("METERING_INGEST_MAX_BLOCK", Duration.ofSeconds(2));
         Duration delivery = source.duration("METERING_INGEST_DELIVERY_TIMEOUT", Duration.ofSeconds(10));
         Duration grace = source.duration("METERING_GRACE", DEFAULT_GRACE);

@@ -69,7 +69,7 @@ class EdgeValuesPipelineIT {
         env.put("METERING_DB_URL", server.jdbcUrl);
         env.put("METERING_DB_USER", pg.user());
         env.put("METERING_DB_PASSWORD", pg.password());
-        streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env)));
+        streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
         assertThat(streams.awaitRunning(Duration.ofSeconds(60))).isTrue();
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));
     }

@@ -72,7 +72,7 @@ class ReservationPipelineIT {
         Instant now = Instant.now();
         try (ApiServer a = ApiServer.startWithKafka(url, kafka, true);
              ApiServer b = ApiServer.startWithKafka(url, kafka, true);
-             StreamsApp streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(env)));
+             StreamsApp streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
              SinkApp.RunningSink sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)))) {
             a.clock.set(now);
             b.clock.set(now);

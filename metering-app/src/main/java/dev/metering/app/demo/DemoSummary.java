@@ -3,6 +3,9 @@ package dev.metering.app.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.events.Topics;
+import dev.metering.events.config.ConfigSource;
+import dev.metering.events.config.DbSettings;
+import dev.metering.events.config.KafkaClientProperties;
 import dev.metering.sink.SinkApp;
 import dev.metering.streams.StreamsApp;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -16,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -47,9 +49,7 @@ public final class DemoSummary implements AutoCloseable {
     private final SinkApp.RunningSink sink;
     private final String apiUrl;
     private final String token;
-    private final String jdbcUrl;
-    private final String dbUser;
-    private final String dbPassword;
+    private final DbSettings db;
     private final Admin admin;
     private final String eventsTopic;
     private final String applicationId;
@@ -73,12 +73,13 @@ public final class DemoSummary implements AutoCloseable {
         this.sink = sink;
         this.apiUrl = apiUrl;
         this.token = token;
-        this.jdbcUrl = env.get("METERING_DB_URL");
-        this.dbUser = env.get("METERING_DB_USER");
-        this.dbPassword = env.get("METERING_DB_PASSWORD");
-        this.admin = Admin.create(Map.of("bootstrap.servers", env.get("METERING_KAFKA_BOOTSTRAP")));
-        this.eventsTopic = new Topics(env.getOrDefault("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX)).events();
-        this.applicationId = env.getOrDefault("METERING_STREAMS_APPLICATION_ID", "metering-streams");
+        ConfigSource source = ConfigSource.of(env);
+        this.db = DbSettings.from(source);
+        String bootstrap = source.requiredString(KafkaClientProperties.BOOTSTRAP);
+        this.eventsTopic = Topics.from(source).events();
+        this.applicationId = source.string("METERING_STREAMS_APPLICATION_ID", "metering-streams");
+        source.throwIfInvalid();
+        this.admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
         this.every = every;
         this.out = out;
     }
@@ -113,7 +114,7 @@ public final class DemoSummary implements AutoCloseable {
         lastRows = rows;
         lastAt = now;
         StringBuilder sb = new StringBuilder(line1).append('\n');
-        try (Connection c = DriverManager.getConnection(jdbcUrl, dbUser, dbPassword); Statement st = c.createStatement()) {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
             List<String> dead = new ArrayList<>();
             try (ResultSet rs = st.executeQuery("SELECT reason, count(*) FROM metering.dead_letters GROUP BY reason ORDER BY reason")) {
                 while (rs.next()) {

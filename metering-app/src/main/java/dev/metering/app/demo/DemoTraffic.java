@@ -67,8 +67,8 @@ public final class DemoTraffic implements AutoCloseable {
     private DemoTraffic(Map<String, String> env, int rate) {
         this.rate = rate;
         ConfigSource source = ConfigSource.of(env);
-        this.meter = UsageMeter.create(UsageMeterConfig.fromSource(source, Clock.systemUTC()));
-        this.topics = new Topics(env.getOrDefault("METERING_TOPIC_PREFIX", Topics.DEFAULT_PREFIX));
+        this.meter = UsageMeter.create(UsageMeterConfig.from(source, Clock.systemUTC()));
+        this.topics = Topics.from(source);
         Map<String, Object> kafka = new HashMap<>(KafkaClientProperties.kafka(ConfigSource.of(env)));
         this.raw = new KafkaProducer<>(kafka, new StringSerializer(), new ByteArraySerializer());
         SchemaRegistryClient registry = HttpSchemaRegistryClient.fromConfig(

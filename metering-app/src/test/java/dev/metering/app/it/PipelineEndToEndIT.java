@@ -203,7 +203,7 @@ class PipelineEndToEndIT {
             send(producer, serializer, rest.stream().filter(p -> p.kind() != Traffic.Kind.ACCEPTED).toList(), truth, refused);
             Map<String, String> restart = new HashMap<>(env);
             restart.put("METERING_STREAMS_STATE_DIR", work.resolve("streams-2").toAbsolutePath().toString());
-            streams = StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(restart)));
+            streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(restart)));
             sink = SinkApp.start(SinkConfig.from(ConfigSource.of(restart)));
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
                     .untilAsserted(() -> assertThat(rows("usage_hourly")).isEqualTo(truth.hourly()));

@@ -216,7 +216,7 @@ class PipelineStallIT {
     private static StreamsApp startStreams(String stateDir) {
         Map<String, String> e = new HashMap<>(env);
         e.put("METERING_STREAMS_STATE_DIR", work.resolve(stateDir).toAbsolutePath().toString());
-        return StreamsApp.start(StreamsAppConfig.load(ConfigSource.of(e)));
+        return StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(e)));
     }
 
     private static BillingApi startApi(String policy) {

@@ -117,7 +117,7 @@ public final class StreamsBenchmark {
         env.put("METERING_TOPIC_PARTITIONS", Integer.toString(partitions));
         env.put("METERING_STREAMS_THREADS", Integer.toString(threads));
         env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        StreamsAppConfig base = StreamsAppConfig.load(ConfigSource.of(env));
+        StreamsAppConfig base = StreamsAppConfig.from(ConfigSource.of(env));
         TopicProvisioner.ensureTopics(base.kafkaProperties(), topics, partitions, base.replicationFactor(), true);
 
         System.out.printf("loading %,d events over %,d orgs into %s (%d partitions) ...%n", events, orgs, topics.events(),

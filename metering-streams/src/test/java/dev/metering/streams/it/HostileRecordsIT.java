@@ -75,7 +75,7 @@ class HostileRecordsIT {
     void shouldCountExactlyTheValidEventsAndDeadLetterEveryHostileRecordWhileStayingRunning() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (RegistryProxy proxy = new RegistryProxy(TestInfra.registry().confluentUrl())) {
-            StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env(run, proxy.url(), stateDir)));
+            StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env(run, proxy.url(), stateDir)));
             TopicProvisioner.ensureTopics(config.kafkaProperties(), config.topics(), config.partitions(),
                     config.replicationFactor(), true);
             try (Pipeline pipeline = new Pipeline(TestInfra.kafka().bootstrapServers(),
@@ -138,7 +138,7 @@ class HostileRecordsIT {
     void shouldWaitOutARegistryOutageThenCountEverythingOnceWithoutError() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (RegistryProxy proxy = new RegistryProxy(TestInfra.registry().confluentUrl())) {
-            StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env(run, proxy.url(), stateDir)));
+            StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env(run, proxy.url(), stateDir)));
             TopicProvisioner.ensureTopics(config.kafkaProperties(), config.topics(), config.partitions(),
                     config.replicationFactor(), true);
             try (Pipeline pipeline = new Pipeline(TestInfra.kafka().bootstrapServers(),

@@ -60,7 +60,7 @@ class MeteringStreamsIT {
         String run = UUID.randomUUID().toString().substring(0, 8);
         UsageDataset data = dataset(1);
         Map<String, String> env = env(run, stateDir);
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env));
         try (Pipeline pipeline = pipeline(config.topics())) {
             TopicProvisioner.ensureTopics(config.kafkaProperties(), config.topics(), config.partitions(),
                     config.replicationFactor(), true);
@@ -95,7 +95,7 @@ class MeteringStreamsIT {
         String run = UUID.randomUUID().toString().substring(0, 8);
         UsageDataset data = dataset(2);
         Map<String, String> env = env(run, stateDir);
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env));
         Random random = new Random(run.hashCode());
         int total = data.sendOrder.size();
         try (Pipeline pipeline = pipeline(config.topics())) {

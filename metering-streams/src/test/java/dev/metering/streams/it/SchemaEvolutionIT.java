@@ -52,7 +52,7 @@ class SchemaEvolutionIT {
     @Test
     void shouldDecodeAndPriceARecordWrittenWithTheOldSchemaExactlyAsBefore() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        StreamsAppConfig config = StreamsAppConfig.load(ConfigSource.of(env(run, stateDir)));
+        StreamsAppConfig config = StreamsAppConfig.from(ConfigSource.of(env(run, stateDir)));
         Instant hour = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
         try (Pipeline pipeline = new Pipeline(TestInfra.kafka().bootstrapServers(), TestInfra.registry().confluentUrl(),
                 config.topics())) {
