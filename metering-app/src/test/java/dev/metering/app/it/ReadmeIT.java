@@ -44,7 +44,7 @@ class ReadmeIT {
     void shouldBehaveAsTheReadmesQuickstartAndTourSay() throws Exception {
         String readme = Files.readString(README, StandardCharsets.UTF_8);
         String quickstart = section(readme, "## Quickstart", "## A short tour");
-        String tour = section(readme, "## A short tour", "## Rolling out");
+        String tour = section(readme, "## A short tour", "## Modules");
         Path work = Files.createDirectories(Path.of("target", "it", "readme" + Long.toHexString(System.nanoTime())))
                 .toAbsolutePath();
         Files.createDirectories(work.resolve("metering-app/target"));
@@ -74,7 +74,7 @@ class ReadmeIT {
 
         // 2. the tour: every block run as written (the jar's commands find dev mode's addresses in .metering-dev/)
         List<Block> tourBlocks = blocks(tour);
-        assertThat(tourBlocks).hasSize(5);
+        assertThat(tourBlocks).hasSize(4);
         List<String> outputs = new ArrayList<>();
         StringBuilder variables = new StringBuilder();
         for (Block block : tourBlocks) {
@@ -88,16 +88,16 @@ class ReadmeIT {
         assertThat(Files.readString(work.resolve(".metering-dev/admin-token")).strip()).startsWith("dev-");
 
         // the ingest call answers as documented, "..." standing for the generated id
-        Matcher answers = Pattern.compile("answers `([^`]+)`").matcher(tourBlocks.get(1).after());
+        Matcher answers = Pattern.compile("answers `([^`]+)`").matcher(tourBlocks.get(0).after());
         assertThat(answers.find()).as("the tour documents the ingest answer").isTrue();
-        assertThat(outputs.get(1).strip()).matches(Pattern.quote(answers.group(1)).replace("...", "\\E[0-9a-f-]+\\Q"));
+        assertThat(outputs.get(0).strip()).matches(Pattern.quote(answers.group(1)).replace("...", "\\E[0-9a-f-]+\\Q"));
 
         // check, limits and report answer JSON with the fields the tour names
         // curl prints each answer without a newline: split between one JSON document and the next
-        String[] reads = outputs.get(2).strip().split("(?<=})\\s*(?=\\{)");
+        String[] reads = outputs.get(1).strip().split("(?<=})\\s*(?=\\{)");
         assertThat(reads).hasSize(3).allSatisfy(line -> assertThat(line).startsWith("{").doesNotContain("\"status\":4"));
-        Matcher fields = Pattern.compile("`(\\w+)`").matcher(tourBlocks.get(1).after()
-                .substring(tourBlocks.get(1).after().indexOf("Ask before serving")));
+        Matcher fields = Pattern.compile("`(\\w+)`").matcher(tourBlocks.get(0).after()
+                .substring(tourBlocks.get(0).after().indexOf("Ask before serving")));
         List<String> named = new ArrayList<>();
         while (fields.find()) {
             named.add(fields.group(1));
@@ -105,14 +105,14 @@ class ReadmeIT {
         assertThat(named).contains("allowed", "used", "remaining", "resetsAt");
         named.forEach(field -> assertThat(reads[0]).as("check answer").contains("\"" + field + "\""));
 
-        // loadgen, plans apply --dry-run, prices apply: each line the tour quotes is printed
         // reserve, send the event, settle: the settled reservation names the event
-        assertThat(outputs.get(3)).contains("\"accepted\":1").contains("\"status\":\"settled\"")
+        assertThat(outputs.get(2)).contains("\"accepted\":1").contains("\"status\":\"settled\"")
                 .contains("\"eventId\":\"evt-1\"");
 
-        String tools = outputs.get(4);
+        // loadgen, plans apply --dry-run, prices apply: each line the tour quotes is printed
+        String tools = outputs.get(3);
         assertThat(tools).contains("using dev mode's addresses from .metering-dev/addresses.properties");
-        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(4).after().replaceAll("\\s*\\n\\s*", " "));
+        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(3).after().replaceAll("\\s*\\n\\s*", " "));
         int quotedLines = 0;
         while (quoted.find()) {
             quotedLines++;
