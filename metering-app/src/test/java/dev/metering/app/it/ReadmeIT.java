@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,11 +23,13 @@ import org.junit.jupiter.api.Test;
  * {@code examples/} where the README expects them), on free ports instead of 9092, 8081, 5433
  * and 8080. The documented output (the sample dev output block, the {@code answers `...`} of the
  * ingest call, the output lines quoted after a block) must match what they print, so the
- * README and the behaviour cannot drift apart.
+ * README and the behaviour cannot drift apart; so must the roll-out walkthrough of
+ * docs/operations.md the README points to.
  */
 class ReadmeIT {
 
     private static final Path README = Path.of("..", "README.md");
+    private static final Path OPERATIONS = Path.of("..", "docs", "operations.md");
     private static final Pattern BLOCK = Pattern.compile("```(\\w*)\\n(.*?)```\\n", Pattern.DOTALL);
     /** A quoted output line in prose: {@code `word ...: rest`}. */
     private static final Pattern QUOTED_OUTPUT = Pattern.compile("`([a-z][a-z ()-]*[a-z)]: [^`]+)`");
@@ -44,14 +47,9 @@ class ReadmeIT {
     void shouldBehaveAsTheReadmesQuickstartAndTourSay() throws Exception {
         String readme = Files.readString(README, StandardCharsets.UTF_8);
         String quickstart = section(readme, "## Quickstart", "## A short tour");
-        String tour = section(readme, "## A short tour", "## Rolling out");
-        Path work = Files.createDirectories(Path.of("target", "it", "readme" + Long.toHexString(System.nanoTime())))
-                .toAbsolutePath();
-        Files.createDirectories(work.resolve("metering-app/target"));
-        Files.createSymbolicLink(work.resolve("metering-app/target/metering.jar"), ServiceProcess.jar());
-        Files.createSymbolicLink(work.resolve("examples"), Path.of("..", "examples").toAbsolutePath().normalize());
-        Ports ports = new Ports(ServiceProcess.freePort(), ServiceProcess.freePort(), ServiceProcess.freePort(),
-                ServiceProcess.freePort());
+        String tour = section(readme, "## A short tour", "## Modules");
+        Path work = readerDirectory();
+        Ports ports = Ports.free();
 
         // 1. the quickstart: the command after the build, and the sample output it prints
         List<Block> quickstartBlocks = blocks(quickstart);
@@ -60,9 +58,7 @@ class ReadmeIT {
         String devCommand = build.substring(build.indexOf(" && ") + 4);
         assertThat(devCommand).isEqualTo("java -jar metering-app/target/metering.jar dev --demo");
         Path devLog = work.resolve("dev.log");
-        dev = bash(devCommand + " --kafka-port " + ports.kafka + " --registry-port " + ports.registry
-                + " --postgres-port " + ports.postgres + " --api-port " + ports.api, work)
-                .redirectOutput(devLog.toFile()).start();
+        dev = bash(devCommand + ports.flags(), work).redirectOutput(devLog.toFile()).start();
         List<Pattern> documented = quickstartBlocks.get(1).text().lines()
                 .map(line -> outputLine(line, ports)).filter(p -> p != null).toList();
         assertThat(documented).hasSizeGreaterThan(15);
@@ -74,7 +70,7 @@ class ReadmeIT {
 
         // 2. the tour: every block run as written (the jar's commands find dev mode's addresses in .metering-dev/)
         List<Block> tourBlocks = blocks(tour);
-        assertThat(tourBlocks).hasSize(5);
+        assertThat(tourBlocks).hasSize(4);
         List<String> outputs = new ArrayList<>();
         StringBuilder variables = new StringBuilder();
         for (Block block : tourBlocks) {
@@ -88,16 +84,16 @@ class ReadmeIT {
         assertThat(Files.readString(work.resolve(".metering-dev/admin-token")).strip()).startsWith("dev-");
 
         // the ingest call answers as documented, "..." standing for the generated id
-        Matcher answers = Pattern.compile("answers `([^`]+)`").matcher(tourBlocks.get(1).after());
+        Matcher answers = Pattern.compile("answers `([^`]+)`").matcher(tourBlocks.get(0).after());
         assertThat(answers.find()).as("the tour documents the ingest answer").isTrue();
-        assertThat(outputs.get(1).strip()).matches(Pattern.quote(answers.group(1)).replace("...", "\\E[0-9a-f-]+\\Q"));
+        assertThat(outputs.get(0).strip()).matches(Pattern.quote(answers.group(1)).replace("...", "\\E[0-9a-f-]+\\Q"));
 
         // check, limits and report answer JSON with the fields the tour names
         // curl prints each answer without a newline: split between one JSON document and the next
-        String[] reads = outputs.get(2).strip().split("(?<=})\\s*(?=\\{)");
+        String[] reads = outputs.get(1).strip().split("(?<=})\\s*(?=\\{)");
         assertThat(reads).hasSize(3).allSatisfy(line -> assertThat(line).startsWith("{").doesNotContain("\"status\":4"));
-        Matcher fields = Pattern.compile("`(\\w+)`").matcher(tourBlocks.get(1).after()
-                .substring(tourBlocks.get(1).after().indexOf("Ask before serving")));
+        Matcher fields = Pattern.compile("`(\\w+)`").matcher(tourBlocks.get(0).after()
+                .substring(tourBlocks.get(0).after().indexOf("Ask before serving")));
         List<String> named = new ArrayList<>();
         while (fields.find()) {
             named.add(fields.group(1));
@@ -105,14 +101,14 @@ class ReadmeIT {
         assertThat(named).contains("allowed", "used", "remaining", "resetsAt");
         named.forEach(field -> assertThat(reads[0]).as("check answer").contains("\"" + field + "\""));
 
-        // loadgen, plans apply --dry-run, prices apply: each line the tour quotes is printed
         // reserve, send the event, settle: the settled reservation names the event
-        assertThat(outputs.get(3)).contains("\"accepted\":1").contains("\"status\":\"settled\"")
+        assertThat(outputs.get(2)).contains("\"accepted\":1").contains("\"status\":\"settled\"")
                 .contains("\"eventId\":\"evt-1\"");
 
-        String tools = outputs.get(4);
+        // loadgen, plans apply --dry-run, prices apply: each line the tour quotes is printed
+        String tools = outputs.get(3);
         assertThat(tools).contains("using dev mode's addresses from .metering-dev/addresses.properties");
-        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(4).after().replaceAll("\\s*\\n\\s*", " "));
+        Matcher quoted = QUOTED_OUTPUT.matcher(tourBlocks.get(3).after().replaceAll("\\s*\\n\\s*", " "));
         int quotedLines = 0;
         while (quoted.find()) {
             quotedLines++;
@@ -131,7 +127,69 @@ class ReadmeIT {
         assertThat(Files.readString(devLog)).contains("stopped; data kept in " + work.resolve(".metering-dev"));
     }
 
+    /**
+     * The seed-003 roll-out walkthrough of docs/operations.md, which the README points to, run as
+     * written against {@code dev} (without the demo, whose orgs hold plans the 003 catalog drops):
+     * the subscriptions dry run prints the documented summary, then import, shadow, canary, enforce.
+     */
+    @Test
+    void shouldRollOutAsTheOperationsWalkthroughSays() throws Exception {
+        String walkthrough = section(Files.readString(OPERATIONS, StandardCharsets.UTF_8), "### Seed 003 walkthrough", "\n## ");
+        Path work = readerDirectory();
+        Ports ports = Ports.free();
+        Path devLog = work.resolve("dev.log");
+        dev = bash("java -jar metering-app/target/metering.jar dev" + ports.flags(), work).redirectOutput(devLog.toFile()).start();
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            assertThat(dev.isAlive()).as("dev is running; see %s", devLog).isTrue();
+            return Files.readString(devLog).contains("metering dev is running.");
+        });
+
+        List<Block> rollout = blocks(walkthrough);
+        List<Block> commands = rollout.stream().filter(b -> b.language().equals("bash")).toList();
+        assertThat(commands).hasSize(2);
+        String analyse = commands.get(0).text().replace("127.0.0.1:8080", "127.0.0.1:" + ports.api);
+        // the dry run exits 1 (the example holds an invalid row), as the page says; a terminal goes on after it
+        String analysed = runBlock(analyse, work, 1);
+        List<String> printed = analysed.lines().map(String::strip).toList();
+        List<String> summary = rollout.get(rollout.indexOf(commands.get(0)) + 1).text().lines()
+                .map(String::strip).filter(l -> !l.isEmpty()).toList();
+        assertThat(summary).as("the documented dry-run output").hasSizeGreaterThan(20).contains("dry run: nothing written");
+        for (String shown : summary) {
+            Pattern line = shown.contains("rows/s") ? generalized(shown) : Pattern.compile(Pattern.quote(shown));
+            assertThat(printed.stream().anyMatch(l -> line.matcher(l).matches()))
+                    .as("docs/operations.md shows `%s`; the dry run printed:%n%s", shown, analysed).isTrue();
+        }
+
+        // import (exit 1 again for the invalid row, the valid ones written), shadow, canary, enforce
+        String shellVariables = analyse.lines().filter(l -> l.matches("[A-Z_]+=.*") && !l.endsWith("\\") && !l.contains("curl "))
+                .collect(Collectors.joining("\n", "", "\n"));
+        String enforced = runBlock(shellVariables + commands.get(1).text().replace("127.0.0.1:8080", "127.0.0.1:" + ports.api),
+                work, 0);
+        assertThat(enforced).contains("\"created\" : 6").contains("\"mode\":\"enforce\"");
+    }
+
     private record Ports(int kafka, int registry, int postgres, int api) {
+
+        static Ports free() {
+            return new Ports(ServiceProcess.freePort(), ServiceProcess.freePort(), ServiceProcess.freePort(),
+                    ServiceProcess.freePort());
+        }
+
+        /** dev's flags for these ports instead of 9092, 8081, 5433 and 8080. */
+        String flags() {
+            return " --kafka-port " + kafka + " --registry-port " + registry + " --postgres-port " + postgres
+                    + " --api-port " + api;
+        }
+    }
+
+    /** A directory laid out as the README expects: the jar where the build puts it, and {@code examples/}. */
+    private static Path readerDirectory() throws IOException {
+        Path work = Files.createDirectories(Path.of("target", "it", "readme" + Long.toHexString(System.nanoTime())))
+                .toAbsolutePath();
+        Files.createDirectories(work.resolve("metering-app/target"));
+        Files.createSymbolicLink(work.resolve("metering-app/target/metering.jar"), ServiceProcess.jar());
+        Files.createSymbolicLink(work.resolve("examples"), Path.of("..", "examples").toAbsolutePath().normalize());
+        return work;
     }
 
     private record Block(String language, String text, String after) {
@@ -204,14 +262,23 @@ class ReadmeIT {
 
     /** Runs a block as one bash script (variables carry from line to line); fails unless every command succeeds. */
     private static String runBlock(String script, Path work) throws IOException, InterruptedException {
+        return run("set -euo pipefail\n" + script, work, 0);
+    }
+
+    /** Runs a block as a reader's terminal would, going on after a failing command; fails unless it ends with {@code exit}. */
+    private static String runBlock(String script, Path work, int exit) throws IOException, InterruptedException {
+        return run("set -uo pipefail\n" + script, work, exit);
+    }
+
+    private static String run(String script, Path work, int exit) throws IOException, InterruptedException {
         Path log = Files.createTempFile(work, "block", ".log");
-        Process p = bash("set -euo pipefail\n" + script, work).redirectOutput(log.toFile()).start();
+        Process p = bash(script, work).redirectOutput(log.toFile()).start();
         if (!p.waitFor(3, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("the block did not finish in 3 minutes:\n" + script);
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as("exit of%n%s%nwhich printed%n%s", script, output).isZero();
+        assertThat(p.exitValue()).as("exit of%n%s%nwhich printed%n%s", script, output).isEqualTo(exit);
         return output;
     }
 
