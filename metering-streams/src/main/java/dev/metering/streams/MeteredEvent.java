@@ -2,7 +2,7 @@ package dev.metering.streams;
 
 import dev.metering.avro.UsageEvent;
 import dev.metering.streams.deadletter.Refusal;
-import dev.metering.streams.pricing.Cost;
+import dev.metering.events.pricing.Cost;
 import java.math.BigInteger;
 
 /**

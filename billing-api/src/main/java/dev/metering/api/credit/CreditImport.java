@@ -2,6 +2,7 @@ package dev.metering.api.credit;
 
 import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -40,7 +41,6 @@ public final class CreditImport {
     static final String DEFAULT_REASON = "credit import";
     private static final int MAX_ID_LENGTH = 256;
     private static final int MAX_REASON_LENGTH = 500;
-    private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
 
     private CreditImport() {
     }
@@ -112,17 +112,8 @@ public final class CreditImport {
     }
 
     private static BigDecimal amount(String text) {
-        if (text == null || text.length() > InputBounds.MAX_DECIMAL_TEXT
-                || !text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
-            return null;
-        }
-        BigDecimal d;
-        try {
-            d = InputBounds.decimal(text);
-        } catch (NumberFormatException e) {
-            return null;
-        }
-        return d.signum() <= 0 || d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0 ? null : d;
+        DecimalRule.Parsed amount = text == null ? null : DecimalRule.POSITIVE_AMOUNT.read(text);
+        return amount == null || !amount.ok() ? null : amount.value();
     }
 
     private static Instant instant(String text) {

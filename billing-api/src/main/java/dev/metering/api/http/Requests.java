@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
+import dev.metering.api.json.JsonFields;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
@@ -13,15 +15,15 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.Iterator;
 import java.util.Set;
 
 /** Parsing and validating request input; every refusal is a 400 naming the field. */
 final class Requests {
 
     static final int MAX_ID_LENGTH = 256;
-    private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
+    private static final JsonFields.Problems FIRST_PROBLEM = (field, kind, message) -> {
+        throw ApiException.badRequest(field, message);
+    };
 
     private Requests() {
     }
@@ -148,41 +150,22 @@ final class Requests {
     }
 
     static BigDecimal decimal(String field, String v, boolean positive) {
-        if (v.length() > InputBounds.MAX_DECIMAL_TEXT || !v.trim().matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
-            throw ApiException.badRequest(field, "'" + abbreviate(v) + "' is not a decimal amount, e.g. \"10.00\"");
-        }
-        BigDecimal d;
-        try {
-            d = InputBounds.decimal(v);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest(field, "'" + abbreviate(v) + "' " + e.getMessage());
-        }
-        return checked(field, d, positive);
-    }
-
-    private static BigDecimal checked(String field, BigDecimal d, boolean positive) {
-        if (positive ? d.signum() <= 0 : d.signum() < 0) {
-            throw ApiException.badRequest(field, positive ? "must be positive, got " + d.toPlainString()
-                    : "must not be negative, got " + d.toPlainString());
-        }
-        if (d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0) {
-            throw ApiException.badRequest(field, d.toPlainString() + " is out of range (at most 9 decimals, below 1e15)");
-        }
-        return d;
+        return checked(field, rule(positive).read(v));
     }
 
     static BigDecimal decimal(String field, JsonNode node, boolean positive) {
-        if (node.isNumber()) {
-            try {
-                return checked(field, InputBounds.decimal(node), positive);
-            } catch (NumberFormatException e) {
-                throw ApiException.badRequest(field, abbreviate(node.toString()) + " " + e.getMessage());
-            }
+        return checked(field, rule(positive).read(node));
+    }
+
+    private static DecimalRule rule(boolean positive) {
+        return positive ? DecimalRule.POSITIVE_AMOUNT : DecimalRule.AMOUNT;
+    }
+
+    private static BigDecimal checked(String field, DecimalRule.Parsed p) {
+        if (!p.ok()) {
+            throw ApiException.badRequest(field, p.problem());
         }
-        if (node.isTextual()) {
-            return decimal(field, node.asText(), positive);
-        }
-        throw ApiException.badRequest(field, "expected a decimal string, e.g. \"10.00\"");
+        return p.value();
     }
 
     static JsonNode jsonObject(Context ctx, ObjectMapper mapper) {
@@ -205,49 +188,20 @@ final class Requests {
     }
 
     static void onlyFields(JsonNode node, Set<String> known) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!known.contains(f)) {
-                throw ApiException.badRequest(f, "unknown field (expected " + known.stream().sorted().toList() + ")");
-            }
-        }
+        fields(node).onlyFields(known, JsonFields.oneOf(known));
     }
 
     static String text(JsonNode node, String field, boolean required) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            if (required) {
-                throw ApiException.badRequest(field, "required");
-            }
-            return null;
-        }
-        if (!v.isTextual() || v.asText().isBlank()) {
-            throw ApiException.badRequest(field, "expected a non-empty string");
-        }
-        return noNul(field, v.asText());
+        return fields(node).text(field, required);
     }
 
     static Instant instant(JsonNode node, String field) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        Instant t;
-        if (v.isNumber()) {
-            t = InputBounds.longProblem(v) == null ? InputBounds.epochMillis(v.longValue()) : null;
-            if (t == null) {
-                throw ApiException.badRequest(field, abbreviate(v.toString()) + " is not epoch milliseconds within "
-                        + "years 0001 to 9999 UTC");
-            }
-            return t;
-        }
-        try {
-            t = Instant.parse(v.asText());
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(field, "'" + abbreviate(v.asText()) + "' is not an ISO-8601 UTC instant such as "
-                    + "2026-01-01T00:00:00Z");
-        }
-        return instant(field, t);
+        return fields(node).instant(field, null);
+    }
+
+    /** The body's fields; the first problem is a 400 naming its field. */
+    static JsonFields fields(JsonNode node) {
+        return new JsonFields(node, "", FIRST_PROBLEM);
     }
 
     /** {@code t}, refused with 400 naming the field outside years 0001-9999. */
@@ -257,10 +211,5 @@ final class Requests {
             throw ApiException.badRequest(field, t + " " + problem);
         }
         return t;
-    }
-
-    /** Long input is quoted back only in part: an error message stays small. */
-    static String abbreviate(String v) {
-        return v.length() <= 80 ? v : v.substring(0, 80) + "...";
     }
 }

@@ -2,9 +2,8 @@ package dev.metering.api.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.avro.UsageEvent;
-import dev.metering.api.InputBounds;
+import dev.metering.api.json.JsonFields;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,6 +40,15 @@ public final class EventJson {
         }
     }
 
+    /** The first shape problem ends the event; values out of range are a format problem, the rest a type problem. */
+    private static final JsonFields.Problems FIRST_PROBLEM = (field, kind, message) -> {
+        throw new ShapeException(field, switch (kind) {
+            case UNKNOWN -> "UNKNOWN_FIELD";
+            case RANGE -> "INVALID_FORMAT";
+            default -> "INVALID_TYPE";
+        }, kind == JsonFields.Kind.UNKNOWN ? "unknown field '" + field + "'" : field + " " + message);
+    };
+
     private EventJson() {
     }
 
@@ -75,105 +83,49 @@ public final class EventJson {
         if (node == null || !node.isObject()) {
             throw new ShapeException("", "INVALID_TYPE", "expected a JSON object");
         }
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) {
-                throw new ShapeException(f, "UNKNOWN_FIELD", "unknown field '" + f + "'");
-            }
-        }
+        JsonFields f = new JsonFields(node, "", FIRST_PROBLEM);
+        f.onlyFields(FIELDS, "");
         UsageEvent e = new UsageEvent();
-        String eventId = text(node, "eventId");
+        String eventId = f.string("eventId");
         e.setEventId(eventId == null ? ids.get().toString() : eventId);
-        String org = text(node, "orgId");
+        String org = f.string("orgId");
         e.setOrgId(org == null ? (defaultOrg == null ? "" : defaultOrg) : org);
-        e.setOccurredAt(instant(node, "occurredAt", now));
-        String feature = text(node, "feature");
+        e.setOccurredAt(f.instant("occurredAt", now));
+        String feature = f.string("feature");
         e.setFeature(feature == null ? "" : feature);
-        e.setUserId(text(node, "userId"));
-        e.setConversationId(text(node, "conversationId"));
-        e.setProvider(text(node, "provider"));
-        e.setModel(text(node, "model"));
-        e.setSource(text(node, "source"));
-        e.setQuantity(longValue(node, "quantity", 1L));
-        e.setInputTokens(longValue(node, "inputTokens", 0L));
-        e.setOutputTokens(longValue(node, "outputTokens", 0L));
-        e.setCachedInputTokens(longValue(node, "cachedInputTokens", 0L));
-        e.setCostNanos(longValue(node, "costNanos", null));
-        e.setAttributes(attributes(node));
-        e.setCacheWriteTokens(longValue(node, "cacheWriteTokens", 0L));
-        e.setReasoningTokens(longValue(node, "reasoningTokens", 0L));
-        e.setServiceTier(text(node, "serviceTier"));
+        e.setUserId(f.string("userId"));
+        e.setConversationId(f.string("conversationId"));
+        e.setProvider(f.string("provider"));
+        e.setModel(f.string("model"));
+        e.setSource(f.string("source"));
+        e.setQuantity(f.wholeNumber("quantity", 1L));
+        e.setInputTokens(f.wholeNumber("inputTokens", 0L));
+        e.setOutputTokens(f.wholeNumber("outputTokens", 0L));
+        e.setCachedInputTokens(f.wholeNumber("cachedInputTokens", 0L));
+        e.setCostNanos(f.wholeNumber("costNanos", null));
+        e.setAttributes(attributes(f.get("attributes")));
+        e.setCacheWriteTokens(f.wholeNumber("cacheWriteTokens", 0L));
+        e.setReasoningTokens(f.wholeNumber("reasoningTokens", 0L));
+        e.setServiceTier(f.string("serviceTier"));
         return e;
     }
 
-    private static String text(JsonNode node, String field) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (!v.isTextual()) {
-            throw new ShapeException(field, "INVALID_TYPE", field + " must be a string");
-        }
-        return v.asText();
-    }
-
-    private static Long longValue(JsonNode node, String field, Long dflt) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return dflt;
-        }
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw new ShapeException(field, "INVALID_TYPE", field + " must be a whole number, got " + v);
-        }
-        return v.longValue();
-    }
-
-    private static Instant instant(JsonNode node, String field, Instant now) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return now;
-        }
-        if (v.isIntegralNumber() && v.canConvertToLong()) {
-            return inRange(field, InputBounds.epochMillis(v.longValue()), v);
-        }
-        if (v.isTextual()) {
-            Instant t = null;
-            try {
-                t = Instant.parse(v.asText());
-            } catch (DateTimeParseException e) {
-                // fall through
-            }
-            if (t != null) {
-                return inRange(field, InputBounds.instantProblem(t) == null ? t : null, v);
-            }
-        }
-        throw new ShapeException(field, "INVALID_TYPE", field + " must be epoch milliseconds or an ISO-8601 instant "
-                + "such as 2026-11-22T18:30:00Z, got " + v);
-    }
-
-    private static Instant inRange(String field, Instant t, JsonNode v) {
-        if (t == null) {
-            throw new ShapeException(field, "INVALID_FORMAT", field + " " + InputBounds.instantProblem(Instant.MAX)
-                    + ", got " + v);
-        }
-        return t;
-    }
-
-    private static Map<String, String> attributes(JsonNode node) {
-        JsonNode v = node.get("attributes");
+    private static Map<String, String> attributes(JsonNode v) {
         Map<String, String> out = new LinkedHashMap<>();
-        if (v == null || v.isNull()) {
+        if (v == null) {
             return out;
         }
         if (!v.isObject()) {
             throw new ShapeException("attributes", "INVALID_TYPE", "attributes must be an object of strings");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> a = it.next();
-            if (!a.getValue().isTextual()) {
-                throw new ShapeException("attributes." + a.getKey(), "INVALID_TYPE", "attribute values must be strings");
+        JsonFields values = new JsonFields(v, "attributes.", FIRST_PROBLEM);
+        for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            String value = values.string(name);
+            if (value == null) { // a null value: Avro's map holds strings only
+                throw new ShapeException("attributes." + name, "INVALID_TYPE", "attributes." + name + " must be a string");
             }
-            out.put(a.getKey(), a.getValue().asText());
+            out.put(name, value);
         }
         return out;
     }

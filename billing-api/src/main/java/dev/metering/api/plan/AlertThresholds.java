@@ -1,7 +1,8 @@
 package dev.metering.api.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
+import dev.metering.api.json.JsonFields;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,6 @@ import java.util.List;
 public final class AlertThresholds {
 
     static final int MAX_THRESHOLDS = 10;
-    private static final BigDecimal MAX_FRACTION = BigDecimal.TEN;
 
     private AlertThresholds() {
     }
@@ -34,24 +34,14 @@ public final class AlertThresholds {
         }
         int before = problems.size();
         List<BigDecimal> out = new ArrayList<>();
+        JsonFields fields = new JsonFields(node, path, JsonFields.collectInto(problems));
         for (int i = 0; i < node.size(); i++) {
-            JsonNode f = node.get(i);
             String fpath = path + "[" + i + "]";
-            BigDecimal v;
-            try {
-                v = f.isNumber() ? InputBounds.decimal(f)
-                        : f.isTextual() && f.asText().trim().matches("[0-9]*\\.?[0-9]+") ? InputBounds.decimal(f.asText()) : null;
-            } catch (NumberFormatException e) {
-                problems.add(fpath + ": " + e.getMessage());
+            BigDecimal v = fields.decimal(node.get(i), fpath, DecimalRule.FRACTION, null);
+            if (v == null) {
                 continue;
             }
-            if (v == null) {
-                problems.add(fpath + ": '" + f.asText() + "' is not a fraction, e.g. 0.8");
-            } else if (v.signum() <= 0 || v.compareTo(MAX_FRACTION) > 0) {
-                problems.add(fpath + ": must be above 0 and at most " + MAX_FRACTION + ", got " + v.toPlainString());
-            } else if (v.stripTrailingZeros().scale() > 4) {
-                problems.add(fpath + ": at most 4 decimals, got " + v.toPlainString());
-            } else if (out.stream().anyMatch(o -> o.compareTo(v) == 0)) {
+            if (out.stream().anyMatch(o -> o.compareTo(v) == 0)) {
                 problems.add(fpath + ": duplicate threshold " + v.toPlainString());
             } else {
                 out.add(v.stripTrailingZeros());

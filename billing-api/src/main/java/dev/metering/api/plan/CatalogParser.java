@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
+import dev.metering.api.json.JsonFields;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -31,9 +31,8 @@ public final class CatalogParser {
     private static final Pattern LIMIT_ID = PLAN_ID;
     private static final Pattern ERROR_CODE = FEATURE_CODE;
     private static final BigDecimal DEFAULT_MIN_BALANCE = new BigDecimal("0.01");
-    /** NUMERIC(24,9): 15 integer digits, 9 fraction digits. */
-    private static final int MAX_SCALE = 9;
-    private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
+    private static final DecimalRule LIMIT = DecimalRule.AMOUNT.describedAs("'%s' is not a decimal amount, e.g. \"20.00\"");
+    private static final DecimalRule COUNT = DecimalRule.AMOUNT.describedAs("'%s' is not a whole number");
 
     private static final Set<String> ROOT_FIELDS = Set.of("defaultPlan", "plans");
     private static final Set<String> PLAN_FIELDS = Set.of("id", "name", "priceUsd", "features", "prepaid",
@@ -73,8 +72,9 @@ public final class CatalogParser {
             if (!root.isObject()) {
                 throw new CatalogValidationException(List.of("$: expected an object with defaultPlan and plans"));
             }
-            unknownFields(root, ROOT_FIELDS, "");
-            String defaultPlan = text(root, "defaultPlan", "defaultPlan", true);
+            JsonFields f = fields(root, "");
+            f.onlyFields(ROOT_FIELDS, JsonFields.oneOf(ROOT_FIELDS));
+            String defaultPlan = f.text("defaultPlan", true);
             List<Plan> plans = new ArrayList<>();
             JsonNode plansNode = root.get("plans");
             if (plansNode == null || plansNode.isNull()) {
@@ -109,13 +109,14 @@ public final class CatalogParser {
                 problems.add(path + ": expected an object");
                 return null;
             }
-            unknownFields(node, PLAN_FIELDS, path + ".");
-            String id = text(node, "id", path + ".id", true);
+            JsonFields f = fields(node, path + ".");
+            f.onlyFields(PLAN_FIELDS, JsonFields.oneOf(PLAN_FIELDS));
+            String id = f.text("id", true);
             if (id != null && !PLAN_ID.matcher(id).matches()) {
                 problems.add(path + ".id: '" + id + "' must match " + PLAN_ID.pattern());
             }
-            String name = text(node, "name", path + ".name", false);
-            BigDecimal price = money(node, "priceUsd", path + ".priceUsd", BigDecimal.ZERO);
+            String name = f.text("name", false);
+            BigDecimal price = f.decimal("priceUsd", DecimalRule.AMOUNT, BigDecimal.ZERO);
             Set<String> features = null;
             JsonNode featuresNode = node.get("features");
             if (featuresNode != null && !featuresNode.isNull()) {
@@ -124,21 +125,20 @@ public final class CatalogParser {
                 } else {
                     features = new LinkedHashSet<>();
                     for (int i = 0; i < featuresNode.size(); i++) {
-                        JsonNode f = featuresNode.get(i);
-                        if (!f.isTextual() || !FEATURE_CODE.matcher(f.asText()).matches()) {
-                            problems.add(path + ".features[" + i + "]: '" + f.asText()
+                        JsonNode code = featuresNode.get(i);
+                        if (!code.isTextual() || !FEATURE_CODE.matcher(code.asText()).matches()) {
+                            problems.add(path + ".features[" + i + "]: '" + code.asText()
                                     + "' is not a feature code " + FEATURE_CODE.pattern());
                         } else {
-                            features.add(f.asText());
+                            features.add(code.asText());
                         }
                     }
                 }
             }
-            boolean prepaid = bool(node, "prepaid", path + ".prepaid", false);
-            BigDecimal minBalance = money(node, "minBalanceUsd", path + ".minBalanceUsd",
-                    prepaid ? DEFAULT_MIN_BALANCE : BigDecimal.ZERO);
-            BigDecimal welcome = money(node, "welcomeCreditUsd", path + ".welcomeCreditUsd", BigDecimal.ZERO);
-            BigDecimal lowBalanceAlert = money(node, "lowBalanceAlertUsd", path + ".lowBalanceAlertUsd", null);
+            boolean prepaid = f.bool("prepaid", false);
+            BigDecimal minBalance = f.decimal("minBalanceUsd", DecimalRule.AMOUNT, prepaid ? DEFAULT_MIN_BALANCE : BigDecimal.ZERO);
+            BigDecimal welcome = f.decimal("welcomeCreditUsd", DecimalRule.AMOUNT, BigDecimal.ZERO);
+            BigDecimal lowBalanceAlert = f.decimal("lowBalanceAlertUsd", DecimalRule.AMOUNT, null);
             List<PlanLimit> limits = new ArrayList<>();
             JsonNode limitsNode = node.get("limits");
             if (limitsNode != null && !limitsNode.isNull()) {
@@ -171,17 +171,18 @@ public final class CatalogParser {
                 return null;
             }
             int before = problems.size();
-            unknownFields(node, LIMIT_FIELDS, path + ".");
-            String id = text(node, "id", path + ".id", true);
+            JsonFields f = fields(node, path + ".");
+            f.onlyFields(LIMIT_FIELDS, JsonFields.oneOf(LIMIT_FIELDS));
+            String id = f.text("id", true);
             if (id != null && !LIMIT_ID.matcher(id).matches()) {
                 problems.add(path + ".id: '" + id + "' must match " + LIMIT_ID.pattern());
             }
-            String feature = text(node, "feature", path + ".feature", false);
+            String feature = f.text("feature", false);
             if (feature != null && !FEATURE_CODE.matcher(feature).matches()) {
                 problems.add(path + ".feature: '" + feature + "' is not a feature code " + FEATURE_CODE.pattern());
             }
             Meter meter = null;
-            String meterText = text(node, "meter", path + ".meter", true);
+            String meterText = f.text("meter", true);
             if (meterText != null) {
                 meter = Meter.fromWireName(meterText).orElse(null);
                 if (meter == null) {
@@ -190,7 +191,7 @@ public final class CatalogParser {
                 }
             }
             TimeWindow window = null;
-            String windowText = text(node, "window", path + ".window", true);
+            String windowText = f.text("window", true);
             if (windowText != null) {
                 window = TimeWindow.parse(windowText).orElse(null);
                 if (window == null) {
@@ -200,7 +201,7 @@ public final class CatalogParser {
                 }
             }
             LimitScope scope = LimitScope.ORG;
-            String scopeText = text(node, "scope", path + ".scope", false);
+            String scopeText = f.text("scope", false);
             if (scopeText != null) {
                 switch (scopeText) {
                     case "org": scope = LimitScope.ORG; break;
@@ -216,10 +217,10 @@ public final class CatalogParser {
                         problems.add(path + ".scope: unknown scope '" + scopeText + "' (expected org, user or conversation)");
                 }
             }
-            BigDecimal max = max(node.get("max"), path + ".max", meter);
-            boolean perSeat = bool(node, "perSeat", path + ".perSeat", false);
+            BigDecimal max = max(f, meter);
+            boolean perSeat = f.bool("perSeat", false);
             Enforcement enforcement = Enforcement.HARD;
-            String enforcementText = text(node, "enforcement", path + ".enforcement", false);
+            String enforcementText = f.text("enforcement", false);
             if (enforcementText != null) {
                 switch (enforcementText) {
                     case "hard": enforcement = Enforcement.HARD; break;
@@ -228,7 +229,7 @@ public final class CatalogParser {
                             + "' (expected hard or soft)");
                 }
             }
-            String code = text(node, "code", path + ".code", false);
+            String code = f.text("code", false);
             if (code != null && !ERROR_CODE.matcher(code).matches()) {
                 problems.add(path + ".code: '" + code + "' must match " + ERROR_CODE.pattern());
             }
@@ -240,119 +241,23 @@ public final class CatalogParser {
                     code != null ? code : PlanLimit.defaultCode(meter, window, scope), alertAt);
         }
 
-        private BigDecimal max(JsonNode node, String path, Meter meter) {
-            if (node == null || node.isNull()) {
-                problems.add(path + ": required");
+        /** A limit's {@code max}: an amount for {@code cost_usd}, a whole number for the counting meters. */
+        private BigDecimal max(JsonFields f, Meter meter) {
+            if (f.get("max") == null) {
+                problems.add(f.path("max") + ": required");
                 return null;
             }
-            BigDecimal value;
-            try {
-                value = decimal(node);
-            } catch (NumberFormatException e) {
-                problems.add(path + ": " + e.getMessage());
+            boolean count = meter != null && !meter.isMoney();
+            BigDecimal value = f.decimal("max", count ? COUNT : LIMIT, null);
+            if (value != null && count && value.stripTrailingZeros().scale() > 0) {
+                problems.add(f.path("max") + ": " + meter.wireName() + " needs a whole number, got " + value.toPlainString());
                 return null;
             }
-            if (value == null) {
-                problems.add(path + ": '" + node.asText() + "' is not a "
-                        + (meter != null && meter.isMoney() ? "decimal amount, e.g. \"20.00\"" : "whole number"));
-                return null;
-            }
-            if (value.signum() < 0) {
-                problems.add(path + ": must not be negative, got " + value.toPlainString());
-                return null;
-            }
-            if (meter != null && !meter.isMoney() && value.stripTrailingZeros().scale() > 0) {
-                problems.add(path + ": " + meter.wireName() + " needs a whole number, got " + value.toPlainString());
-                return null;
-            }
-            if (value.stripTrailingZeros().scale() > MAX_SCALE || value.compareTo(MAX_AMOUNT) >= 0) {
-                problems.add(path + ": " + value.toPlainString() + " is out of range (at most 9 decimals, below 1e15)");
-                return null;
-            }
-            return meter != null && !meter.isMoney() ? value.setScale(0) : value;
+            return value != null && count ? value.setScale(0) : value;
         }
 
-        private BigDecimal money(JsonNode parent, String field, String path, BigDecimal dflt) {
-            JsonNode node = parent.get(field);
-            if (node == null || node.isNull()) {
-                return dflt;
-            }
-            BigDecimal value;
-            try {
-                value = decimal(node);
-            } catch (NumberFormatException e) {
-                problems.add(path + ": " + e.getMessage());
-                return dflt;
-            }
-            if (value == null) {
-                problems.add(path + ": '" + node.asText() + "' is not a decimal amount, e.g. \"10.00\"");
-                return dflt;
-            }
-            if (value.signum() < 0) {
-                problems.add(path + ": must not be negative, got " + value.toPlainString());
-                return dflt;
-            }
-            if (value.stripTrailingZeros().scale() > MAX_SCALE || value.compareTo(MAX_AMOUNT) >= 0) {
-                problems.add(path + ": " + value.toPlainString() + " is out of range (at most 9 decimals, below 1e15)");
-                return dflt;
-            }
-            return value;
-        }
-
-        /** Null when not a decimal; {@link NumberFormatException} when one out of range. */
-        private static BigDecimal decimal(JsonNode node) {
-            if (node.isNumber()) {
-                return InputBounds.decimal(node);
-            }
-            if (node.isTextual()) {
-                String s = node.asText().trim();
-                if (s.length() > InputBounds.MAX_DECIMAL_TEXT || !s.matches("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
-                    return null;
-                }
-                return InputBounds.decimal(s);
-            }
-            return null;
-        }
-
-        private String text(JsonNode parent, String field, String path, boolean required) {
-            JsonNode node = parent.get(field);
-            if (node == null || node.isNull()) {
-                if (required) {
-                    problems.add(path + ": required");
-                }
-                return null;
-            }
-            if (!node.isValueNode() || node.isBoolean() || node.asText().isBlank()) {
-                problems.add(path + ": expected a non-empty string");
-                return null;
-            }
-            String nul = InputBounds.textProblem(node.asText());
-            if (nul != null) {
-                problems.add(path + ": " + nul);
-                return null;
-            }
-            return node.asText();
-        }
-
-        private boolean bool(JsonNode parent, String field, String path, boolean dflt) {
-            JsonNode node = parent.get(field);
-            if (node == null || node.isNull()) {
-                return dflt;
-            }
-            if (!node.isBoolean()) {
-                problems.add(path + ": expected true or false, got '" + node.asText() + "'");
-                return dflt;
-            }
-            return node.booleanValue();
-        }
-
-        private void unknownFields(JsonNode node, Set<String> known, String prefix) {
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                String name = it.next();
-                if (!known.contains(name)) {
-                    problems.add(prefix + name + ": unknown field (expected one of " + known.stream().sorted().toList() + ")");
-                }
-            }
+        private JsonFields fields(JsonNode node, String prefix) {
+            return new JsonFields(node, prefix, JsonFields.collectInto(problems));
         }
     }
 }

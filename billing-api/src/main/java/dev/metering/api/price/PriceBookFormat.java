@@ -3,6 +3,8 @@ package dev.metering.api.price;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.metering.api.InputBounds;
 import dev.metering.api.csv.Csv;
+import dev.metering.api.json.DecimalRule;
+import dev.metering.api.json.JsonFields;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -11,7 +13,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,9 +56,7 @@ public final class PriceBookFormat {
             SERVICE_TIERS_COLUMN);
     private static final Set<String> JSON_FIELDS = Set.of("provider", "model", "effectiveFrom", "inputPer1mUsd",
             "cachedInputPer1mUsd", "outputPer1mUsd", "unitUsd", "cacheWritePer1mUsd", "contextTiers", "serviceTiers");
-    private static final BigDecimal MAX_USD = new BigDecimal("1000000");
     private static final int MAX_NAME = 256;
-    static final String DECIMAL = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)";
 
     private PriceBookFormat() {
     }
@@ -180,12 +179,7 @@ public final class PriceBookFormat {
         List<String> problems = new ArrayList<>();
         JsonNode list = body != null && body.isObject() ? body.get("prices") : body;
         if (body != null && body.isObject()) {
-            for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!f.equals("prices")) {
-                    problems.add(f + ": unknown field (expected prices)");
-                }
-            }
+            new JsonFields(body, "", JsonFields.collectInto(problems)).onlyFields(Set.of("prices"), " (expected prices)");
         }
         if (list == null || !list.isArray()) {
             problems.add("prices: expected an array of prices");
@@ -200,20 +194,15 @@ public final class PriceBookFormat {
                 continue;
             }
             int before = problems.size();
-            for (Iterator<String> it = p.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!JSON_FIELDS.contains(f)) {
-                    problems.add(where + "." + f + ": unknown field");
-                }
-            }
+            new JsonFields(p, where + ".", JsonFields.collectInto(problems)).onlyFields(JSON_FIELDS, "");
             String provider = name(text(p, "provider"), where + ".provider", problems, true);
             String model = name(text(p, "model"), where + ".model", problems, false);
             Instant from = instant(text(p, "effectiveFrom"), where + ".effectiveFrom", problems);
-            BigDecimal in = usd(text(p, "inputPer1mUsd"), where + ".inputPer1mUsd", problems, true);
-            BigDecimal cached = usd(text(p, "cachedInputPer1mUsd"), where + ".cachedInputPer1mUsd", problems, true);
-            BigDecimal outp = usd(text(p, "outputPer1mUsd"), where + ".outputPer1mUsd", problems, true);
-            BigDecimal unit = usd(text(p, "unitUsd"), where + ".unitUsd", problems, false);
-            BigDecimal cacheWrite = usd(text(p, "cacheWritePer1mUsd"), where + ".cacheWritePer1mUsd", problems, false);
+            BigDecimal in = usd(p, "inputPer1mUsd", where + ".inputPer1mUsd", problems, true);
+            BigDecimal cached = usd(p, "cachedInputPer1mUsd", where + ".cachedInputPer1mUsd", problems, true);
+            BigDecimal outp = usd(p, "outputPer1mUsd", where + ".outputPer1mUsd", problems, true);
+            BigDecimal unit = usd(p, "unitUsd", where + ".unitUsd", problems, false);
+            BigDecimal cacheWrite = usd(p, "cacheWritePer1mUsd", where + ".cacheWritePer1mUsd", problems, false);
             List<PriceTiers.TierAt> tiers = PriceTiers.jsonContextTiers(p.get("contextTiers"), where + ".contextTiers",
                     problems);
             Map<String, BigDecimal> serviceTiers = PriceTiers.jsonServiceTiers(p.get("serviceTiers"), where + ".serviceTiers",
@@ -311,34 +300,37 @@ public final class PriceBookFormat {
 
     static BigDecimal usd(String value, String where, List<String> problems, boolean required) {
         if (value == null || value.isBlank()) {
-            if (required) {
-                problems.add(where + ": required");
-            }
-            return null;
+            return absent(where, problems, required);
         }
-        if (value.length() > InputBounds.MAX_DECIMAL_TEXT || !value.matches(DECIMAL)) {
-            problems.add(where + ": '" + abbreviate(value) + "' is not a plain decimal number such as 1.25");
-            return null;
+        return checked(DecimalRule.PRICE.read(value), where, problems);
+    }
+
+    /** A price in JSON: a number or a decimal string; an empty string is no price, as an empty CSV cell. */
+    static BigDecimal usd(JsonNode parent, String field, String where, List<String> problems, boolean required) {
+        JsonNode v = parent.get(field);
+        if (v == null || v.isNull() || v.isTextual() && v.asText().isBlank()) {
+            return absent(where, problems, required);
         }
-        BigDecimal d;
-        try {
-            d = InputBounds.decimal(value);
-        } catch (NumberFormatException e) {
-            problems.add(where + ": " + e.getMessage());
-            return null;
+        return checked(DecimalRule.PRICE.read(v), where, problems);
+    }
+
+    private static BigDecimal absent(String where, List<String> problems, boolean required) {
+        if (required) {
+            problems.add(where + ": required");
         }
-        if (d.signum() < 0) {
-            problems.add(where + ": " + value + " must not be negative");
-        } else if (d.stripTrailingZeros().scale() > 9) {
-            problems.add(where + ": " + value + " is finer than 1 nano-USD (at most 9 decimals)");
-        } else if (d.compareTo(MAX_USD) >= 0) {
-            problems.add(where + ": " + value + " must be below 1000000");
+        return null;
+    }
+
+    /** The value read, also when refused: a refused price is still checked against its tiers. */
+    static BigDecimal checked(DecimalRule.Parsed p, String where, List<String> problems) {
+        if (!p.ok()) {
+            problems.add(where + ": " + p.problem());
         }
-        return d;
+        return p.value();
     }
 
     static String abbreviate(String v) {
-        return v.length() <= 80 ? v : v.substring(0, 80) + "...";
+        return DecimalRule.abbreviate(v);
     }
 
     /** Canonical money text: no exponent, no trailing zeros. */

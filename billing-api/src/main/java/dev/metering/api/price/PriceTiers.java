@@ -1,7 +1,8 @@
 package dev.metering.api.price;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
+import dev.metering.api.json.JsonFields;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -19,7 +20,6 @@ import java.util.TreeMap;
 final class PriceTiers {
 
     static final int MAX_CONTEXT_TIERS = 8;
-    private static final BigDecimal MAX_MULTIPLIER = new BigDecimal("100");
     private static final long MAX_THRESHOLD = 10_000_000_000L;
     private static final Set<String> TIER_FIELDS = Set.of("aboveInputTokens", "inputPer1mUsd", "cachedInputPer1mUsd",
             "cacheWritePer1mUsd", "outputPer1mUsd");
@@ -49,12 +49,7 @@ final class PriceTiers {
                 continue;
             }
             int before = problems.size();
-            for (Iterator<String> it = tier.fieldNames(); it.hasNext(); ) {
-                String f = it.next();
-                if (!TIER_FIELDS.contains(f)) {
-                    problems.add(at + "." + f + ": unknown field");
-                }
-            }
+            new JsonFields(tier, at + ".", JsonFields.collectInto(problems)).onlyFields(TIER_FIELDS, "");
             Long threshold = threshold(PriceBookFormat.text(tier, "aboveInputTokens"), at + ".aboveInputTokens", problems);
             BigDecimal in = usd(tier, "inputPer1mUsd", at, problems, true);
             BigDecimal cached = usd(tier, "cachedInputPer1mUsd", at, problems, true);
@@ -69,7 +64,7 @@ final class PriceTiers {
     }
 
     private static BigDecimal usd(JsonNode tier, String field, String at, List<String> problems, boolean required) {
-        return PriceBookFormat.usd(PriceBookFormat.text(tier, field), at + "." + field, problems, required);
+        return PriceBookFormat.usd(tier, field, at + "." + field, problems, required);
     }
 
     static Map<String, BigDecimal> jsonServiceTiers(JsonNode node, String where, List<String> problems) {
@@ -92,15 +87,14 @@ final class PriceTiers {
                 problems.add(at + ": expected an object such as {\"multiplier\": \"0.5\"}");
                 continue;
             }
-            for (Iterator<String> f = tier.fieldNames(); f.hasNext(); ) {
-                String name = f.next();
-                if (!name.equals("multiplier")) {
-                    problems.add(at + "." + name + ": unknown field (expected multiplier)");
-                }
-            }
-            BigDecimal m = multiplier(PriceBookFormat.text(tier, "multiplier"), at + ".multiplier", problems);
-            if (m != null) {
-                tiers.put(e.getKey(), m);
+            new JsonFields(tier, at + ".", JsonFields.collectInto(problems)).onlyFields(Set.of("multiplier"),
+                    " (expected multiplier)");
+            JsonNode m = tier.get("multiplier");
+            BigDecimal multiplier = m == null || m.isNull() || m.isTextual()
+                    ? multiplier(m == null || m.isNull() ? null : m.asText(), at + ".multiplier", problems)
+                    : multiplier(DecimalRule.MULTIPLIER.read(m), at + ".multiplier", problems);
+            if (multiplier != null) {
+                tiers.put(e.getKey(), multiplier);
             }
         }
         return tiers;
@@ -148,27 +142,15 @@ final class PriceTiers {
             problems.add(where + ": a multiplier is required, e.g. 0.5");
             return null;
         }
-        if (value.length() > InputBounds.MAX_DECIMAL_TEXT || !value.matches(PriceBookFormat.DECIMAL)) {
-            problems.add(where + ": '" + PriceBookFormat.abbreviate(value) + "' is not a plain decimal number such as 0.5");
+        return multiplier(DecimalRule.MULTIPLIER.read(value), where, problems);
+    }
+
+    private static BigDecimal multiplier(DecimalRule.Parsed m, String where, List<String> problems) {
+        if (!m.ok()) {
+            problems.add(where + ": " + m.problem());
             return null;
         }
-        BigDecimal m;
-        try {
-            m = InputBounds.decimal(value);
-        } catch (NumberFormatException e) {
-            problems.add(where + ": " + e.getMessage());
-            return null;
-        }
-        if (m.signum() <= 0) {
-            problems.add(where + ": multiplier " + value + " must be above 0");
-        } else if (m.compareTo(MAX_MULTIPLIER) > 0) {
-            problems.add(where + ": multiplier " + value + " must be at most 100");
-        } else if (m.stripTrailingZeros().scale() > 6) {
-            problems.add(where + ": multiplier " + value + " has more than 6 decimals");
-        } else {
-            return m;
-        }
-        return null;
+        return m.value();
     }
 
     static Long threshold(String value, String where, List<String> problems) {

@@ -6,6 +6,7 @@ import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.plan.PlanLimit;
 import dev.metering.api.InputBounds;
+import dev.metering.api.json.DecimalRule;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -52,7 +53,6 @@ public final class SubscriptionImport {
 
     private static final int MAX_ID_LENGTH = 256;
     private static final int MAX_SEATS = 1_000_000;
-    private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
 
     private SubscriptionImport() {
     }
@@ -217,19 +217,11 @@ public final class SubscriptionImport {
     }
 
     private static BigDecimal decimal(String field, String text) {
-        if (text.length() > InputBounds.MAX_DECIMAL_TEXT || !text.matches("[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)")) {
-            throw new RowException(field, "'" + text + "' is not a non-negative decimal amount, e.g. 10.00");
+        DecimalRule.Parsed d = DecimalRule.AMOUNT.read(text);
+        if (!d.ok()) {
+            throw new RowException(field, d.problem());
         }
-        BigDecimal d;
-        try {
-            d = InputBounds.decimal(text);
-        } catch (NumberFormatException e) {
-            throw new RowException(field, e.getMessage());
-        }
-        if (d.stripTrailingZeros().scale() > 9 || d.compareTo(MAX_AMOUNT) >= 0) {
-            throw new RowException(field, text + " is out of range (at most 9 decimals, below 1e15)");
-        }
-        return d;
+        return d.value();
     }
 
     private static final class RowException extends RuntimeException {

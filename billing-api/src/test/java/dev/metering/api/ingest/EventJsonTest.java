@@ -109,4 +109,22 @@ class EventJsonTest {
                         .isEqualTo("attributes.a"));
         assertThatThrownBy(() -> parse("[1]", null)).isInstanceOf(EventJson.ShapeException.class);
     }
+
+    @Test
+    void shouldTellAnInstantOutOfRangeFromAWrongTypeAndNeverTruncateCounts() {
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"occurredAt\":\"+300000-01-01T00:00:00Z\"}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> assertThat(e.problem)
+                        .isEqualTo(new EventJson.Problem("occurredAt", "INVALID_FORMAT",
+                                "occurredAt is out of range (years 0001 to 9999 UTC), got \"+300000-01-01T00:00:00Z\"")));
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"quantity\":9223372036854775808}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> assertThat(e.problem)
+                        .isEqualTo(new EventJson.Problem("quantity", "INVALID_TYPE",
+                                "quantity is out of range (beyond a 64-bit whole number), got 9223372036854775808")));
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"attributes\":{\"a\":null}}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> assertThat(e.problem)
+                        .isEqualTo(new EventJson.Problem("attributes.a", "INVALID_TYPE", "attributes.a must be a string")));
+        assertThatThrownBy(() -> parse("{\"feature\":\"F\",\"colour\":\"red\"}", null))
+                .isInstanceOfSatisfying(EventJson.ShapeException.class, e -> assertThat(e.problem)
+                        .isEqualTo(new EventJson.Problem("colour", "UNKNOWN_FIELD", "unknown field 'colour'")));
+    }
 }

@@ -10,7 +10,7 @@ import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.events.registry.HttpSchemaRegistryClient;
 import dev.metering.events.serde.AvroSerdes;
-import dev.metering.streams.pricing.PriceSchedule;
+import dev.metering.events.pricing.PriceSchedule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

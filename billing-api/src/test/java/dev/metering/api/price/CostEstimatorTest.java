@@ -3,8 +3,8 @@ package dev.metering.api.price;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.metering.avro.UsageEvent;
-import dev.metering.streams.pricing.Cost;
-import dev.metering.streams.pricing.PriceSchedule;
+import dev.metering.events.pricing.Cost;
+import dev.metering.events.pricing.PriceSchedule;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The ingest estimate against the pipeline's own pricing (metering-streams' Cost on the published record). */
+/** The ingest estimate against the pipeline's own pricing (Cost on the published record, as the streams price stage reads it). */
 class CostEstimatorTest {
 
     private static final Instant V1 = Instant.parse("2025-01-01T00:00:00Z");

@@ -1,6 +1,7 @@
 package dev.metering.streams.pricing;
 
 import dev.metering.avro.ModelPrice;
+import dev.metering.events.pricing.PriceSchedule;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -61,11 +62,6 @@ public final class PriceBook {
                 }
             }
         };
-    }
-
-    /** The lookup key of a (provider, model) pair; an absent part is the empty string. */
-    public static String key(String provider, String model) {
-        return (provider == null ? "" : provider) + "/" + (model == null ? "" : model);
     }
 
     /** Per-task reader of the global store with a cache of decoded schedules. Not thread-safe. */

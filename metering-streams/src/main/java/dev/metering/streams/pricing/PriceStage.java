@@ -2,6 +2,9 @@ package dev.metering.streams.pricing;
 
 import dev.metering.avro.ModelPrice;
 import dev.metering.avro.UsageEvent;
+import dev.metering.events.pricing.Cost;
+import dev.metering.events.pricing.PriceSchedule;
+import dev.metering.events.pricing.PriceVersionNanos;
 import dev.metering.streams.MeteredEvent;
 import dev.metering.streams.metrics.MeteringMetrics;
 import java.math.BigInteger;
@@ -64,13 +67,10 @@ public final class PriceStage implements FixedKeyProcessor<String, MeteredEvent,
         if (e.getCostNanos() != null) {
             return in.priced(Cost.ofNanos(e.getCostNanos()), false);
         }
-        boolean hasTokens = e.getInputTokens() > 0 || e.getOutputTokens() > 0 || e.getCachedInputTokens() > 0
-                || e.getCacheWriteTokens() > 0;
-        boolean namesModel = e.getProvider() != null || e.getModel() != null;
-        if (!hasTokens && !namesModel) {
+        if (Cost.isFree(e)) {
             return in.priced(BigInteger.ZERO, false);
         }
-        PriceSchedule schedule = prices.schedule(PriceBook.key(e.getProvider(), e.getModel()));
+        PriceSchedule schedule = prices.schedule(PriceSchedule.key(e.getProvider(), e.getModel()));
         PriceVersionNanos version = schedule == null ? null : schedule.inForceAt(e.getOccurredAt().toEpochMilli());
         if (version != null) {
             return in.pricedBy(Cost.quote(e, version), version.effectiveFrom());

@@ -3,6 +3,8 @@ package dev.metering.streams.pricing;
 import static dev.metering.streams.TestEvents.anEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.metering.events.pricing.Cost;
+import dev.metering.events.pricing.PriceVersionNanos;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.metering.streams.pricing;
+package dev.metering.events.pricing;
 
 import java.math.BigDecimal;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.metering.streams.pricing;
+package dev.metering.events.pricing;
 
 import dev.metering.avro.ModelPrice;
 import dev.metering.avro.ModelPriceContextTier;
@@ -24,6 +24,11 @@ public final class PriceSchedule {
         this.byEffectiveFrom = versions.stream()
                 .sorted(Comparator.comparingLong(PriceVersionNanos::effectiveFrom))
                 .toArray(PriceVersionNanos[]::new);
+    }
+
+    /** The price book key of a (provider, model) pair, as the prices topic is keyed; an absent part is empty. */
+    public static String key(String provider, String model) {
+        return (provider == null ? "" : provider) + "/" + (model == null ? "" : model);
     }
 
     public static PriceSchedule of(ModelPrice price) {

@@ -1,4 +1,4 @@
-package dev.metering.streams.pricing;
+package dev.metering.events.pricing;
 
 import dev.metering.avro.UsageEvent;
 import java.math.BigDecimal;
@@ -47,6 +47,16 @@ public final class Cost {
      * @param serviceTier the service tier whose multiplier applied; null for standard prices
      */
     public record Quote(BigInteger femtos, Long contextTier, String serviceTier) {
+    }
+
+    /**
+     * Whether the event costs nothing unless it carries {@code costNanos}: no tokens and no provider
+     * or model (a chat message, a file upload); every other event is priced by its model's version.
+     */
+    public static boolean isFree(UsageEvent e) {
+        boolean hasTokens = e.getInputTokens() > 0 || e.getOutputTokens() > 0 || e.getCachedInputTokens() > 0
+                || e.getCacheWriteTokens() > 0;
+        return !hasTokens && e.getProvider() == null && e.getModel() == null;
     }
 
     /** Cost of a producer-set {@code costNanos}. */
