@@ -18,15 +18,15 @@ import java.util.Iterator;
 import java.util.Set;
 
 /** Parsing and validating request input; every refusal is a 400 naming the field. */
-final class Requests {
+public final class Requests {
 
-    static final int MAX_ID_LENGTH = 256;
+    public static final int MAX_ID_LENGTH = 256;
     private static final BigDecimal MAX_AMOUNT = new BigDecimal("1e15");
 
     private Requests() {
     }
 
-    static String orgId(Context ctx) {
+    public static String orgId(Context ctx) {
         String org = ctx.pathParam("orgId");
         if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
@@ -99,7 +99,7 @@ final class Requests {
         return text.indexOf('\0') >= 0 ? "must not contain the NUL character (%00)" : null;
     }
 
-    static long longParam(Context ctx, String name, long dflt, long max) {
+    public static long longParam(Context ctx, String name, long dflt, long max) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return dflt;
@@ -119,7 +119,7 @@ final class Requests {
         return n;
     }
 
-    static BigDecimal decimalParam(Context ctx, String name) {
+    public static BigDecimal decimalParam(Context ctx, String name) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return BigDecimal.ZERO;
@@ -127,7 +127,7 @@ final class Requests {
         return decimal(name, v, false);
     }
 
-    static String optionalText(Context ctx, String name) {
+    public static String optionalText(Context ctx, String name) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return null;
@@ -171,7 +171,7 @@ final class Requests {
         return d;
     }
 
-    static BigDecimal decimal(String field, JsonNode node, boolean positive) {
+    public static BigDecimal decimal(String field, JsonNode node, boolean positive) {
         if (node.isNumber()) {
             try {
                 return checked(field, InputBounds.decimal(node), positive);
@@ -185,7 +185,7 @@ final class Requests {
         throw ApiException.badRequest(field, "expected a decimal string, e.g. \"10.00\"");
     }
 
-    static JsonNode jsonObject(Context ctx, ObjectMapper mapper) {
+    public static JsonNode jsonObject(Context ctx, ObjectMapper mapper) {
         String body = ctx.body();
         if (body.isBlank()) {
             throw ApiException.badRequest("body", "a JSON object is required");
@@ -204,7 +204,7 @@ final class Requests {
         return node;
     }
 
-    static void onlyFields(JsonNode node, Set<String> known) {
+    public static void onlyFields(JsonNode node, Set<String> known) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!known.contains(f)) {
@@ -213,7 +213,7 @@ final class Requests {
         }
     }
 
-    static String text(JsonNode node, String field, boolean required) {
+    public static String text(JsonNode node, String field, boolean required) {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
             if (required) {
@@ -227,7 +227,7 @@ final class Requests {
         return noNul(field, v.asText());
     }
 
-    static Instant instant(JsonNode node, String field) {
+    public static Instant instant(JsonNode node, String field) {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
             return null;
