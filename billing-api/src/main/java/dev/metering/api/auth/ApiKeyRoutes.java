@@ -14,12 +14,10 @@ import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.ApiKeyRepository.KeyInfo;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,14 +134,8 @@ public final class ApiKeyRoutes implements RouteModule {
             throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
         }
         int limit = Paging.limit(ctx.queryParam("limit"));
-        String after = emptyAsNull(ctx.queryParam("after"));
-        List<KeyInfo> rows = keys.page(org, after == null ? null : decode(after), limit + 1);
-        boolean more = rows.size() > limit;
-        List<KeyInfo> page = more ? rows.subList(0, limit) : rows;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(this::body).toList());
-        out.put("next", more ? encode(page.get(page.size() - 1).id()) : null);
-        ctx.json(out);
+        List<KeyInfo> rows = keys.page(org, Paging.after(ctx, Paging::decodeId), limit + 1);
+        ctx.json(Paging.page(rows, limit, this::body, k -> Paging.encodeId(k.id())).body());
     }
 
     private void get(Context ctx, Auth auth) {
@@ -221,21 +213,5 @@ public final class ApiKeyRoutes implements RouteModule {
 
     private static String emptyAsNull(String v) {
         return v == null || v.isEmpty() ? null : v;
-    }
-
-    static String encode(String id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(id.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String decode(String cursor) {
-        try {
-            String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (id.isEmpty() || id.length() > Requests.MAX_ID_LENGTH) {
-                throw new IllegalArgumentException();
-            }
-            return id;
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
-        }
     }
 }
