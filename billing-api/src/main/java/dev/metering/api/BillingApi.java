@@ -5,16 +5,17 @@ import dev.metering.api.alert.Alerting;
 import dev.metering.api.audit.AuditLog;
 import dev.metering.api.audit.AuditRoutes;
 import dev.metering.api.auth.ApiKeyCache;
+import dev.metering.api.auth.ApiKeyRoutes;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.account.CheckOutcomes;
 import dev.metering.api.check.CheckEvaluator;
+import dev.metering.api.check.CheckRoutes;
 import dev.metering.api.enforcement.EnforcementRepository;
+import dev.metering.api.enforcement.EnforcementRoutes;
 import dev.metering.api.enforcement.RuntimeEnforcement;
-import dev.metering.api.http.EnforcementRoutes;
-import dev.metering.api.http.ApiKeyRoutes;
-import dev.metering.api.http.ReservationRoutes;
 import dev.metering.api.ratelimit.RateLimits;
 import dev.metering.api.reservation.ReservationRepository;
+import dev.metering.api.reservation.ReservationRoutes;
 import dev.metering.api.reservation.ReservationService;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.metrics.ApiMetrics;
@@ -31,11 +32,13 @@ import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.SubscriptionImportRoutes;
 import dev.metering.api.subscription.SubscriptionListRoutes;
+import dev.metering.api.subscription.SubscriptionRoutes;
 import dev.metering.api.store.UsageRepository;
 import dev.metering.api.deadletter.DeadLetterRepository;
 import dev.metering.api.deadletter.DeadLetterRoutes;
 import dev.metering.api.credit.CreditImportRoutes;
 import dev.metering.api.credit.CreditListRoutes;
+import dev.metering.api.credit.CreditRoutes;
 import dev.metering.api.alert.AlertListRoutes;
 import dev.metering.api.alert.AlertPayloads;
 import dev.metering.api.alert.AlertRepository;
@@ -46,6 +49,7 @@ import dev.metering.api.ingest.IngestRoutes;
 import dev.metering.api.ingest.IngestService;
 import dev.metering.api.kafka.KafkaClients;
 import dev.metering.api.openapi.OpenApiRoutes;
+import dev.metering.api.plan.PlanRoutes;
 import dev.metering.api.price.CostEstimator;
 import dev.metering.api.price.PriceRepository;
 import dev.metering.api.price.PriceRoutes;
@@ -166,6 +170,11 @@ public final class BillingApi implements AutoCloseable {
             alerting = new Alerting(service, dsl, mapper, metrics.registry(), clock);
             RateLimits limits = new RateLimits(config.rateLimits(), clock, metrics.registry());
             Javalin app = Routes.create(service, db, metrics, clock, List.of(
+                    new CheckRoutes(service, mapper, clock),
+                    new PlanRoutes(service, clock),
+                    new SubscriptionRoutes(service, mapper, clock),
+                    new CreditRoutes(service, mapper, clock),
+                    new ApiKeyRoutes(service, new ApiKeyRepository(dsl), keys, mapper, clock),
                     new IngestRoutes(kafka == null ? null : new IngestService(kafka, costs), mapper, clock),
                     new PriceRoutes(new PriceService(new PriceRepository(dsl), kafka,
                             () -> guarded("price book refresh", costs::refresh)), mapper),
@@ -181,7 +190,6 @@ public final class BillingApi implements AutoCloseable {
                     alerting.routes(),
                     new ReservationRoutes(reservations, mapper, clock),
                     new AuditRoutes(new AuditLog(dsl)),
-                    new ApiKeyRoutes(new ApiKeyRepository(dsl), keys, mapper, clock),
                     new OpenApiRoutes(),
                     new DashboardRoutes()), limits);
             app.start(config.port());

@@ -5,6 +5,7 @@ import static dev.metering.events.UsageEventFixtures.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.metering.avro.UsageEvent;
+import dev.metering.devstack.MutableClock;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -2,6 +2,7 @@ package dev.metering.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.metering.devstack.MutableClock;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;

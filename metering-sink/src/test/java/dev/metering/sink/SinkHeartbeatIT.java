@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.metering.avro.UsageWindowKey;
+import dev.metering.devstack.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

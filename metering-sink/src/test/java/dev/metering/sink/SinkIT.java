@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.metering.avro.UsageEvent;
 import dev.metering.avro.UsageWindowKey;
 import dev.metering.avro.UsageWindowTotals;
+import dev.metering.devstack.MutableClock;
 import dev.metering.events.DeadLetterHeaders;
 import dev.metering.events.serde.AvroSerdes;
 import java.net.URI;

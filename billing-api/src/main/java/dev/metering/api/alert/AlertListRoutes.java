@@ -53,17 +53,8 @@ public final class AlertListRoutes implements RouteModule {
                 .orElseThrow(() -> ApiException.badRequest("type", "unknown alert type '" + typeText
                         + "' (expected limit.threshold_reached, balance.low or credits.expiring)"));
         int limit = Paging.limit(ctx.queryParam("limit"));
-        String after = ctx.queryParam("after");
-        // one more than asked tells whether a next page exists, without a count query
-        List<AlertRepository.Recorded> rows = repository.page(org, type,
-                after == null || after.isEmpty() ? null : Cursor.decode(after), limit + 1);
-        boolean more = rows.size() > limit;
-        List<AlertRepository.Recorded> page = more ? rows.subList(0, limit) : rows;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(this::item).toList());
-        AlertRepository.Recorded last = page.isEmpty() ? null : page.get(page.size() - 1);
-        out.put("next", more ? new Cursor(last.createdAt(), last.id()).encode() : null);
-        ctx.json(out);
+        List<AlertRepository.Recorded> rows = repository.page(org, type, Paging.after(ctx, Cursor::decode), limit + 1);
+        ctx.json(Paging.page(rows, limit, this::item, last -> new Cursor(last.createdAt(), last.id()).encode()).body());
     }
 
     private Map<String, Object> item(AlertRepository.Recorded a) {

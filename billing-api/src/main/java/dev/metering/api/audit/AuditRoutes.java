@@ -42,15 +42,9 @@ public final class AuditRoutes implements RouteModule {
             throw ApiException.badRequest("to", "must be after from");
         }
         int limit = Paging.limit(ctx.queryParam("limit"));
-        // one more than asked tells whether a next page exists, without a count query
         List<AuditLog.Entry> rows = log.page(new AuditLog.Query(from, to, text(ctx, "actor"), text(ctx, "entity"),
-                cursor(ctx.queryParam("after")), limit + 1));
-        boolean more = rows.size() > limit;
-        List<AuditLog.Entry> page = more ? rows.subList(0, limit) : rows;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(AuditRoutes::item).toList());
-        out.put("next", more ? encode(page.get(page.size() - 1).id()) : null);
-        ctx.json(out);
+                Paging.after(ctx, AuditRoutes::cursor), limit + 1));
+        ctx.json(Paging.page(rows, limit, AuditRoutes::item, e -> encode(e.id())).body());
     }
 
     private static Map<String, Object> item(AuditLog.Entry e) {

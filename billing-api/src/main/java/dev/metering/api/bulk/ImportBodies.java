@@ -1,14 +1,24 @@
 package dev.metering.api.bulk;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
-/** The request side shared by the bulk imports: the {@code dryRun} flag and the bounded body. */
+/**
+ * What the bulk imports share: the {@code dryRun} flag, the bounded body parsed into rows, and the
+ * answer's list of invalid rows.
+ */
 public final class ImportBodies {
+
+    /** Invalid rows listed in an answer; more are counted ({@code rows - valid}) but not listed. */
+    public static final int MAX_LISTED_INVALID = 1000;
 
     private ImportBodies() {
     }
@@ -35,6 +45,24 @@ public final class ImportBodies {
             return true;
         }
         throw ApiException.badRequest("dryRun", "expected true or false, got '" + v + "'");
+    }
+
+    /** The body's rows: CSV or JSON lines by its Content-Type (415 for any other), each checked against {@code spec}. */
+    public static List<ImportRows.Row> rows(Context ctx, ImportRows.Columns spec, ObjectMapper mapper) throws IOException {
+        boolean csv = isCsv(ctx);
+        String body = read(ctx);
+        return csv ? ImportRows.csv(body, spec) : ImportRows.jsonLines(body, spec, mapper);
+    }
+
+    /** The answer's {@code invalid}: the first {@value #MAX_LISTED_INVALID} problems as {@code {line, field, message}}. */
+    public static List<Map<String, Object>> listed(List<ImportRows.Problem> invalid) {
+        return invalid.stream().limit(MAX_LISTED_INVALID).map(p -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("line", p.line());
+            m.put("field", p.field());
+            m.put("message", p.message());
+            return m;
+        }).toList();
     }
 
     private static final String BUFFERED = "metering.importBody";

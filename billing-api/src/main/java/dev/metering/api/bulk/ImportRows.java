@@ -42,6 +42,10 @@ public final class ImportRows {
         }
     }
 
+    /** An invalid row of an import: its line, the field at fault and why. */
+    public record Problem(int line, String field, String message) {
+    }
+
     private ImportRows() {
     }
 

@@ -1,6 +1,7 @@
 package dev.metering.api.credit;
 
 import dev.metering.api.bulk.ImportRows;
+import dev.metering.api.bulk.ImportRows.Problem;
 import dev.metering.api.InputBounds;
 import dev.metering.api.json.DecimalRule;
 import java.math.BigDecimal;
@@ -21,9 +22,6 @@ public final class CreditImport {
 
     /** One grant to make, keyed by (orgId, grantId). */
     public record Grant(String orgId, String grantId, BigDecimal amountUsd, String reason, Instant expiresAt) {
-    }
-
-    public record Problem(int line, String field, String message) {
     }
 
     /** {@code granted}: new grants (file order); {@code unchanged}: already granted under their grantId. */

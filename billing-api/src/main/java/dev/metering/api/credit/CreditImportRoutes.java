@@ -25,8 +25,6 @@ import java.util.Map;
  */
 public final class CreditImportRoutes implements RouteModule {
 
-    static final int MAX_LISTED_INVALID = 1000;
-
     private final BillingService service;
     private final ObjectMapper mapper;
     private final Clock clock;
@@ -45,10 +43,7 @@ public final class CreditImportRoutes implements RouteModule {
     private void importCredits(Context ctx, Auth auth) throws IOException {
         Principal principal = auth.requireAdmin(ctx);
         boolean dryRun = ImportBodies.dryRun(ctx);
-        boolean csv = ImportBodies.isCsv(ctx);
-        String body = ImportBodies.read(ctx);
-        List<ImportRows.Row> rows = csv ? ImportRows.csv(body, ImportRows.CREDITS)
-                : ImportRows.jsonLines(body, ImportRows.CREDITS, mapper);
+        List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.CREDITS, mapper);
         List<String> orgs = rows.stream().map(r -> r.values().get("orgId")).filter(o -> o != null).distinct().toList();
         CreditImport.Result result = CreditImport.validate(rows, service.importedGrants(orgs), clock.instant());
         // a concurrent run may have made some of them meanwhile: the unique key skipped those
@@ -57,13 +52,7 @@ public final class CreditImportRoutes implements RouteModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", result.rows());
         out.put("valid", result.valid());
-        out.put("invalid", result.invalid().stream().limit(MAX_LISTED_INVALID).map(p -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("line", p.line());
-            m.put("field", p.field());
-            m.put("message", p.message());
-            return m;
-        }).toList());
+        out.put("invalid", ImportBodies.listed(result.invalid()));
         out.put("granted", granted);
         out.put("unchanged", result.unchanged());
         BigDecimal usd = result.grantedUsd();

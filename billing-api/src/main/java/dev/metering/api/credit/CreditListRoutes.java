@@ -46,17 +46,10 @@ public final class CreditListRoutes implements RouteModule {
         }
         auth.requireOrg(ctx, org, Scope.READ);
         int limit = Paging.limit(ctx.queryParam("limit"));
-        String after = ctx.queryParam("after");
-        // one more than asked tells whether a next page exists, without a count query
-        List<CreditRepository.Listed> rows = repository.page(org, after == null || after.isEmpty() ? null : decode(after),
+        List<CreditRepository.Listed> rows = repository.page(org, Paging.after(ctx, CreditListRoutes::decode),
                 limit + 1);
-        boolean more = rows.size() > limit;
-        List<CreditRepository.Listed> page = more ? rows.subList(0, limit) : rows;
         Instant now = clock.instant();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(g -> item(g, now)).toList());
-        out.put("next", more ? encode(page.get(page.size() - 1).grant().id()) : null);
-        ctx.json(out);
+        ctx.json(Paging.page(rows, limit, g -> item(g, now), g -> encode(g.grant().id())).body());
     }
 
     private static Map<String, Object> item(CreditRepository.Listed listed, Instant now) {

@@ -64,17 +64,13 @@ public final class EventRoutes implements RouteModule {
         if (from != null && to != null && !to.isAfter(from)) {
             throw ApiException.badRequest("to", "must be after from");
         }
-        String after = ctx.queryParam("after");
         int limit = Paging.limit(ctx.queryParam("limit"));
-        // one more than asked tells whether a next page exists, without a count query
         List<LoggedEvent> rows = repository.page(new EventLogRepository.Query(org, from, to, optional(ctx, "userId"),
-                optional(ctx, "conversationId"), after == null || after.isEmpty() ? null : EventCursor.decode(after),
-                limit + 1));
-        boolean more = rows.size() > limit;
-        List<LoggedEvent> page = more ? rows.subList(0, limit) : rows;
-        List<Map<String, Object>> items = page.stream().map(EventRoutes::json).toList();
-        LoggedEvent last = page.isEmpty() ? null : page.get(page.size() - 1);
-        String next = more ? new EventCursor(last.occurredAt(), last.eventId()).encode() : null;
+                optional(ctx, "conversationId"), Paging.after(ctx, EventCursor::decode), limit + 1));
+        Paging.Page<Map<String, Object>> page = Paging.page(rows, limit, EventRoutes::json,
+                last -> new EventCursor(last.occurredAt(), last.eventId()).encode());
+        List<Map<String, Object>> items = page.items();
+        String next = page.next();
         String accept = ctx.header("Accept");
         if (accept != null && accept.toLowerCase(Locale.ROOT).contains("text/csv")) {
             // CSV has no envelope: the next page's URL travels in an RFC 8288 Link header
@@ -86,10 +82,7 @@ public final class EventRoutes implements RouteModule {
             ctx.result(EventCsv.of(items));
             return;
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", items);
-        out.put("next", next);
-        ctx.json(out);
+        ctx.json(page.body());
     }
 
     /** This request's path and query (every filter kept) with {@code after} set to {@code cursor}. */

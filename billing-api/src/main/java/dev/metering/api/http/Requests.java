@@ -18,9 +18,9 @@ import java.time.Instant;
 import java.util.Set;
 
 /** Parsing and validating request input; every refusal is a 400 naming the field. */
-final class Requests {
+public final class Requests {
 
-    static final int MAX_ID_LENGTH = 256;
+    public static final int MAX_ID_LENGTH = 256;
     private static final JsonFields.Problems FIRST_PROBLEM = (field, kind, message) -> {
         throw ApiException.badRequest(field, message);
     };
@@ -28,7 +28,7 @@ final class Requests {
     private Requests() {
     }
 
-    static String orgId(Context ctx) {
+    public static String orgId(Context ctx) {
         String org = ctx.pathParam("orgId");
         if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
@@ -101,7 +101,7 @@ final class Requests {
         return text.indexOf('\0') >= 0 ? "must not contain the NUL character (%00)" : null;
     }
 
-    static long longParam(Context ctx, String name, long dflt, long max) {
+    public static long longParam(Context ctx, String name, long dflt, long max) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return dflt;
@@ -121,7 +121,7 @@ final class Requests {
         return n;
     }
 
-    static BigDecimal decimalParam(Context ctx, String name) {
+    public static BigDecimal decimalParam(Context ctx, String name) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return BigDecimal.ZERO;
@@ -129,7 +129,7 @@ final class Requests {
         return decimal(name, v, false);
     }
 
-    static String optionalText(Context ctx, String name) {
+    public static String optionalText(Context ctx, String name) {
         String v = ctx.queryParam(name);
         if (v == null || v.isEmpty()) {
             return null;
@@ -153,7 +153,7 @@ final class Requests {
         return checked(field, rule(positive).read(v));
     }
 
-    static BigDecimal decimal(String field, JsonNode node, boolean positive) {
+    public static BigDecimal decimal(String field, JsonNode node, boolean positive) {
         return checked(field, rule(positive).read(node));
     }
 
@@ -168,7 +168,7 @@ final class Requests {
         return p.value();
     }
 
-    static JsonNode jsonObject(Context ctx, ObjectMapper mapper) {
+    public static JsonNode jsonObject(Context ctx, ObjectMapper mapper) {
         String body = ctx.body();
         if (body.isBlank()) {
             throw ApiException.badRequest("body", "a JSON object is required");
@@ -187,20 +187,20 @@ final class Requests {
         return node;
     }
 
-    static void onlyFields(JsonNode node, Set<String> known) {
+    public static void onlyFields(JsonNode node, Set<String> known) {
         fields(node).onlyFields(known, JsonFields.oneOf(known));
     }
 
-    static String text(JsonNode node, String field, boolean required) {
+    public static String text(JsonNode node, String field, boolean required) {
         return fields(node).text(field, required);
     }
 
-    static Instant instant(JsonNode node, String field) {
+    public static Instant instant(JsonNode node, String field) {
         return fields(node).instant(field, null);
     }
 
     /** The body's fields; the first problem is a 400 naming its field. */
-    static JsonFields fields(JsonNode node) {
+    public static JsonFields fields(JsonNode node) {
         return new JsonFields(node, "", FIRST_PROBLEM);
     }
 

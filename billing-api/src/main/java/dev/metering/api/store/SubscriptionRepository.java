@@ -111,27 +111,7 @@ public final class SubscriptionRepository {
             DSLContext t = tx.dsl();
             List<org.jooq.Query> queries = new java.util.ArrayList<>();
             for (Subscription s : subs) {
-                queries.add(t.insertInto(SUBSCRIPTIONS)
-                        .set(SUBSCRIPTIONS.ORG_ID, s.orgId())
-                        .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
-                        .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
-                        .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
-                        .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
-                        .set(SUBSCRIPTIONS.SEATS, s.seats())
-                        .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
-                        .set(SUBSCRIPTIONS.CREATED_AT, ts)
-                        .set(SUBSCRIPTIONS.UPDATED_AT, ts)
-                        .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
-                        .onConflict(SUBSCRIPTIONS.ORG_ID)
-                        .doUpdate()
-                        .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
-                        .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
-                        .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
-                        .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
-                        .set(SUBSCRIPTIONS.SEATS, s.seats())
-                        .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
-                        .set(SUBSCRIPTIONS.UPDATED_AT, ts)
-                        .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval()));
+                queries.add(upsert(t, s, ts));
                 queries.add(t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())));
                 for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
                     queries.add(t.insertInto(SUBSCRIPTION_OVERRIDES)
@@ -171,6 +151,24 @@ public final class SubscriptionRepository {
         });
     }
 
+    /** Inserts the subscription row, or replaces every column but its creation time. */
+    private static org.jooq.Query upsert(DSLContext t, Subscription s, java.time.OffsetDateTime ts) {
+        Map<org.jooq.Field<?>, Object> changed = new LinkedHashMap<>();
+        changed.put(SUBSCRIPTIONS.PLAN_ID, s.planId());
+        changed.put(SUBSCRIPTIONS.STATUS, s.status().wireName());
+        changed.put(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC));
+        changed.put(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC));
+        changed.put(SUBSCRIPTIONS.SEATS, s.seats());
+        changed.put(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName());
+        changed.put(SUBSCRIPTIONS.UPDATED_AT, ts);
+        changed.put(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval());
+        Map<org.jooq.Field<?>, Object> created = new LinkedHashMap<>();
+        created.put(SUBSCRIPTIONS.ORG_ID, s.orgId());
+        created.putAll(changed);
+        created.put(SUBSCRIPTIONS.CREATED_AT, ts);
+        return t.insertInto(SUBSCRIPTIONS).set(created).onConflict(SUBSCRIPTIONS.ORG_ID).doUpdate().set(changed);
+    }
+
     /** A subscription as the audit log shows it (the contract's field names, money as strings). */
     private static Map<String, Object> auditState(Subscription s) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -205,28 +203,7 @@ public final class SubscriptionRepository {
             Subscription before = find(t, s.orgId()).orElse(null);
             boolean existed = before != null;
             var ts = actor.at().atOffset(ZoneOffset.UTC);
-            t.insertInto(SUBSCRIPTIONS)
-                    .set(SUBSCRIPTIONS.ORG_ID, s.orgId())
-                    .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
-                    .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
-                    .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
-                    .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
-                    .set(SUBSCRIPTIONS.SEATS, s.seats())
-                    .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
-                    .set(SUBSCRIPTIONS.CREATED_AT, ts)
-                    .set(SUBSCRIPTIONS.UPDATED_AT, ts)
-                    .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
-                    .onConflict(SUBSCRIPTIONS.ORG_ID)
-                    .doUpdate()
-                    .set(SUBSCRIPTIONS.PLAN_ID, s.planId())
-                    .set(SUBSCRIPTIONS.STATUS, s.status().wireName())
-                    .set(SUBSCRIPTIONS.PERIOD_START, s.periodStart().atOffset(ZoneOffset.UTC))
-                    .set(SUBSCRIPTIONS.PERIOD_END, s.periodEnd().atOffset(ZoneOffset.UTC))
-                    .set(SUBSCRIPTIONS.SEATS, s.seats())
-                    .set(SUBSCRIPTIONS.ENFORCEMENT, s.enforcement() == null ? null : s.enforcement().wireName())
-                    .set(SUBSCRIPTIONS.UPDATED_AT, ts)
-                    .set(SUBSCRIPTIONS.REVISION, BILLING_REVISION.nextval())
-                    .execute();
+            upsert(t, s, ts).execute();
             t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())).execute();
             for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
                 t.insertInto(SUBSCRIPTION_OVERRIDES)

@@ -1,6 +1,7 @@
 package dev.metering.api.subscription;
 
 import dev.metering.api.bulk.ImportRows;
+import dev.metering.api.bulk.ImportRows.Problem;
 import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
@@ -27,10 +28,6 @@ import java.util.TreeMap;
  * replaced and unchanged against the stored subscriptions.
  */
 public final class SubscriptionImport {
-
-    /** An invalid row: its line, the field at fault and why. */
-    public record Problem(int line, String field, String message) {
-    }
 
     /**
      * The valid subscriptions (file order), the first problem of every invalid row, and the lines of

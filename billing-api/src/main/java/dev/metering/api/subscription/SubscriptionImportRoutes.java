@@ -32,8 +32,6 @@ import java.util.Map;
  */
 public final class SubscriptionImportRoutes implements RouteModule {
 
-    /** Invalid rows listed in the answer; more are counted ({@code rows - valid}) but not listed. */
-    static final int MAX_LISTED_INVALID = 1000;
     /** Lines of enterprise rows without an override listed in the answer (all are counted). */
     static final int MAX_LISTED_LINES = 100;
 
@@ -55,10 +53,7 @@ public final class SubscriptionImportRoutes implements RouteModule {
     private void importSubscriptions(Context ctx, Auth auth) throws IOException {
         Principal principal = auth.requireAdmin(ctx);
         boolean dryRun = ImportBodies.dryRun(ctx);
-        boolean csv = ImportBodies.isCsv(ctx);
-        String body = ImportBodies.read(ctx);
-        List<ImportRows.Row> rows = csv ? ImportRows.csv(body, ImportRows.SUBSCRIPTIONS)
-                : ImportRows.jsonLines(body, ImportRows.SUBSCRIPTIONS, mapper);
+        List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.SUBSCRIPTIONS, mapper);
         List<String> orgs = new ArrayList<>();
         rows.forEach(r -> {
             String org = r.values().get("orgId");
@@ -79,13 +74,7 @@ public final class SubscriptionImportRoutes implements RouteModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", validated.rows());
         out.put("valid", validated.valid().size());
-        out.put("invalid", validated.invalid().stream().limit(MAX_LISTED_INVALID).map(p -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("line", p.line());
-            m.put("field", p.field());
-            m.put("message", p.message());
-            return m;
-        }).toList());
+        out.put("invalid", ImportBodies.listed(validated.invalid()));
         out.put("byPlan", validated.byPlan());
         out.put("created", changes.created().size());
         out.put("replaced", changes.replaced().size());

@@ -10,11 +10,7 @@ import dev.metering.api.plan.PlanCatalog;
 import dev.metering.api.store.SubscriptionRepository;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code GET /api/v1/subscriptions?planId=&status=&limit=&after=} (admin): every subscription in
@@ -49,34 +45,13 @@ public final class SubscriptionListRoutes implements RouteModule {
                 .orElseThrow(() -> ApiException.badRequest("status", "unknown status '" + statusText
                         + "' (expected active, trialing, suspended, expired or canceled)"));
         int limit = Paging.limit(ctx.queryParam("limit"));
-        String after = emptyAsNull(ctx.queryParam("after"));
-        List<Subscription> rows = repository.page(planId, status, after == null ? null : decode(after), limit + 1);
-        boolean more = rows.size() > limit;
-        List<Subscription> page = more ? rows.subList(0, limit) : rows;
+        List<Subscription> rows = repository.page(planId, status, Paging.after(ctx, Paging::decodeId), limit + 1);
         PlanCatalog catalog = service.catalog().catalog();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(s -> Bodies.subscription(s, catalog.plan(s.planId()).orElse(null))).toList());
-        out.put("next", more ? encode(page.get(page.size() - 1).orgId()) : null);
-        ctx.json(out);
+        ctx.json(Paging.page(rows, limit, s -> Bodies.subscription(s, catalog.plan(s.planId()).orElse(null)),
+                s -> Paging.encodeId(s.orgId())).body());
     }
 
     private static String emptyAsNull(String v) {
         return v == null || v.isEmpty() ? null : v;
-    }
-
-    static String encode(String orgId) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(orgId.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String decode(String cursor) {
-        try {
-            String org = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (org.isEmpty() || org.length() > MAX_ID_LENGTH) {
-                throw new IllegalArgumentException();
-            }
-            return org;
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
-        }
     }
 }

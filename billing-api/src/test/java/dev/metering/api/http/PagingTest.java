@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.metering.api.ApiException;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PagingTest {
@@ -24,5 +26,28 @@ class PagingTest {
                 .hasMessage("limit: 'ten' is not a whole number");
         assertThatThrownBy(() -> Paging.limit("99999999999")).isInstanceOf(ApiException.class)
                 .hasMessage("limit: '99999999999' is not a whole number");
+    }
+
+    @Test
+    void shouldCutThePageFromOneRowMoreAndPointNextAtItsLastItem() {
+        Paging.Page<String> more = Paging.page(List.of(1, 2, 3), 2, i -> "item" + i, i -> "after" + i);
+        assertThat(more.items()).containsExactly("item1", "item2");
+        assertThat(more.next()).isEqualTo("after2");
+        Paging.Page<String> last = Paging.page(List.of(1, 2), 2, i -> "item" + i, i -> "after" + i);
+        assertThat(last.items()).containsExactly("item1", "item2");
+        assertThat(last.next()).isNull();
+        Map<String, Object> empty = Paging.page(List.<Integer>of(), 2, i -> "item" + i, i -> "after" + i).body();
+        assertThat(empty.keySet()).containsExactly("items", "next");
+        assertThat(empty.get("items")).isEqualTo(List.of());
+        assertThat(empty.get("next")).isNull();
+    }
+
+    @Test
+    void shouldRoundTripIdCursorsAndRefuseForeignOnes() {
+        assertThat(Paging.decodeId(Paging.encodeId("org-ü/1"))).isEqualTo("org-ü/1");
+        for (String bad : List.of("!!!", "", Paging.encodeId("x".repeat(257)))) {
+            assertThatThrownBy(() -> Paging.decodeId(bad)).as(bad).isInstanceOf(ApiException.class)
+                    .hasMessage("after: not a cursor from a previous page's 'next'");
+        }
     }
 }

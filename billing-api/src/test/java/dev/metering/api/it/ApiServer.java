@@ -7,6 +7,7 @@ import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.config.BillingApiConfig;
 import dev.metering.api.ratelimit.RateLimitSettings;
+import dev.metering.devstack.MutableClock;
 import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.db.Migrations;

@@ -9,7 +9,6 @@ import dev.metering.api.check.EnforcementMode;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.it.ApiServer.Response;
-import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
@@ -29,7 +28,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -106,28 +104,13 @@ class DashboardIT {
 
     @BeforeAll
     static void start() throws Exception {
-        PostgresServer pg = TestInfra.postgres();
         server = ApiServer.startWithKafkaAndEventLog("billing_dashboard", KafkaSettings.of(TestInfra.kafka().bootstrapServers(),
                 TestInfra.registry().confluentUrl(), new Topics(PREFIX)));
         now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         // a minute early until the grants exist: the detector scans for expiring credits once a minute
         server.clock.set(now.minusSeconds(60));
         base = "http://127.0.0.1:" + server.api.port();
-        Map<String, String> env = new HashMap<>();
-        env.put("METERING_KAFKA_BOOTSTRAP", TestInfra.kafka().bootstrapServers());
-        env.put("METERING_SCHEMA_REGISTRY_URL", TestInfra.registry().confluentUrl());
-        env.put("METERING_TOPIC_PREFIX", PREFIX);
-        env.put("METERING_TOPIC_PARTITIONS", "1");
-        env.put("METERING_STREAMS_APPLICATION_ID", PREFIX + "streams");
-        env.put("METERING_STREAMS_STATE_DIR", Files.createTempDirectory("dashboard").toString());
-        env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        env.put("METERING_SINK_METRICS_PORT", "-1");
-        env.put("METERING_SINK_MIGRATE", "false");
-        env.put("METERING_SINK_GROUP_ID", PREFIX + "sink");
-        env.put("METERING_EVENT_LOG", "on");
-        env.put("METERING_DB_URL", server.jdbcUrl);
-        env.put("METERING_DB_USER", pg.user());
-        env.put("METERING_DB_PASSWORD", pg.password());
+        Map<String, String> env = PipelineEnv.of(PREFIX, "dashboard", server.jdbcUrl, true);
         streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
         assertThat(streams.awaitRunning(Duration.ofSeconds(60))).isTrue();
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metering.api.config.KafkaSettings;
-import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
@@ -17,10 +16,8 @@ import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -52,23 +49,9 @@ class EdgeValuesPipelineIT {
 
     @BeforeAll
     static void start() throws Exception {
-        PostgresServer pg = TestInfra.postgres();
         server = ApiServer.startWithKafka("billing_edge_values", KafkaSettings.of(TestInfra.kafka().bootstrapServers(),
                 TestInfra.registry().confluentUrl(), new Topics(PREFIX)));
-        Map<String, String> env = new HashMap<>();
-        env.put("METERING_KAFKA_BOOTSTRAP", TestInfra.kafka().bootstrapServers());
-        env.put("METERING_SCHEMA_REGISTRY_URL", TestInfra.registry().confluentUrl());
-        env.put("METERING_TOPIC_PREFIX", PREFIX);
-        env.put("METERING_TOPIC_PARTITIONS", "1");
-        env.put("METERING_STREAMS_APPLICATION_ID", PREFIX + "streams");
-        env.put("METERING_STREAMS_STATE_DIR", Files.createTempDirectory("edge-values").toString());
-        env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        env.put("METERING_SINK_METRICS_PORT", "-1");
-        env.put("METERING_SINK_MIGRATE", "false");
-        env.put("METERING_SINK_GROUP_ID", PREFIX + "sink");
-        env.put("METERING_DB_URL", server.jdbcUrl);
-        env.put("METERING_DB_USER", pg.user());
-        env.put("METERING_DB_PASSWORD", pg.password());
+        Map<String, String> env = PipelineEnv.of(PREFIX, "edge-values", server.jdbcUrl, false);
         streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
         assertThat(streams.awaitRunning(Duration.ofSeconds(60))).isTrue();
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.it.ApiServer.Response;
 import dev.metering.avro.ModelPrice;
-import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
@@ -18,11 +17,9 @@ import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import dev.metering.streams.pricing.PriceBook;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -50,23 +47,9 @@ class PricedPipelineIT {
 
     @BeforeAll
     static void start() throws Exception {
-        PostgresServer pg = TestInfra.postgres();
         server = ApiServer.startWithKafka("billing_priced_pipeline", KafkaSettings.of(TestInfra.kafka().bootstrapServers(),
                 TestInfra.registry().confluentUrl(), new Topics(PREFIX)));
-        Map<String, String> env = new HashMap<>();
-        env.put("METERING_KAFKA_BOOTSTRAP", TestInfra.kafka().bootstrapServers());
-        env.put("METERING_SCHEMA_REGISTRY_URL", TestInfra.registry().confluentUrl());
-        env.put("METERING_TOPIC_PREFIX", PREFIX);
-        env.put("METERING_TOPIC_PARTITIONS", "1");
-        env.put("METERING_STREAMS_APPLICATION_ID", PREFIX + "streams");
-        env.put("METERING_STREAMS_STATE_DIR", Files.createTempDirectory("priced-pipeline").toString());
-        env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        env.put("METERING_SINK_METRICS_PORT", "-1");
-        env.put("METERING_SINK_MIGRATE", "false");
-        env.put("METERING_SINK_GROUP_ID", PREFIX + "sink");
-        env.put("METERING_DB_URL", server.jdbcUrl);
-        env.put("METERING_DB_USER", pg.user());
-        env.put("METERING_DB_PASSWORD", pg.password());
+        Map<String, String> env = PipelineEnv.of(PREFIX, "priced-pipeline", server.jdbcUrl, false);
         streams = StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env)));
         assertThat(streams.awaitRunning(Duration.ofSeconds(60))).isTrue();
         sink = SinkApp.start(SinkConfig.from(ConfigSource.of(env)));

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.metering.api.config.KafkaSettings;
 import dev.metering.api.it.ApiServer.Response;
-import dev.metering.devstack.PostgresServer;
 import dev.metering.devstack.TestInfra;
 import dev.metering.events.Topics;
 import dev.metering.events.config.ConfigSource;
@@ -15,12 +14,10 @@ import dev.metering.sink.SinkConfig;
 import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -49,25 +46,10 @@ class ReservationPipelineIT {
 
     @Test
     void shouldAllowTenOfFiftyTenCentReservationsAndEndAtExactlyTheCapOnceThePipelineCountedThem() throws Exception {
-        PostgresServer pg = TestInfra.postgres();
         KafkaSettings kafka = KafkaSettings.of(TestInfra.kafka().bootstrapServers(), TestInfra.registry().confluentUrl(),
                 new Topics(PREFIX));
         String url = ApiServer.freshDatabase("billing_reservation_pipeline");
-        Map<String, String> env = new HashMap<>();
-        env.put("METERING_KAFKA_BOOTSTRAP", TestInfra.kafka().bootstrapServers());
-        env.put("METERING_SCHEMA_REGISTRY_URL", TestInfra.registry().confluentUrl());
-        env.put("METERING_TOPIC_PREFIX", PREFIX);
-        env.put("METERING_TOPIC_PARTITIONS", "1");
-        env.put("METERING_STREAMS_APPLICATION_ID", PREFIX + "streams");
-        env.put("METERING_STREAMS_STATE_DIR", Files.createTempDirectory("reservation-pipeline").toString());
-        env.put("METERING_STREAMS_METRICS_PORT", "-1");
-        env.put("METERING_SINK_METRICS_PORT", "-1");
-        env.put("METERING_SINK_MIGRATE", "false");
-        env.put("METERING_SINK_GROUP_ID", PREFIX + "sink");
-        env.put("METERING_EVENT_LOG", "on");
-        env.put("METERING_DB_URL", url);
-        env.put("METERING_DB_USER", pg.user());
-        env.put("METERING_DB_PASSWORD", pg.password());
+        Map<String, String> env = PipelineEnv.of(PREFIX, "reservation-pipeline", url, true);
         // the API's clock follows the wall clock here (set before each call): the pipeline's progress does
         Instant now = Instant.now();
         try (ApiServer a = ApiServer.startWithKafka(url, kafka, true);

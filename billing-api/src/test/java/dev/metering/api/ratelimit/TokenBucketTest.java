@@ -2,7 +2,7 @@ package dev.metering.api.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.metering.api.it.MutableClock;
+import dev.metering.devstack.MutableClock;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;

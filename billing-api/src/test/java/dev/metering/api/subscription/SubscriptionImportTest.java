@@ -1,8 +1,8 @@
 package dev.metering.api.subscription;
 
-import dev.metering.api.bulk.ImportRows;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.PlanCatalog;
 import java.math.BigDecimal;
@@ -64,7 +64,7 @@ class SubscriptionImportTest {
 
         // line 7 repeats an org: invalid, so not counted; only valid rows are analysed
         assertThat(v.enterpriseWithoutOverride()).containsExactly(3, 5);
-        assertThat(v.invalid()).extracting(SubscriptionImport.Problem::line).containsExactly(7);
+        assertThat(v.invalid()).extracting(ImportRows.Problem::line).containsExactly(7);
     }
 
     @Test
@@ -77,7 +77,7 @@ class SubscriptionImportTest {
 
         assertThat(v.rows()).isEqualTo(7);
         assertThat(v.valid()).hasSize(6);
-        assertThat(v.invalid()).extracting(SubscriptionImport.Problem::line, SubscriptionImport.Problem::field)
+        assertThat(v.invalid()).extracting(ImportRows.Problem::line, ImportRows.Problem::field)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(8, "planId"));
         assertThat(v.byPlan()).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of("enterprise", 2, "pro", 2, "team", 2)));
         assertThat(v.enterpriseWithoutOverride()).containsExactly(3);
@@ -123,7 +123,7 @@ class SubscriptionImportTest {
                 + "k,team,,,,,,,0.000000001,\n"
                 + "k,team,,,,,,,,\n", Map.of());
 
-        assertThat(v.invalid()).extracting(SubscriptionImport.Problem::line, SubscriptionImport.Problem::field)
+        assertThat(v.invalid()).extracting(ImportRows.Problem::line, ImportRows.Problem::field)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple(2, "orgId"),
                         org.assertj.core.groups.Tuple.tuple(3, "planId"),

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.metering.events.MutableClock;
+import dev.metering.devstack.MutableClock;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ServerSocket;

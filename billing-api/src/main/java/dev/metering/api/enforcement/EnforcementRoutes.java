@@ -1,12 +1,13 @@
-package dev.metering.api.http;
+package dev.metering.api.enforcement;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.check.EnforcementMode;
-import dev.metering.api.enforcement.EnforcementRepository;
-import dev.metering.api.enforcement.RuntimeEnforcement;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.Requests;
+import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;

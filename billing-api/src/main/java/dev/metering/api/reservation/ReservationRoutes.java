@@ -1,4 +1,4 @@
-package dev.metering.api.http;
+package dev.metering.api.reservation;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,10 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckResult;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.Bodies;
+import dev.metering.api.http.Requests;
+import dev.metering.api.http.RouteModule;
 import dev.metering.api.plan.CatalogParser;
-import dev.metering.api.reservation.Reservation;
-import dev.metering.api.reservation.ReservationRequest;
-import dev.metering.api.reservation.ReservationService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.UncheckedIOException;

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL): the aggregates the pipeline wrote equal the event log's sums row by row, and a
  * tampered aggregate row is reported as exactly that difference.
  */
-class AuditIT {
+class AuditCommandIT {
 
     private static final String ORG = "audit-org";
     private static final String PRICES = "provider,model,input_per_1m_usd,cached_input_per_1m_usd,output_per_1m_usd,"

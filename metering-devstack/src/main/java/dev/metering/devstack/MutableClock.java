@@ -1,4 +1,4 @@
-package dev.metering.events;
+package dev.metering.devstack;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A UTC clock that only moves when the test moves it. */
+/** A UTC clock that only moves when the test moves it: the tests' injected {@link Clock}. */
 public final class MutableClock extends Clock {
 
     private volatile Instant now;

@@ -1,33 +1,35 @@
-package dev.metering.api.http;
+package dev.metering.api.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
+import dev.metering.api.account.BillingService;
 import dev.metering.api.audit.Actor;
-import dev.metering.api.auth.ApiKeyCache;
-import dev.metering.api.auth.ApiKeys;
-import dev.metering.api.auth.Principal;
-import dev.metering.api.auth.Scope;
+import dev.metering.api.http.Auth;
+import dev.metering.api.http.Bodies;
+import dev.metering.api.http.Paging;
+import dev.metering.api.http.Requests;
+import dev.metering.api.http.RouteModule;
 import dev.metering.api.store.ApiKeyRepository;
 import dev.metering.api.store.ApiKeyRepository.KeyInfo;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Base64;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Key management (admin, docs/contract.md, API keys): {@code GET /api/v1/api-keys?orgId=&limit=&after=}
+ * Key management (admin, docs/contract.md, API keys): {@code POST /api/v1/api-keys},
+ * {@code DELETE /api/v1/api-keys/{id}}, {@code GET /api/v1/api-keys?orgId=&limit=&after=}
  * ({@code {items, next}} in id order), {@code GET /api/v1/api-keys/{id}} and
- * {@code POST /api/v1/api-keys/{id}/rotate}. No answer here ever holds a key's secret or hash,
- * except the one new key a rotation creates.
+ * {@code POST /api/v1/api-keys/{id}/rotate}; and {@code GET /api/v1/me} for any key. No answer
+ * here ever holds a key's secret or hash, except the one new key a creation or rotation returns.
  */
 public final class ApiKeyRoutes implements RouteModule {
 
@@ -36,12 +38,15 @@ public final class ApiKeyRoutes implements RouteModule {
     /** The furthest expiry a key may be given, in years. */
     static final int MAX_LIFETIME_YEARS = 5;
 
+    private final BillingService service;
     private final ApiKeyRepository keys;
     private final ApiKeyCache cache;
     private final ObjectMapper mapper;
     private final Clock clock;
 
-    public ApiKeyRoutes(ApiKeyRepository keys, ApiKeyCache cache, ObjectMapper mapper, Clock clock) {
+    public ApiKeyRoutes(BillingService service, ApiKeyRepository keys, ApiKeyCache cache, ObjectMapper mapper,
+                        Clock clock) {
+        this.service = service;
         this.keys = keys;
         this.cache = cache;
         this.mapper = mapper;
@@ -50,6 +55,9 @@ public final class ApiKeyRoutes implements RouteModule {
 
     @Override
     public void register(Javalin app, Auth auth) {
+        app.post("/api/v1/api-keys", ctx -> create(ctx, auth));
+        app.delete("/api/v1/api-keys/{id}", ctx -> revoke(ctx, auth));
+        app.get("/api/v1/me", ctx -> me(ctx, auth));
         app.get("/api/v1/api-keys", ctx -> list(ctx, auth));
         app.get("/api/v1/api-keys/{id}", ctx -> get(ctx, auth));
         app.post("/api/v1/api-keys/{id}/rotate", ctx -> rotate(ctx, auth));
@@ -73,6 +81,52 @@ public final class ApiKeyRoutes implements RouteModule {
         return at;
     }
 
+    private void create(Context ctx, Auth auth) {
+        Principal p = auth.requireAdmin(ctx);
+        JsonNode body = Requests.jsonObject(ctx, mapper);
+        Requests.onlyFields(body, Set.of("orgId", "scopes", "expiresAt"));
+        String org = Requests.text(body, "orgId", false);
+        if (org != null && org.length() > Requests.MAX_ID_LENGTH) {
+            throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
+        }
+        JsonNode scopesNode = body.get("scopes");
+        if (scopesNode == null || !scopesNode.isArray() || scopesNode.isEmpty()) {
+            throw ApiException.badRequest("scopes", "expected a non-empty list of ingest, read, check (or [admin] without orgId)");
+        }
+        Set<Scope> scopes = EnumSet.noneOf(Scope.class);
+        for (JsonNode s : scopesNode) {
+            scopes.add(Scope.fromWireName(s.asText()).orElseThrow(() -> ApiException.badRequest("scopes",
+                    "unknown scope '" + s.asText() + "' (expected ingest, read, check or admin)")));
+        }
+        if (scopes.contains(Scope.ADMIN) && (org != null || scopes.size() > 1)) {
+            throw ApiException.badRequest("scopes", "an admin key has the single scope admin and no orgId");
+        }
+        if (!scopes.contains(Scope.ADMIN) && org == null) {
+            throw ApiException.badRequest("orgId", "required for keys with scopes " + scopesNode);
+        }
+        Instant expiresAt = expiresAt(body, clock.instant());
+        BillingService.CreatedKey k = service.createKey(org, scopes, expiresAt, auth.actor(p));
+        ctx.status(201).json(Bodies.key(k.id(), k.key(), k.orgId(), k.scopes(), expiresAt));
+    }
+
+    private void revoke(Context ctx, Auth auth) {
+        Principal p = auth.requireAdmin(ctx);
+        if (!service.revokeKey(ctx.pathParam("id"), auth.actor(p))) {
+            throw ApiException.notFound("no active API key with id '" + ctx.pathParam("id") + "'");
+        }
+        ctx.status(204);
+    }
+
+    /** Who the key is (the dashboard's sign-in): never the key itself. */
+    private void me(Context ctx, Auth auth) {
+        Principal p = auth.authenticate(ctx);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("keyId", p.keyId());
+        body.put("orgId", p.orgId());
+        body.put("scopes", p.scopes().stream().map(Scope::wireName).sorted().toList());
+        ctx.json(body);
+    }
+
     private void list(Context ctx, Auth auth) {
         auth.requireAdmin(ctx);
         String org = emptyAsNull(ctx.queryParam("orgId"));
@@ -80,14 +134,8 @@ public final class ApiKeyRoutes implements RouteModule {
             throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
         }
         int limit = Paging.limit(ctx.queryParam("limit"));
-        String after = emptyAsNull(ctx.queryParam("after"));
-        List<KeyInfo> rows = keys.page(org, after == null ? null : decode(after), limit + 1);
-        boolean more = rows.size() > limit;
-        List<KeyInfo> page = more ? rows.subList(0, limit) : rows;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("items", page.stream().map(this::body).toList());
-        out.put("next", more ? encode(page.get(page.size() - 1).id()) : null);
-        ctx.json(out);
+        List<KeyInfo> rows = keys.page(org, Paging.after(ctx, Paging::decodeId), limit + 1);
+        ctx.json(Paging.page(rows, limit, this::body, k -> Paging.encodeId(k.id())).body());
     }
 
     private void get(Context ctx, Auth auth) {
@@ -165,21 +213,5 @@ public final class ApiKeyRoutes implements RouteModule {
 
     private static String emptyAsNull(String v) {
         return v == null || v.isEmpty() ? null : v;
-    }
-
-    static String encode(String id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(id.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String decode(String cursor) {
-        try {
-            String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (id.isEmpty() || id.length() > Requests.MAX_ID_LENGTH) {
-                throw new IllegalArgumentException();
-            }
-            return id;
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("after", "not a cursor from a previous page's 'next'");
-        }
     }
 }
