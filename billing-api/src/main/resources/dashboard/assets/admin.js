@@ -72,7 +72,7 @@ export function adminPage(main, every) {
     update(near, nearOrgs.orgs.length ? table(['Org', 'Plan', 'Limit', 'Window', 'Used', 'Max', 'Used %', 'Resets'],
       nearOrgs.orgs.map(({ orgId, plan, nearestLimit: n }) => [orgLink(orgId), plan, n.id, n.window, amount(n.used),
         amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)]), 'Orgs near a limit',
-      { numeric: [4, 5, 6] }) : h('p.muted', 'None.'));
+      { numeric: [4, 5, 6], nowrap: [0, 1, 2, 3] }) : h('p.muted', 'None.'));
     update(dead, deadLetters(dl.deadLetters));
     blocks.closest('section').hidden = !outcomes;
     if (outcomes) update(blocks, blockRate(outcomes.days));
@@ -88,7 +88,7 @@ function orgLink(orgId) {
 function orgTable(orgs) {
   if (!orgs.length) return h('p.muted', 'No usage in this range.');
   return table(['#', 'Org', 'Plan', 'Events', 'Tokens', 'Cost'], orgs.map((o, i) => [String(i + 1), orgLink(o.orgId),
-    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]), 'Top orgs', { numeric: [0, 3, 4, 5] });
+    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]), 'Top orgs', { numeric: [0, 3, 4, 5], nowrap: [1, 2] });
 }
 
 function blockRate(days) {

@@ -106,11 +106,12 @@ function morph(o, n) {
 /**
  * A table; `label` names it for screen readers; a row may carry its key as `row.key` (an array
  * property). `numeric` lists the columns of numbers (right-aligned, never wrapped, so digits line
- * up). Tables of more than four columns (or with `stack`, long text) become one card per row on
- * narrow screens (each cell labelled by its column, from data-label); others scroll in their box.
+ * up), `nowrap` those of short ids (an org id broken in two reads as two). Tables of more than
+ * four columns (or with `stack`, long text) become one card per row on narrow screens (each cell
+ * labelled by its column, from data-label); others scroll in their box.
  */
-export function table(headers, rows, label, { stack = headers.length > 4, numeric = [] } = {}) {
-  const cls = (i) => (numeric.includes(i) ? 'num' : null);
+export function table(headers, rows, label, { stack = headers.length > 4, numeric = [], nowrap = [] } = {}) {
+  const cls = (i) => (numeric.includes(i) ? 'num' : nowrap.includes(i) ? 'nowrap' : null);
   return h('div.scroll', { tabindex: 0, role: label ? 'region' : null, 'aria-label': label },
     h(stack ? 'table.stack' : 'table',
       h('thead', h('tr', headers.map((t, i) => h('th', { scope: 'col', class: cls(i) }, t)))),
