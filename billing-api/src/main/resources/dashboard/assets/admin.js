@@ -71,7 +71,8 @@ export function adminPage(main, every) {
     const amount = (v) => String(v).replace(/^\d+/, (i) => BigInt(i).toLocaleString('en-US'));
     update(near, nearOrgs.orgs.length ? table(['Org', 'Plan', 'Limit', 'Window', 'Used', 'Max', 'Used %', 'Resets'],
       nearOrgs.orgs.map(({ orgId, plan, nearestLimit: n }) => [orgLink(orgId), plan, n.id, n.window, amount(n.used),
-        amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)]), 'Orgs near a limit') : h('p.muted', 'None.'));
+        amount(n.limit), `${(Number(n.ratio) * 100).toFixed(1)}%`, time(n.resetsAt)]), 'Orgs near a limit',
+      { numeric: [4, 5, 6], nowrap: [0, 1, 2, 3] }) : h('p.muted', 'None.'));
     update(dead, deadLetters(dl.deadLetters));
     blocks.closest('section').hidden = !outcomes;
     if (outcomes) update(blocks, blockRate(outcomes.days));
@@ -87,13 +88,14 @@ function orgLink(orgId) {
 function orgTable(orgs) {
   if (!orgs.length) return h('p.muted', 'No usage in this range.');
   return table(['#', 'Org', 'Plan', 'Events', 'Tokens', 'Cost'], orgs.map((o, i) => [String(i + 1), orgLink(o.orgId),
-    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]), 'Top orgs');
+    o.plan, num(o.events), num(o.tokens), usd(o.costUsd)]), 'Top orgs', { numeric: [0, 3, 4, 5], nowrap: [1, 2] });
 }
 
 function blockRate(days) {
   if (!days.length) return h('p.muted', 'No checks.');
   return table(['Day (UTC)', 'Checks', 'Blocked', 'Would block', 'Block rate'], [...days].reverse().map((d) => [
-    d.day, num(d.checks), num(d.blocked), num(d.wouldBlock), `${(Number(d.blockRate) * 100).toFixed(2)}%`]), 'Block rate per day');
+    d.day, num(d.checks), num(d.blocked), num(d.wouldBlock), `${(Number(d.blockRate) * 100).toFixed(2)}%`]),
+  'Block rate per day', { numeric: [1, 2, 3, 4] });
 }
 
 function deadLetters(list) {
@@ -104,7 +106,7 @@ function deadLetters(list) {
     ...[...byReason.entries()].map(([reason, ds]) => h('div.reason', { 'data-reason': reason },
       h('h3', `${reason} · ${ds.length}`),
       table(['Received', 'Message', 'Record'], ds.slice(0, SAMPLES).map((d) => [time(d.receivedAt),
-        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]), `Dead letters: ${reason}`, true)))];
+        h('span.message', d.message), `${d.topic}/${d.partition}@${d.offset}`]), `Dead letters: ${reason}`, { stack: true })))];
 }
 
 /**

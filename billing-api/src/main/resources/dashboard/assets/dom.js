@@ -105,14 +105,18 @@ function morph(o, n) {
 
 /**
  * A table; `label` names it for screen readers; a row may carry its key as `row.key` (an array
- * property). Tables of more than four columns (or with `stack`, long text) become one card per row
- * on narrow screens (each cell labelled by its column, from data-label), not a sideways scroll.
+ * property). `numeric` lists the columns of numbers (right-aligned, never wrapped, so digits line
+ * up), `nowrap` those of short ids (an org id broken in two reads as two). Tables of more than
+ * four columns (or with `stack`, long text) become one card per row on narrow screens (each cell
+ * labelled by its column, from data-label); others scroll in their box.
  */
-export function table(headers, rows, label, stack = headers.length > 4) {
+export function table(headers, rows, label, { stack = headers.length > 4, numeric = [], nowrap = [] } = {}) {
+  const cls = (i) => (numeric.includes(i) ? 'num' : nowrap.includes(i) ? 'nowrap' : null);
   return h('div.scroll', { tabindex: 0, role: label ? 'region' : null, 'aria-label': label },
     h(stack ? 'table.stack' : 'table',
-      h('thead', h('tr', headers.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', rows.map((r) => h('tr', { 'data-key': r.key }, r.map((c, i) => h('td', { 'data-label': headers[i] }, c)))))));
+      h('thead', h('tr', headers.map((t, i) => h('th', { scope: 'col', class: cls(i) }, t)))),
+      h('tbody', rows.map((r) => h('tr', { 'data-key': r.key },
+        r.map((c, i) => h('td', { 'data-label': headers[i], class: cls(i) }, c)))))));
 }
 
 export function section(id, title, ...children) {

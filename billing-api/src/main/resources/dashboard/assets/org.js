@@ -178,14 +178,16 @@ function modelTable(report, label) {
   const rows = sumBy(report.rows, (r) => groupName(r, 'model'));
   return [h('p.muted', label),
     rows.length ? table(['Model', 'Events', 'Tokens', 'Cost'],
-      rows.map((t) => [t.key, num(t.events), num(t.tokens), usd(t.costUsd)]), 'Cost by model') : h('p.muted', 'No usage.')];
+      rows.map((t) => [t.key, num(t.events), num(t.tokens), usd(t.costUsd)]), 'Cost by model', { numeric: [1, 2, 3] })
+      : h('p.muted', 'No usage.')];
 }
 
 function userTable(report, label) {
   const rows = sumBy(report.rows, (r) => r.userId || '(no user)').slice(0, 10);
   return [h('p.muted', label),
     rows.length ? table(['User', 'Events', 'Tokens', 'Cost'],
-      rows.map((t) => [t.key, num(t.events), num(t.tokens), usd(t.costUsd)]), 'Top users') : h('p.muted', 'No usage.')];
+      rows.map((t) => [t.key, num(t.events), num(t.tokens), usd(t.costUsd)]), 'Top users', { numeric: [1, 2, 3] })
+      : h('p.muted', 'No usage.')];
 }
 
 function eventTable(items) {
@@ -195,7 +197,7 @@ function eventTable(items) {
     h('span.id', e.eventId), e.feature, e.userId || '', e.model ? `${e.provider}/${e.model}` : '', num(tokens(e)),
     e.priced || !e.model ? usd(e.costUsd)
       : h('span.muted', { title: 'no price for this model at that time' }, `${usd(e.costUsd)} (unpriced)`)]),
-  'Recent events');
+  'Recent events', { numeric: [5, 6] });
 }
 
 /** Each grant on two lines (the balance column is narrow): amount and status, then its times and reason. */
@@ -232,5 +234,5 @@ function alertTable(items) {
     const row = [time(a.createdAt), h('span.id', a.type), h('span', alertText(a))];
     row.key = String(a.id);
     return row;
-  }), 'Alerts', true);
+  }), 'Alerts', { stack: true });
 }

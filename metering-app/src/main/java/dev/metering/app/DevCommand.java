@@ -117,7 +117,7 @@ final class DevCommand implements Callable<Integer> {
             if (demo) {
                 alerts = DemoAlertReceiver.start(alertPort, stack.apiUrl(), token, out);
                 out.println("demo: alerts go to the webhook " + alerts.url() + " (signatures verified, printed as they arrive)");
-                traffic = DemoTraffic.start(stack.env(), stack.api().service(), demoRate);
+                traffic = DemoTraffic.start(stack.env(), stack.api().service(), demoRate, stack.apiUrl(), token);
                 summary = DemoSummary.start(stack.env(), stack.streams(), stack.sink(), stack.apiUrl(), token,
                         traffic, summaryEvery, out);
                 out.println("demo: " + traffic.describe());

@@ -449,6 +449,31 @@ class DashboardIT {
         assertThat(columnText("#block-rate tbody tr:first-child td")).containsExactly(today, "3", "1", "0", "33.33%");
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-reason='INVALID']")));
         screenshot("dashboard-admin.png");
+
+        // numbers right-aligned on one line each and ids unbroken, down to a tablet's width; on a
+        // phone the page never scrolls sideways (wide tables become cards or scroll inside their box)
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        String numberCells = "return [...document.querySelectorAll('main td.num, main th.num')]";
+        assertThat((Long) js.executeScript(numberCells + ".length")).isGreaterThanOrEqualTo(8L);
+        Dimension desktop = browser.manage().window().getSize();
+        try {
+            for (int width : new int[] {1280, 1024, 760}) {
+                browser.manage().window().setSize(new Dimension(width, 1800));
+                assertThat(js.executeScript("return [...document.querySelectorAll('main td.num, main th.num, main td.nowrap')]"
+                        + ".filter((c) => { const r = document.createRange(); "
+                        + "r.selectNodeContents(c); return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size > 1; })"
+                        + ".map((c) => c.textContent)")).as("number or id cells on more than one line at %d px", width)
+                        .isEqualTo(List.of());
+                assertThat(js.executeScript(numberCells + ".filter((c) => getComputedStyle(c).textAlign !== 'right')"
+                        + ".map((c) => c.textContent)")).as("number cells not right-aligned at %d px", width).isEqualTo(List.of());
+            }
+            browser.manage().window().setSize(new Dimension(400, 1800));
+            wait.until(b -> (Long) js.executeScript("return window.innerWidth") <= 400L);
+            assertThat(js.executeScript("return document.documentElement.scrollWidth <= window.innerWidth")).isEqualTo(true);
+            screenshot("dashboard-admin-narrow.png");
+        } finally {
+            browser.manage().window().setSize(desktop);
+        }
     }
 
     @Test

@@ -38,8 +38,9 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Every few seconds, a compact line block: events in per second (read by the streams service),
  * accepted into aggregates, window rows the sink wrote, the streams consumer lag, dead letters by
- * reason (from PostgreSQL), the top orgs by cost today (PostgreSQL), and the busy trial org's
- * answer from the real check endpoint.
+ * reason (from PostgreSQL), the top orgs by cost today (PostgreSQL), the demo traffic's check
+ * answers (allowed and sent, refused by code, without an answer) and the busy trial org's answer
+ * from the real check endpoint.
  */
 public final class DemoSummary implements AutoCloseable {
 
@@ -54,6 +55,7 @@ public final class DemoSummary implements AutoCloseable {
     private final String eventsTopic;
     private final String applicationId;
     private final PrintStream out;
+    private final DemoTraffic traffic;
     private final Duration every;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper();
@@ -68,7 +70,7 @@ public final class DemoSummary implements AutoCloseable {
     private long lastAt = System.nanoTime();
 
     private DemoSummary(Map<String, String> env, StreamsApp streams, SinkApp.RunningSink sink, String apiUrl,
-                        String token, Duration every, PrintStream out) {
+                        String token, DemoTraffic traffic, Duration every, PrintStream out) {
         this.streams = streams;
         this.sink = sink;
         this.apiUrl = apiUrl;
@@ -80,13 +82,14 @@ public final class DemoSummary implements AutoCloseable {
         this.applicationId = source.string("METERING_STREAMS_APPLICATION_ID", "metering-streams");
         source.throwIfInvalid();
         this.admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+        this.traffic = traffic;
         this.every = every;
         this.out = out;
     }
 
     public static DemoSummary start(Map<String, String> env, StreamsApp streams, SinkApp.RunningSink sink, String apiUrl,
                                     String token, DemoTraffic traffic, Duration every, PrintStream out) {
-        DemoSummary s = new DemoSummary(env, streams, sink, apiUrl, token, every, out);
+        DemoSummary s = new DemoSummary(env, streams, sink, apiUrl, token, traffic, every, out);
         s.scheduler.scheduleWithFixedDelay(s::printSafely, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
         return s;
     }
@@ -132,6 +135,11 @@ public final class DemoSummary implements AutoCloseable {
                 }
             }
             sb.append("  top orgs by cost today: ").append(top.isEmpty() ? "none yet" : String.join(", ", top)).append('\n');
+        }
+        sb.append("  ").append(traffic.checks()).append('\n');
+        String problem = traffic.lastCheckProblem();
+        if (problem != null) {
+            sb.append("  last check without an answer: ").append(problem).append('\n');
         }
         sb.append("  ").append(check(DemoTraffic.hotOrg())).append('\n');
         return sb.toString();

@@ -35,10 +35,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Dev mode's demo load: {@value #ORGS} orgs on the example catalog's plans (subscriptions and a
  * credit grant each created on first start), many users and models, through {@link UsageMeter}
- * like a chat service; about 1 % duplicates (the same event sent again), and every 10 s one undecodable record and one
- * invalid event sent around the meter's validation, so the dead letters fill too. The busy trial
- * org {@code org-00001} sends 5 chat messages a second on top and reaches the trial plan's 200
- * messages a day within a minute.
+ * like a chat service that asks the check endpoint before each message or call ({@link CheckGate})
+ * and sends only what is allowed; about 1 % duplicates (an allowed event sent again), and every
+ * 10 s one undecodable record and one invalid event sent around the meter's validation, so the
+ * dead letters fill too. The busy trial org {@code org-00001} sends 5 chat messages a second on
+ * top and is refused within a minute (the trial plan's 100,000 tokens per billing period).
  */
 public final class DemoTraffic implements AutoCloseable {
 
@@ -57,6 +58,7 @@ public final class DemoTraffic implements AutoCloseable {
         return t;
     });
     private final int rate;
+    private final CheckGate gate;
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong invalid = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
@@ -64,8 +66,9 @@ public final class DemoTraffic implements AutoCloseable {
     private long ticks;
     private UsageEvent last;
 
-    private DemoTraffic(Map<String, String> env, int rate) {
+    private DemoTraffic(Map<String, String> env, int rate, CheckGate gate) {
         this.rate = rate;
+        this.gate = gate;
         ConfigSource source = ConfigSource.of(env);
         this.meter = UsageMeter.create(UsageMeterConfig.from(source, Clock.systemUTC()));
         this.topics = Topics.from(source);
@@ -77,8 +80,9 @@ public final class DemoTraffic implements AutoCloseable {
                 .serializer();
     }
 
-    /** Creates the demo subscriptions (when missing) and starts sending. */
-    public static DemoTraffic start(Map<String, String> env, BillingService billing, int rate) {
+    /** Creates the demo subscriptions (when missing) and starts sending what {@code apiUrl}'s check allows. */
+    public static DemoTraffic start(Map<String, String> env, BillingService billing, int rate, String apiUrl,
+                                    String token) {
         Instant now = Instant.now();
         Instant periodStart = now.atOffset(ZoneOffset.UTC).truncatedTo(ChronoUnit.DAYS).withDayOfMonth(1).toInstant();
         Instant periodEnd = periodStart.atOffset(ZoneOffset.UTC).plusMonths(1).toInstant();
@@ -97,14 +101,15 @@ public final class DemoTraffic implements AutoCloseable {
                 }
             }
         }
-        DemoTraffic traffic = new DemoTraffic(env, rate);
+        DemoTraffic traffic = new DemoTraffic(env, rate, CheckGate.http(apiUrl, token, Clock.systemUTC()));
         traffic.scheduler.scheduleAtFixedRate(traffic::tick, 0, 100, TimeUnit.MILLISECONDS);
         return traffic;
     }
 
     public String describe() {
         return ORGS + " orgs on plans " + PLANS + ", ~" + rate + " events/s plus 5 chat messages/s from " + HOT_ORG
-                + " (TRIAL: 200 messages a day), ~1% duplicates, an undecodable and an invalid record every 10 s";
+                + " (TRIAL: 200 messages a day, 100000 tokens a month), each checked before it is sent, ~1% duplicates,"
+                + " an undecodable and an invalid record every 10 s";
     }
 
     private void tick() {
@@ -120,11 +125,12 @@ public final class DemoTraffic implements AutoCloseable {
                 }
                 int index = 1 + generator.nextInt(ORGS);
                 UsageEvent e = generator.next(TrafficGenerator.org(index), 1 + index % 6);
-                send(e);
-                last = e;
+                if (sendIfAllowed(e)) {
+                    last = e;
+                }
             }
             if (ticks % 2 == 0) {
-                send(generator.chatMessage(HOT_ORG));
+                sendIfAllowed(generator.chatMessage(HOT_ORG));
             }
             if (ticks % 100 == 0) {
                 raw.send(new ProducerRecord<>(topics.events(), "org-00002",
@@ -137,11 +143,31 @@ public final class DemoTraffic implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // the summary shows the meter's failures; keep generating
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    private boolean sendIfAllowed(UsageEvent e) throws InterruptedException {
+        if (!gate.allows(e)) {
+            return false;
+        }
+        send(e);
+        return true;
     }
 
     private void send(UsageEvent e) {
         meter.record(e);
+    }
+
+    /** The check answers so far, as the live summary prints them. */
+    public String checks() {
+        return gate.summary();
+    }
+
+    /** Why the latest check without an answer had none; null while every check was answered. */
+    public String lastCheckProblem() {
+        return gate.lastProblem();
     }
 
     public long sent() {

@@ -240,7 +240,8 @@ class ReadmeIT {
                 .replaceAll("dev-[0-9a-f]{48}", "\\\\Edev-[0-9a-f]{48}\\\\Q")
                 .replace("/home/you/metering/", "\\E.*/\\Q");
         // the live summary's numbers, the alerts' usage and the demo receiver's free port vary by run
-        if (text.startsWith("[") || text.startsWith("  check ") || text.startsWith("  alert: ")
+        if (text.startsWith("[") || text.startsWith("  check ") || text.startsWith("  demo checks ")
+                || text.startsWith("  alert: ")
                 || text.startsWith("demo: alerts go to the webhook")) {
             quoted = quoted.replaceAll("\\d+", "\\\\E\\\\d+\\\\Q");
         }
