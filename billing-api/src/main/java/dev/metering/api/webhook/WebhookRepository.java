@@ -181,37 +181,60 @@ public final class WebhookRepository {
     }
 
     /**
-     * Logs attempt {@code c.attempt} and moves the delivery on: delivered, due again at
-     * {@code nextAttemptAt}, or failed when that is null. Ignored when the delivery was claimed
-     * again meanwhile (its lease ran out) or retried by hand.
+     * One finished attempt: logged as attempt {@code claimed.attempt}; the delivery is delivered,
+     * due again at {@code nextAttemptAt}, or failed when that is null.
      */
-    public void complete(Claimed c, Instant at, Integer statusCode, String error, long durationMs, boolean delivered,
-                         Instant nextAttemptAt, Instant now) {
-        OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
+    public record Outcome(Claimed claimed, Instant at, Integer statusCode, String error, long durationMs,
+                          boolean delivered, Instant nextAttemptAt) {
+    }
+
+    /**
+     * Logs the attempts and moves their deliveries on, all in one transaction of two statements.
+     * A delivery claimed again meanwhile (its lease ran out) or retried by hand is left alone.
+     */
+    public void completeAll(List<Outcome> outcomes, Instant now) {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        int n = outcomes.size();
+        Long[] ids = new Long[n];
+        Integer[] attempts = new Integer[n];
+        String[] attemptedAt = new String[n];
+        Integer[] codes = new Integer[n];
+        String[] errors = new String[n];
+        Long[] durations = new Long[n];
+        String[] retryFrom = new String[n];
+        String[] statuses = new String[n];
+        String[] finished = new String[n];
+        String[] next = new String[n];
+        for (int i = 0; i < n; i++) {
+            Outcome o = outcomes.get(i);
+            ids[i] = o.claimed().deliveryId();
+            attempts[i] = o.claimed().attempt();
+            attemptedAt[i] = o.at().toString();
+            codes[i] = o.statusCode();
+            errors[i] = o.error();
+            durations[i] = o.durationMs();
+            retryFrom[i] = o.claimed().retryFrom().toString();
+            boolean retry = !o.delivered() && o.nextAttemptAt() != null;
+            statuses[i] = o.delivered() ? "delivered" : retry ? "pending" : "failed";
+            finished[i] = retry ? null : now.toString();
+            next[i] = retry ? o.nextAttemptAt().toString() : null;
+        }
         dsl.transaction(tx -> {
             DSLContext d = tx.dsl();
-            d.insertInto(WEBHOOK_ATTEMPTS)
-                    .set(WEBHOOK_ATTEMPTS.DELIVERY_ID, c.deliveryId())
-                    .set(WEBHOOK_ATTEMPTS.ATTEMPT, c.attempt())
-                    .set(WEBHOOK_ATTEMPTS.ATTEMPTED_AT, at.atOffset(ZoneOffset.UTC))
-                    .set(WEBHOOK_ATTEMPTS.STATUS_CODE, statusCode)
-                    .set(WEBHOOK_ATTEMPTS.ERROR, error)
-                    .set(WEBHOOK_ATTEMPTS.DURATION_MS, durationMs)
-                    .onConflictDoNothing()
-                    .execute();
-            var update = d.update(WEBHOOK_DELIVERIES)
-                    .set(WEBHOOK_DELIVERIES.LAST_STATUS_CODE, statusCode)
-                    .set(WEBHOOK_DELIVERIES.LAST_ERROR, error);
-            var next = delivered ? update.set(WEBHOOK_DELIVERIES.STATUS, "delivered").set(WEBHOOK_DELIVERIES.FINISHED_AT, t)
-                    .setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
-                    : nextAttemptAt == null ? update.set(WEBHOOK_DELIVERIES.STATUS, "failed")
-                    .set(WEBHOOK_DELIVERIES.FINISHED_AT, t).setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
-                    : update.set(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT, nextAttemptAt.atOffset(ZoneOffset.UTC));
-            next.where(WEBHOOK_DELIVERIES.ID.eq(c.deliveryId()))
-                    .and(WEBHOOK_DELIVERIES.ATTEMPTS.eq(c.attempt()))
-                    .and(WEBHOOK_DELIVERIES.STATUS.eq("pending"))
-                    .and(WEBHOOK_DELIVERIES.RETRY_FROM.eq(c.retryFrom().atOffset(ZoneOffset.UTC)))
-                    .execute();
+            d.execute("INSERT INTO metering.webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms) "
+                            + "SELECT * FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::bigint[]) "
+                            + "ON CONFLICT DO NOTHING",
+                    DSL.val(ids), DSL.val(attempts), DSL.val(attemptedAt), DSL.val(codes), DSL.val(errors), DSL.val(durations));
+            d.execute("UPDATE metering.webhook_deliveries d SET last_status_code = x.code, last_error = x.error, "
+                            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next "
+                            + "FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::text[], "
+                            + "?::text[]::timestamptz[], ?::text[]::timestamptz[]) AS x(id, attempt, retry_from, code, error, "
+                            + "status, finished, next) "
+                            + "WHERE d.id = x.id AND d.attempts = x.attempt AND d.status = 'pending' AND d.retry_from = x.retry_from",
+                    DSL.val(ids), DSL.val(attempts), DSL.val(retryFrom), DSL.val(codes), DSL.val(errors), DSL.val(statuses),
+                    DSL.val(finished), DSL.val(next));
         });
     }
 
