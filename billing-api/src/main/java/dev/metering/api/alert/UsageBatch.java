@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jooq.DSLContext;
 import org.jooq.Table;
 
@@ -104,7 +103,7 @@ final class UsageBatch {
     /** Answers from what {@link #fetch} read; a segment not collected is an error, not a zero. */
     UsageReader reader() {
         return (orgId, segments) -> {
-            Map<UsageSegment, UsageTotals> out = new HashMap<>();
+            Map<UsageSegment, UsageTotals> out = new LinkedHashMap<>();
             for (UsageSegment s : segments) {
                 UsageTotals t = totals.get(new Key(orgId, s));
                 if (t == null) {
@@ -114,12 +113,6 @@ final class UsageBatch {
             }
             return out;
         };
-    }
-
-    Set<String> orgs() {
-        Set<String> out = new java.util.LinkedHashSet<>();
-        totals.keySet().forEach(k -> out.add(k.orgId()));
-        return out;
     }
 
     private static Table<?> table(UsageSegment s) {
