@@ -34,6 +34,8 @@ public final class WebhookRepository {
                           String messageId, String body) {
     }
 
+    static final int SCAN_PER_CLAIM = 8;
+
     private final DSLContext dsl;
 
     public WebhookRepository(DSLContext dsl) {
@@ -156,7 +158,9 @@ public final class WebhookRepository {
     /**
      * Claims up to {@code limit} due deliveries, at most {@code perEndpoint} of each endpoint and none
      * of {@code busyEndpoints} (a slow receiver then holds back only its own deliveries); each
-     * claim counts as an attempt and is leased until {@code leaseUntil}.
+     * claim counts as an attempt and is leased until {@code leaseUntil}. It considers only the
+     * {@link #SCAN_PER_CLAIM} x {@code limit} longest due deliveries (an index range, not the whole
+     * backlog: a claim follows every batch of finished attempts).
      */
     public List<Claimed> claimDue(Instant now, Instant leaseUntil, int limit, int perEndpoint, Collection<String> busyEndpoints) {
         OffsetDateTime n = now.atOffset(ZoneOffset.UTC);
@@ -165,8 +169,9 @@ public final class WebhookRepository {
                 "WITH candidates AS ("
                         + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
                         + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
-                        + "  FROM metering.webhook_deliveries d"
-                        + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) AND d.endpoint_id <> ALL (?::text[])) c"
+                        + "  FROM (SELECT id, endpoint_id, next_attempt_at FROM metering.webhook_deliveries"
+                        + "   WHERE status = 'pending' AND next_attempt_at <= CAST(? AS timestamptz) AND endpoint_id <> ALL (?::text[])"
+                        + "   ORDER BY next_attempt_at LIMIT ?) d) c"
                         + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
                         + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
                         + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
@@ -174,7 +179,7 @@ public final class WebhookRepository {
                         + " FROM due, metering.webhook_endpoints e, metering.alerts a"
                         + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
                         + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body",
-                        n, DSL.val(busy), perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
+                        n, DSL.val(busy), limit * SCAN_PER_CLAIM, perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
                 .fetch(r -> new Claimed(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class),
                         r.get(3, OffsetDateTime.class).toInstant(), r.get(4, String.class), r.get(5, String.class),
                         r.get(6, String.class), r.get(7, String.class))));
