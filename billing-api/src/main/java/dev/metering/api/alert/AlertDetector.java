@@ -2,26 +2,30 @@ package dev.metering.api.alert;
 
 import dev.metering.api.account.BillingService;
 import dev.metering.api.check.BillingAccount;
+import dev.metering.api.check.CheckEvaluator;
+import dev.metering.api.check.Freshness;
 import dev.metering.api.check.LimitStatus;
 import dev.metering.api.check.LimitsReport;
 import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.plan.LimitScope;
 import dev.metering.api.plan.Plan;
+import dev.metering.api.plan.PlanCatalog;
+import dev.metering.api.store.CreditRepository;
+import dev.metering.api.store.SubscriptionRepository;
+import dev.metering.api.subscription.Subscription;
+import dev.metering.api.usage.UsageReader;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import org.jooq.DSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * through {@link AlertRepository} (unique keys: any number of instances, restarts and crashes
  * included, record each crossing once). Every minute it also records credits expiring within 7 days.
  * After a restart it evaluates usage of the last {@link #LOOKBACK} of windows.
+ *
+ * <p>It shares PostgreSQL and the CPU with checks, so its cost per pass is a few statements per
+ * {@link #CHUNK} orgs, not per org: accounts and usage of a chunk are read in batches, evaluated in
+ * memory, and its crossings recorded in one transaction. One thread, on the connections it is given.
  */
 public final class AlertDetector implements AutoCloseable {
 
@@ -40,25 +48,28 @@ public final class AlertDetector implements AutoCloseable {
     static final Duration EXPIRY_SCAN_EVERY = Duration.ofMinutes(1);
     /** Users and conversations of one org evaluated after a subscription, grant or catalog change. */
     static final int MAX_SUBJECTS = 1_000;
-    /** Orgs evaluated at once: each evaluation mostly waits on PostgreSQL round trips. */
-    static final int PARALLELISM = 4;
+    /** Orgs evaluated together: read with one statement per table, recorded in one transaction. */
+    static final int CHUNK = 500;
 
     private final BillingService service;
     private final AlertRepository repository;
+    private final SubscriptionRepository subscriptions;
+    private final CreditRepository credits;
+    private final DSLContext dsl;
     private final ChangeFeed changes;
     private final AlertMetrics metrics;
     private final Clock clock;
-    private final ExecutorService pool = Executors.newFixedThreadPool(PARALLELISM, r -> {
-        Thread t = new Thread(r, "alert-detector");
-        t.setDaemon(true);
-        return t;
-    });
     private Instant lastExpiryScan;
     private volatile Runnable onRecorded = () -> { };
 
-    public AlertDetector(BillingService service, AlertRepository repository, AlertMetrics metrics, Clock clock) {
+    /** @param dsl where the detector reads accounts and usage (the connections alerts may use) */
+    public AlertDetector(BillingService service, AlertRepository repository, DSLContext dsl, AlertMetrics metrics,
+                         Clock clock) {
         this.service = service;
         this.repository = repository;
+        this.dsl = dsl;
+        this.subscriptions = new SubscriptionRepository(dsl);
+        this.credits = new CreditRepository(dsl);
         this.changes = new ChangeFeed(service, repository);
         this.metrics = metrics;
         this.clock = clock;
@@ -73,120 +84,141 @@ public final class AlertDetector implements AutoCloseable {
     public synchronized int runOnce() {
         Instant now = clock.instant();
         Instant windowsFrom = now.truncatedTo(ChronoUnit.HOURS).minus(LOOKBACK);
-        Map<String, ChangeFeed.Work> orgs = changes.next(windowsFrom);
-        List<Callable<Integer>> tasks = new ArrayList<>(orgs.size());
-        for (Map.Entry<String, ChangeFeed.Work> e : orgs.entrySet()) {
-            tasks.add(() -> {
-                try {
-                    int n = evaluate(e.getKey(), e.getValue(), windowsFrom, now);
-                    changes.evaluated(e.getValue());
-                    return n;
-                } catch (RuntimeException ex) {
-                    log.warn("alert evaluation of org {} failed: {}", e.getKey(), ex.toString());
-                    return 0;
-                }
-            });
-        }
+        List<Map.Entry<String, ChangeFeed.Work>> orgs = new ArrayList<>(changes.next(windowsFrom).entrySet());
         int recorded = 0;
-        try {
-            for (Future<Integer> f : pool.invokeAll(tasks)) {
-                recorded += f.get();
+        for (int from = 0; from < orgs.size(); from += CHUNK) {
+            List<Map.Entry<String, ChangeFeed.Work>> chunk = orgs.subList(from, Math.min(orgs.size(), from + CHUNK));
+            try {
+                recorded += evaluate(chunk, windowsFrom, now);
+                chunk.forEach(e -> changes.evaluated(e.getValue()));
+            } catch (RuntimeException ex) {
+                log.warn("alert evaluation of {} orgs (from {}) failed: {}", chunk.size(), chunk.get(0).getKey(),
+                        ex.toString());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return recorded;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
         }
         changes.passDone();
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
-            for (CreditGrant g : repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000)) {
-                recorded += record(Crossings.expiring(g), now);
-            }
+            recorded += record(repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000).stream()
+                    .map(Crossings::expiring).toList(), now);
             lastExpiryScan = now;
         }
         return recorded;
     }
 
-    private int evaluate(String orgId, ChangeFeed.Work work, Instant windowsFrom, Instant now) {
-        BillingAccount account = service.account(orgId);
-        Plan plan = account.plan();
-        int recorded = 0;
-        boolean orgAlerts = alerts(plan, LimitScope.ORG);
-        boolean userAlerts = alerts(plan, LimitScope.USER);
-        boolean conversationAlerts = alerts(plan, LimitScope.CONVERSATION);
-        Set<String> users = work.users;
-        Set<String> conversations = work.conversations;
-        if (work.whole && (userAlerts || conversationAlerts)) {
-            AlertRepository.Subjects recent = repository.recentSubjects(orgId, windowsFrom, MAX_SUBJECTS);
-            users = new LinkedHashSet<>(users);
-            users.addAll(recent.users());
-            conversations = new LinkedHashSet<>(conversations);
-            conversations.addAll(recent.conversations());
+    /** What one org's evaluation found: limit crossings, and its balance when it has a low-balance threshold. */
+    private record Found(List<Alert> alerts, BigDecimal balance, BigDecimal threshold) {
+    }
+
+    private int evaluate(List<Map.Entry<String, ChangeFeed.Work>> chunk, Instant windowsFrom, Instant now) {
+        List<String> orgIds = chunk.stream().map(Map.Entry::getKey).toList();
+        Map<String, Subscription> subs = subscriptions.findAll(orgIds);
+        Map<String, List<CreditGrant>> grants = credits.unexpired(orgIds, now);
+        PlanCatalog catalog = service.catalog().catalog();
+        Freshness freshness = service.freshness(now);
+        Map<String, BillingAccount> accounts = new LinkedHashMap<>();
+        Map<String, Subjects> subjects = new LinkedHashMap<>();
+        for (Map.Entry<String, ChangeFeed.Work> e : chunk) {
+            String orgId = e.getKey();
+            Subscription sub = subs.get(orgId);
+            Plan plan = sub == null ? catalog.defaultPlan() : catalog.plan(sub.planId()).orElse(catalog.defaultPlan());
+            accounts.put(orgId, new BillingAccount(orgId, plan, sub, grants.getOrDefault(orgId, List.of())));
+            subjects.put(orgId, subjects(orgId, plan, e.getValue(), windowsFrom));
         }
+        // the first evaluation only names the usage the second one reads from memory
+        UsageBatch usage = new UsageBatch();
+        accounts.forEach((orgId, account) -> find(account, subjects.get(orgId), usage.collecting(), freshness, now));
+        usage.fetch(dsl);
+        List<Alert> crossings = new ArrayList<>();
+        List<String> rearm = new ArrayList<>();
+        int recorded = 0;
+        for (Map.Entry<String, BillingAccount> e : accounts.entrySet()) {
+            String orgId = e.getKey();
+            Found found = find(e.getValue(), subjects.get(orgId), usage.reader(), freshness, now);
+            crossings.addAll(found.alerts());
+            if (found.threshold() != null) {
+                BigDecimal b = found.balance();
+                if (b.compareTo(found.threshold()) < 0) {
+                    if (repository.recordLowBalance(orgId, episode -> Crossings.lowBalance(orgId, b, found.threshold(),
+                            episode), now)) {
+                        recorded(AlertType.BALANCE_LOW);
+                        recorded++;
+                    }
+                } else {
+                    rearm.add(orgId);
+                }
+            }
+        }
+        repository.rearmLowBalance(rearm, now);
+        return recorded + record(crossings, now);
+    }
+
+    private record Subjects(Set<String> users, Set<String> conversations) {
+    }
+
+    private Subjects subjects(String orgId, Plan plan, ChangeFeed.Work work, Instant windowsFrom) {
+        Set<String> users = alerts(plan, LimitScope.USER) ? work.users : Set.of();
+        Set<String> conversations = alerts(plan, LimitScope.CONVERSATION) ? work.conversations : Set.of();
+        if (work.whole && (alerts(plan, LimitScope.USER) || alerts(plan, LimitScope.CONVERSATION))) {
+            AlertRepository.Subjects recent = repository.recentSubjects(orgId, windowsFrom, MAX_SUBJECTS);
+            if (alerts(plan, LimitScope.USER)) {
+                users = new LinkedHashSet<>(users);
+                users.addAll(recent.users());
+            }
+            if (alerts(plan, LimitScope.CONVERSATION)) {
+                conversations = new LinkedHashSet<>(conversations);
+                conversations.addAll(recent.conversations());
+            }
+        }
+        return new Subjects(users, conversations);
+    }
+
+    /** The org's crossings (pure: usage comes from {@code reader}). */
+    private Found find(BillingAccount account, Subjects subjects, UsageReader reader, Freshness freshness, Instant now) {
+        CheckEvaluator evaluator = service.evaluator();
+        String orgId = account.orgId();
+        Plan plan = account.plan();
+        List<Alert> out = new ArrayList<>();
+        BigDecimal threshold = plan.lowBalanceAlertUsd();
         BigDecimal balance = null;
-        if (orgAlerts || plan.lowBalanceAlertUsd() != null) {
-            LimitsReport report = service.limits(orgId, null);
-            recorded += recordAll(Crossings.limits(orgId, null, plan.id(), report.limits()), now);
+        if (alerts(plan, LimitScope.ORG) || threshold != null) {
+            LimitsReport report = evaluator.limits(account, null, reader, freshness, now);
+            out.addAll(Crossings.limits(orgId, null, plan.id(), report.limits()));
             balance = report.balanceUsd();
         }
-        if (userAlerts) {
-            for (String user : users) {
-                if (!user.isEmpty()) {
-                    List<LimitStatus> userLimits = service.limits(orgId, user).limits().stream()
-                            .filter(s -> s.definition().scope() == LimitScope.USER).toList();
-                    recorded += recordAll(Crossings.limits(orgId, user, plan.id(), userLimits), now);
-                }
+        for (String user : subjects.users()) {
+            if (!user.isEmpty()) {
+                List<LimitStatus> userLimits = evaluator.limits(account, user, reader, freshness, now).limits().stream()
+                        .filter(s -> s.definition().scope() == LimitScope.USER).toList();
+                out.addAll(Crossings.limits(orgId, user, plan.id(), userLimits));
             }
         }
-        if (conversationAlerts) {
-            for (String conversation : conversations) {
-                recorded += recordAll(Crossings.limits(orgId, null, conversation, plan.id(),
-                        service.conversationLimits(orgId, conversation)), now);
-            }
+        for (String conversation : subjects.conversations()) {
+            out.addAll(Crossings.limits(orgId, null, conversation, plan.id(),
+                    evaluator.conversationLimits(account, conversation, reader, now)));
         }
-        BigDecimal threshold = plan.lowBalanceAlertUsd();
-        if (threshold != null) {
-            if (balance == null) {
-                balance = service.balance(orgId).balanceUsd();
-            }
-            BigDecimal b = balance;
-            if (b.compareTo(threshold) < 0) {
-                if (repository.recordLowBalance(orgId, episode -> Crossings.lowBalance(orgId, b, threshold, episode), now)) {
-                    metrics.recorded(AlertType.BALANCE_LOW);
-                    onRecorded.run();
-                    recorded++;
-                }
-            } else {
-                repository.rearmLowBalance(orgId, now);
-            }
+        if (threshold != null && balance == null) {
+            balance = CheckEvaluator.balance(account, reader, now).balanceUsd();
         }
-        return recorded;
+        return new Found(out, balance, threshold);
     }
 
     private static boolean alerts(Plan plan, LimitScope scope) {
         return plan.limits().stream().anyMatch(l -> l.scope() == scope && !l.alertAt().isEmpty());
     }
 
-    private int recordAll(List<Alert> alerts, Instant now) {
-        int n = 0;
-        for (Alert a : alerts) {
-            n += record(a, now);
-        }
-        return n;
+    private int record(List<Alert> alerts, Instant now) {
+        List<Alert> recorded = repository.recordAll(alerts, now);
+        recorded.forEach(a -> recorded(a.type()));
+        return recorded.size();
     }
 
-    private int record(Alert a, Instant now) {
-        if (repository.record(a, now)) {
-            metrics.recorded(a.type());
-            onRecorded.run();
-            return 1;
-        }
-        return 0;
+    private void recorded(AlertType type) {
+        metrics.recorded(type);
+        onRecorded.run();
     }
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        // nothing of its own: it runs on the caller's thread
     }
 }

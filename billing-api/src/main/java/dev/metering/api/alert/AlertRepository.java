@@ -51,9 +51,65 @@ public final class AlertRepository {
         this.payloads = payloads;
     }
 
-    /** Records {@code alert} unless its key exists; true when this call recorded it. */
-    public boolean record(Alert alert, Instant now) {
-        return dsl.transactionResult(tx -> insert(tx.dsl(), alert, now));
+    /**
+     * Records those of {@code alerts} whose key does not exist yet, in one transaction of a few
+     * statements however many (with their outbox deliveries); returns the ones this call recorded.
+     * Keys are inserted in key order, so instances recording overlapping sets never deadlock.
+     */
+    public List<Alert> recordAll(List<Alert> alerts, Instant now) {
+        if (alerts.isEmpty()) {
+            return List.of();
+        }
+        java.util.TreeMap<String, Alert> byKey = new java.util.TreeMap<>();
+        alerts.forEach(a -> byKey.putIfAbsent(a.key(), a));
+        return dsl.transactionResult(tx -> {
+            DSLContext t = tx.dsl();
+            t.select(ALERTS.ALERT_KEY).from(ALERTS)
+                    .where(ALERTS.ALERT_KEY.eq(DSL.any(DSL.val(byKey.keySet().toArray(String[]::new)))))
+                    .fetch(ALERTS.ALERT_KEY).forEach(byKey::remove);
+            if (byKey.isEmpty()) {
+                return List.<Alert>of();
+            }
+            int n = byKey.size();
+            String[] keys = new String[n];
+            String[] messageIds = new String[n];
+            String[] types = new String[n];
+            String[] orgs = new String[n];
+            String[] bodies = new String[n];
+            int i = 0;
+            for (Alert a : byKey.values()) {
+                keys[i] = a.key();
+                messageIds[i] = AlertPayloads.newMessageId();
+                types[i] = a.type().wireName();
+                orgs[i] = a.orgId();
+                bodies[i] = payloads.body(a, now);
+                i++;
+            }
+            OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
+            List<Long> ids = new ArrayList<>();
+            List<String> recordedKeys = new ArrayList<>();
+            t.resultQuery("INSERT INTO metering.alerts (alert_key, message_id, event_type, org_id, body, created_at) "
+                            + "SELECT k, m, e, o, b, CAST(? AS timestamptz) FROM unnest(?::text[], ?::text[], ?::text[], "
+                            + "?::text[], ?::text[]) AS x(k, m, e, o, b) ON CONFLICT (alert_key) DO NOTHING RETURNING id, alert_key",
+                            at, DSL.val(keys), DSL.val(messageIds), DSL.val(types), DSL.val(orgs), DSL.val(bodies))
+                    .forEach(r -> {
+                        ids.add(r.get(0, Long.class));
+                        recordedKeys.add(r.get(1, String.class));
+                    });
+            if (ids.isEmpty()) {
+                return List.<Alert>of();
+            }
+            t.execute("INSERT INTO metering.webhook_deliveries (endpoint_id, alert_id, status, attempts, next_attempt_at, "
+                            + "created_at, retry_from) "
+                            + "SELECT e.id, a.id, 'pending', 0, CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz) "
+                            + "FROM metering.alerts a JOIN metering.webhook_endpoints e ON (e.org_id IS NULL OR e.org_id = a.org_id) "
+                            + "AND (e.event_types = '' OR a.event_type = ANY (string_to_array(e.event_types, ','))) "
+                            + "WHERE a.id = ANY (?::bigint[])",
+                    at, at, at, DSL.val(ids.toArray(Long[]::new)));
+            List<Alert> out = new ArrayList<>(recordedKeys.size());
+            recordedKeys.forEach(k -> out.add(byKey.get(k)));
+            return out;
+        });
     }
 
     /**
@@ -75,10 +131,13 @@ public final class AlertRepository {
         });
     }
 
-    /** The balance is at or above the threshold again: the next drop below alerts anew. */
-    public void rearmLowBalance(String orgId, Instant now) {
-        dsl.execute("UPDATE metering.low_balance_state SET below = false, updated_at = CAST(? AS timestamptz) WHERE org_id = ? AND below",
-                now.atOffset(ZoneOffset.UTC), orgId);
+    /** The orgs' balances are at or above their thresholds again: the next drop below alerts anew. */
+    public void rearmLowBalance(List<String> orgIds, Instant now) {
+        if (orgIds.isEmpty()) {
+            return;
+        }
+        dsl.execute("UPDATE metering.low_balance_state SET below = false, updated_at = CAST(? AS timestamptz) "
+                + "WHERE org_id = ANY (?::text[]) AND below", now.atOffset(ZoneOffset.UTC), DSL.val(orgIds.toArray(String[]::new)));
     }
 
     private boolean insert(DSLContext t, Alert alert, Instant now) {

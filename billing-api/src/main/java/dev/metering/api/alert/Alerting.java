@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Alerts in one API instance: the detector (every {@link #DETECT_EVERY}), the webhook sender
  * (every {@link #SEND_EVERY}, and woken as soon as an alert is recorded, so a new alert does not
  * wait for the end of the detection pass or the next poll) and the webhook routes. Its own
- * threads, so neither delays the caches or the HTTP server.
+ * threads, so neither delays the caches or the HTTP server, and at most one pooled connection each
+ * for detection and sending, so checks never wait for a connection behind them.
  */
 public final class Alerting implements AutoCloseable {
 
@@ -36,10 +37,13 @@ public final class Alerting implements AutoCloseable {
 
     public Alerting(BillingService service, DSLContext dsl, ObjectMapper mapper, PrometheusRegistry registry, Clock clock) {
         AlertMetrics metrics = new AlertMetrics(registry);
-        WebhookRepository webhooks = new WebhookRepository(dsl);
-        this.detector = new AlertDetector(service, new AlertRepository(dsl, new AlertPayloads(mapper)), metrics, clock);
-        this.sender = new WebhookSender(webhooks, metrics, clock);
-        this.routes = new WebhookRoutes(webhooks, mapper, clock);
+        // detection and sending each hold at most one connection of the pool the checks use
+        DSLContext detecting = BoundedConnections.bound(dsl, 1);
+        DSLContext sending = BoundedConnections.bound(dsl, 1);
+        this.detector = new AlertDetector(service, new AlertRepository(detecting, new AlertPayloads(mapper)), detecting,
+                metrics, clock);
+        this.sender = new WebhookSender(new WebhookRepository(sending), metrics, clock);
+        this.routes = new WebhookRoutes(new WebhookRepository(dsl), mapper, clock);
         this.scheduler = Executors.newScheduledThreadPool(3, r -> {
             Thread t = new Thread(r, "billing-api-alerts");
             t.setDaemon(true);

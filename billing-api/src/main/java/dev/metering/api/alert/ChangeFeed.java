@@ -23,7 +23,8 @@ import java.util.Set;
  * slices of {@link #SWEEP_SLICE} per pass.
  *
  * <p>Usage is followed by {@code updated_at} watermarks, each the newest seen minus an overlap for
- * sink transactions that commit late; within the overlap, a row already evaluated at the same
+ * sink transactions that commit late (all of it every {@link #FULL_OVERLAP_EVERY} passes, a
+ * short one in between); within the overlap, a row already evaluated at the same
  * {@code updated_at} is not taken again. At the first pass it takes usage of windows from the
  * look-back on. Subscription and grant changes are followed by their {@code revision} (one
  * sequence), looking back {@link #REVISION_LOOKBACK} revisions for writes that commit out of
@@ -32,6 +33,12 @@ import java.util.Set;
 final class ChangeFeed {
 
     static final Duration OVERLAP = Duration.ofSeconds(30);
+    /**
+     * Most passes look back only this far: re-reading the whole overlap every pass costs a pass
+     * as many rows as 30 s of changes; every {@link #FULL_OVERLAP_EVERY}-th pass reads all of it.
+     */
+    static final Duration SHORT_OVERLAP = Duration.ofSeconds(2);
+    static final int FULL_OVERLAP_EVERY = 20;
     static final int MAX_CHANGES_PER_PASS = 50_000;
     static final int REVISION_LOOKBACK = 256;
     static final int SWEEP_SLICE = 1_000;
@@ -58,6 +65,7 @@ final class ChangeFeed {
     private final Set<Long> handledRevisions = new HashSet<>();
     private AccountCache.CatalogState catalog;
     private Sweep sweep;
+    private long passes;
 
     ChangeFeed(BillingService service, AlertRepository repository) {
         this.service = service;
@@ -67,15 +75,17 @@ final class ChangeFeed {
     /** The orgs to evaluate now, usage of windows from {@code windowsFrom} on. */
     Map<String, Work> next(Instant windowsFrom) {
         Map<String, Work> orgs = new LinkedHashMap<>();
+        Duration overlap = passes++ % FULL_OVERLAP_EVERY == 0 ? OVERLAP : SHORT_OVERLAP;
         Instant newest = usageWatermark;
-        for (AlertRepository.Changed c : repository.changedUsage(windowsFrom, since(usageWatermark), MAX_CHANGES_PER_PASS)) {
+        for (AlertRepository.Changed c : repository.changedUsage(windowsFrom, since(usageWatermark, overlap),
+                MAX_CHANGES_PER_PASS)) {
             newest = later(newest, c.updatedAt());
             take(orgs, c.orgId(), "u" + c.userId(), c.updatedAt()).users.add(c.userId());
         }
         usageWatermark = newest;
         newest = conversationWatermark;
         for (AlertRepository.ChangedConversation c : repository.changedConversations(windowsFrom,
-                since(conversationWatermark), MAX_CHANGES_PER_PASS)) {
+                since(conversationWatermark, overlap), MAX_CHANGES_PER_PASS)) {
             newest = later(newest, c.updatedAt());
             take(orgs, c.orgId(), "c" + c.conversationId(), c.updatedAt()).conversations.add(c.conversationId());
         }
@@ -111,8 +121,8 @@ final class ChangeFeed {
         return w;
     }
 
-    private static Instant since(Instant watermark) {
-        return watermark == null ? null : watermark.minus(OVERLAP);
+    private static Instant since(Instant watermark, Duration overlap) {
+        return watermark == null ? null : watermark.minus(overlap);
     }
 
     private static Instant later(Instant a, Instant b) {

@@ -34,6 +34,8 @@ public final class WebhookRepository {
                           String messageId, String body) {
     }
 
+    static final int SCAN_PER_CLAIM = 8;
+
     private final DSLContext dsl;
 
     public WebhookRepository(DSLContext dsl) {
@@ -156,7 +158,9 @@ public final class WebhookRepository {
     /**
      * Claims up to {@code limit} due deliveries, at most {@code perEndpoint} of each endpoint and none
      * of {@code busyEndpoints} (a slow receiver then holds back only its own deliveries); each
-     * claim counts as an attempt and is leased until {@code leaseUntil}.
+     * claim counts as an attempt and is leased until {@code leaseUntil}. It considers only the
+     * {@link #SCAN_PER_CLAIM} x {@code limit} longest due deliveries (an index range, not the whole
+     * backlog: a claim follows every batch of finished attempts).
      */
     public List<Claimed> claimDue(Instant now, Instant leaseUntil, int limit, int perEndpoint, Collection<String> busyEndpoints) {
         OffsetDateTime n = now.atOffset(ZoneOffset.UTC);
@@ -165,8 +169,9 @@ public final class WebhookRepository {
                 "WITH candidates AS ("
                         + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
                         + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
-                        + "  FROM metering.webhook_deliveries d"
-                        + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) AND d.endpoint_id <> ALL (?::text[])) c"
+                        + "  FROM (SELECT id, endpoint_id, next_attempt_at FROM metering.webhook_deliveries"
+                        + "   WHERE status = 'pending' AND next_attempt_at <= CAST(? AS timestamptz) AND endpoint_id <> ALL (?::text[])"
+                        + "   ORDER BY next_attempt_at LIMIT ?) d) c"
                         + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
                         + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
                         + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
@@ -174,44 +179,67 @@ public final class WebhookRepository {
                         + " FROM due, metering.webhook_endpoints e, metering.alerts a"
                         + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
                         + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body",
-                        n, DSL.val(busy), perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
+                        n, DSL.val(busy), limit * SCAN_PER_CLAIM, perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
                 .fetch(r -> new Claimed(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class),
                         r.get(3, OffsetDateTime.class).toInstant(), r.get(4, String.class), r.get(5, String.class),
                         r.get(6, String.class), r.get(7, String.class))));
     }
 
     /**
-     * Logs attempt {@code c.attempt} and moves the delivery on: delivered, due again at
-     * {@code nextAttemptAt}, or failed when that is null. Ignored when the delivery was claimed
-     * again meanwhile (its lease ran out) or retried by hand.
+     * One finished attempt: logged as attempt {@code claimed.attempt}; the delivery is delivered,
+     * due again at {@code nextAttemptAt}, or failed when that is null.
      */
-    public void complete(Claimed c, Instant at, Integer statusCode, String error, long durationMs, boolean delivered,
-                         Instant nextAttemptAt, Instant now) {
-        OffsetDateTime t = now.atOffset(ZoneOffset.UTC);
+    public record Outcome(Claimed claimed, Instant at, Integer statusCode, String error, long durationMs,
+                          boolean delivered, Instant nextAttemptAt) {
+    }
+
+    /**
+     * Logs the attempts and moves their deliveries on, all in one transaction of two statements.
+     * A delivery claimed again meanwhile (its lease ran out) or retried by hand is left alone.
+     */
+    public void completeAll(List<Outcome> outcomes, Instant now) {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        int n = outcomes.size();
+        Long[] ids = new Long[n];
+        Integer[] attempts = new Integer[n];
+        String[] attemptedAt = new String[n];
+        Integer[] codes = new Integer[n];
+        String[] errors = new String[n];
+        Long[] durations = new Long[n];
+        String[] retryFrom = new String[n];
+        String[] statuses = new String[n];
+        String[] finished = new String[n];
+        String[] next = new String[n];
+        for (int i = 0; i < n; i++) {
+            Outcome o = outcomes.get(i);
+            ids[i] = o.claimed().deliveryId();
+            attempts[i] = o.claimed().attempt();
+            attemptedAt[i] = o.at().toString();
+            codes[i] = o.statusCode();
+            errors[i] = o.error();
+            durations[i] = o.durationMs();
+            retryFrom[i] = o.claimed().retryFrom().toString();
+            boolean retry = !o.delivered() && o.nextAttemptAt() != null;
+            statuses[i] = o.delivered() ? "delivered" : retry ? "pending" : "failed";
+            finished[i] = retry ? null : now.toString();
+            next[i] = retry ? o.nextAttemptAt().toString() : null;
+        }
         dsl.transaction(tx -> {
             DSLContext d = tx.dsl();
-            d.insertInto(WEBHOOK_ATTEMPTS)
-                    .set(WEBHOOK_ATTEMPTS.DELIVERY_ID, c.deliveryId())
-                    .set(WEBHOOK_ATTEMPTS.ATTEMPT, c.attempt())
-                    .set(WEBHOOK_ATTEMPTS.ATTEMPTED_AT, at.atOffset(ZoneOffset.UTC))
-                    .set(WEBHOOK_ATTEMPTS.STATUS_CODE, statusCode)
-                    .set(WEBHOOK_ATTEMPTS.ERROR, error)
-                    .set(WEBHOOK_ATTEMPTS.DURATION_MS, durationMs)
-                    .onConflictDoNothing()
-                    .execute();
-            var update = d.update(WEBHOOK_DELIVERIES)
-                    .set(WEBHOOK_DELIVERIES.LAST_STATUS_CODE, statusCode)
-                    .set(WEBHOOK_DELIVERIES.LAST_ERROR, error);
-            var next = delivered ? update.set(WEBHOOK_DELIVERIES.STATUS, "delivered").set(WEBHOOK_DELIVERIES.FINISHED_AT, t)
-                    .setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
-                    : nextAttemptAt == null ? update.set(WEBHOOK_DELIVERIES.STATUS, "failed")
-                    .set(WEBHOOK_DELIVERIES.FINISHED_AT, t).setNull(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT)
-                    : update.set(WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT, nextAttemptAt.atOffset(ZoneOffset.UTC));
-            next.where(WEBHOOK_DELIVERIES.ID.eq(c.deliveryId()))
-                    .and(WEBHOOK_DELIVERIES.ATTEMPTS.eq(c.attempt()))
-                    .and(WEBHOOK_DELIVERIES.STATUS.eq("pending"))
-                    .and(WEBHOOK_DELIVERIES.RETRY_FROM.eq(c.retryFrom().atOffset(ZoneOffset.UTC)))
-                    .execute();
+            d.execute("INSERT INTO metering.webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms) "
+                            + "SELECT * FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::bigint[]) "
+                            + "ON CONFLICT DO NOTHING",
+                    DSL.val(ids), DSL.val(attempts), DSL.val(attemptedAt), DSL.val(codes), DSL.val(errors), DSL.val(durations));
+            d.execute("UPDATE metering.webhook_deliveries d SET last_status_code = x.code, last_error = x.error, "
+                            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next "
+                            + "FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::text[], "
+                            + "?::text[]::timestamptz[], ?::text[]::timestamptz[]) AS x(id, attempt, retry_from, code, error, "
+                            + "status, finished, next) "
+                            + "WHERE d.id = x.id AND d.attempts = x.attempt AND d.status = 'pending' AND d.retry_from = x.retry_from",
+                    DSL.val(ids), DSL.val(attempts), DSL.val(retryFrom), DSL.val(codes), DSL.val(errors), DSL.val(statuses),
+                    DSL.val(finished), DSL.val(next));
         });
     }
 

@@ -9,10 +9,12 @@ import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * connections) is retried per {@link Backoff}. Requests are asynchronous; an endpoint with
  * {@link #PER_ENDPOINT} requests in flight gets no more until one ends (so at most twice that), so a
  * slow or dead receiver delays only its own deliveries, never checks, ingest or other receivers.
- * Finished requests start the next pass at once (one pass for those finishing together), so a
- * healthy receiver is not paced by the poll.
+ * Finished requests are recorded together (one transaction for those finishing together) and
+ * start the next pass at once, so a healthy receiver is not paced by the poll.
  */
 public final class WebhookSender implements AutoCloseable {
 
@@ -53,6 +55,7 @@ public final class WebhookSender implements AutoCloseable {
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicBoolean passQueued = new AtomicBoolean();
+    private final ConcurrentLinkedQueue<WebhookRepository.Outcome> finished = new ConcurrentLinkedQueue<>();
 
     public WebhookSender(WebhookRepository repository, AlertMetrics metrics, Clock clock) {
         this.repository = repository;
@@ -124,26 +127,17 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     private void finish(WebhookRepository.Claimed c, Instant at, long started, Integer status, String error) {
-        try {
-            long ms = (System.nanoTime() - started) / 1_000_000;
-            boolean delivered = status != null && status / 100 == 2;
-            Instant now = clock.instant();
-            Instant next = delivered ? null : Backoff.next(c.attempt(), now, c.retryFrom(), random);
-            repository.complete(c, at, status, error, ms, delivered, next, now);
-            metrics.delivery(delivered ? "delivered" : next == null ? "failed" : "retry");
-        } catch (RuntimeException e) {
-            // the lease runs out and the delivery is sent again (same webhook-id)
-            log.warn("recording webhook delivery {} failed: {}", c.deliveryId(), e.toString());
-        } finally {
-            inFlight.get(c.endpointId()).decrementAndGet();
-            total.decrementAndGet();
-        }
-        // attempts finishing together share one claim of the next due deliveries
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        boolean delivered = status != null && status / 100 == 2;
+        Instant next = delivered ? null : Backoff.next(c.attempt(), clock.instant(), c.retryFrom(), random);
+        finished.add(new WebhookRepository.Outcome(c, at, status, error, ms, delivered, next));
+        // attempts finishing together are recorded in one transaction, then share one claim of the next due deliveries
         if (passQueued.compareAndSet(false, true)) {
             try {
                 executor.execute(() -> {
                     passQueued.set(false);
                     try {
+                        record();
                         runOnce();
                     } catch (RuntimeException e) {
                         log.warn("webhook sending failed: {}", e.toString());
@@ -151,6 +145,31 @@ public final class WebhookSender implements AutoCloseable {
                 });
             } catch (RejectedExecutionException e) {
                 passQueued.set(false);
+            }
+        }
+    }
+
+    /** Records the finished attempts; their endpoints have room again afterwards. */
+    private void record() {
+        List<WebhookRepository.Outcome> outcomes = new ArrayList<>();
+        for (WebhookRepository.Outcome o; (o = finished.poll()) != null; ) {
+            outcomes.add(o);
+        }
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        try {
+            repository.completeAll(outcomes, clock.instant());
+            for (WebhookRepository.Outcome o : outcomes) {
+                metrics.delivery(o.delivered() ? "delivered" : o.nextAttemptAt() == null ? "failed" : "retry");
+            }
+        } catch (RuntimeException e) {
+            // the leases run out and the deliveries are sent again (same webhook-id)
+            log.warn("recording {} webhook attempts failed: {}", outcomes.size(), e.toString());
+        } finally {
+            for (WebhookRepository.Outcome o : outcomes) {
+                inFlight.get(o.claimed().endpointId()).decrementAndGet();
+                total.decrementAndGet();
             }
         }
     }
