@@ -1,13 +1,6 @@
 package dev.metering.api.alert;
 
-import static dev.metering.db.jooq.Tables.CONVERSATION_USAGE;
-import static dev.metering.db.jooq.Tables.ORG_USAGE_DAILY;
-import static dev.metering.db.jooq.Tables.ORG_USAGE_HOURLY;
-import static dev.metering.db.jooq.Tables.ORG_USAGE_LIFETIME;
-import static dev.metering.db.jooq.Tables.USAGE_DAILY;
-import static dev.metering.db.jooq.Tables.USAGE_HOURLY;
-import static dev.metering.db.jooq.Tables.USAGE_LIFETIME;
-
+import dev.metering.api.store.UsageRepository;
 import dev.metering.api.usage.Grain;
 import dev.metering.api.usage.UsageReader;
 import dev.metering.api.usage.UsageSegment;
@@ -53,7 +46,7 @@ final class UsageBatch {
     void fetch(DSLContext dsl) {
         Map<Table<?>, List<Key>> byTable = new LinkedHashMap<>();
         for (Key k : totals.keySet()) {
-            byTable.computeIfAbsent(table(k.segment()), t -> new ArrayList<>()).add(k);
+            byTable.computeIfAbsent(UsageRepository.table(k.segment()), t -> new ArrayList<>()).add(k);
         }
         if (byTable.isEmpty()) {
             return;
@@ -113,15 +106,6 @@ final class UsageBatch {
             }
             return out;
         };
-    }
-
-    private static Table<?> table(UsageSegment s) {
-        if (s.conversationId() != null) {
-            return CONVERSATION_USAGE;
-        }
-        return s.userId() == null
-                ? (s.grain() == Grain.HOURLY ? ORG_USAGE_HOURLY : s.grain() == Grain.DAILY ? ORG_USAGE_DAILY : ORG_USAGE_LIFETIME)
-                : (s.grain() == Grain.HOURLY ? USAGE_HOURLY : s.grain() == Grain.DAILY ? USAGE_DAILY : USAGE_LIFETIME);
     }
 
     /**

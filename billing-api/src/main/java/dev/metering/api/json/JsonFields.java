@@ -85,11 +85,17 @@ public final class JsonFields {
         return v.asText();
     }
 
-    /**
-     * Non-blank text without NUL (PostgreSQL text cannot hold one), or null when absent. A number
-     * counts as its text: YAML reads an unquoted {@code id: 2024} as one.
-     */
+    /** Non-blank text without NUL (PostgreSQL text cannot hold one), or null when absent. */
     public String text(String field, boolean required) {
+        return text(field, required, false);
+    }
+
+    /** {@link #text}, where a number also counts as its text: YAML reads an unquoted {@code id: 2024} as one. */
+    public String scalarText(String field, boolean required) {
+        return text(field, required, true);
+    }
+
+    private String text(String field, boolean required, boolean numbersAsText) {
         JsonNode v = get(field);
         if (v == null) {
             if (required) {
@@ -97,7 +103,7 @@ public final class JsonFields {
             }
             return null;
         }
-        if (!v.isTextual() && !v.isNumber() || v.asText().isBlank()) {
+        if (!v.isTextual() && !(numbersAsText && v.isNumber()) || v.asText().isBlank()) {
             problems.add(path(field), Kind.TYPE, "expected a non-empty string");
             return null;
         }

@@ -74,7 +74,7 @@ public final class CatalogParser {
             }
             JsonFields f = fields(root, "");
             f.onlyFields(ROOT_FIELDS, JsonFields.oneOf(ROOT_FIELDS));
-            String defaultPlan = f.text("defaultPlan", true);
+            String defaultPlan = f.scalarText("defaultPlan", true);
             List<Plan> plans = new ArrayList<>();
             JsonNode plansNode = root.get("plans");
             if (plansNode == null || plansNode.isNull()) {
@@ -111,11 +111,11 @@ public final class CatalogParser {
             }
             JsonFields f = fields(node, path + ".");
             f.onlyFields(PLAN_FIELDS, JsonFields.oneOf(PLAN_FIELDS));
-            String id = f.text("id", true);
+            String id = f.scalarText("id", true);
             if (id != null && !PLAN_ID.matcher(id).matches()) {
                 problems.add(path + ".id: '" + id + "' must match " + PLAN_ID.pattern());
             }
-            String name = f.text("name", false);
+            String name = f.scalarText("name", false);
             BigDecimal price = f.decimal("priceUsd", DecimalRule.AMOUNT, BigDecimal.ZERO);
             Set<String> features = null;
             JsonNode featuresNode = node.get("features");
@@ -173,16 +173,16 @@ public final class CatalogParser {
             int before = problems.size();
             JsonFields f = fields(node, path + ".");
             f.onlyFields(LIMIT_FIELDS, JsonFields.oneOf(LIMIT_FIELDS));
-            String id = f.text("id", true);
+            String id = f.scalarText("id", true);
             if (id != null && !LIMIT_ID.matcher(id).matches()) {
                 problems.add(path + ".id: '" + id + "' must match " + LIMIT_ID.pattern());
             }
-            String feature = f.text("feature", false);
+            String feature = f.scalarText("feature", false);
             if (feature != null && !FEATURE_CODE.matcher(feature).matches()) {
                 problems.add(path + ".feature: '" + feature + "' is not a feature code " + FEATURE_CODE.pattern());
             }
             Meter meter = null;
-            String meterText = f.text("meter", true);
+            String meterText = f.scalarText("meter", true);
             if (meterText != null) {
                 meter = Meter.fromWireName(meterText).orElse(null);
                 if (meter == null) {
@@ -191,7 +191,7 @@ public final class CatalogParser {
                 }
             }
             TimeWindow window = null;
-            String windowText = f.text("window", true);
+            String windowText = f.scalarText("window", true);
             if (windowText != null) {
                 window = TimeWindow.parse(windowText).orElse(null);
                 if (window == null) {
@@ -201,7 +201,7 @@ public final class CatalogParser {
                 }
             }
             LimitScope scope = LimitScope.ORG;
-            String scopeText = f.text("scope", false);
+            String scopeText = f.scalarText("scope", false);
             if (scopeText != null) {
                 switch (scopeText) {
                     case "org": scope = LimitScope.ORG; break;
@@ -220,7 +220,7 @@ public final class CatalogParser {
             BigDecimal max = max(f, meter);
             boolean perSeat = f.bool("perSeat", false);
             Enforcement enforcement = Enforcement.HARD;
-            String enforcementText = f.text("enforcement", false);
+            String enforcementText = f.scalarText("enforcement", false);
             if (enforcementText != null) {
                 switch (enforcementText) {
                     case "hard": enforcement = Enforcement.HARD; break;
@@ -229,7 +229,7 @@ public final class CatalogParser {
                             + "' (expected hard or soft)");
                 }
             }
-            String code = f.text("code", false);
+            String code = f.scalarText("code", false);
             if (code != null && !ERROR_CODE.matcher(code).matches()) {
                 problems.add(path + ".code: '" + code + "' must match " + ERROR_CODE.pattern());
             }

@@ -159,7 +159,8 @@ public final class UsageRepository implements UsageReader {
         return query;
     }
 
-    private static Table<?> table(UsageSegment s) {
+    /** The table holding a segment's grain (shared with the alert detector's batched read). */
+    public static Table<?> table(UsageSegment s) {
         if (s.conversationId() != null) {
             return CONVERSATION_USAGE;
         }

@@ -48,13 +48,14 @@ class JsonFieldsTest {
     }
 
     @Test
-    void shouldTreatNullAsAbsentAndNumbersAsTheirText() throws Exception {
-        JsonFields f = fields("{\"id\":2024,\"name\":null,\"priceUsd\":null}");
+    void shouldTreatNullAsAbsentAndNumbersAsTheirTextOnlyWhereScalarsAreAllowed() throws Exception {
+        JsonFields f = fields("{\"id\":2024,\"name\":null,\"priceUsd\":null,\"eventId\":7}");
 
-        assertThat(f.text("id", true)).isEqualTo("2024");
+        assertThat(f.scalarText("id", true)).isEqualTo("2024");
         assertThat(f.text("name", true)).isNull();
         assertThat(f.decimal("priceUsd", DecimalRule.AMOUNT, BigDecimal.ONE)).isEqualByComparingTo("1");
-        assertThat(problems).containsExactly("plans[0].name: required");
+        assertThat(f.text("eventId", true)).isNull();
+        assertThat(problems).containsExactly("plans[0].name: required", "plans[0].eventId: expected a non-empty string");
     }
 
     @Test
