@@ -168,12 +168,33 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode response = rest.send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
-        int id = requiredInt(response, "id", "POST /subjects/" + subject + "/versions");
+        int id;
+        try {
+            JsonNode response = rest.send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
+            id = requiredInt(response, "id", "POST /subjects/" + subject + "/versions");
+        } catch (SchemaRegistryException e) {
+            id = registeredMeanwhile(subject, schema, e);
+        }
         known.put(schema, id);
         schemaById.putIfAbsent(id, schema);
         latestBySubject.remove(subject);
         return id;
+    }
+
+    /**
+     * A 409 is an incompatible schema (Confluent), or Apicurio refusing the first version of a
+     * subject another instance registered a moment before: the same schema then has an id to look up.
+     */
+    private int registeredMeanwhile(String subject, Schema schema, SchemaRegistryException refusal) {
+        if (refusal.status() != 409) {
+            throw refusal;
+        }
+        try {
+            return getId(subject, schema);
+        } catch (SchemaRegistryException notThere) {
+            refusal.addSuppressed(notThere);
+            throw refusal;
+        }
     }
 
     @Override

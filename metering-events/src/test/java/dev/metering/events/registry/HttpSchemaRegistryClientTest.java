@@ -108,7 +108,8 @@ class HttpSchemaRegistryClientTest {
 
     @Test
     void shouldNotRetryClientErrorsAndSurfaceRegistryErrorCode() {
-        fake.respond(409, "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an earlier schema\"}");
+        fake.respond(409, "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an earlier schema\"}")
+                .respond(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
 
         assertThatThrownBy(() -> client().build().register("s", SCHEMA))
                 .isInstanceOfSatisfying(SchemaRegistryException.class, e -> {
@@ -118,7 +119,21 @@ class HttpSchemaRegistryClientTest {
                     assertThat(e.getMessage()).isEqualTo("POST /subjects/s/versions failed: HTTP 409, error_code 409: "
                             + "Schema being registered is incompatible with an earlier schema");
                 });
-        assertThat(fake.requests()).hasSize(1);
+        assertThat(fake.requests()).extracting(FakeRegistry.Request::path)
+                .containsExactly("/apis/ccompat/v7/subjects/s/versions", "/apis/ccompat/v7/subjects/s");
+        assertThat(sleeps).isEmpty();
+    }
+
+    @Test
+    void shouldTakeTheIdOfTheSameSchemaAnotherInstanceRegisteredAMomentBefore() {
+        fake.respond(409, "{\"error_code\":409,\"message\":\"An artifact with ID 's' in group 'null' already exists.\"}")
+                .respond(200, "{\"subject\":\"s\",\"version\":1,\"id\":7,\"schema\":" + SCHEMA_JSON + "}");
+        HttpSchemaRegistryClient client = client().build();
+
+        assertThat(client.register("s", SCHEMA)).isEqualTo(7);
+        assertThat(client.register("s", SCHEMA)).isEqualTo(7);
+        assertThat(fake.requests()).extracting(FakeRegistry.Request::path)
+                .containsExactly("/apis/ccompat/v7/subjects/s/versions", "/apis/ccompat/v7/subjects/s");
         assertThat(sleeps).isEmpty();
     }
 

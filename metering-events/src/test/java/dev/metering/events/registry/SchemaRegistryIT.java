@@ -9,9 +9,15 @@ import dev.metering.devstack.TestInfra;
 import dev.metering.events.serde.AvroDeserializer;
 import dev.metering.events.serde.AvroSerializer;
 import dev.metering.events.serde.UnknownSchemaException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -100,6 +106,25 @@ class SchemaRegistryIT {
         assertThat(read.get("region").toString()).isEqualTo("eu");
         assertThat(read.get("eventId").toString()).isEqualTo(event.getEventId());
         assertThat(read.get("inputTokens")).isEqualTo(10L);
+    }
+
+    @Test
+    void shouldGiveEveryInstanceTheSameIdWhenTheyRegisterANewSubjectAtOnce() throws Exception {
+        List<Callable<Integer>> instances = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            instances.add(() -> freshClient().register(subject, UsageEvent.getClassSchema()));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Integer> ids = new ArrayList<>();
+            for (Future<Integer> f : pool.invokeAll(instances)) {
+                ids.add(f.get());
+            }
+            assertThat(ids).hasSize(8).containsOnly(freshClient().getId(subject, UsageEvent.getClassSchema()));
+            assertThat(freshClient().getLatestVersion(subject).version()).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
