@@ -54,10 +54,13 @@ public final class SinkRows {
         Totals add = new Totals(events, quantity, inputTokens, outputTokens, new BigDecimal(costUsd));
         Instant hour = at.truncatedTo(ChronoUnit.HOURS);
         Instant day = at.truncatedTo(ChronoUnit.DAYS);
-        detail(USAGE_HOURLY, org, user, feature, provider, model, hour, at, add);
-        detail(USAGE_DAILY, org, user, feature, provider, model, day, at, add);
-        orgGrain(ORG_USAGE_HOURLY, org, feature, hour, at, add);
-        orgGrain(ORG_USAGE_DAILY, org, feature, day, at, add);
+        // one transaction, as the sink writes a batch: a reader never sees the detail row without its org rows
+        dsl.transaction(tx -> {
+            detail(tx.dsl(), USAGE_HOURLY, org, user, feature, provider, model, hour, at, add);
+            detail(tx.dsl(), USAGE_DAILY, org, user, feature, provider, model, day, at, add);
+            orgGrain(tx.dsl(), ORG_USAGE_HOURLY, org, feature, hour, at, add);
+            orgGrain(tx.dsl(), ORG_USAGE_DAILY, org, feature, day, at, add);
+        });
         return this;
     }
 
@@ -104,7 +107,7 @@ public final class SinkRows {
     }
 
     @SuppressWarnings("unchecked")
-    private void detail(Table<?> t, String org, String user, String feature, String provider, String model,
+    private void detail(DSLContext dsl, Table<?> t, String org, String user, String feature, String provider, String model,
                         Instant window, Instant at, Totals add) {
         Totals abs = accumulate(new Key(t.getName(), org, user, feature, provider + "/" + model, window), add);
         long v = ++version;
@@ -124,7 +127,7 @@ public final class SinkRows {
     }
 
     @SuppressWarnings("unchecked")
-    private void orgGrain(Table<?> t, String org, String feature, Instant window, Instant at, Totals add) {
+    private void orgGrain(DSLContext dsl, Table<?> t, String org, String feature, Instant window, Instant at, Totals add) {
         Totals abs = accumulate(new Key(t.getName(), org, null, feature, null, window), add);
         long v = ++version;
         OffsetDateTime w = window.atOffset(ZoneOffset.UTC);
