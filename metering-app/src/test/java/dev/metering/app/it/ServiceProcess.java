@@ -163,13 +163,26 @@ final class ServiceProcess {
         }
     }
 
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * A free port below the kernel's ephemeral range (32768 and up on Linux): a port from that range
+     * can be taken as the source port of an outgoing connection before the service binds it.
+     */
+    static synchronized int freePort() {
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000);
+            if (!HANDED_OUT.contains(port)) {
+                try (ServerSocket s = new ServerSocket(port)) {
+                    HANDED_OUT.add(port);
+                    return s.getLocalPort();
+                } catch (IOException busy) {
+                    // taken: try another
+                }
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port in 20000-31999"));
     }
+
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
 
     /** Kills every child still running (the tests' {@code @AfterAll}). */
     static void killAll() {
