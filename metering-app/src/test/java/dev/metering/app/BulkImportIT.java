@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code subscriptions import} and {@code credits import} against the real API on the real
  * PostgreSQL, in batches of 2 rows: the summed answer, FILE line numbers, a repeated org across
- * batches, and a re-run that changes nothing.
+ * batches, a re-run that changes nothing, and a run resumed after the API died mid-way.
  */
 class BulkImportIT {
 
@@ -149,5 +149,71 @@ class BulkImportIT {
         assertThat(json(second[0]).get("granted").asInt()).isZero();
         assertThat(json(second[0]).get("unchanged").asInt()).isEqualTo(3);
         assertThat(json(second[0]).get("grantedUsd").asText()).isEqualTo("0");
+    }
+
+    @Test
+    void shouldResumeAnImportThatDiedMidWayWithoutWritingAnyRowTwice() throws Exception {
+        StringBuilder file = new StringBuilder("orgId,planId\n");
+        for (int i = 0; i < 10; i++) {
+            file.append("resume-").append(i).append(",pro\n");
+        }
+        // the API dies after two batches: the third request gets no answer from it
+        int[] forwarded = new int[1];
+        com.sun.net.httpserver.HttpServer dying = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        dying.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            if (forwarded[0]++ < 2) {
+                try {
+                    var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                                    url.resolve(exchange.getRequestURI().toString().substring(1)))
+                            .header("Authorization", exchange.getRequestHeaders().getFirst("Authorization"))
+                            .header("Content-Type", exchange.getRequestHeaders().getFirst("Content-Type"))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                    exchange.sendResponseHeaders(r.statusCode(), r.body().length);
+                    exchange.getResponseBody().write(r.body());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    exchange.sendResponseHeaders(500, -1);
+                }
+            } else {
+                exchange.sendResponseHeaders(502, -1);
+            }
+            exchange.close();
+        });
+        dying.start();
+        try {
+            URI dyingUrl = URI.create("http://127.0.0.1:" + dying.getAddress().getPort() + "/");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> BulkImport.run(BulkImport.SUBSCRIPTIONS, dyingUrl,
+                            TOKEN, file.toString(), true, 2, false, new PrintStream(new ByteArrayOutputStream(), true,
+                                    StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                                    StandardCharsets.UTF_8)))
+                    .isInstanceOf(UserException.class)
+                    .hasMessageContaining("the API answered 502")
+                    .hasMessageContaining("batches before this one were written; fix and run again: it is idempotent");
+        } finally {
+            dying.stop(0);
+        }
+        assertThat(forwarded[0]).isEqualTo(3);
+
+        int[] exit = new int[1];
+        JsonNode resumed = json(run(BulkImport.SUBSCRIPTIONS, file.toString(), false, exit)[0]);
+
+        assertThat(exit[0]).isZero();
+        assertThat(resumed.get("created").asInt()).isEqualTo(6);
+        assertThat(resumed.get("unchanged").asInt()).isEqualTo(4);
+        assertThat(resumed.get("replaced").asInt()).isZero();
+        var list = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        url.resolve("api/v1/subscriptions?limit=1000")).header("Authorization", "Bearer " + TOKEN).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        List<String> orgs = new ArrayList<>();
+        new ObjectMapper().readTree(list.body()).get("items").forEach(i -> {
+            if (i.get("orgId").asText().startsWith("resume-")) {
+                orgs.add(i.get("orgId").asText() + " " + i.get("planId").asText());
+            }
+        });
+        assertThat(orgs).containsExactly("resume-0 pro", "resume-1 pro", "resume-2 pro", "resume-3 pro", "resume-4 pro",
+                "resume-5 pro", "resume-6 pro", "resume-7 pro", "resume-8 pro", "resume-9 pro");
     }
 }
