@@ -4,15 +4,21 @@
 # The command picks the service: streams | sink | api | migrate | plans apply FILE | prices apply FILE | loadgen.
 FROM eclipse-temurin:17-jdk-alpine AS build
 ARG TARGETARCH
-RUN apk add --no-cache zip
+# zip: drops the other platform's native libraries; binutils: strip(1) for build-runtime.sh
+RUN apk add --no-cache zip binutils
 COPY metering-app/target/metering-services.jar /build/metering.jar
-# RocksDB's native library for this image only (Alpine, so musl; x86_64 or aarch64)
+COPY metering-app/src/image/build-runtime.sh /build/
+# the native libraries of this image's platform only (Alpine, so RocksDB's musl build); the runtime's
+# modules are listed in build-runtime.sh, which ProductionRuntimeIT runs the services on
 RUN cd /build \
- && case "$TARGETARCH" in arm64) keep=linux-aarch64-musl ;; *) keep=linux64-musl ;; esac \
- && for lib in linux64 linux64-musl linux-aarch64 linux-aarch64-musl; do \
-      [ "$lib" = "$keep" ] || zip -q -d metering.jar "librocksdbjni-$lib.so"; done \
- && jlink --add-modules "$(jdeps --ignore-missing-deps -q --multi-release 17 --print-module-deps metering.jar),jdk.crypto.ec" \
-      --strip-debug --no-man-pages --no-header-files --compress=2 --output /build/jre
+ && if [ "$TARGETARCH" = arm64 ]; then \
+      zip -q -d metering.jar librocksdbjni-linux64.so librocksdbjni-linux64-musl.so librocksdbjni-linux-aarch64.so \
+        'linux/amd64/*' 'net/jpountz/util/linux/amd64/*' 'org/xerial/snappy/native/Linux/x86_64/*'; \
+    else \
+      zip -q -d metering.jar librocksdbjni-linux64.so librocksdbjni-linux-aarch64.so librocksdbjni-linux-aarch64-musl.so \
+        'linux/aarch64/*' 'net/jpountz/util/linux/aarch64/*' 'org/xerial/snappy/native/Linux/aarch64/*'; \
+    fi \
+ && sh build-runtime.sh /build/jre
 
 FROM alpine:3.20
 # libstdc++: RocksDB's native library; busybox wget serves the compose healthchecks

@@ -66,7 +66,20 @@ class ComposeFileTest {
 
         assertThat(dockerfile).contains("COPY metering-app/target/metering-services.jar ")
                 .doesNotContain("target/metering.jar")
-                .contains("jlink ");
+                .contains("sh build-runtime.sh ");
+        assertThat(Files.readString(Path.of("src", "image", "build-runtime.sh"), StandardCharsets.UTF_8)).contains("jlink\" --add-modules ");
+        // every file the build copies from the context is let in by .dockerignore (which starts with *)
+        List<String> ignore = Files.readAllLines(Path.of("..", ".dockerignore"), StandardCharsets.UTF_8);
+        Matcher copy = Pattern.compile("(?m)^COPY (?!--)(\\S+) ").matcher(dockerfile);
+        int copies = 0;
+        while (copy.find()) {
+            String source = copy.group(1);
+            assertThat(ignore).as(".dockerignore lets %s in", source)
+                    .anyMatch(line -> line.startsWith("!") && (source.equals(line.substring(1))
+                            || line.endsWith("/") && source.startsWith(line.substring(1))));
+            copies++;
+        }
+        assertThat(copies).isEqualTo(3);
         String pom = Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8);
         String services = pom.substring(pom.indexOf("<id>services-jar</id>"));
         assertThat(services.substring(0, services.indexOf("</execution>")))

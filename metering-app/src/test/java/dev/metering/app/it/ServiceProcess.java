@@ -69,13 +69,24 @@ final class ServiceProcess {
 
     /** As {@link #start(String, String, Map, Path)} with another jar, e.g. {@link #servicesJar()}. */
     static ServiceProcess start(String name, Path jar, String command, Map<String, String> env, Path logDir) {
+        return start(name, Path.of(System.getProperty("java.home")), jar, command, env, logDir);
+    }
+
+    /** As {@link #start(String, Path, String, Map, Path)} on another Java runtime ({@code javaHome/bin/java}). */
+    static ServiceProcess start(String name, Path javaHome, Path jar, String command, Map<String, String> env, Path logDir) {
+        return start(name, javaHome, jar, List.of(command), env, logDir);
+    }
+
+    private static ServiceProcess start(String name, Path javaHome, Path jar, List<String> args, Map<String, String> env,
+            Path logDir) {
         try {
             Path log = logDir.resolve(name + ".log");
             Files.writeString(log, "---- " + java.time.Instant.now() + " starting " + name + System.lineSeparator(),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin").resolve("java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Dlogback.configurationFile=" + logConfig(logDir), "-jar", jar.toString(), command));
+                    "-Dlogback.configurationFile=" + logConfig(logDir), "-jar", jar.toString()));
+            cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().keySet().removeIf(k -> k.startsWith("METERING_"));
@@ -90,7 +101,17 @@ final class ServiceProcess {
 
     /** Runs a one-shot command (e.g. {@code migrate}) to completion; fails unless it exits 0. */
     static void run(String name, String command, Map<String, String> env, Path logDir) throws InterruptedException {
-        ServiceProcess p = start(name, command, env, logDir);
+        awaitExit(start(name, command, env, logDir));
+    }
+
+    /** As {@link #run(String, String, Map, Path)}, {@code args} ({@code command} and its arguments) from {@code jar} on {@code javaHome}. */
+    static void run(String name, Path javaHome, Path jar, List<String> args, Map<String, String> env, Path logDir)
+            throws InterruptedException {
+        awaitExit(start(name, javaHome, jar, args, env, logDir));
+    }
+
+    private static void awaitExit(ServiceProcess p) throws InterruptedException {
+        String name = p.name;
         if (!p.process.waitFor(2, TimeUnit.MINUTES)) {
             p.kill();
             throw new IllegalStateException(name + " did not finish within 2 minutes; see " + p.log);
