@@ -21,8 +21,9 @@ RUN cd /build \
  && sh build-runtime.sh /build/jre
 
 FROM alpine:3.20
-# libstdc++: RocksDB's native library; busybox wget serves the compose healthchecks
-RUN apk add --no-cache libstdc++ \
+# libstdc++: RocksDB's native library; gcompat: snappy-java's and zstd-jni's natives are glibc builds,
+# loaded when a producer sends snappy- or zstd-compressed batches; busybox wget serves the healthchecks
+RUN apk add --no-cache libstdc++ gcompat \
  && adduser -S -D -u 10001 -h /var/lib/metering metering \
  && mkdir -p /var/lib/metering/streams && chown -R metering /var/lib/metering
 # (/var/lib/metering/streams exists and belongs to metering, so a named volume mounted there does too)
