@@ -12,8 +12,6 @@ import dev.metering.api.http.Routes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
-import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,9 +22,11 @@ import java.util.Map;
  * {@link Routes#MAX_IMPORT_BODY_BYTES} and {@link ImportRows#MAX_ROWS} rows. Answers
  * {@code {rows, valid, invalid:[{line, field, message}], byPlan, created, replaced, unchanged,
  * blockedNow, blockedNowBefore, enterpriseWithoutOverride, enterpriseWithoutOverrideLines}}
- * (rows that put an org on an enterprise plan's default limits, the first lines listed); a dry run writes nothing. The real run writes the valid rows that
- * change something in ONE transaction and leaves invalid rows out (each is listed), so a re-run of
- * the same file changes nothing and a run that failed midway can simply be repeated.
+ * (rows that put an org on an enterprise plan's default limits, the first lines listed); a dry run writes nothing. The real run reads,
+ * sorts and writes the valid rows that change something in ONE transaction holding its orgs' locks
+ * and leaves invalid rows out (each is listed), so concurrent imports of the same orgs are
+ * serialized and each answer counts what it changed; a re-run of the same file changes nothing and
+ * a run that failed midway can simply be repeated.
  * {@code blockedNow}/{@code blockedNowBefore}: of the valid rows' orgs, how many the check code
  * finds blocked right now with the imported subscription / with the stored one.
  */
@@ -37,12 +37,10 @@ public final class SubscriptionImportRoutes implements RouteModule {
 
     private final BillingService service;
     private final ObjectMapper mapper;
-    private final Clock clock;
 
-    public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
+    public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper) {
         this.service = service;
         this.mapper = mapper;
-        this.clock = clock;
     }
 
     @Override
@@ -54,23 +52,10 @@ public final class SubscriptionImportRoutes implements RouteModule {
         Principal principal = auth.requireAdmin(ctx);
         boolean dryRun = ImportBodies.dryRun(ctx);
         List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.SUBSCRIPTIONS, mapper);
-        List<String> orgs = new ArrayList<>();
-        rows.forEach(r -> {
-            String org = r.values().get("orgId");
-            if (org != null) {
-                orgs.add(org);
-            }
-        });
-        Map<String, Subscription> existing = service.subscriptions(orgs.stream().distinct().toList());
-        SubscriptionImport.Validated validated = SubscriptionImport.validate(rows, service.catalog().catalog(), existing,
-                clock.instant());
-        SubscriptionImport.Changes changes = SubscriptionImport.changes(validated.valid(), existing);
-        CatalogImpact.Comparison impact = service.importImpact(existing, validated.valid());
-        if (!dryRun) {
-            List<Subscription> write = new ArrayList<>(changes.created());
-            write.addAll(changes.replaced());
-            service.importSubscriptions(write, auth.actor(principal));
-        }
+        BillingService.SubscriptionImportRun run = service.importSubscriptions(rows, dryRun, auth.actor(principal));
+        SubscriptionImport.Validated validated = run.outcome().validated();
+        SubscriptionImport.Changes changes = run.outcome().changes();
+        CatalogImpact.Comparison impact = run.impact();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", validated.rows());
         out.put("valid", validated.valid().size());
