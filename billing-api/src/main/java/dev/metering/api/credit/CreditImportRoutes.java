@@ -2,15 +2,13 @@ package dev.metering.api.credit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.account.BillingService;
-import dev.metering.api.auth.Principal;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.bulk.ImportBodies;
 import dev.metering.api.bulk.ImportRows;
-import dev.metering.api.http.Auth;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
-import io.javalin.http.Context;
-import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,26 +22,19 @@ import java.util.Map;
  * holding its orgs' locks, so concurrent imports of the same grants each count what they made; a dry
  * run makes none.
  */
-public final class CreditImportRoutes implements RouteModule {
+public final class CreditImportRoutes extends ServiceRoutes<BillingService> {
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-
-    public CreditImportRoutes(BillingService service, ObjectMapper mapper) {
-        this.service = service;
-        this.mapper = mapper;
+    public CreditImportRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        app.post("/api/v1/credits/import", ctx -> importCredits(ctx, auth));
+    protected void routes(Javalin app) {
+        app.post("/api/v1/credits/import", ImportBodies.handler(auth, ImportRows.CREDITS, mapper, this::importCredits));
     }
 
-    private void importCredits(Context ctx, Auth auth) throws IOException {
-        Principal principal = auth.requireAdmin(ctx);
-        boolean dryRun = ImportBodies.dryRun(ctx);
-        List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.CREDITS, mapper);
-        CreditImport.Result result = service.importCredits(rows, dryRun, auth.actor(principal));
+    private Map<String, Object> importCredits(List<ImportRows.Row> rows, boolean dryRun, Actor actor) {
+        CreditImport.Result result = service.importCredits(rows, dryRun, actor);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", result.rows());
         out.put("valid", result.valid());
@@ -52,6 +43,6 @@ public final class CreditImportRoutes implements RouteModule {
         out.put("unchanged", result.unchanged());
         BigDecimal usd = result.grantedUsd();
         out.put("grantedUsd", usd.signum() == 0 ? "0" : usd.stripTrailingZeros().toPlainString());
-        ctx.json(out);
+        return out;
     }
 }

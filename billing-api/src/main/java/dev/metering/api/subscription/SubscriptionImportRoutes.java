@@ -2,16 +2,13 @@ package dev.metering.api.subscription;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.account.BillingService;
-import dev.metering.api.auth.Principal;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.bulk.ImportBodies;
 import dev.metering.api.bulk.ImportRows;
-import dev.metering.api.check.CatalogImpact;
-import dev.metering.api.http.Auth;
-import dev.metering.api.http.RouteModule;
 import dev.metering.api.http.Routes;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
-import io.javalin.http.Context;
-import java.io.IOException;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,32 +27,25 @@ import java.util.Map;
  * {@code blockedNow}/{@code blockedNowBefore}: of the valid rows' orgs, how many the check code
  * finds blocked right now with the imported subscription / with the stored one.
  */
-public final class SubscriptionImportRoutes implements RouteModule {
+public final class SubscriptionImportRoutes extends ServiceRoutes<BillingService> {
 
     /** Lines of enterprise rows without an override listed in the answer (all are counted). */
     static final int MAX_LISTED_LINES = 100;
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-
-    public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper) {
-        this.service = service;
-        this.mapper = mapper;
+    public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        app.post("/api/v1/subscriptions/import", ctx -> importSubscriptions(ctx, auth));
+    protected void routes(Javalin app) {
+        app.post("/api/v1/subscriptions/import", ImportBodies.handler(auth, ImportRows.SUBSCRIPTIONS, mapper,
+                this::importSubscriptions));
     }
 
-    private void importSubscriptions(Context ctx, Auth auth) throws IOException {
-        Principal principal = auth.requireAdmin(ctx);
-        boolean dryRun = ImportBodies.dryRun(ctx);
-        List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.SUBSCRIPTIONS, mapper);
-        BillingService.SubscriptionImportRun run = service.importSubscriptions(rows, dryRun, auth.actor(principal));
+    private Map<String, Object> importSubscriptions(List<ImportRows.Row> rows, boolean dryRun, Actor actor) {
+        BillingService.SubscriptionImportRun run = service.importSubscriptions(rows, dryRun, actor);
         SubscriptionImport.Validated validated = run.outcome().validated();
         SubscriptionImport.Changes changes = run.outcome().changes();
-        CatalogImpact.Comparison impact = run.impact();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", validated.rows());
         out.put("valid", validated.valid().size());
@@ -64,11 +54,11 @@ public final class SubscriptionImportRoutes implements RouteModule {
         out.put("created", changes.created().size());
         out.put("replaced", changes.replaced().size());
         out.put("unchanged", changes.unchanged());
-        out.put("blockedNow", impact.after().blocked().size());
-        out.put("blockedNowBefore", impact.before().blocked().size());
+        out.put("blockedNow", run.impact().after().blocked().size());
+        out.put("blockedNowBefore", run.impact().before().blocked().size());
         out.put("enterpriseWithoutOverride", validated.enterpriseWithoutOverride().size());
         out.put("enterpriseWithoutOverrideLines", validated.enterpriseWithoutOverride().stream()
                 .limit(MAX_LISTED_LINES).toList());
-        ctx.json(out);
+        return out;
     }
 }
