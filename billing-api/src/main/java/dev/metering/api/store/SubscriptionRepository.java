@@ -12,6 +12,7 @@ import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.subscription.Subscription;
 import dev.metering.api.subscription.SubscriptionImport;
 import dev.metering.api.subscription.SubscriptionStatus;
+import dev.metering.db.jooq.tables.records.CreditGrantsRecord;
 import dev.metering.db.jooq.tables.records.SubscriptionsRecord;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -27,6 +28,7 @@ import java.util.function.Function;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.InsertReturningStep;
 import org.jooq.Result;
 import org.jooq.impl.DSL;
 
@@ -162,23 +164,10 @@ public final class SubscriptionRepository {
         List<org.jooq.Query> queries = new java.util.ArrayList<>();
         for (Subscription s : subs) {
             queries.add(upsert(t, s, ts));
-            queries.add(t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())));
-            for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
-                queries.add(t.insertInto(SUBSCRIPTION_OVERRIDES)
-                        .set(SUBSCRIPTION_OVERRIDES.ORG_ID, s.orgId())
-                        .set(SUBSCRIPTION_OVERRIDES.LIMIT_ID, o.getKey())
-                        .set(SUBSCRIPTION_OVERRIDES.MAX, o.getValue()));
-            }
+            queries.addAll(replaceOverrides(t, s));
             BigDecimal welcome = welcomeCreditOfPlan.apply(s.planId());
             if (welcome != null && welcome.signum() > 0) {
-                queries.add(t.insertInto(CREDIT_GRANTS)
-                        .set(CREDIT_GRANTS.ORG_ID, s.orgId())
-                        .set(CREDIT_GRANTS.AMOUNT_USD, welcome)
-                        .set(CREDIT_GRANTS.REASON, "welcome credit of plan " + s.planId())
-                        .set(CREDIT_GRANTS.GRANTED_AT, ts)
-                        .set(CREDIT_GRANTS.WELCOME_PLAN_ID, s.planId())
-                        .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
-                        .onConflictDoNothing());
+                queries.add(welcomeGrant(t, s, welcome, ts));
             }
             if (queries.size() >= 1000) {
                 t.batch(queries).execute();
@@ -218,6 +207,32 @@ public final class SubscriptionRepository {
         return t.insertInto(SUBSCRIPTIONS).set(created).onConflict(SUBSCRIPTIONS.ORG_ID).doUpdate().set(changed);
     }
 
+    /** The statements replacing the org's stored overrides with {@code s}'s. */
+    private static List<org.jooq.Query> replaceOverrides(DSLContext t, Subscription s) {
+        List<org.jooq.Query> out = new java.util.ArrayList<>();
+        out.add(t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())));
+        for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
+            out.add(t.insertInto(SUBSCRIPTION_OVERRIDES)
+                    .set(SUBSCRIPTION_OVERRIDES.ORG_ID, s.orgId())
+                    .set(SUBSCRIPTION_OVERRIDES.LIMIT_ID, o.getKey())
+                    .set(SUBSCRIPTION_OVERRIDES.MAX, o.getValue()));
+        }
+        return out;
+    }
+
+    /** The plan's welcome credit for the org; the unique (org, welcome plan) index skips it when granted before. */
+    private static InsertReturningStep<CreditGrantsRecord> welcomeGrant(DSLContext t, Subscription s, BigDecimal amountUsd,
+                                                                        java.time.OffsetDateTime ts) {
+        return t.insertInto(CREDIT_GRANTS)
+                .set(CREDIT_GRANTS.ORG_ID, s.orgId())
+                .set(CREDIT_GRANTS.AMOUNT_USD, amountUsd)
+                .set(CREDIT_GRANTS.REASON, "welcome credit of plan " + s.planId())
+                .set(CREDIT_GRANTS.GRANTED_AT, ts)
+                .set(CREDIT_GRANTS.WELCOME_PLAN_ID, s.planId())
+                .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                .onConflictDoNothing();
+    }
+
     /** A subscription as the audit log shows it (the contract's field names, money as strings). */
     private static Map<String, Object> auditState(Subscription s) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -255,27 +270,11 @@ public final class SubscriptionRepository {
             boolean existed = before != null;
             var ts = actor.at().atOffset(ZoneOffset.UTC);
             upsert(t, s, ts).execute();
-            t.deleteFrom(SUBSCRIPTION_OVERRIDES).where(SUBSCRIPTION_OVERRIDES.ORG_ID.eq(s.orgId())).execute();
-            for (Map.Entry<String, BigDecimal> o : s.overrides().entrySet()) {
-                t.insertInto(SUBSCRIPTION_OVERRIDES)
-                        .set(SUBSCRIPTION_OVERRIDES.ORG_ID, s.orgId())
-                        .set(SUBSCRIPTION_OVERRIDES.LIMIT_ID, o.getKey())
-                        .set(SUBSCRIPTION_OVERRIDES.MAX, o.getValue())
-                        .execute();
-            }
+            replaceOverrides(t, s).forEach(org.jooq.Query::execute);
             Long welcome = null;
             if (welcomeCreditUsd != null && welcomeCreditUsd.signum() > 0) {
-                welcome = t.insertInto(CREDIT_GRANTS)
-                        .set(CREDIT_GRANTS.ORG_ID, s.orgId())
-                        .set(CREDIT_GRANTS.AMOUNT_USD, welcomeCreditUsd)
-                        .set(CREDIT_GRANTS.REASON, "welcome credit of plan " + s.planId())
-                        .set(CREDIT_GRANTS.GRANTED_AT, ts)
-                        .set(CREDIT_GRANTS.WELCOME_PLAN_ID, s.planId())
-                        .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
-                        .onConflictDoNothing()
-                        .returningResult(CREDIT_GRANTS.ID)
-                        .fetchOptional(CREDIT_GRANTS.ID)
-                        .orElse(null);
+                welcome = welcomeGrant(t, s, welcomeCreditUsd, ts).returningResult(CREDIT_GRANTS.ID)
+                        .fetchOptional(CREDIT_GRANTS.ID).orElse(null);
             }
             Subscription after = find(t, s.orgId()).orElseThrow();
             Map<String, Object> afterState = auditState(after);
