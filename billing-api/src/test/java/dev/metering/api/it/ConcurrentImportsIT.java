@@ -26,14 +26,6 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConcurrentImportsIT {
 
-    private static final String CATALOG = """
-            defaultPlan: free
-            plans:
-              - id: free
-                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 50 }]
-              - id: pro
-                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 1000 }]
-            """;
     private static final int ORGS = 2_000;
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
@@ -44,7 +36,7 @@ class ConcurrentImportsIT {
     @BeforeAll
     void start() {
         first = ApiServer.start("billing_concurrent_imports");
-        first.applyCatalog(CATALOG);
+        first.applyCatalog(ApiServer.FREE_AND_PRO);
         second = ApiServer.start(first.jdbcUrl, EnforcementMode.ENFORCE, 0, StalePolicy.FAIL_OPEN);
         threads = Executors.newFixedThreadPool(2);
     }
