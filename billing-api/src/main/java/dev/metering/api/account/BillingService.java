@@ -4,6 +4,7 @@ import dev.metering.api.ApiException;
 import dev.metering.api.audit.Actor;
 import dev.metering.api.auth.ApiKeys;
 import dev.metering.api.auth.Scope;
+import dev.metering.api.bulk.ImportRows;
 import dev.metering.api.check.BillingAccount;
 import dev.metering.api.check.CatalogImpact;
 import dev.metering.api.check.CheckEvaluator;
@@ -18,6 +19,7 @@ import dev.metering.api.check.LimitsReport;
 import dev.metering.api.check.StalePolicy;
 import dev.metering.api.credit.Balance;
 import dev.metering.api.credit.CreditGrant;
+import dev.metering.api.credit.CreditImport;
 import dev.metering.api.metrics.ApiMetrics;
 import dev.metering.api.plan.CatalogParser;
 import dev.metering.api.plan.Plan;
@@ -28,6 +30,7 @@ import dev.metering.api.store.DatabaseBreaker;
 import dev.metering.api.store.PlanRepository;
 import dev.metering.api.store.SubscriptionRepository;
 import dev.metering.api.subscription.Subscription;
+import dev.metering.api.subscription.SubscriptionImport;
 import dev.metering.api.usage.LastKnownUsage;
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -37,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
@@ -46,6 +50,10 @@ import org.slf4j.LoggerFactory;
 public final class BillingService {
 
     private static final Logger log = LoggerFactory.getLogger(BillingService.class);
+
+    /** A subscription import's answer: its rows sorted, and the orgs blocked right now before and after. */
+    public record SubscriptionImportRun(SubscriptionImport.Outcome outcome, CatalogImpact.Comparison impact) {
+    }
 
     /** A new key: the only time the key itself exists outside the caller. */
     public record CreatedKey(String id, String key, String orgId, Set<Scope> scopes) {
@@ -236,42 +244,46 @@ public final class BillingService {
                 clock.instant());
     }
 
-    /** The stored subscriptions of {@code orgIds}, read in chunks; orgs without one are absent. */
-    public Map<String, Subscription> subscriptions(List<String> orgIds) {
-        Map<String, Subscription> out = new java.util.HashMap<>();
-        for (int from = 0; from < orgIds.size(); from += 1000) {
-            out.putAll(subscriptions.findAll(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
-        }
-        return out;
-    }
-
-    /** Of the orgs in {@code next}: blocked right now with their stored subscription, and with the new one. */
-    public CatalogImpact.Comparison importImpact(Map<String, Subscription> current, List<Subscription> next) {
-        return CatalogImpact.compareSubscriptions(cache.catalog().catalog(), current, next, credits, usage,
-                clock.instant());
-    }
-
-    /** Writes an import batch in one transaction (welcome credits as a PUT grants them) and refreshes those orgs. */
-    public void importSubscriptions(List<Subscription> subs, Actor actor) {
+    /**
+     * A subscription import of {@code rows}: sorted against the stored subscriptions and, unless a
+     * dry run (lock-free, writes nothing), written in one transaction under the orgs' locks, so the
+     * answer counts exactly what it changed; the orgs blocked right now before (with what it found
+     * stored) and after (with the imported subscriptions). Written orgs are refreshed.
+     */
+    public SubscriptionImportRun importSubscriptions(List<ImportRows.Row> rows, boolean dryRun, Actor actor) {
         PlanCatalog catalog = cache.catalog().catalog();
-        subscriptions.saveAll(subs, planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null), actor);
-        subs.forEach(s -> cache.invalidateOrg(s.orgId()));
-    }
-
-    /** The amounts already granted under (org, grantId) keys to {@code orgIds}, read in chunks. */
-    public Map<String, BigDecimal> importedGrants(List<String> orgIds) {
-        Map<String, BigDecimal> out = new java.util.HashMap<>();
-        for (int from = 0; from < orgIds.size(); from += 1000) {
-            out.putAll(credits.importedAmounts(orgIds.subList(from, Math.min(orgIds.size(), from + 1000))));
+        Instant now = clock.instant();
+        List<String> orgs = SubscriptionImport.orgIds(rows);
+        Function<Map<String, Subscription>, SubscriptionImport.Outcome> judge =
+                existing -> SubscriptionImport.judge(rows, catalog, existing, now);
+        SubscriptionRepository.Imported run;
+        if (dryRun) {
+            SubscriptionRepository.Stored before = subscriptions.stored(orgs, now);
+            run = new SubscriptionRepository.Imported(before, judge.apply(before.subscriptions()));
+        } else {
+            run = subscriptions.importBatch(orgs, now, judge,
+                    planId -> catalog.plan(planId).map(Plan::welcomeCreditUsd).orElse(null), actor);
+            run.outcome().changes().toWrite().forEach(s -> cache.invalidateOrg(s.orgId()));
         }
-        return out;
+        CatalogImpact.Comparison impact = CatalogImpact.compareSubscriptions(catalog, run.before().subscriptions(),
+                run.outcome().validated().valid(), run.before().grants(), usage, now);
+        return new SubscriptionImportRun(run.outcome(), impact);
     }
 
-    /** Makes an import's grants in one transaction and refreshes those orgs; returns how many were made. */
-    public int importGrants(List<dev.metering.api.credit.CreditImport.Grant> grants, Actor actor) {
-        int made = credits.grantAll(grants, actor);
-        grants.stream().map(dev.metering.api.credit.CreditImport.Grant::orgId).distinct().forEach(cache::invalidateOrg);
-        return made;
+    /**
+     * A credit import of {@code rows}: sorted against the grants made before under the same (org,
+     * grantId) and, unless a dry run (lock-free, makes nothing), made in one transaction under the
+     * orgs' locks, so the answer counts exactly what it granted. Orgs granted something are refreshed.
+     */
+    public CreditImport.Result importCredits(List<ImportRows.Row> rows, boolean dryRun, Actor actor) {
+        Instant now = clock.instant();
+        List<String> orgs = rows.stream().map(r -> r.values().get("orgId")).filter(o -> o != null).distinct().toList();
+        if (dryRun) {
+            return CreditImport.validate(rows, credits.importedAmounts(orgs), now);
+        }
+        CreditImport.Result result = credits.importBatch(orgs, stored -> CreditImport.validate(rows, stored, now), actor);
+        result.granted().stream().map(CreditImport.Grant::orgId).distinct().forEach(cache::invalidateOrg);
+        return result;
     }
 
     public Optional<Subscription> subscription(String orgId) {

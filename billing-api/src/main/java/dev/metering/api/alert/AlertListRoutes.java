@@ -1,12 +1,12 @@
 package dev.metering.api.alert;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.Paging;
+import dev.metering.api.http.Requests;
 import dev.metering.api.http.RouteModule;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,8 +25,6 @@ import java.util.Map;
  * alert's (createdAt, id), so an alert recorded while paging never shifts a page already read.
  */
 public final class AlertListRoutes implements RouteModule {
-
-    private static final int MAX_ID_LENGTH = 256;
 
     private final AlertRepository repository;
     private final ObjectMapper mapper;
@@ -43,18 +40,14 @@ public final class AlertListRoutes implements RouteModule {
     }
 
     private void list(Context ctx, Auth auth) {
-        String org = ctx.pathParam("orgId");
-        if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
-            throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
-        }
+        String org = Requests.orgId(ctx);
         auth.requireOrg(ctx, org, Scope.READ);
         String typeText = ctx.queryParam("type");
         AlertType type = typeText == null || typeText.isEmpty() ? null : AlertType.fromWireName(typeText)
                 .orElseThrow(() -> ApiException.badRequest("type", "unknown alert type '" + typeText
                         + "' (expected limit.threshold_reached, balance.low or credits.expiring)"));
-        int limit = Paging.limit(ctx.queryParam("limit"));
-        List<AlertRepository.Recorded> rows = repository.page(org, type, Paging.after(ctx, Cursor::decode), limit + 1);
-        ctx.json(Paging.page(rows, limit, this::item, last -> new Cursor(last.createdAt(), last.id()).encode()).body());
+        Paging.answer(ctx, Cursor::decode, (after, limit) -> repository.page(org, type, after, limit), this::item,
+                last -> new Cursor(last.createdAt(), last.id()).encode());
     }
 
     private Map<String, Object> item(AlertRepository.Recorded a) {

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -133,9 +132,8 @@ public final class ApiKeyRoutes implements RouteModule {
         if (org != null && org.length() > Requests.MAX_ID_LENGTH) {
             throw ApiException.badRequest("orgId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
         }
-        int limit = Paging.limit(ctx.queryParam("limit"));
-        List<KeyInfo> rows = keys.page(org, Paging.after(ctx, Paging::decodeId), limit + 1);
-        ctx.json(Paging.page(rows, limit, this::body, k -> Paging.encodeId(k.id())).body());
+        Paging.answer(ctx, Paging::decodeId, (after, limit) -> keys.page(org, after, limit), this::body,
+                k -> Paging.encodeId(k.id()));
     }
 
     private void get(Context ctx, Auth auth) {

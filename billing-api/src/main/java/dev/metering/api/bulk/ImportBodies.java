@@ -2,7 +2,11 @@ package dev.metering.api.bulk;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
+import dev.metering.api.audit.Actor;
+import dev.metering.api.auth.Principal;
+import dev.metering.api.http.Auth;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the bulk imports share: the {@code dryRun} flag, the bounded body parsed into rows, and the
- * answer's list of invalid rows.
+ * What the bulk imports share: the route (admin only, the {@code dryRun} flag, the bounded body
+ * parsed into rows) and the answer's list of invalid rows.
  */
 public final class ImportBodies {
 
@@ -21,6 +25,22 @@ public final class ImportBodies {
     public static final int MAX_LISTED_INVALID = 1000;
 
     private ImportBodies() {
+    }
+
+    /** One import: {@code rows} sorted and, unless {@code dryRun}, applied; answers its JSON fields. */
+    @FunctionalInterface
+    public interface Run {
+        Map<String, Object> answer(List<ImportRows.Row> rows, boolean dryRun, Actor actor);
+    }
+
+    /** An import route's handler: admin only, {@code dryRun}, the body's rows checked against {@code spec}, {@code run}'s answer. */
+    public static Handler handler(Auth auth, ImportRows.Columns spec, ObjectMapper mapper, Run run) {
+        return ctx -> {
+            Principal principal = auth.requireAdmin(ctx);
+            boolean dryRun = dryRun(ctx);
+            List<ImportRows.Row> rows = rows(ctx, spec, mapper);
+            ctx.json(run.answer(rows, dryRun, auth.actor(principal)));
+        };
     }
 
     /** true: CSV ({@code text/csv}); false: JSON lines (any JSON type); else 415. */

@@ -1,5 +1,6 @@
 package dev.metering.api.check;
 
+import dev.metering.api.credit.CreditGrant;
 import dev.metering.api.plan.Enforcement;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanCatalog;
@@ -63,32 +64,29 @@ public final class CatalogImpact {
     /**
      * The orgs of {@code next} blocked right now under {@code catalog} with their stored
      * subscription ({@code current}; absent: the default plan) and with the one in {@code next}
-     * (a subscription import).
+     * (a subscription import), with {@code grants}, their unexpired grants (absent: none).
      */
     public static Comparison compareSubscriptions(PlanCatalog catalog, java.util.Map<String, Subscription> current,
-                                                  List<Subscription> next, CreditRepository credits, UsageReader usage,
+                                                  List<Subscription> next,
+                                                  java.util.Map<String, List<CreditGrant>> grants, UsageReader usage,
                                                   Instant now) {
         CheckEvaluator evaluator = new CheckEvaluator(new ModePolicy(EnforcementMode.ENFORCE, 0), StalePolicy.FAIL_OPEN);
         Set<String> before = new TreeSet<>();
         Set<String> after = new TreeSet<>();
-        for (int from = 0; from < next.size(); from += 1000) {
-            List<Subscription> chunk = next.subList(from, Math.min(next.size(), from + 1000));
-            var grants = credits.unexpired(chunk.stream().map(Subscription::orgId).toList(), now);
-            for (Subscription sub : chunk) {
-                var orgGrants = grants.getOrDefault(sub.orgId(), List.of());
-                if (blocked(evaluator, catalog, sub.orgId(), current.get(sub.orgId()), orgGrants, usage, now)) {
-                    before.add(sub.orgId());
-                }
-                if (blocked(evaluator, catalog, sub.orgId(), sub, orgGrants, usage, now)) {
-                    after.add(sub.orgId());
-                }
+        for (Subscription sub : next) {
+            List<CreditGrant> orgGrants = grants.getOrDefault(sub.orgId(), List.of());
+            if (blocked(evaluator, catalog, sub.orgId(), current.get(sub.orgId()), orgGrants, usage, now)) {
+                before.add(sub.orgId());
+            }
+            if (blocked(evaluator, catalog, sub.orgId(), sub, orgGrants, usage, now)) {
+                after.add(sub.orgId());
             }
         }
         return new Comparison(new Impact(next.size(), before), new Impact(next.size(), after));
     }
 
     private static boolean blocked(CheckEvaluator evaluator, PlanCatalog catalog, String org, Subscription sub,
-                                   List<dev.metering.api.credit.CreditGrant> grants, UsageReader usage, Instant now) {
+                                   List<CreditGrant> grants, UsageReader usage, Instant now) {
         Plan plan = sub == null ? catalog.defaultPlan() : catalog.plan(sub.planId()).orElse(catalog.defaultPlan());
         LimitsReport report = evaluator.limits(new BillingAccount(org, plan, sub, grants), null, usage,
                 Freshness.fresh(now), now);

@@ -4,12 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Scope;
-import dev.metering.api.http.Auth;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.Json;
 import dev.metering.api.http.RateLimitHeaders;
 import dev.metering.api.http.Requests;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import dev.metering.api.plan.CatalogParser;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -21,24 +20,16 @@ import java.time.Clock;
  * ({@code GET /api/v1/usage/{orgId}/check/{feature}}, {@code check} scope) and an org's limits
  * ({@code GET /api/v1/usage/{orgId}/limits}, {@code read} scope).
  */
-public final class CheckRoutes implements RouteModule {
+public final class CheckRoutes extends ServiceRoutes<BillingService> {
 
     private static final long MAX_COUNT = 1_000_000_000L;
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-    private Auth auth;
-
     public CheckRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
-        this.service = service;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        this.auth = auth;
+    protected void routes(Javalin app) {
         app.get("/api/v1/usage/{orgId}/check/{feature}", this::check);
         app.get("/api/v1/usage/{orgId}/limits", this::limits);
     }

@@ -4,6 +4,7 @@ import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.http.Auth;
 import dev.metering.api.http.Paging;
+import dev.metering.api.http.Requests;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.RouteModule;
 import dev.metering.api.store.CreditRepository;
@@ -12,7 +13,6 @@ import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,8 +23,6 @@ import java.util.Map;
  * draws on the active grants as one pool (balance rules), not on any one grant.
  */
 public final class CreditListRoutes implements RouteModule {
-
-    private static final int MAX_ID_LENGTH = 256;
 
     private final CreditRepository repository;
     private final Clock clock;
@@ -40,16 +38,11 @@ public final class CreditListRoutes implements RouteModule {
     }
 
     private void list(Context ctx, Auth auth) {
-        String org = ctx.pathParam("orgId");
-        if (org.isBlank() || org.length() > MAX_ID_LENGTH) {
-            throw ApiException.badRequest("orgId", "must be 1-" + MAX_ID_LENGTH + " characters");
-        }
+        String org = Requests.orgId(ctx);
         auth.requireOrg(ctx, org, Scope.READ);
-        int limit = Paging.limit(ctx.queryParam("limit"));
-        List<CreditRepository.Listed> rows = repository.page(org, Paging.after(ctx, CreditListRoutes::decode),
-                limit + 1);
         Instant now = clock.instant();
-        ctx.json(Paging.page(rows, limit, g -> item(g, now), g -> encode(g.grant().id())).body());
+        Paging.answer(ctx, CreditListRoutes::decode, (after, limit) -> repository.page(org, after, limit),
+                g -> item(g, now), g -> encode(g.grant().id()));
     }
 
     private static Map<String, Object> item(CreditRepository.Listed listed, Instant now) {

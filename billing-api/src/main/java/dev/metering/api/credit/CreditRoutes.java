@@ -6,10 +6,9 @@ import dev.metering.api.ApiException;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
-import dev.metering.api.http.Auth;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.Requests;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.math.BigDecimal;
@@ -18,24 +17,16 @@ import java.time.Instant;
 import java.util.Set;
 
 /** Prepaid credits of one org: {@code POST /api/v1/orgs/{orgId}/credits} (admin) and its balance. */
-public final class CreditRoutes implements RouteModule {
+public final class CreditRoutes extends ServiceRoutes<BillingService> {
 
     private static final Set<String> FIELDS = Set.of("amountUsd", "reason", "expiresAt");
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-    private Auth auth;
-
     public CreditRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
-        this.service = service;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        this.auth = auth;
+    protected void routes(Javalin app) {
         app.post("/api/v1/orgs/{orgId}/credits", this::grant);
         app.get("/api/v1/orgs/{orgId}/balance", this::balance);
     }

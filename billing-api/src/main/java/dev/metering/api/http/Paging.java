@@ -45,6 +45,23 @@ public final class Paging {
         return after == null || after.isEmpty() ? null : decode.apply(after);
     }
 
+    /** Reads up to {@code limit} rows after the cursor {@code after} (null: from the start). */
+    @FunctionalInterface
+    public interface Reader<C, R> {
+        List<R> read(C after, int limit);
+    }
+
+    /**
+     * Answers one page of a listing as {@code {items, next}}: the {@code limit} and the {@code after}
+     * cursor (decoded by {@code decode}) of the query, {@code limit + 1} rows from {@code read}.
+     */
+    public static <C, R, I> void answer(Context ctx, Function<String, C> decode, Reader<C, R> read,
+                                        Function<R, I> item, Function<R, String> cursor) {
+        int limit = limit(ctx.queryParam("limit"));
+        List<R> rows = read.read(after(ctx, decode), limit + 1);
+        ctx.json(page(rows, limit, item, cursor).body());
+    }
+
     /** One page: its items and the cursor of the next page (null on the last one). */
     public record Page<I>(List<I> items, String next) {
 

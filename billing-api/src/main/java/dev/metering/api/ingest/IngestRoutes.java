@@ -6,8 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
-import dev.metering.api.http.Auth;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Clock;
@@ -28,27 +27,21 @@ import java.util.UUID;
  * rest of the batch goes through; so are events beyond grace ({@code LATE}). 413 above
  * {@value #MAX_EVENTS} events (the 1 MiB body limit is global).
  */
-public final class IngestRoutes implements RouteModule {
+public final class IngestRoutes extends ServiceRoutes<IngestService> {
 
     public static final int MAX_EVENTS = 1000;
 
-    private final IngestService service;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-
     /** {@code service} null: Kafka is not configured, the route answers 503. */
     public IngestRoutes(IngestService service, ObjectMapper mapper, Clock clock) {
-        this.service = service;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        app.post("/api/v1/events", ctx -> post(ctx, auth));
+    protected void routes(Javalin app) {
+        app.post("/api/v1/events", this::post);
     }
 
-    private void post(Context ctx, Auth auth) {
+    private void post(Context ctx) {
         Principal p = auth.authenticate(ctx);
         if (!p.isAdmin() && !p.scopes().contains(Scope.INGEST)) {
             throw new ApiException(403, "FORBIDDEN", null, "this key lacks the 'ingest' scope");

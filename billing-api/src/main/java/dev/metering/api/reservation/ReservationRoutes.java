@@ -7,10 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckResult;
-import dev.metering.api.http.Auth;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.Requests;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import dev.metering.api.plan.CatalogParser;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -25,26 +24,18 @@ import java.util.Set;
  * Reservations (docs/contract.md, Reservations), {@code check} scope: reserve (a check that holds
  * its amount when allowed, idempotent by requestId), settle, release.
  */
-public final class ReservationRoutes implements RouteModule {
+public final class ReservationRoutes extends ServiceRoutes<ReservationService> {
 
     private static final long MAX_COUNT = 1_000_000_000L;
     private static final Set<String> FIELDS = Set.of("requestId", "feature", "userId", "conversationId", "quantity",
             "tokens", "costUsd", "ttlSeconds");
 
-    private final ReservationService reservations;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-    private Auth auth;
-
     public ReservationRoutes(ReservationService reservations, ObjectMapper mapper, Clock clock) {
-        this.reservations = reservations;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(reservations, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        this.auth = auth;
+    protected void routes(Javalin app) {
         app.post("/api/v1/usage/{orgId}/reservations", this::reserve);
         app.post("/api/v1/usage/{orgId}/reservations/{reservationId}/settle", this::settle);
         app.delete("/api/v1/usage/{orgId}/reservations/{reservationId}", this::release);
@@ -54,7 +45,7 @@ public final class ReservationRoutes implements RouteModule {
         String org = Requests.orgId(ctx);
         auth.requireOrg(ctx, org, Scope.CHECK);
         ReservationRequest request = parse(org, Requests.jsonObject(ctx, mapper));
-        ReservationService.Answer answer = reservations.reserve(request, this::render);
+        ReservationService.Answer answer = service.reserve(request, this::render);
         ctx.status(answer.held() && !answer.repeated() ? 201 : 200).contentType("application/json")
                 .result(answer.json());
     }
@@ -71,14 +62,14 @@ public final class ReservationRoutes implements RouteModule {
                 throw ApiException.badRequest("eventId", "must be at most " + Requests.MAX_ID_LENGTH + " characters");
             }
         }
-        Reservation r = reservations.settle(org, reservationId(ctx), eventId);
+        Reservation r = service.settle(org, reservationId(ctx), eventId);
         ctx.json(body(r));
     }
 
     private void release(Context ctx) {
         String org = Requests.orgId(ctx);
         auth.requireOrg(ctx, org, Scope.CHECK);
-        reservations.release(org, reservationId(ctx));
+        service.release(org, reservationId(ctx));
         ctx.status(204);
     }
 

@@ -16,11 +16,16 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
 
 /** Prepaid credit grants. */
 public final class CreditRepository {
+
+    /** The {@link OrgLocks} namespace of credit imports. */
+    private static final String LOCKS = "credit-imports";
+    private static final int READ_CHUNK = 1000;
 
     private final DSLContext dsl;
 
@@ -56,51 +61,69 @@ public final class CreditRepository {
         });
     }
 
-    /** The amounts already granted under a grant key, by {@link CreditImport#key} (orgs without any are absent). */
-    public Map<String, BigDecimal> importedAmounts(Collection<String> orgIds) {
+    /** The amounts already granted under a grant key, by {@link CreditImport#key}, read in chunks (orgs without any are absent). */
+    public Map<String, BigDecimal> importedAmounts(List<String> orgIds) {
+        return importedAmounts(dsl, orgIds);
+    }
+
+    private static Map<String, BigDecimal> importedAmounts(DSLContext dsl, List<String> orgIds) {
         Map<String, BigDecimal> out = new HashMap<>();
-        if (orgIds.isEmpty()) {
-            return out;
+        for (int from = 0; from < orgIds.size(); from += READ_CHUNK) {
+            dsl.select(CREDIT_GRANTS.ORG_ID, CREDIT_GRANTS.GRANT_ID, CREDIT_GRANTS.AMOUNT_USD).from(CREDIT_GRANTS)
+                    .where(CREDIT_GRANTS.ORG_ID.eq(DSL.any(DSL.val(orgIds.subList(from, Math.min(orgIds.size(),
+                            from + READ_CHUNK)).toArray(String[]::new)))))
+                    .and(CREDIT_GRANTS.GRANT_ID.isNotNull())
+                    .forEach(r -> out.put(CreditImport.key(r.value1(), r.value2()), r.value3()));
         }
-        dsl.select(CREDIT_GRANTS.ORG_ID, CREDIT_GRANTS.GRANT_ID, CREDIT_GRANTS.AMOUNT_USD).from(CREDIT_GRANTS)
-                .where(CREDIT_GRANTS.ORG_ID.eq(DSL.any(DSL.val(orgIds.toArray(String[]::new)))))
-                .and(CREDIT_GRANTS.GRANT_ID.isNotNull())
-                .forEach(r -> out.put(CreditImport.key(r.value1(), r.value2()), r.value3()));
         return out;
     }
 
     /**
-     * Makes {@code grants} in ONE transaction, statements sent in batches; a grant whose (org,
-     * grantId) exists already (e.g. a concurrent run) is skipped by the unique key. Returns how many
-     * were made.
+     * A credit import batch in ONE transaction: locks the orgs against other imports of the same
+     * orgs ({@link OrgLocks}), reads the amounts they were granted under grant keys, lets
+     * {@code judge} decide, and makes its new grants, statements sent in batches. The result counts
+     * exactly what this batch granted, whatever runs beside it.
      */
-    public int grantAll(List<CreditImport.Grant> grants, Actor actor) {
-        var ts = actor.at().atOffset(ZoneOffset.UTC);
+    public CreditImport.Result importBatch(List<String> orgIds, Function<Map<String, BigDecimal>, CreditImport.Result> judge,
+                                           Actor actor) {
         return dsl.transactionResult(tx -> {
             DSLContext t = tx.dsl();
-            int made = 0;
-            for (int from = 0; from < grants.size(); from += 1000) {
-                List<org.jooq.Query> queries = new ArrayList<>();
-                for (CreditImport.Grant g : grants.subList(from, Math.min(grants.size(), from + 1000))) {
-                    queries.add(t.insertInto(CREDIT_GRANTS)
-                            .set(CREDIT_GRANTS.ORG_ID, g.orgId())
-                            .set(CREDIT_GRANTS.AMOUNT_USD, g.amountUsd())
-                            .set(CREDIT_GRANTS.REASON, g.reason())
-                            .set(CREDIT_GRANTS.GRANTED_AT, ts)
-                            .set(CREDIT_GRANTS.EXPIRES_AT, g.expiresAt() == null ? null : g.expiresAt().atOffset(ZoneOffset.UTC))
-                            .set(CREDIT_GRANTS.GRANT_ID, g.grantId())
-                            .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
-                            .onConflictDoNothing());
-                }
-                for (int n : t.batch(queries).execute()) {
-                    made += n;
-                }
-            }
-            if (made > 0) {
-                AuditLog.write(t, actor, "credit.import", "credit", null, null, importSummary(grants, made));
-            }
-            return made;
+            OrgLocks.lock(t, LOCKS, orgIds);
+            CreditImport.Result result = judge.apply(importedAmounts(t, orgIds));
+            grantAll(t, result.granted(), actor);
+            return result;
         });
+    }
+
+    /** Makes {@code grants}; the unique (org, grantId) key still guards against a writer without the locks. */
+    private static void grantAll(DSLContext t, List<CreditImport.Grant> grants, Actor actor) {
+        var ts = actor.at().atOffset(ZoneOffset.UTC);
+        int made = 0;
+        for (int from = 0; from < grants.size(); from += 1000) {
+            List<org.jooq.Query> queries = new ArrayList<>();
+            for (CreditImport.Grant g : grants.subList(from, Math.min(grants.size(), from + 1000))) {
+                queries.add(t.insertInto(CREDIT_GRANTS)
+                        .set(CREDIT_GRANTS.ORG_ID, g.orgId())
+                        .set(CREDIT_GRANTS.AMOUNT_USD, g.amountUsd())
+                        .set(CREDIT_GRANTS.REASON, g.reason())
+                        .set(CREDIT_GRANTS.GRANTED_AT, ts)
+                        .set(CREDIT_GRANTS.EXPIRES_AT, g.expiresAt() == null ? null : g.expiresAt().atOffset(ZoneOffset.UTC))
+                        .set(CREDIT_GRANTS.GRANT_ID, g.grantId())
+                        .set(CREDIT_GRANTS.REVISION, BILLING_REVISION.nextval())
+                        .onConflictDoNothing());
+            }
+            for (int n : t.batch(queries).execute()) {
+                made += n;
+            }
+        }
+        if (made != grants.size()) {
+            // an answer counting grants that were not made would be wrong: roll back, a retry finds them made
+            throw new IllegalStateException("credit import: " + (grants.size() - made)
+                    + " grants were made meanwhile by a writer without the import locks");
+        }
+        if (made > 0) {
+            AuditLog.write(t, actor, "credit.import", "credit", null, null, importSummary(grants, made));
+        }
     }
 
     /** An import as the audit log shows it: counts, the total and the first orgs (bounded). */
@@ -127,6 +150,10 @@ public final class CreditRepository {
 
     /** {@link #unexpired(String, Instant)} for many orgs in one statement; orgs without grants are absent. */
     public Map<String, List<CreditGrant>> unexpired(Collection<String> orgIds, Instant now) {
+        return unexpired(dsl, orgIds, now);
+    }
+
+    static Map<String, List<CreditGrant>> unexpired(DSLContext dsl, Collection<String> orgIds, Instant now) {
         Map<String, List<CreditGrant>> out = new HashMap<>();
         if (orgIds.isEmpty()) {
             return out;

@@ -46,12 +46,35 @@ public final class SubscriptionImport {
 
     /** What the import does to the stored subscriptions. */
     public record Changes(List<Subscription> created, List<Subscription> replaced, int unchanged) {
+
+        /** The subscriptions to write: the created and the replaced ones. */
+        public List<Subscription> toWrite() {
+            List<Subscription> out = new ArrayList<>(created);
+            out.addAll(replaced);
+            return out;
+        }
+    }
+
+    /** The rows validated and sorted against the stored subscriptions. */
+    public record Outcome(Validated validated, Changes changes) {
     }
 
     private static final int MAX_ID_LENGTH = 256;
     private static final int MAX_SEATS = 1_000_000;
 
     private SubscriptionImport() {
+    }
+
+    /** Validates {@code rows} and sorts the valid ones against {@code existing}. */
+    public static Outcome judge(List<ImportRows.Row> rows, PlanCatalog catalog, Map<String, Subscription> existing,
+                                Instant now) {
+        Validated validated = validate(rows, catalog, existing, now);
+        return new Outcome(validated, changes(validated.valid(), existing));
+    }
+
+    /** The distinct org ids the rows name, in file order. */
+    public static List<String> orgIds(List<ImportRows.Row> rows) {
+        return rows.stream().map(r -> r.values().get("orgId")).filter(Objects::nonNull).distinct().toList();
     }
 
     /** {@code existing}: the stored subscriptions of the rows' orgs (absent: none). */

@@ -2,18 +2,13 @@ package dev.metering.api.subscription;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.account.BillingService;
-import dev.metering.api.auth.Principal;
+import dev.metering.api.audit.Actor;
 import dev.metering.api.bulk.ImportBodies;
 import dev.metering.api.bulk.ImportRows;
-import dev.metering.api.check.CatalogImpact;
-import dev.metering.api.http.Auth;
-import dev.metering.api.http.RouteModule;
 import dev.metering.api.http.Routes;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
-import io.javalin.http.Context;
-import java.io.IOException;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,53 +19,33 @@ import java.util.Map;
  * {@link Routes#MAX_IMPORT_BODY_BYTES} and {@link ImportRows#MAX_ROWS} rows. Answers
  * {@code {rows, valid, invalid:[{line, field, message}], byPlan, created, replaced, unchanged,
  * blockedNow, blockedNowBefore, enterpriseWithoutOverride, enterpriseWithoutOverrideLines}}
- * (rows that put an org on an enterprise plan's default limits, the first lines listed); a dry run writes nothing. The real run writes the valid rows that
- * change something in ONE transaction and leaves invalid rows out (each is listed), so a re-run of
- * the same file changes nothing and a run that failed midway can simply be repeated.
+ * (rows that put an org on an enterprise plan's default limits, the first lines listed); a dry run writes nothing. The real run reads,
+ * sorts and writes the valid rows that change something in ONE transaction holding its orgs' locks
+ * and leaves invalid rows out (each is listed), so concurrent imports of the same orgs are
+ * serialized and each answer counts what it changed; a re-run of the same file changes nothing and
+ * a run that failed midway can simply be repeated.
  * {@code blockedNow}/{@code blockedNowBefore}: of the valid rows' orgs, how many the check code
  * finds blocked right now with the imported subscription / with the stored one.
  */
-public final class SubscriptionImportRoutes implements RouteModule {
+public final class SubscriptionImportRoutes extends ServiceRoutes<BillingService> {
 
     /** Lines of enterprise rows without an override listed in the answer (all are counted). */
     static final int MAX_LISTED_LINES = 100;
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-
     public SubscriptionImportRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
-        this.service = service;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        app.post("/api/v1/subscriptions/import", ctx -> importSubscriptions(ctx, auth));
+    protected void routes(Javalin app) {
+        app.post("/api/v1/subscriptions/import", ImportBodies.handler(auth, ImportRows.SUBSCRIPTIONS, mapper,
+                this::importSubscriptions));
     }
 
-    private void importSubscriptions(Context ctx, Auth auth) throws IOException {
-        Principal principal = auth.requireAdmin(ctx);
-        boolean dryRun = ImportBodies.dryRun(ctx);
-        List<ImportRows.Row> rows = ImportBodies.rows(ctx, ImportRows.SUBSCRIPTIONS, mapper);
-        List<String> orgs = new ArrayList<>();
-        rows.forEach(r -> {
-            String org = r.values().get("orgId");
-            if (org != null) {
-                orgs.add(org);
-            }
-        });
-        Map<String, Subscription> existing = service.subscriptions(orgs.stream().distinct().toList());
-        SubscriptionImport.Validated validated = SubscriptionImport.validate(rows, service.catalog().catalog(), existing,
-                clock.instant());
-        SubscriptionImport.Changes changes = SubscriptionImport.changes(validated.valid(), existing);
-        CatalogImpact.Comparison impact = service.importImpact(existing, validated.valid());
-        if (!dryRun) {
-            List<Subscription> write = new ArrayList<>(changes.created());
-            write.addAll(changes.replaced());
-            service.importSubscriptions(write, auth.actor(principal));
-        }
+    private Map<String, Object> importSubscriptions(List<ImportRows.Row> rows, boolean dryRun, Actor actor) {
+        BillingService.SubscriptionImportRun run = service.importSubscriptions(rows, dryRun, actor);
+        SubscriptionImport.Validated validated = run.outcome().validated();
+        SubscriptionImport.Changes changes = run.outcome().changes();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rows", validated.rows());
         out.put("valid", validated.valid().size());
@@ -79,11 +54,11 @@ public final class SubscriptionImportRoutes implements RouteModule {
         out.put("created", changes.created().size());
         out.put("replaced", changes.replaced().size());
         out.put("unchanged", changes.unchanged());
-        out.put("blockedNow", impact.after().blocked().size());
-        out.put("blockedNowBefore", impact.before().blocked().size());
+        out.put("blockedNow", run.impact().after().blocked().size());
+        out.put("blockedNowBefore", run.impact().before().blocked().size());
         out.put("enterpriseWithoutOverride", validated.enterpriseWithoutOverride().size());
         out.put("enterpriseWithoutOverrideLines", validated.enterpriseWithoutOverride().stream()
                 .limit(MAX_LISTED_LINES).toList());
-        ctx.json(out);
+        return out;
     }
 }

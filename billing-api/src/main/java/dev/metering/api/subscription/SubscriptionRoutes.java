@@ -7,10 +7,9 @@ import dev.metering.api.account.BillingService;
 import dev.metering.api.auth.Principal;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.EnforcementMode;
-import dev.metering.api.http.Auth;
 import dev.metering.api.http.Bodies;
 import dev.metering.api.http.Requests;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import dev.metering.api.plan.Plan;
 import dev.metering.api.plan.PlanLimit;
 import dev.metering.api.store.SubscriptionRepository;
@@ -30,25 +29,17 @@ import java.util.Set;
  * One org's subscription: {@code GET /api/v1/orgs/{orgId}/subscription} and {@code PUT} (admin;
  * 201 when it creates one). An omitted period keeps the current one, or starts today for a month.
  */
-public final class SubscriptionRoutes implements RouteModule {
+public final class SubscriptionRoutes extends ServiceRoutes<BillingService> {
 
     private static final Set<String> FIELDS = Set.of("orgId", "planId", "status", "periodStart",
             "periodEnd", "seats", "overrides", "enforcement");
 
-    private final BillingService service;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-    private Auth auth;
-
     public SubscriptionRoutes(BillingService service, ObjectMapper mapper, Clock clock) {
-        this.service = service;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(service, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
-        this.auth = auth;
+    protected void routes(Javalin app) {
         app.get("/api/v1/orgs/{orgId}/subscription", this::get);
         app.put("/api/v1/orgs/{orgId}/subscription", this::put);
     }

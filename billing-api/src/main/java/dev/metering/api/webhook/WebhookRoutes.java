@@ -6,8 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.metering.api.ApiException;
 import dev.metering.api.alert.AlertType;
 import dev.metering.api.audit.Actor;
-import dev.metering.api.http.Auth;
-import dev.metering.api.http.RouteModule;
+import dev.metering.api.http.ServiceRoutes;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.net.URI;
@@ -29,7 +28,7 @@ import java.util.regex.Pattern;
  * endpoint's deliveries with their attempts, retry one by hand. The secret is returned only by
  * the POST that creates the endpoint.
  */
-public final class WebhookRoutes implements RouteModule {
+public final class WebhookRoutes extends ServiceRoutes<WebhookRepository> {
 
     private static final Set<String> FIELDS = Set.of("url", "events", "orgId", "secret");
     private static final Set<String> STATUSES = Set.of("pending", "delivered", "failed");
@@ -40,27 +39,21 @@ public final class WebhookRoutes implements RouteModule {
     private static final int MAX_DELIVERIES = 200;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final WebhookRepository repository;
-    private final ObjectMapper mapper;
-    private final Clock clock;
-
     public WebhookRoutes(WebhookRepository repository, ObjectMapper mapper, Clock clock) {
-        this.repository = repository;
-        this.mapper = mapper;
-        this.clock = clock;
+        super(repository, mapper, clock);
     }
 
     @Override
-    public void register(Javalin app, Auth auth) {
+    protected void routes(Javalin app) {
         app.post("/api/v1/webhooks", ctx -> create(ctx, auth.actor(auth.requireAdmin(ctx))));
         app.get("/api/v1/webhooks", ctx -> {
             auth.requireAdmin(ctx);
-            ctx.json(Map.of("items", repository.endpoints(MAX_ENDPOINTS_LISTED)));
+            ctx.json(Map.of("items", service.endpoints(MAX_ENDPOINTS_LISTED)));
         });
         app.get("/api/v1/webhooks/{id}", ctx -> { auth.requireAdmin(ctx); ctx.json(endpoint(ctx)); });
         app.delete("/api/v1/webhooks/{id}", ctx -> {
             Actor actor = auth.actor(auth.requireAdmin(ctx));
-            if (!repository.delete(id(ctx), actor)) {
+            if (!service.delete(id(ctx), actor)) {
                 throw ApiException.notFound("no webhook endpoint '" + ctx.pathParam("id") + "'");
             }
             ctx.status(204);
@@ -112,7 +105,7 @@ public final class WebhookRoutes implements RouteModule {
         byte[] id = new byte[10];
         RANDOM.nextBytes(id);
         WebhookEndpoint e = new WebhookEndpoint("wh_" + HexFormat.of().formatHex(id), url, events, orgId, clock.instant());
-        repository.insert(e, secret, actor);
+        service.insert(e, secret, actor);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", e.id());
         out.put("url", e.url());
@@ -189,7 +182,7 @@ public final class WebhookRoutes implements RouteModule {
 
     private WebhookEndpoint endpoint(Context ctx) {
         String id = id(ctx);
-        return repository.endpoint(id).orElseThrow(() -> ApiException.notFound("no webhook endpoint '" + id + "'"));
+        return service.endpoint(id).orElseThrow(() -> ApiException.notFound("no webhook endpoint '" + id + "'"));
     }
 
     private void deliveries(Context ctx) {
@@ -213,7 +206,7 @@ public final class WebhookRoutes implements RouteModule {
                 throw ApiException.badRequest("limit", "must be a whole number from 1 to " + MAX_DELIVERIES);
             }
         }
-        ctx.json(Map.of("items", repository.deliveries(e.id(), status, limit)));
+        ctx.json(Map.of("items", service.deliveries(e.id(), status, limit)));
     }
 
     private void retry(Context ctx) {
@@ -228,11 +221,11 @@ public final class WebhookRoutes implements RouteModule {
         if (deliveryId < 1) {
             throw ApiException.badRequest("deliveryId", "'" + abbreviate(text) + "' is not a delivery id");
         }
-        if (!repository.retryNow(e.id(), deliveryId, clock.instant())) {
+        if (!service.retryNow(e.id(), deliveryId, clock.instant())) {
             throw ApiException.notFound("endpoint " + e.id() + " has no delivery " + deliveryId);
         }
         long id = deliveryId;
-        ctx.status(202).json(repository.delivery(e.id(), id).orElseThrow(
+        ctx.status(202).json(service.delivery(e.id(), id).orElseThrow(
                 () -> ApiException.notFound("endpoint " + e.id() + " has no delivery " + id)));
     }
 

@@ -36,6 +36,15 @@ public final class ApiServer implements AutoCloseable {
 
     public static final String ADMIN = "test-admin-token-0123456789";
     public static final Instant T0 = Instant.parse("2026-11-22T18:30:00Z");
+    /** A catalog of two plans with one daily message limit each: free (50, the default) and pro (1,000). */
+    public static final String FREE_AND_PRO = """
+            defaultPlan: free
+            plans:
+              - id: free
+                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 50 }]
+              - id: pro
+                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 1000 }]
+            """;
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();

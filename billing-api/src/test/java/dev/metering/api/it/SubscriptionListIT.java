@@ -14,21 +14,12 @@ import org.junit.jupiter.api.Test;
 /** GET /api/v1/subscriptions over real HTTP on the real PostgreSQL: filters, cursor pages, admin only. */
 class SubscriptionListIT {
 
-    private static final String CATALOG = """
-            defaultPlan: free
-            plans:
-              - id: free
-                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 50 }]
-              - id: pro
-                limits: [{ id: daily, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 1000 }]
-            """;
-
     private static ApiServer server;
 
     @BeforeAll
     static void start() {
         server = ApiServer.start("billing_subscription_list");
-        server.applyCatalog(CATALOG);
+        server.applyCatalog(ApiServer.FREE_AND_PRO);
         server.subscribe("org-a", "{\"planId\":\"pro\",\"seats\":3,\"overrides\":{\"daily\":2000}}");
         server.subscribe("org-b", "{\"planId\":\"free\"}");
         server.subscribe("org-c", "{\"planId\":\"pro\",\"status\":\"suspended\"}");
