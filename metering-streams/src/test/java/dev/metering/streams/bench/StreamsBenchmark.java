@@ -14,10 +14,12 @@ import dev.metering.streams.StreamsApp;
 import dev.metering.streams.StreamsAppConfig;
 import dev.metering.streams.StreamsAppConfig.Guarantee;
 import dev.metering.streams.TopicProvisioner;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -34,7 +36,10 @@ import java.util.UUID;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -86,6 +91,11 @@ import org.apache.kafka.streams.state.WindowStore;
  * exactly-once, no state and no work, reading only, and writing as many records per event as the
  * least any topology must emit (the distinct rows) and as the topology did. Prints events/s and
  * the ratios.
+ *
+ * <p>System properties: {@code -Dbench.eosOnly=true} stops after the exactly-once run (for
+ * profiling); {@code -Dbench.jfr=<file>} records a JFR profile of the exactly-once run from a
+ * quarter of the input committed to the end (steady state, no start-up), as does the CPU per
+ * event printed as "steady state".
  */
 public final class StreamsBenchmark {
 
@@ -305,7 +315,32 @@ public final class StreamsBenchmark {
      * CPU time of the application's threads per event, by thread kind: unlike events/s, it barely
      * depends on what else runs on the machine.
      */
-    private static void printCpuPerEvent(String applicationId, int events) {
+    private static void printCpuPerEvent(String applicationId, int events, Progress steady) {
+        Map<String, Long> byKind = cpuByKind(applicationId);
+        StringBuilder line = new StringBuilder("  CPU per event:");
+        byKind.forEach((k, v) -> line.append(String.format(" %s %.1f us", k, v / 1e3 / events)));
+        if (steady.events() > 0 && steady.events() < events) {
+            // from a quarter of the input committed to the end: without start-up and JIT warm-up
+            line.append(String.format(";  steady state (last %,d events):", events - steady.events()));
+            byKind.forEach((k, v) -> line.append(String.format(" %s %.1f us", k,
+                    (v - steady.cpu().getOrDefault(k, 0L)) / 1e3 / (events - steady.events()))));
+        }
+        System.out.println(line);
+    }
+
+    /** A JFR recording with the JDK's "profile" settings, started now. */
+    private static Recording startProfile() {
+        try {
+            Recording r = new Recording(Configuration.getConfiguration("profile"));
+            r.start();
+            return r;
+        } catch (IOException | ParseException e) {
+            throw new IllegalStateException("cannot start the JFR recording", e);
+        }
+    }
+
+    /** CPU time of the application's threads (nanoseconds), by thread kind. */
+    private static Map<String, Long> cpuByKind(String applicationId) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Map<String, Long> byKind = new TreeMap<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
@@ -319,9 +354,11 @@ public final class StreamsBenchmark {
                 byKind.merge(kind, cpu, Long::sum);
             }
         }
-        StringBuilder line = new StringBuilder("  CPU per event:");
-        byKind.forEach((k, v) -> line.append(String.format(" %s %.1f us", k, v / 1e3 / events)));
-        System.out.println(line);
+        return byKind;
+    }
+
+    /** Input events committed and the application's CPU time by thread kind at that moment. */
+    private record Progress(long events, Map<String, Long> cpu) {
     }
 
     private static Run topologyRate(StreamsAppConfig base, Guarantee guarantee, String applicationId, Path stateRoot,
@@ -330,13 +367,29 @@ public final class StreamsBenchmark {
                 .withStateDir(stateRoot.resolve(applicationId));
         long start = System.nanoTime();
         try (StreamsApp app = StreamsApp.start(config)) {
-            awaitCommitted(bootstrap, config.applicationId(), topics.events(), app::failed);
+            Progress[] steady = {new Progress(0, Map.of())};
+            String jfr = System.getProperty("bench.jfr", "");
+            Recording[] recording = {null};
+            awaitCommitted(bootstrap, config.applicationId(), topics.events(), app::failed, done -> {
+                if (steady[0].events() == 0 && done >= events / 4) {
+                    steady[0] = new Progress(done, cpuByKind(config.applicationId()));
+                    if (!jfr.isEmpty() && guarantee == Guarantee.EXACTLY_ONCE_V2) {
+                        recording[0] = startProfile();
+                    }
+                }
+            });
             double total = (System.nanoTime() - start) / 1e9;
+            if (recording[0] != null) {
+                recording[0].stop();
+                recording[0].dump(Path.of(jfr));
+                recording[0].close();
+                System.out.println("  steady-state profile of the exactly-once run: " + jfr);
+            }
             System.out.printf("%-15s %,d events: %.2f s from start (%,.0f events/s); accepted %,d, duplicates %,d%n",
                     guarantee.value(), events, total, events / total, app.metrics().count("accepted"),
                     app.metrics().count("duplicates"));
             Map<String, Double> written = printThreadMetrics(app.streams(), config.applicationId());
-            printCpuPerEvent(config.applicationId(), events);
+            printCpuPerEvent(config.applicationId(), events, steady[0]);
             double aggregates = written.getOrDefault(topics.aggregates(), 0.0);
             double all = written.values().stream().mapToDouble(Double::doubleValue).sum();
             return new Run(events / total, aggregates / events, all / events);
@@ -442,6 +495,12 @@ public final class StreamsBenchmark {
 
     /** Waits until the group committed every offset of {@code topic} (under exactly-once: the last transaction). */
     private static void awaitCommitted(String bootstrap, String groupId, String topic, BooleanSupplier failed) throws Exception {
+        awaitCommitted(bootstrap, groupId, topic, failed, done -> { });
+    }
+
+    /** As above, telling {@code progress} the committed count at every look. */
+    private static void awaitCommitted(String bootstrap, String groupId, String topic, BooleanSupplier failed,
+            LongConsumer progress) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             Set<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get()
                     .get(topic).partitions().stream()
@@ -454,6 +513,7 @@ public final class StreamsBenchmark {
                 long done = committed.entrySet().stream()
                         .filter(e -> partitions.contains(e.getKey()) && e.getValue() != null)
                         .mapToLong(e -> e.getValue().offset()).sum();
+                progress.accept(done);
                 if (done >= end) {
                     return;
                 }
