@@ -72,6 +72,13 @@ public final class AggregateSerdes {
         /** Per topic: the 5-byte wire header, or {@link #DELEGATE} when the fast body did not match. */
         private final Map<String, byte[]> headers = new ConcurrentHashMap<>();
         private static final byte[] DELEGATE = new byte[0];
+        /** The last topic's entry of {@link #headers}: a sink writes one topic, so the map is rarely read. */
+        private volatile TopicHeader last;
+        /** A buffer per thread, reused: a record is written completely before the next one starts. */
+        private final ThreadLocal<Out> buffers = ThreadLocal.withInitial(Out::new);
+
+        private record TopicHeader(String topic, byte[] header) {
+        }
 
         Fast(Serializer<A> avro, Function<T, A> avroOf, Body<T> body) {
             this.avro = avro;
@@ -89,11 +96,20 @@ public final class AggregateSerdes {
             if (data == null) {
                 return avro.serialize(topic, null);
             }
-            byte[] header = headers.get(topic);
+            TopicHeader cached = last;
+            byte[] header;
+            if (cached != null && cached.topic().equals(topic)) {
+                header = cached.header();
+            } else {
+                header = headers.get(topic);
+                if (header != null) {
+                    last = new TopicHeader(topic, header);
+                }
+            }
             if (header == DELEGATE) {
                 return avro.serialize(topic, avroOf.apply(data));
             }
-            Out out = new Out();
+            Out out = buffers.get().reset();
             if (header == null) {
                 byte[] reference = avro.serialize(topic, avroOf.apply(data));
                 boolean same = reference != null && reference.length >= HEADER && body.write(data, out.header(reference))
@@ -179,6 +195,11 @@ public final class AggregateSerdes {
         private byte[] buf = new byte[128];
         private int pos;
 
+        Out reset() {
+            pos = 0;
+            return this;
+        }
+
         Out header(byte[] wire) {
             ensure(HEADER);
             System.arraycopy(wire, 0, buf, pos, HEADER);
@@ -204,7 +225,19 @@ public final class AggregateSerdes {
         }
 
         void writeString(String s) {
-            writeAvroBytes(s.getBytes(UTF_8));
+            int n = s.length();
+            for (int i = 0; i < n; i++) {
+                if (s.charAt(i) >= 0x80) {
+                    writeAvroBytes(s.getBytes(UTF_8));
+                    return;
+                }
+            }
+            // ASCII: one byte per char, without the intermediate array
+            writeLong(n);
+            ensure(n);
+            for (int i = 0; i < n; i++) {
+                buf[pos++] = (byte) s.charAt(i);
+            }
         }
 
         byte[] toByteArray() {

@@ -3,7 +3,10 @@ package dev.metering.streams.window;
 import dev.metering.avro.UsageWindowTotals;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Instant;
 
 /**
@@ -90,16 +93,35 @@ public final class Totals {
     byte[] encode(long epoch) {
         byte[] cost = costFemtos.toByteArray();
         boolean v2 = cacheWriteTokens != 0 || reasoningTokens != 0;
-        ByteBuffer b = ByteBuffer.allocate((v2 ? 97 : 80) + cost.length);
+        // written in place (big-endian, as ByteBuffer would): a row is encoded at every event
+        byte[] b = new byte[(v2 ? 97 : 80) + cost.length];
+        int at = 0;
         if (v2) {
-            b.put(WITH_V2_COUNTS);
+            b[at++] = WITH_V2_COUNTS;
         }
-        b.putLong(events).putLong(quantity).putLong(inputTokens).putLong(outputTokens).putLong(cachedInputTokens)
-                .putLong(unpricedEvents).putLong(firstEventAt).putLong(lastEventAt).putLong(version).putLong(epoch);
+        at = put(b, at, events);
+        at = put(b, at, quantity);
+        at = put(b, at, inputTokens);
+        at = put(b, at, outputTokens);
+        at = put(b, at, cachedInputTokens);
+        at = put(b, at, unpricedEvents);
+        at = put(b, at, firstEventAt);
+        at = put(b, at, lastEventAt);
+        at = put(b, at, version);
+        at = put(b, at, epoch);
         if (v2) {
-            b.putLong(cacheWriteTokens).putLong(reasoningTokens);
+            at = put(b, at, cacheWriteTokens);
+            at = put(b, at, reasoningTokens);
         }
-        return b.put(cost).array();
+        System.arraycopy(cost, 0, b, at, cost.length);
+        return b;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    private static int put(byte[] b, int at, long v) {
+        LONGS.set(b, at, v);
+        return at + 8;
     }
 
     /** The emission epoch stamped by {@link #encode(long)}. */

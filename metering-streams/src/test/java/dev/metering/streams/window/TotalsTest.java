@@ -52,4 +52,20 @@ class TotalsTest {
         assertThat(back.unpricedEvents).isEqualTo(1);
         assertThat(back.costFemtos).isEqualTo(new BigInteger("-1234567890123456789012344"));
     }
+
+    @Test
+    void shouldEncodeExactlyAsTheStoreFormatSays() {
+        Totals plain = new Totals();
+        plain.add(1_000L, 1, 10, 20, 30, 0, 0, true, new BigInteger("987654321987654321987"));
+        Totals v2 = new Totals();
+        v2.add(-5L, 2, 11, 21, 31, 41, 6, false, BigInteger.valueOf(-3));
+
+        byte[] cost = plain.costFemtos.toByteArray();
+        assertThat(plain.encode(5)).isEqualTo(ByteBuffer.allocate(80 + cost.length).putLong(1).putLong(1).putLong(10)
+                .putLong(20).putLong(30).putLong(1).putLong(1_000L).putLong(1_000L).putLong(1).putLong(5).put(cost).array());
+        byte[] cost2 = v2.costFemtos.toByteArray();
+        assertThat(v2.encode(Long.MAX_VALUE)).isEqualTo(ByteBuffer.allocate(97 + cost2.length).put((byte) 0xFE).putLong(1)
+                .putLong(2).putLong(11).putLong(21).putLong(31).putLong(0).putLong(-5L).putLong(-5L).putLong(1)
+                .putLong(Long.MAX_VALUE).putLong(41).putLong(6).put(cost2).array());
+    }
 }
