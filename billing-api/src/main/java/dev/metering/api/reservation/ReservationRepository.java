@@ -14,7 +14,8 @@ import org.jooq.Record;
 
 /**
  * The {@code reservations} table. Writers that add holds take the org's transaction-scoped advisory
- * lock and read the live holds after it, in the same transaction ({@link #lockAndRead}).
+ * lock, exclusive ({@link #lockOrg}) or shared ({@link #lockOrgShared}), and read the live holds
+ * after it, in the same transaction.
  */
 public final class ReservationRepository {
 
@@ -42,30 +43,6 @@ public final class ReservationRepository {
     private static final String LIVE_TIMED = LIVE.replace("sum(quantity), sum(tokens), sum(cost_usd)",
             "quantity, tokens, cost_usd, expires_at, settled_at is not null").replace(" group by feature, user_id, conversation_id", "");
 
-    /** At most this many live holds come one by one with the sums (a refusal's retry time needs them). */
-    static final int TIMED_WITH_SUMS = 64;
-
-    /**
-     * {@link #LIVE}'s sums (first column false), then, when there are at most {@link #TIMED_WITH_SUMS}
-     * live holds, {@link #LIVE_TIMED}'s rows (true): an org at its cap has few, and its refusals
-     * need them, so they come without a second statement.
-     */
-    private static final String LIVE_WITH_TIMED = "with live as materialized ("
-            + LIVE_TIMED + "), "
-            + "n as (select count(*) as n from live) "
-            + "select false, feature, user_id, conversation_id, sum(quantity), sum(tokens), sum(cost_usd), "
-            + "null::timestamptz, null::boolean from live group by feature, user_id, conversation_id "
-            + "union all select true, live.* from live, n where n.n <= " + TIMED_WITH_SUMS;
-
-    private static final String LOCK = "select pg_advisory_xact_lock(hashtextextended(?, 0))";
-    private static final String LOCK_SHARED = "select pg_advisory_xact_lock_shared(hashtextextended(?, 0))";
-    private static final String BY_REQUEST_IDS = "select " + COLUMNS + " from metering.reservations where org_id = ? "
-            + "and request_id = any(?::text[])";
-
-    /** What a writer reads after taking the org's lock: its earlier reservations by requestId and the live holds. */
-    record Locked(java.util.Map<String, Reservation> earlier, Holds holds) {
-    }
-
     private final DSLContext dsl;
 
     public ReservationRepository(DSLContext dsl) {
@@ -87,50 +64,28 @@ public final class ReservationRepository {
         return live(dsl, orgId, now, usageAsOf);
     }
 
+    /** Serializes the transaction {@code tx} with every other one adding holds for the org, until it ends. */
+    void lockOrg(DSLContext tx, String orgId) {
+        tx.fetch("select pg_advisory_xact_lock(hashtextextended(?, 0))", "metering.reservations/" + orgId);
+    }
+
     /**
-     * Takes the org's advisory lock until {@code tx} ends, then reads the reservations with these
-     * request ids (none given: not read) and the live holds as of {@code now}, in one round trip:
-     * the statements run one after another, and in READ COMMITTED each reads a snapshot taken when
-     * it starts, so every hold committed before the lock was granted is seen. Exclusive, the lock
-     * serializes {@code tx} with every other writer of the org; {@code shared}, it waits for the
-     * exclusive ones and runs side by side with the other shared ones.
+     * Waits until no transaction holds the org's exclusive lock and keeps any from taking it until
+     * {@code tx} ends; transactions holding it shared run side by side.
      */
-    Locked lockAndRead(DSLContext tx, String orgId, boolean shared, java.util.Collection<String> requestIds,
-                       Instant now, Instant usageAsOf) {
-        OffsetDateTime asOf = utc(usageAsOf == null ? Instant.EPOCH : usageAsOf);
-        String key = "metering.reservations/" + orgId;
-        boolean byIds = !requestIds.isEmpty();
-        org.jooq.Results results = byIds
-                ? tx.fetchMany((shared ? LOCK_SHARED : LOCK) + "; " + BY_REQUEST_IDS + "; " + LIVE_WITH_TIMED, key,
-                        orgId, requestIds.toArray(new String[0]), orgId, utc(now), asOf, asOf)
-                : tx.fetchMany((shared ? LOCK_SHARED : LOCK) + "; " + LIVE_WITH_TIMED, key, orgId, utc(now), asOf,
-                        asOf);
-        if (results.size() != (byIds ? 3 : 2)) {
-            throw new IllegalStateException("expected " + (byIds ? 3 : 2) + " results, got " + results.size());
+    void lockOrgShared(DSLContext tx, String orgId) {
+        tx.fetch("select pg_advisory_xact_lock_shared(hashtextextended(?, 0))", "metering.reservations/" + orgId);
+    }
+
+    /** The org's reservations with these request ids. */
+    java.util.Map<String, Reservation> byRequestIds(DSLContext ctx, String orgId, java.util.Collection<String> requestIds) {
+        java.util.Map<String, Reservation> out = new java.util.HashMap<>();
+        for (Record r : ctx.fetch("select " + COLUMNS + " from metering.reservations where org_id = ? "
+                + "and request_id = any(?::text[])", orgId, requestIds.toArray(new String[0]))) {
+            Reservation res = row(r);
+            out.put(res.requestId(), res);
         }
-        java.util.Map<String, Reservation> earlier = new java.util.HashMap<>();
-        if (byIds) {
-            for (Record r : results.get(1)) {
-                Reservation res = row(r);
-                earlier.put(res.requestId(), res);
-            }
-        }
-        List<Holds.Hold> sums = new ArrayList<>();
-        List<Holds.TimedHold> timed = new ArrayList<>();
-        for (Record r : results.get(byIds ? 2 : 1)) {
-            Holds.Hold h = new Holds.Hold(r.get(1, String.class), r.get(2, String.class), r.get(3, String.class),
-                    r.get(4, Long.class), r.get(5, Long.class), r.get(6, BigDecimal.class));
-            if (r.get(0, Boolean.class)) {
-                timed.add(new Holds.TimedHold(h, instant(r.get(7)), r.get(8, Boolean.class)));
-            } else {
-                sums.add(h);
-            }
-        }
-        if (sums.isEmpty()) {
-            return new Locked(earlier, Holds.NONE);
-        }
-        return new Locked(earlier, new Holds(sums, timed.isEmpty() ? () -> liveTimed(tx, orgId, now, usageAsOf)
-                : () -> timed));
+        return out;
     }
 
     /** The live holds' amounts and expiry, one row per hold (a refused request's retry time, only then). */

@@ -142,12 +142,12 @@ public final class ReservationService {
         BillingAccount account = billing.account(r.orgId());
         return dsl.transactionResult(cfg -> {
             DSLContext tx = cfg.dsl();
+            reservations.lockOrgShared(tx, r.orgId());
             // the usage snapshot is taken before the holds are read, so a settled hold stops
-            // counting only once the usage has it (and now before the lock: see decide)
+            // counting only once the usage has it
             Instant now = clock.instant();
             var freshness = billing.freshness(now);
-            Holds holds = reservations.lockAndRead(tx, r.orgId(), true, List.of(), now,
-                    billing.cache().progress().usageAsOf()).holds();
+            Holds holds = reservations.live(tx, r.orgId(), now, billing.cache().progress().usageAsOf());
             CheckResult margin = evaluator.check(r.check().times(lockFreeFactor), account, usage.on(tx), holds,
                     freshness, now);
             if (margin.wouldBlock()) {
@@ -211,16 +211,14 @@ public final class ReservationService {
             dsl.transaction(cfg -> {
                 outcomes.clear();
                 DSLContext tx = cfg.dsl();
+                reservations.lockOrg(tx, orgId);
                 Set<String> requestIds = new LinkedHashSet<>();
                 batch.forEach(p -> requestIds.add(p.request.requestId()));
-                // now is taken before the lock: a hold that expires while this waits still counts (the
-                // safe side); the holds are read after the lock, so every one committed before it is seen
+                Map<String, Reservation> earlier = reservations.byRequestIds(tx, orgId, requestIds);
+                // after the lock, so every hold committed before it is seen
                 Instant now = clock.instant();
                 var freshness = billing.freshness(now);
-                ReservationRepository.Locked locked = reservations.lockAndRead(tx, orgId, false, requestIds, now,
-                        billing.cache().progress().usageAsOf());
-                Map<String, Reservation> earlier = locked.earlier();
-                Holds holds = locked.holds();
+                Holds holds = reservations.live(tx, orgId, now, billing.cache().progress().usageAsOf());
                 UsageReader reader = new BatchUsage(usage.on(tx));
                 List<Reservation> inserts = new ArrayList<>();
                 for (Pending p : batch) {

@@ -183,35 +183,6 @@ class ReservationsIT {
         }
     }
 
-    /**
-     * A refusal's retry time reads the live holds one by one: with at most 64 of them
-     * (ReservationRepository.TIMED_WITH_SUMS) they come with the sums, with more in a second read.
-     */
-    @Test
-    void shouldAnswerTheSameRetryTimeWhetherTheOrgHasFewOrManyLiveHolds() {
-        try (ApiServer s = ApiServer.start("billing_reservations_retry_many")) {
-            s.applyCatalog(CATALOG.replace("max: 10 }", "max: 100 }"));
-            for (int holds : new int[] {64, 65}) {
-                String org = "org-" + holds;
-                for (int i = 1; i < holds; i++) {
-                    assertThat(reserve(s, org, reservation("one-" + i, ",\"ttlSeconds\":600")).status())
-                            .isEqualTo(201);
-                }
-                assertThat(reserve(s, org, reservation("thirty", ",\"quantity\":30,\"ttlSeconds\":90")).status())
-                        .isEqualTo(201);
-
-                Response ten = reserve(s, org, reservation("ten", ",\"quantity\":10"));
-                assertThat(ten.json().get("allowed").asBoolean()).isFalse();
-                assertThat(ten.text("/limits/0/held")).isEqualTo(Integer.toString(holds - 1 + 30));
-                assertThat(ten.json().get("retryAfterSeconds").asLong()).as(holds + " holds: the 30 leave at 90 s")
-                        .isEqualTo(90);
-                Response forty = reserve(s, org, reservation("forty", ",\"quantity\":40"));
-                assertThat(forty.json().get("retryAfterSeconds").asLong()).as(holds + " holds: ones must go too")
-                        .isEqualTo(600);
-            }
-        }
-    }
-
     @Test
     void shouldHoldAPrepaidBalanceSoThatExactlyTenOfFiftyConcurrentTenCentReservationsPass() throws Exception {
         String url = ApiServer.freshDatabase("billing_reservations_prepaid");
