@@ -212,8 +212,15 @@ public final class CheckEvaluator {
                 steps.merge(usageGone, s.used().subtract(inHours).max(BigDecimal.ZERO), BigDecimal::add);
             }
         }
-        if (s.held().signum() > 0 && holds.timed() != null) {
-            for (Holds.TimedHold t : holds.timed().get()) {
+        // the holds come by expiry and none leaves before it expires: a step is complete once the
+        // next hold expires after it, so only the holds up to the answer are looked at
+        List<Holds.TimedHold> timed = s.held().signum() > 0 && holds.timed() != null ? holds.timed().get() : List.of();
+        int next = 0;
+        BigDecimal freed = BigDecimal.ZERO;
+        while (true) {
+            for (; next < timed.size() && (steps.isEmpty() || !timed.get(next).expiresAt().isAfter(steps.firstKey()));
+                 next++) {
+                Holds.TimedHold t = timed.get(next);
                 if (!Holds.counts(t.hold(), l, req.userId(), req.conversationId())) {
                     continue;
                 }
@@ -224,16 +231,16 @@ public final class CheckEvaluator {
                             BigDecimal::add);
                 }
             }
-        }
-        BigDecimal freed = BigDecimal.ZERO;
-        for (Map.Entry<Instant, BigDecimal> step : steps.entrySet()) {
+            Map.Entry<Instant, BigDecimal> step = steps.pollFirstEntry();
+            if (step == null) {
+                return null;
+            }
             freed = freed.add(step.getValue());
             int cmp = freed.compareTo(mustFree);
             if (requested.signum() == 0 ? cmp > 0 : cmp >= 0) {
                 return step.getKey();
             }
         }
-        return null;
     }
 
     private static Instant max(Instant a, Instant b) {

@@ -41,7 +41,8 @@ public record Holds(List<Hold> holds, Supplier<List<TimedHold>> timed) {
 
     /**
      * @param timed the same holds one by one with their expiry, read only when asked (a refused
-     *              request's retry time); null: unknown, every hold is taken to outlive the window
+     *              request's retry time) and answered by expiry, earliest first; null: unknown,
+     *              every hold is taken to outlive the window
      */
     public Holds {
         holds = List.copyOf(holds);
@@ -80,7 +81,9 @@ public record Holds(List<Hold> holds, Supplier<List<TimedHold>> timed) {
             @Override
             public synchronized List<TimedHold> get() {
                 if (value == null) {
-                    value = List.copyOf(read.get());
+                    List<TimedHold> byExpiry = new ArrayList<>(read.get());
+                    byExpiry.sort(java.util.Comparator.comparing(TimedHold::expiresAt));
+                    value = List.copyOf(byExpiry);
                 }
                 return value;
             }

@@ -3,7 +3,6 @@ package dev.metering.api.reservation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metering.api.ApiException;
 import dev.metering.api.auth.Scope;
 import dev.metering.api.check.CheckResult;
@@ -95,12 +94,13 @@ public final class ReservationRoutes extends ServiceRoutes<ReservationService> {
         return out;
     }
 
+    /** The check's JSON object with {@code reservationId} and {@code expiresAt} appended, written in one pass. */
     private String render(CheckResult result, Reservation hold) {
-        ObjectNode node = mapper.valueToTree(Bodies.check(result));
-        node.put("reservationId", hold == null ? null : hold.id());
-        node.set("expiresAt", mapper.valueToTree(hold == null ? null : hold.expiresAt()));
         try {
-            return mapper.writeValueAsString(node);
+            String check = mapper.writeValueAsString(Bodies.check(result));
+            return check.substring(0, check.lastIndexOf('}')) + ",\"reservationId\":"
+                    + mapper.writeValueAsString(hold == null ? null : hold.id()) + ",\"expiresAt\":"
+                    + mapper.writeValueAsString(hold == null ? null : hold.expiresAt()) + "}";
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

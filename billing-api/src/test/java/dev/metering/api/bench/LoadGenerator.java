@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -35,11 +36,18 @@ import java.util.concurrent.locks.LockSupport;
  * next free one. Its latency is measured from the due time to the last byte of the response, so
  * queueing anywhere (generator, kernel, server) is counted, never hidden (no coordinated
  * omission). One selector thread reads every connection. Requests still unanswered
- * {@link #DRAIN_NANOS} after a phase's last due time count as errors.
+ * {@link #DRAIN_NANOS} after a phase's last due time count as errors, as does any status
+ * outside 2xx.
+ *
+ * <p>Routes: {@code noop} ({@code /health}), {@code check} (a random one of {@code orgs} orgs),
+ * {@code check:ORG} (one org's check of CHAT_MESSAGE) and {@code reserve:ORG} (a reservation of
+ * one CHAT_MESSAGE for ORG, a new requestId each, holding {@code ttl} seconds; its row adds the
+ * allowed (201) and refused (200) counts). {@code ports=a,b} spreads the connections over
+ * several API instances.
  *
  * <pre>
  * java -cp ... dev.metering.api.bench.LoadGenerator port=8080 token=... orgs=10000 rates=500,1000 seconds=10 \
- *      [connections=64] [serverPid=123]
+ *      [connections=64] [serverPid=123] [routes=noop,check] [ports=8080,8081] [ttl=1] [warm=5]
  * </pre>
  */
 public final class LoadGenerator {
@@ -47,12 +55,13 @@ public final class LoadGenerator {
     static final long DRAIN_NANOS = 10_000_000_000L;
     private static final byte[] HEADER_END = {'\r', '\n', '\r', '\n'};
 
-    private final InetSocketAddress address;
+    private final InetSocketAddress[] addresses;
     private final String token;
     private final int maxConnections;
+    private int opened;
 
-    private LoadGenerator(InetSocketAddress address, String token, int maxConnections) {
-        this.address = address;
+    private LoadGenerator(InetSocketAddress[] addresses, String token, int maxConnections) {
+        this.addresses = addresses;
         this.token = token;
         this.maxConnections = maxConnections;
     }
@@ -73,38 +82,50 @@ public final class LoadGenerator {
         long serverPid = Long.parseLong(a.getOrDefault("serverPid", "-1"));
         String[] order = a.getOrDefault("routes", "noop,check").split(",");
         int slowMillis = Integer.parseInt(a.getOrDefault("slow", "0"));
+        int ttl = Integer.parseInt(a.getOrDefault("ttl", "1"));
+        int warmSeconds = Integer.parseInt(a.getOrDefault("warm", "5"));
+        int[] ports = Arrays.stream(a.getOrDefault("ports", Integer.toString(port)).split(","))
+                .mapToInt(Integer::parseInt).toArray();
 
-        LoadGenerator gen = new LoadGenerator(new InetSocketAddress("127.0.0.1", port), token, connections);
+        LoadGenerator gen = new LoadGenerator(Arrays.stream(ports).mapToObj(p -> new InetSocketAddress("127.0.0.1", p))
+                .toArray(InetSocketAddress[]::new), token, connections);
         byte[][] checks = new byte[orgs][];
         for (int o = 0; o < orgs; o++) {
             checks[o] = gen.request("/api/v1/usage/org-" + o + "/check/CHAT_MESSAGE?tokens=100");
         }
-        byte[][] noop = {gen.request("/health")};
         HttpClient scraper = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        String base = "http://127.0.0.1:" + port;
+        String base = "http://127.0.0.1:" + ports[0];
 
-        System.out.println("warming up (every org once, then both routes) ...");
-        // every org once, in order (fills the account cache as a long-running server's would be)
-        gen.run(i -> checks[i % orgs], 1000, Math.max(1, orgs / 1000));
-        SplittableRandom warm = new SplittableRandom(7);
-        gen.run(i -> checks[warm.nextInt(orgs)], 1000, 5);
-        gen.run(i -> noop[0], 1000, 5);
+        System.out.println("warming up (" + (List.of(order).contains("check") ? "every org once, then " : "")
+                + "every route) ...");
+        if (List.of(order).contains("check")) {
+            // every org once, in order (fills the account cache as a long-running server's would be)
+            gen.run(i -> checks[i % orgs], 1000, Math.max(1, orgs / 1000));
+        }
+        int[] phase = {0};
+        for (String route : order) {
+            gen.run(gen.route(route, checks, new SplittableRandom(7), ttl, "w" + phase[0]++), 1000, warmSeconds);
+        }
 
         System.out.println();
         System.out.println("| route | rate/s | sent | achieved/s | errors | p50 ms | p99 ms | p99.9 ms | max ms "
-                + "| server-side <= 1 / 2 / 5 ms | server JVM CPU | PostgreSQL CPU | generator CPU | load1 |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+                + "| server-side <= 1 / 2 / 5 ms | server JVM CPU | PostgreSQL CPU | generator CPU | load1 "
+                + "| CPU us per answer: server / PostgreSQL |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (int rate : rates) {
             for (String route : order) {
-                boolean check = route.equals("check");
-                SplittableRandom random = new SplittableRandom(42);
-                String metricsRoute = check ? "/api/v1/usage/{orgId}/check/{feature}" : "/health";
+                String metricsRoute = route.startsWith("check") ? "/api/v1/usage/{orgId}/check/{feature}"
+                        : route.startsWith("reserve:") ? "/api/v1/usage/{orgId}/reservations" : "/health";
+                Requests requests = gen.route(route, checks, new SplittableRandom(42), ttl, "p" + phase[0]++);
                 double[] before = serverBuckets(scraper, base, metricsRoute);
                 Cpu cpu0 = Cpu.read(serverPid);
-                Result r = gen.run(check ? i -> checks[random.nextInt(orgs)] : i -> noop[0], rate, seconds);
+                Result r = gen.run(requests, rate, seconds);
                 Cpu cpu1 = Cpu.read(serverPid);
                 double[] after = serverBuckets(scraper, base, metricsRoute);
-                System.out.println(row(check ? "check" : "noop `/health`", rate, r, before, after, cpu0, cpu1));
+                String name = route.equals("check") ? "check" : route.equals("noop") ? "noop `/health`" : route;
+                System.out.println(row(name, rate, r, before, after, cpu0, cpu1)
+                        + (route.startsWith("reserve:") ? " allowed " + r.statuses().getOrDefault(201, 0) + ", refused "
+                        + r.statuses().getOrDefault(200, 0) : ""));
                 if (slowMillis > 0) {
                     printSlow(r, slowMillis);
                 }
@@ -114,10 +135,42 @@ public final class LoadGenerator {
         System.exit(0);
     }
 
+    /** The requests of a route (see the class comment); {@code phase} keeps requestIds unique across phases. */
+    private Requests route(String route, byte[][] checks, SplittableRandom random, int ttl, String phase) {
+        if (route.equals("noop")) {
+            byte[] noop = request("/health");
+            return i -> noop;
+        }
+        if (route.equals("check")) {
+            return i -> checks[random.nextInt(checks.length)];
+        }
+        if (route.startsWith("check:")) {
+            byte[] check = request("/api/v1/usage/" + route.substring(6) + "/check/CHAT_MESSAGE");
+            return i -> check;
+        }
+        if (route.startsWith("reserve:")) {
+            String path = "/api/v1/usage/" + route.substring(8) + "/reservations";
+            return i -> post(path, "{\"requestId\":\"lg-" + phase + "-" + i + "\",\"feature\":\"CHAT_MESSAGE\","
+                    + "\"ttlSeconds\":" + ttl + "}");
+        }
+        throw new IllegalArgumentException("unknown route " + route);
+    }
+
     /** The bytes of one keep-alive GET. */
     private byte[] request(String path) {
-        return ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort() + "\r\nAuthorization: Bearer "
+        return ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                 + token + "\r\nAccept: application/json\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The bytes of one keep-alive POST of a JSON body. */
+    private byte[] post(String path, String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                + "\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] out = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, out, head.length, body.length);
+        return out;
     }
 
     @FunctionalInterface
@@ -205,7 +258,7 @@ public final class LoadGenerator {
                     latencies[index] = now - c.due;
                     done++;
                     statuses.merge(status, 1, Integer::sum);
-                    if (status != 200) {
+                    if (status < 200 || status > 299) {
                         counts[1]++;
                     }
                 }
@@ -251,8 +304,9 @@ public final class LoadGenerator {
         return new Result(latencies, dues, errors, done, start, lastCompletion, statuses);
     }
 
+    /** A new connection, to the instances in turn. */
     private Conn open(Selector selector) throws IOException {
-        SocketChannel ch = SocketChannel.open(address);
+        SocketChannel ch = SocketChannel.open(addresses[opened++ % addresses.length]);
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.configureBlocking(false);
         Conn c = new Conn(ch);
@@ -358,14 +412,17 @@ public final class LoadGenerator {
         double seconds = (r.lastCompletion() - r.firstDue()) / 1e9;
         double wall = (c1.nanos - c0.nanos) / 1e9;
         return String.format(Locale.ROOT,
-                "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%% | %s |",
+                "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%% | %s "
+                        + "| %.0f / %.0f |",
                 route, rate, l.length, r.completed() / seconds, r.errors(), pct(l, 0.50), pct(l, 0.99), pct(l, 0.999),
                 l[l.length - 1] / 1e6,
                 100 * (after[0] - before[0]) / n, 100 * (after[1] - before[1]) / n, 100 * (after[2] - before[2]) / n,
                 100 * (c1.serverCpuNanos - c0.serverCpuNanos) / 1e9 / wall,
                 100 * (c1.childrenCpuNanos - c0.childrenCpuNanos) / 1e9 / wall,
                 100 * (c1.ownCpuNanos - c0.ownCpuNanos) / 1e9 / wall,
-                loadAverage()) + (r.errors() > 0 ? " statuses " + r.statuses() : "");
+                loadAverage(), (c1.serverCpuNanos - c0.serverCpuNanos) / 1e3 / r.completed(),
+                (c1.childrenCpuNanos - c0.childrenCpuNanos) / 1e3 / r.completed())
+                + (r.errors() > 0 ? " statuses " + r.statuses() : "");
     }
 
     /** Exploration aid: when the requests slower than {@code slowMillis} were due, per 100 ms (wall clock). */

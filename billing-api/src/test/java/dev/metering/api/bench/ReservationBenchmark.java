@@ -44,10 +44,21 @@ import java.util.function.IntFunction;
  * both servers. {@code factor=} sets K ({@code METERING_RESERVATION_LOCK_FREE_FACTOR}; 0: every
  * reservation locks).
  *
+ * <p>{@code openloop}: instead, fixed request rates from {@link LoadGenerator} in its own JVM
+ * (raw keep-alive sockets spread over both instances, latency from each request's due time), for
+ * each rate every route of {@code routes}: by default a plain check of an org without holds and
+ * reservations (1 s holds, never released) of one hot org at its cap (room for 16 at a time,
+ * fewer than K: the exclusive path; most are refused), with the allowed and refused counts and
+ * the CPU per answer of this JVM (both servers) and of PostgreSQL. {@code reserve:crowded}: an
+ * org with room for 2,000, at its cap above 2,000/s with about 2,000 live holds.
+ *
  * <pre>
  * mvn -B -ntp -pl billing-api test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * cd billing-api &amp;&amp; flock /tmp/metering-it.lock java -cp target/test-classes:target/classes:$(cat target/cp.txt) \
  *      dev.metering.api.bench.ReservationBenchmark [rounds=20] [seconds=10] [threads=32] [factor=32]
+ * cd billing-api &amp;&amp; flock /tmp/metering-it.lock java -cp target/test-classes:target/classes:$(cat target/cp.txt) \
+ *      dev.metering.api.bench.ReservationBenchmark openloop [rates=2000,3000,4000,5000] [seconds=10] \
+ *      [connections=64] [factor=32] [routes=check:idle,reserve:near]
  * </pre>
  */
 public final class ReservationBenchmark {
@@ -60,8 +71,20 @@ public final class ReservationBenchmark {
         int seconds = 10;
         int threads = 32;
         int factor = BillingApiConfig.DEFAULT_LOCK_FREE_FACTOR;
+        boolean openLoop = false;
+        String rates = "2000,3000,4000,5000";
+        int connections = 64;
+        String routes = "check:idle,reserve:near";
         for (String a : args) {
-            if (a.startsWith("rounds=")) {
+            if (a.equals("openloop")) {
+                openLoop = true;
+            } else if (a.startsWith("rates=")) {
+                rates = a.substring(6);
+            } else if (a.startsWith("connections=")) {
+                connections = Integer.parseInt(a.substring(12));
+            } else if (a.startsWith("routes=")) {
+                routes = a.substring(7);
+            } else if (a.startsWith("rounds=")) {
                 rounds = Integer.parseInt(a.substring(7));
             } else if (a.startsWith("seconds=")) {
                 seconds = Integer.parseInt(a.substring(8));
@@ -88,60 +111,99 @@ public final class ReservationBenchmark {
                         limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 10 }]
                       - id: near
                         limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: %d }]
-                    """.formatted(Math.max(1, factor <= 0 ? threads / 2 : Math.min(threads / 2, factor - 1))));
+                      - id: crowded
+                        limits: [{ id: day, feature: CHAT_MESSAGE, meter: quantity, window: day, max: 2000 }]
+                    """.formatted(openLoop ? 16 : Math.max(1, factor <= 0 ? threads / 2 : Math.min(threads / 2, factor - 1))));
             // until the other instance's cache has the catalog (at most a second)
             while (!send("GET", ports[1], "/api/v1/usage/race-0/check/CHAT_MESSAGE?quantity=0", null, null)
                     .contains("\"plan\":\"big\"")) {
                 Thread.sleep(20);
             }
-            overshoot(ports, rounds);
-            stages(url, pg, 2000);
-            // room for fewer reservations than threads, and for fewer than K: every decision takes the exclusive
-            // path, and some are refused
-            send("PUT", ports[0], "/api/v1/orgs/near/subscription", "application/json", "{\"planId\":\"near\"}");
-            while (!send("GET", ports[1], "/api/v1/usage/near/check/CHAT_MESSAGE?quantity=0", null, null)
-                    .contains("\"plan\":\"near\"")) {
-                Thread.sleep(20);
+            if (openLoop) {
+                subscribe(ports, "near", "near");
+                subscribe(ports, "crowded", "crowded");
+                openLoop(ports, rates, seconds, connections, routes, factor);
+            } else {
+                closedLoop(ports, url, pg, rounds, seconds, threads, factor);
             }
-            System.out.printf(Locale.ROOT, "%-44s %10s %9s %9s %9s%n", "closed loop, " + threads + " threads, " + seconds
-                    + " s, K=" + factor, "ops/s", "p50 ms", "p99 ms", "max ms");
-            AtomicInteger seq = new AtomicInteger();
-            run("reserve + release, hot org far from cap", ports, threads, seconds,
-                    i -> reserveAndRelease(ports, i, "hot", seq));
-            AtomicInteger refused = new AtomicInteger();
-            AtomicInteger decided = new AtomicInteger();
-            run("reserve (+ release), hot org at its cap", ports, threads, seconds, i -> {
-                decided.incrementAndGet();
-                return reserveAndRelease(ports, i, "near", seq, refused);
-            });
-            System.out.printf(Locale.ROOT, "  (at its cap: %d of %d reservations refused)%n", refused.get(), decided.get());
-            // reservations alone: holds of 1 s leave by expiry (at its cap: mostly refusals, each a full decision)
-            run("reserve only (1 s holds), hot org far from cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
-                    "/api/v1/usage/hot/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
-                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
-            run("reserve only (1 s holds), hot org at its cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
-                    "/api/v1/usage/near/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
-                            + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
-            run("reserve + release, 10,000 orgs", ports, threads, seconds,
-                    i -> reserveAndRelease(ports, i, "org-" + ThreadLocalRandom.current().nextInt(10_000), seq));
-            run("check, org without holds", ports, threads, seconds,
-                    i -> send("GET", ports[i % 2], "/api/v1/usage/idle/check/CHAT_MESSAGE", null, null));
-            for (int h = 0; h < 20; h++) {
-                send("POST", ports[0], "/api/v1/usage/holding/reservations", "application/json",
-                        "{\"requestId\":\"h" + h + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":3600}");
-            }
-            run("check, org with 20 live holds", ports, threads, seconds,
-                    i -> send("GET", ports[i % 2], "/api/v1/usage/holding/check/CHAT_MESSAGE", null, null));
-            // what the plain check pays for holds when the org has none: one probe of the partial index
-            org.jooq.DSLContext db = org.jooq.impl.DSL.using(url, pg.user(), pg.password());
-            db.execute("ANALYZE metering.reservations");
-            System.out.println("reservations rows: " + db.fetchCount(org.jooq.impl.DSL.table("metering.reservations")));
-            db.fetch("EXPLAIN (ANALYZE, BUFFERS) select feature, user_id, conversation_id, sum(quantity), sum(tokens), "
-                    + "sum(cost_usd) from metering.reservations r where r.org_id = 'idle' and r.released_at is null "
-                    + "and r.expires_at > now() group by feature, user_id, conversation_id")
-                    .forEach(r -> System.out.println("  " + r.get(0)));
         }
         System.exit(0);
+    }
+
+    /** The overshoot rounds, the exclusive statements and the closed-loop table (see the class comment). */
+    private static void closedLoop(int[] ports, String url, PostgresServer pg, int rounds, int seconds, int threads,
+                                   int factor) throws Exception {
+        overshoot(ports, rounds);
+        stages(url, pg, 2000);
+        // room for fewer reservations than threads, and for fewer than K: every decision takes the exclusive
+        // path, and some are refused
+        subscribe(ports, "near", "near");
+        System.out.printf(Locale.ROOT, "%-44s %10s %9s %9s %9s%n", "closed loop, " + threads + " threads, " + seconds
+                + " s, K=" + factor, "ops/s", "p50 ms", "p99 ms", "max ms");
+        AtomicInteger seq = new AtomicInteger();
+        run("reserve + release, hot org far from cap", ports, threads, seconds,
+                i -> reserveAndRelease(ports, i, "hot", seq));
+        AtomicInteger refused = new AtomicInteger();
+        AtomicInteger decided = new AtomicInteger();
+        run("reserve (+ release), hot org at its cap", ports, threads, seconds, i -> {
+            decided.incrementAndGet();
+            return reserveAndRelease(ports, i, "near", seq, refused);
+        });
+        System.out.printf(Locale.ROOT, "  (at its cap: %d of %d reservations refused)%n", refused.get(), decided.get());
+        // reservations alone: holds of 1 s leave by expiry (at its cap: mostly refusals, each a full decision)
+        run("reserve only (1 s holds), hot org far from cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                "/api/v1/usage/hot/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                        + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
+        run("reserve only (1 s holds), hot org at its cap", ports, threads, seconds, i -> send("POST", ports[i % 2],
+                "/api/v1/usage/near/reservations", "application/json", "{\"requestId\":\"o" + seq.incrementAndGet()
+                        + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":1}"));
+        run("reserve + release, 10,000 orgs", ports, threads, seconds,
+                i -> reserveAndRelease(ports, i, "org-" + ThreadLocalRandom.current().nextInt(10_000), seq));
+        run("check, org without holds", ports, threads, seconds,
+                i -> send("GET", ports[i % 2], "/api/v1/usage/idle/check/CHAT_MESSAGE", null, null));
+        for (int h = 0; h < 20; h++) {
+            send("POST", ports[0], "/api/v1/usage/holding/reservations", "application/json",
+                    "{\"requestId\":\"h" + h + "\",\"feature\":\"CHAT_MESSAGE\",\"ttlSeconds\":3600}");
+        }
+        run("check, org with 20 live holds", ports, threads, seconds,
+                i -> send("GET", ports[i % 2], "/api/v1/usage/holding/check/CHAT_MESSAGE", null, null));
+        // what the plain check pays for holds when the org has none: one probe of the partial index
+        org.jooq.DSLContext db = org.jooq.impl.DSL.using(url, pg.user(), pg.password());
+        db.execute("ANALYZE metering.reservations");
+        System.out.println("reservations rows: " + db.fetchCount(org.jooq.impl.DSL.table("metering.reservations")));
+        db.fetch("EXPLAIN (ANALYZE, BUFFERS) select feature, user_id, conversation_id, sum(quantity), sum(tokens), "
+                + "sum(cost_usd) from metering.reservations r where r.org_id = 'idle' and r.released_at is null "
+                + "and r.expires_at > now() group by feature, user_id, conversation_id")
+                .forEach(r -> System.out.println("  " + r.get(0)));
+    }
+
+    /** Puts the org on the plan, seen by both instances. */
+    private static void subscribe(int[] ports, String org, String plan) throws InterruptedException {
+        send("PUT", ports[0], "/api/v1/orgs/" + org + "/subscription", "application/json",
+                "{\"planId\":\"" + plan + "\"}");
+        while (!send("GET", ports[1], "/api/v1/usage/" + org + "/check/CHAT_MESSAGE?quantity=0", null, null)
+                .contains("\"plan\":\"" + plan + "\"")) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** The routes at fixed rates from {@link LoadGenerator} in its own JVM (it prints the table). */
+    private static void openLoop(int[] ports, String rates, int seconds, int connections, String routes, int factor)
+            throws Exception {
+        System.out.printf(Locale.ROOT, "open loop through both instances, %d connections, %d s per rate and route, "
+                + "K=%d; holds of 1 s, room for 16 (near) or 2,000 (crowded)%n", connections, seconds, factor);
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-XX:+UseSerialGC", "-Xms256m", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"),
+                LoadGenerator.class.getName(),
+                "port=" + ports[0], "ports=" + ports[0] + "," + ports[1], "token=" + ADMIN, "orgs=1",
+                "rates=" + rates, "seconds=" + seconds, "connections=" + connections, "routes=" + routes, "ttl=1",
+                "serverPid=" + ProcessHandle.current().pid()));
+        int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+        if (exit != 0) {
+            System.out.println("load generator exited with " + exit);
+        }
     }
 
     /** Each round: a fresh org with room for 10, 50 concurrent reservations of 1 alternating between instances. */

@@ -101,6 +101,20 @@ class HoldsTest {
     }
 
     @Test
+    void shouldAnswerTheRetryTimeFromHoldsInAnyOrder() {
+        usage.messages("acme", "", Instant.parse("2026-11-22T10:00:00Z"), 4);
+        // 4 used + 10 held of 10; the settled hold expires first but leaves with the usage at midnight
+        Holds holds = timed(expiring(4, "2026-11-22T18:50:00Z", false), expiring(3, "2026-11-22T18:35:00Z", true),
+                expiring(2, "2026-11-22T19:00:00Z", false), expiring(1, "2026-11-22T18:40:00Z", false));
+        CheckRequest one = new CheckRequest("acme", "CHAT_MESSAGE", 1, 0, BigDecimal.ZERO, "carl", null);
+        assertThat(evaluator.check(one, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW)
+                .retryAfterSeconds()).as("5 must leave: the holds of 18:40 and 18:50").isEqualTo(1200L);
+        CheckRequest four = new CheckRequest("acme", "CHAT_MESSAGE", 4, 0, BigDecimal.ZERO, "carl", null);
+        assertThat(evaluator.check(four, Accounts.on(CATALOG).build(), usage, holds, Freshness.fresh(NOW), NOW)
+                .retryAfterSeconds()).as("8 must leave: the usage and the settled hold too").isEqualTo(5L * 3600 + 30 * 60);
+    }
+
+    @Test
     void shouldNotCountASettledHoldAsFreedBeforeTheWindowResets() {
         usage.messages("acme", "", Instant.parse("2026-11-22T10:00:00Z"), 6);
         // the settled hold becomes usage of today: it leaves at midnight, like the usage

@@ -183,6 +183,26 @@ class ReservationsIT {
         }
     }
 
+    /** A refusal's retry time walks the live holds by expiry only as far as it must, however many there are. */
+    @Test
+    void shouldAnswerTheRetryTimeOfAnOrgWithManyLiveHolds() {
+        try (ApiServer s = ApiServer.start("billing_reservations_retry_many")) {
+            s.applyCatalog(CATALOG.replace("max: 10 }", "max: 180 }"));
+            for (int i = 0; i < 149; i++) {
+                assertThat(reserve(s, "acme", reservation("one-" + i, ",\"ttlSeconds\":600")).status()).isEqualTo(201);
+            }
+            assertThat(reserve(s, "acme", reservation("thirty", ",\"quantity\":30,\"ttlSeconds\":90")).status())
+                    .isEqualTo(201);
+
+            Response ten = reserve(s, "acme", reservation("ten", ",\"quantity\":10"));
+            assertThat(ten.json().get("allowed").asBoolean()).isFalse();
+            assertThat(ten.text("/limits/0/held")).isEqualTo("179");
+            assertThat(ten.json().get("retryAfterSeconds").asLong()).as("the 30 leave at 90 s").isEqualTo(90);
+            Response forty = reserve(s, "acme", reservation("forty", ",\"quantity\":40"));
+            assertThat(forty.json().get("retryAfterSeconds").asLong()).as("9 of the ones must go too").isEqualTo(600);
+        }
+    }
+
     @Test
     void shouldHoldAPrepaidBalanceSoThatExactlyTenOfFiftyConcurrentTenCentReservationsPass() throws Exception {
         String url = ApiServer.freshDatabase("billing_reservations_prepaid");
