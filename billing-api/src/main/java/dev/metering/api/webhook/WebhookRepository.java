@@ -7,6 +7,7 @@ import static dev.metering.db.jooq.Tables.WEBHOOK_ENDPOINTS;
 
 import dev.metering.api.audit.Actor;
 import dev.metering.api.audit.AuditLog;
+import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
@@ -193,12 +194,12 @@ public final class WebhookRepository {
             + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
             + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
             + "  FROM (SELECT id, endpoint_id, next_attempt_at FROM metering.webhook_deliveries"
-            + "   WHERE status = 'pending' AND next_attempt_at <= ? AND endpoint_id <> ALL (?::text[])"
+            + "   WHERE status = 'pending' AND next_attempt_at <= CAST(? AS timestamptz) AND endpoint_id <> ALL (?::text[])"
             + "   ORDER BY next_attempt_at LIMIT ?) d) c"
             + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
             + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
-            + "  WHERE d.status = 'pending' AND d.next_attempt_at <= ? FOR UPDATE OF d SKIP LOCKED)"
-            + " UPDATE metering.webhook_deliveries d SET next_attempt_at = ?, attempts = d.attempts + 1"
+            + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
+            + " UPDATE metering.webhook_deliveries d SET next_attempt_at = CAST(? AS timestamptz), attempts = d.attempts + 1"
             + " FROM due, metering.webhook_endpoints e, metering.alerts a"
             + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
             + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body";
@@ -247,28 +248,36 @@ public final class WebhookRepository {
         // one statement (the log insert as a data-modifying CTE): atomic without BEGIN and COMMIT round trips
         dsl.connection(c -> {
             try (PreparedStatement ps = c.prepareStatement(COMPLETE)) {
-                ps.setArray(1, c.createArrayOf("bigint", ids));
-                ps.setArray(2, c.createArrayOf("int4", attempts));
+                Array idArray = c.createArrayOf("bigint", ids);
+                Array attemptArray = c.createArrayOf("int4", attempts);
+                Array codeArray = c.createArrayOf("int4", codes);
+                Array errorArray = c.createArrayOf("text", errors);
+                ps.setArray(1, idArray);
+                ps.setArray(2, attemptArray);
                 ps.setArray(3, c.createArrayOf("text", attemptedAt));
-                ps.setArray(4, c.createArrayOf("int4", codes));
-                ps.setArray(5, c.createArrayOf("text", errors));
+                ps.setArray(4, codeArray);
+                ps.setArray(5, errorArray);
                 ps.setArray(6, c.createArrayOf("bigint", durations));
-                ps.setArray(7, c.createArrayOf("text", retryFrom));
-                ps.setArray(8, c.createArrayOf("text", statuses));
-                ps.setArray(9, c.createArrayOf("text", finished));
-                ps.setArray(10, c.createArrayOf("text", next));
+                ps.setArray(7, idArray);
+                ps.setArray(8, attemptArray);
+                ps.setArray(9, c.createArrayOf("text", retryFrom));
+                ps.setArray(10, codeArray);
+                ps.setArray(11, errorArray);
+                ps.setArray(12, c.createArrayOf("text", statuses));
+                ps.setArray(13, c.createArrayOf("text", finished));
+                ps.setArray(14, c.createArrayOf("text", next));
                 ps.executeUpdate();
             }
         });
     }
 
-    private static final String COMPLETE = "WITH x AS (SELECT * FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], "
-            + "?::int[], ?::text[], ?::bigint[], ?::text[]::timestamptz[], ?::text[], ?::text[]::timestamptz[], "
-            + "?::text[]::timestamptz[]) AS x(id, attempt, attempted_at, code, error, duration_ms, retry_from, status, finished, next)), "
-            + "logged AS (INSERT INTO metering.webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms) "
-            + "SELECT id, attempt, attempted_at, code, error, duration_ms FROM x ON CONFLICT DO NOTHING) "
+    private static final String COMPLETE = "WITH logged AS (INSERT INTO metering.webhook_attempts (delivery_id, attempt, "
+            + "attempted_at, status_code, error, duration_ms) SELECT * FROM unnest(?::bigint[], ?::int[], "
+            + "?::text[]::timestamptz[], ?::int[], ?::text[], ?::bigint[]) ON CONFLICT DO NOTHING) "
             + "UPDATE metering.webhook_deliveries d SET last_status_code = x.code, last_error = x.error, "
-            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next FROM x "
+            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next "
+            + "FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::text[], "
+            + "?::text[]::timestamptz[], ?::text[]::timestamptz[]) AS x(id, attempt, retry_from, code, error, status, finished, next) "
             + "WHERE d.id = x.id AND d.attempts = x.attempt AND d.status = 'pending' AND d.retry_from = x.retry_from";
 
     /** The creation time of the oldest pending delivery, or null. */
