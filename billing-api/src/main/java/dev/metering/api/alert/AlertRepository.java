@@ -17,8 +17,8 @@ import org.jooq.Record1;
 import org.jooq.impl.DSL;
 
 /**
- * Alerts in PostgreSQL. {@link #record} inserts an alert under its unique key and, in the same
- * transaction, one outbox delivery per subscribed webhook endpoint: of several instances
+ * Alerts in PostgreSQL. {@link #recordAll} inserts alerts under their unique keys and, in the same
+ * statement, one outbox delivery per subscribed webhook endpoint: of several instances
  * recording the same crossing, exactly one inserts, and its deliveries exist once it committed.
  */
 public final class AlertRepository {
@@ -52,9 +52,9 @@ public final class AlertRepository {
     }
 
     /**
-     * Records those of {@code alerts} whose key does not exist yet, in one transaction of a few
-     * statements however many (with their outbox deliveries); returns the ones this call recorded.
-     * Keys are inserted in key order, so instances recording overlapping sets never deadlock.
+     * Records those of {@code alerts} whose key does not exist yet, with their outbox deliveries,
+     * in one statement however many; returns the ones this call recorded. Keys are inserted in
+     * key order, so instances recording overlapping sets never deadlock.
      */
     public List<Alert> recordAll(List<Alert> alerts, Instant now) {
         if (alerts.isEmpty()) {
@@ -62,54 +62,46 @@ public final class AlertRepository {
         }
         java.util.TreeMap<String, Alert> byKey = new java.util.TreeMap<>();
         alerts.forEach(a -> byKey.putIfAbsent(a.key(), a));
-        return dsl.transactionResult(tx -> {
-            DSLContext t = tx.dsl();
-            t.select(ALERTS.ALERT_KEY).from(ALERTS)
-                    .where(ALERTS.ALERT_KEY.eq(DSL.any(DSL.val(byKey.keySet().toArray(String[]::new)))))
-                    .fetch(ALERTS.ALERT_KEY).forEach(byKey::remove);
-            if (byKey.isEmpty()) {
-                return List.<Alert>of();
-            }
-            int n = byKey.size();
-            String[] keys = new String[n];
-            String[] messageIds = new String[n];
-            String[] types = new String[n];
-            String[] orgs = new String[n];
-            String[] bodies = new String[n];
-            int i = 0;
-            for (Alert a : byKey.values()) {
-                keys[i] = a.key();
-                messageIds[i] = AlertPayloads.newMessageId();
-                types[i] = a.type().wireName();
-                orgs[i] = a.orgId();
-                bodies[i] = payloads.body(a, now);
-                i++;
-            }
-            OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
-            List<Long> ids = new ArrayList<>();
-            List<String> recordedKeys = new ArrayList<>();
-            t.resultQuery("INSERT INTO metering.alerts (alert_key, message_id, event_type, org_id, body, created_at) "
-                            + "SELECT k, m, e, o, b, CAST(? AS timestamptz) FROM unnest(?::text[], ?::text[], ?::text[], "
-                            + "?::text[], ?::text[]) AS x(k, m, e, o, b) ON CONFLICT (alert_key) DO NOTHING RETURNING id, alert_key",
-                            at, DSL.val(keys), DSL.val(messageIds), DSL.val(types), DSL.val(orgs), DSL.val(bodies))
-                    .forEach(r -> {
-                        ids.add(r.get(0, Long.class));
-                        recordedKeys.add(r.get(1, String.class));
-                    });
-            if (ids.isEmpty()) {
-                return List.<Alert>of();
-            }
-            t.execute("INSERT INTO metering.webhook_deliveries (endpoint_id, alert_id, status, attempts, next_attempt_at, "
-                            + "created_at, retry_from) "
-                            + "SELECT e.id, a.id, 'pending', 0, CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS timestamptz) "
-                            + "FROM metering.alerts a JOIN metering.webhook_endpoints e ON (e.org_id IS NULL OR e.org_id = a.org_id) "
-                            + "AND (e.event_types = '' OR a.event_type = ANY (string_to_array(e.event_types, ','))) "
-                            + "WHERE a.id = ANY (?::bigint[])",
-                    at, at, at, DSL.val(ids.toArray(Long[]::new)));
-            List<Alert> out = new ArrayList<>(recordedKeys.size());
-            recordedKeys.forEach(k -> out.add(byKey.get(k)));
-            return out;
-        });
+        // crossings found again (their row was written again) are dropped before their payloads are
+        // built; the insert's ON CONFLICT is what guarantees once
+        dsl.select(ALERTS.ALERT_KEY).from(ALERTS)
+                .where(ALERTS.ALERT_KEY.eq(DSL.any(DSL.val(byKey.keySet().toArray(String[]::new)))))
+                .fetch(ALERTS.ALERT_KEY).forEach(byKey::remove);
+        if (byKey.isEmpty()) {
+            return List.of();
+        }
+        int n = byKey.size();
+        String[] keys = new String[n];
+        String[] messageIds = new String[n];
+        String[] types = new String[n];
+        String[] orgs = new String[n];
+        String[] bodies = new String[n];
+        int i = 0;
+        for (Alert a : byKey.values()) {
+            keys[i] = a.key();
+            messageIds[i] = AlertPayloads.newMessageId();
+            types[i] = a.type().wireName();
+            orgs[i] = a.orgId();
+            bodies[i] = payloads.body(a, now);
+            i++;
+        }
+        OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
+        // one statement (the deliveries' insert a data-modifying CTE): the alerts and their
+        // deliveries commit together, without BEGIN and COMMIT round trips
+        List<String> recordedKeys = dsl.resultQuery("WITH a AS (INSERT INTO metering.alerts (alert_key, message_id, event_type, "
+                        + "org_id, body, created_at) SELECT k, m, e, o, b, CAST(? AS timestamptz) FROM unnest(?::text[], ?::text[], "
+                        + "?::text[], ?::text[], ?::text[]) AS x(k, m, e, o, b) ON CONFLICT (alert_key) DO NOTHING "
+                        + "RETURNING id, alert_key, org_id, event_type), "
+                        + "d AS (INSERT INTO metering.webhook_deliveries (endpoint_id, alert_id, status, attempts, next_attempt_at, "
+                        + "created_at, retry_from) SELECT e.id, a.id, 'pending', 0, CAST(? AS timestamptz), CAST(? AS timestamptz), "
+                        + "CAST(? AS timestamptz) FROM a JOIN metering.webhook_endpoints e ON (e.org_id IS NULL OR e.org_id = a.org_id) "
+                        + "AND (e.event_types = '' OR a.event_type = ANY (string_to_array(e.event_types, ',')))) "
+                        + "SELECT alert_key FROM a",
+                        at, DSL.val(keys), DSL.val(messageIds), DSL.val(types), DSL.val(orgs), DSL.val(bodies), at, at, at)
+                .fetch(0, String.class);
+        List<Alert> out = new ArrayList<>(recordedKeys.size());
+        recordedKeys.forEach(k -> out.add(byKey.get(k)));
+        return out;
     }
 
     /**

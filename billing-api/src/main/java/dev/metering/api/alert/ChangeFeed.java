@@ -100,8 +100,14 @@ final class ChangeFeed {
         evaluated.putAll(work.rows);
     }
 
-    /** At the end of a pass: forgets rows older than the overlap. */
+    /**
+     * At the end of a pass: forgets rows older than the overlap, at full passes only (a row kept
+     * longer is only skipped again at the same updated_at; a sweep of every row per pass is not).
+     */
     synchronized void passDone() {
+        if ((passes - 1) % FULL_OVERLAP_EVERY != 0) {
+            return;
+        }
         Instant a = usageWatermark;
         Instant b = conversationWatermark;
         Instant oldest = a == null ? b : b == null ? a : a.isBefore(b) ? a : b;

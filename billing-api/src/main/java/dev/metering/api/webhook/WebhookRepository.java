@@ -7,6 +7,9 @@ import static dev.metering.db.jooq.Tables.WEBHOOK_ENDPOINTS;
 
 import dev.metering.api.audit.Actor;
 import dev.metering.api.audit.AuditLog;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -164,26 +167,42 @@ public final class WebhookRepository {
      */
     public List<Claimed> claimDue(Instant now, Instant leaseUntil, int limit, int perEndpoint, Collection<String> busyEndpoints) {
         OffsetDateTime n = now.atOffset(ZoneOffset.UTC);
-        String[] busy = busyEndpoints.toArray(String[]::new);
-        return dsl.transactionResult(tx -> tx.dsl().resultQuery(
-                "WITH candidates AS ("
-                        + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
-                        + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
-                        + "  FROM (SELECT id, endpoint_id, next_attempt_at FROM metering.webhook_deliveries"
-                        + "   WHERE status = 'pending' AND next_attempt_at <= CAST(? AS timestamptz) AND endpoint_id <> ALL (?::text[])"
-                        + "   ORDER BY next_attempt_at LIMIT ?) d) c"
-                        + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
-                        + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
-                        + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
-                        + " UPDATE metering.webhook_deliveries d SET next_attempt_at = CAST(? AS timestamptz), attempts = d.attempts + 1"
-                        + " FROM due, metering.webhook_endpoints e, metering.alerts a"
-                        + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
-                        + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body",
-                        n, DSL.val(busy), limit * SCAN_PER_CLAIM, perEndpoint, limit, n, leaseUntil.atOffset(ZoneOffset.UTC))
-                .fetch(r -> new Claimed(r.get(0, Long.class), r.get(1, String.class), r.get(2, Integer.class),
-                        r.get(3, OffsetDateTime.class).toInstant(), r.get(4, String.class), r.get(5, String.class),
-                        r.get(6, String.class), r.get(7, String.class))));
+        // one statement, so atomic without a transaction of its own (no BEGIN and COMMIT round trips)
+        return dsl.connectionResult(c -> {
+            try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+                ps.setObject(1, n);
+                ps.setArray(2, c.createArrayOf("text", busyEndpoints.toArray()));
+                ps.setInt(3, limit * SCAN_PER_CLAIM);
+                ps.setInt(4, perEndpoint);
+                ps.setInt(5, limit);
+                ps.setObject(6, n);
+                ps.setObject(7, leaseUntil.atOffset(ZoneOffset.UTC));
+                List<Claimed> out = new ArrayList<>();
+                try (ResultSet r = ps.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new Claimed(r.getLong(1), r.getString(2), r.getInt(3),
+                                r.getObject(4, OffsetDateTime.class).toInstant(), r.getString(5), r.getString(6),
+                                r.getString(7), r.getString(8)));
+                    }
+                }
+                return out;
+            }
+        });
     }
+
+    private static final String CLAIM = "WITH candidates AS ("
+            + " SELECT id FROM (SELECT d.id, d.next_attempt_at, row_number() OVER"
+            + "   (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn"
+            + "  FROM (SELECT id, endpoint_id, next_attempt_at FROM metering.webhook_deliveries"
+            + "   WHERE status = 'pending' AND next_attempt_at <= CAST(? AS timestamptz) AND endpoint_id <> ALL (?::text[])"
+            + "   ORDER BY next_attempt_at LIMIT ?) d) c"
+            + " WHERE rn <= ? ORDER BY next_attempt_at LIMIT ?),"
+            + " due AS (SELECT d.id FROM metering.webhook_deliveries d JOIN candidates c ON c.id = d.id"
+            + "  WHERE d.status = 'pending' AND d.next_attempt_at <= CAST(? AS timestamptz) FOR UPDATE OF d SKIP LOCKED)"
+            + " UPDATE metering.webhook_deliveries d SET next_attempt_at = CAST(? AS timestamptz), attempts = d.attempts + 1"
+            + " FROM due, metering.webhook_endpoints e, metering.alerts a"
+            + " WHERE d.id = due.id AND e.id = d.endpoint_id AND a.id = d.alert_id"
+            + " RETURNING d.id, d.endpoint_id, d.attempts, d.retry_from, e.url, e.secret, a.message_id, a.body";
 
     /**
      * One finished attempt: logged as attempt {@code claimed.attempt}; the delivery is delivered,
@@ -194,7 +213,7 @@ public final class WebhookRepository {
     }
 
     /**
-     * Logs the attempts and moves their deliveries on, all in one transaction of two statements.
+     * Logs the attempts and moves their deliveries on, in one statement.
      * A delivery claimed again meanwhile (its lease ran out) or retried by hand is left alone.
      */
     public void completeAll(List<Outcome> outcomes, Instant now) {
@@ -226,22 +245,40 @@ public final class WebhookRepository {
             finished[i] = retry ? null : now.toString();
             next[i] = retry ? o.nextAttemptAt().toString() : null;
         }
-        dsl.transaction(tx -> {
-            DSLContext d = tx.dsl();
-            d.execute("INSERT INTO metering.webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms) "
-                            + "SELECT * FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::bigint[]) "
-                            + "ON CONFLICT DO NOTHING",
-                    DSL.val(ids), DSL.val(attempts), DSL.val(attemptedAt), DSL.val(codes), DSL.val(errors), DSL.val(durations));
-            d.execute("UPDATE metering.webhook_deliveries d SET last_status_code = x.code, last_error = x.error, "
-                            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next "
-                            + "FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::text[], "
-                            + "?::text[]::timestamptz[], ?::text[]::timestamptz[]) AS x(id, attempt, retry_from, code, error, "
-                            + "status, finished, next) "
-                            + "WHERE d.id = x.id AND d.attempts = x.attempt AND d.status = 'pending' AND d.retry_from = x.retry_from",
-                    DSL.val(ids), DSL.val(attempts), DSL.val(retryFrom), DSL.val(codes), DSL.val(errors), DSL.val(statuses),
-                    DSL.val(finished), DSL.val(next));
+        // one statement (the log insert as a data-modifying CTE): atomic without BEGIN and COMMIT round trips
+        dsl.connection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(COMPLETE)) {
+                Array idArray = c.createArrayOf("bigint", ids);
+                Array attemptArray = c.createArrayOf("int4", attempts);
+                Array codeArray = c.createArrayOf("int4", codes);
+                Array errorArray = c.createArrayOf("text", errors);
+                ps.setArray(1, idArray);
+                ps.setArray(2, attemptArray);
+                ps.setArray(3, c.createArrayOf("text", attemptedAt));
+                ps.setArray(4, codeArray);
+                ps.setArray(5, errorArray);
+                ps.setArray(6, c.createArrayOf("bigint", durations));
+                ps.setArray(7, idArray);
+                ps.setArray(8, attemptArray);
+                ps.setArray(9, c.createArrayOf("text", retryFrom));
+                ps.setArray(10, codeArray);
+                ps.setArray(11, errorArray);
+                ps.setArray(12, c.createArrayOf("text", statuses));
+                ps.setArray(13, c.createArrayOf("text", finished));
+                ps.setArray(14, c.createArrayOf("text", next));
+                ps.executeUpdate();
+            }
         });
     }
+
+    private static final String COMPLETE = "WITH logged AS (INSERT INTO metering.webhook_attempts (delivery_id, attempt, "
+            + "attempted_at, status_code, error, duration_ms) SELECT * FROM unnest(?::bigint[], ?::int[], "
+            + "?::text[]::timestamptz[], ?::int[], ?::text[], ?::bigint[]) ON CONFLICT DO NOTHING) "
+            + "UPDATE metering.webhook_deliveries d SET last_status_code = x.code, last_error = x.error, "
+            + "status = x.status, finished_at = x.finished, next_attempt_at = x.next "
+            + "FROM unnest(?::bigint[], ?::int[], ?::text[]::timestamptz[], ?::int[], ?::text[], ?::text[], "
+            + "?::text[]::timestamptz[], ?::text[]::timestamptz[]) AS x(id, attempt, retry_from, code, error, status, finished, next) "
+            + "WHERE d.id = x.id AND d.attempts = x.attempt AND d.status = 'pending' AND d.retry_from = x.retry_from";
 
     /** The creation time of the oldest pending delivery, or null. */
     public Instant oldestPending() {

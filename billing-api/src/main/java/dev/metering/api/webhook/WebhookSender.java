@@ -1,6 +1,7 @@
 package dev.metering.api.webhook;
 
 import dev.metering.api.alert.AlertMetrics;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,12 +13,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -30,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * connections) is retried per {@link Backoff}. Requests are asynchronous; an endpoint with
  * {@link #PER_ENDPOINT} requests in flight gets no more until one ends (so at most twice that), so a
  * slow or dead receiver delays only its own deliveries, never checks, ingest or other receivers.
- * Finished requests are recorded together (one transaction for those finishing together) and
- * start the next pass at once, so a healthy receiver is not paced by the poll.
+ * Finished requests are recorded together (one statement for those finishing within
+ * {@link #LINGER} of each other) and start the next pass at once, so a healthy receiver is not
+ * paced by the poll.
  */
 public final class WebhookSender implements AutoCloseable {
 
@@ -45,11 +51,20 @@ public final class WebhookSender implements AutoCloseable {
     static final int MAX_LOGGED_BODY = 1024;
     /** Run the HTTP client and each finished attempt's bookkeeping (a transaction, then the next claim). */
     static final int THREADS = 2;
+    /** How long finished attempts wait for the others in flight before they are recorded together. */
+    static final Duration LINGER = Duration.ofMillis(20);
 
     private final WebhookRepository repository;
     private final AlertMetrics metrics;
     private final Clock clock;
     private final ExecutorService executor;
+    /**
+     * A thread per request in flight (at most {@link #MAX_IN_FLIGHT}, idle ones end): the blocking
+     * send completes on it, where {@code sendAsync} hands every response to the common pool, which on
+     * a machine of 2 cores or fewer starts a new thread for each.
+     */
+    private final ThreadPoolExecutor requests;
+    private final Executor lingering;
     private final HttpClient http;
     private final Random random = new Random();
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -66,6 +81,14 @@ public final class WebhookSender implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.requests = new ThreadPoolExecutor(MAX_IN_FLIGHT, MAX_IN_FLIGHT, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "webhook-request");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.requests.allowCoreThreadTimeOut(true);
+        this.lingering = CompletableFuture.delayedExecutor(LINGER.toMillis(), TimeUnit.MILLISECONDS, executor);
         this.http = HttpClient.newBuilder()
                 .connectTimeout(CONNECT_TIMEOUT)
                 .version(HttpClient.Version.HTTP_1_1)
@@ -115,15 +138,24 @@ public final class WebhookSender implements AutoCloseable {
             finish(c, at, started, null, "invalid request: " + e.getMessage());
             return;
         }
-        http.sendAsync(request, BoundedBody.handler(MAX_LOGGED_BODY)).whenComplete((response, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                finish(c, at, started, null, cause instanceof HttpTimeoutException ? "timeout" : cause.toString());
-            } else {
-                int status = response.statusCode();
-                finish(c, at, started, status, status / 100 == 2 ? null : "HTTP " + status + ": " + abbreviate(response.body()));
-            }
-        });
+        try {
+            requests.execute(() -> {
+                try {
+                    HttpResponse<String> response = http.send(request, BoundedBody.handler(MAX_LOGGED_BODY));
+                    int status = response.statusCode();
+                    finish(c, at, started, status, status / 100 == 2 ? null : "HTTP " + status + ": " + abbreviate(response.body()));
+                } catch (HttpTimeoutException e) {
+                    finish(c, at, started, null, "timeout");
+                } catch (IOException | RuntimeException e) {
+                    finish(c, at, started, null, e.toString());
+                } catch (InterruptedException e) {
+                    // closing: the lease runs out and another pass sends it again (same webhook-id)
+                    Thread.currentThread().interrupt();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closing, as above
+        }
     }
 
     private void finish(WebhookRepository.Claimed c, Instant at, long started, Integer status, String error) {
@@ -131,18 +163,21 @@ public final class WebhookSender implements AutoCloseable {
         boolean delivered = status != null && status / 100 == 2;
         Instant next = delivered ? null : Backoff.next(c.attempt(), clock.instant(), c.retryFrom(), random);
         finished.add(new WebhookRepository.Outcome(c, at, status, error, ms, delivered, next));
-        // attempts finishing together are recorded in one transaction, then share one claim of the next due deliveries
+        // attempts finishing together are recorded in one statement, then share one claim of the next due
+        // deliveries; while others are still in flight it waits a moment for them, so a busy sender
+        // spends a few statements per batch, not per delivery
         if (passQueued.compareAndSet(false, true)) {
+            Runnable pass = () -> {
+                passQueued.set(false);
+                try {
+                    record();
+                    runOnce();
+                } catch (RuntimeException e) {
+                    log.warn("webhook sending failed: {}", e.toString());
+                }
+            };
             try {
-                executor.execute(() -> {
-                    passQueued.set(false);
-                    try {
-                        record();
-                        runOnce();
-                    } catch (RuntimeException e) {
-                        log.warn("webhook sending failed: {}", e.toString());
-                    }
-                });
+                (finished.size() < total.get() ? lingering : executor).execute(pass);
             } catch (RejectedExecutionException e) {
                 passQueued.set(false);
             }
@@ -181,6 +216,7 @@ public final class WebhookSender implements AutoCloseable {
 
     @Override
     public void close() {
+        requests.shutdownNow();
         executor.shutdownNow();
     }
 }

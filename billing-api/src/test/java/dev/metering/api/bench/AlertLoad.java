@@ -1,14 +1,15 @@
 package dev.metering.api.bench;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.metering.api.BillingApi;
 import dev.metering.api.it.SinkRows;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,14 +20,15 @@ import org.jooq.impl.DSL;
 /**
  * Usage that crosses thresholds next to a benchmark's load: {@code perSecond} new orgs a second
  * jump to 170 messages today (past 80% of the bench catalog's 200), written as the sink writes
- * them, with a local webhook receiver registered for their alerts. Nothing when {@code perSecond} is 0.
+ * them, with a local webhook receiver (its own process, {@link WebhookReceiverProcess}) registered
+ * for their alerts. Nothing when {@code perSecond} is 0.
  */
 final class AlertLoad implements AutoCloseable {
 
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
     private final AtomicLong written = new AtomicLong();
-    private final AtomicLong received = new AtomicLong();
-    private HttpServer receiver;
+    private Process receiver;
+    private BufferedReader receiverOut;
 
     /**
      * Removes the usage of earlier runs' crossing orgs, which a detector started now would find in
@@ -45,19 +47,22 @@ final class AlertLoad implements AutoCloseable {
         if (perSecond <= 0) {
             return;
         }
-        receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        receiver.createContext("/hook", ex -> {
-            ex.getRequestBody().readAllBytes();
-            received.incrementAndGet();
-            ex.sendResponseHeaders(204, -1);
-            ex.close();
-        });
-        receiver.setExecutor(Executors.newFixedThreadPool(2));
-        receiver.start();
+        // the receiver runs in a JVM of its own, small and with the quick compiler only: it stands
+        // for the user's service, whose CPU is not the server's
+        receiver = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:+UseSerialGC", "-Xms64m", "-Xmx64m", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), WebhookReceiverProcess.class.getName())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        receiverOut = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
+        String first = receiverOut.readLine();
+        if (first == null || !first.startsWith("port ")) {
+            throw new IllegalStateException("webhook receiver did not start: " + first);
+        }
+        int receiverPort = Integer.parseInt(first.substring(5));
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + api.port() + "/api/v1/webhooks"))
                 .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"http://127.0.0.1:" + receiver.getAddress().getPort()
+                .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"http://127.0.0.1:" + receiverPort
                         + "/hook\"}")).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
             throw new IllegalStateException(r.statusCode() + " " + r.body());
@@ -69,12 +74,28 @@ final class AlertLoad implements AutoCloseable {
                 Clock.systemUTC().instant(), 170), 0, periodMicros, TimeUnit.MICROSECONDS);
     }
 
+    /** The receiver process's pid, or -1 without one. */
+    long receiverPid() {
+        return receiver == null ? -1 : receiver.pid();
+    }
+
     @Override
     public void close() {
         writer.shutdownNow();
         if (receiver != null) {
-            System.out.printf("alert load: %d orgs crossed 80%%, %d webhooks received%n", written.get(), received.get());
-            receiver.stop(0);
+            String received = "?";
+            try {
+                receiver.getOutputStream().close();
+                String line = receiverOut.readLine();
+                received = line == null ? "?" : line.replace("received ", "");
+                receiver.waitFor(10, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                // its count is unknown; it is destroyed below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            receiver.destroy();
+            System.out.printf("alert load: %d orgs crossed 80%%, %s webhooks received%n", written.get(), received);
         }
     }
 }

@@ -45,7 +45,7 @@ import org.jooq.impl.DSL;
  * {@code explain} prints EXPLAIN (ANALYZE, BUFFERS) of the check's usage statement first.
  * With METERING_DB_URL/USER/PASSWORD set it uses that PostgreSQL instead of a devstack one.
  * {@code crossings=N} writes usage that crosses 80% of a limit for N new orgs a second while the
- * load runs (delivered to a local webhook receiver); {@code alerts=off} stops alert detection and
+ * load runs (delivered to a local webhook receiver in its own JVM); {@code alerts=off} stops alert detection and
  * delivery, so the same run with {@code alerts=on} shows what alerts cost the check (keep
  * {@code crossings=N} in both: the crossing usage is the sink's work, written either way).
  */
@@ -141,7 +141,7 @@ public final class CheckBenchmark {
                     "port=" + api.port(), "token=" + ADMIN, "orgs=" + orgs,
                     "rates=" + Arrays.stream(rates).mapToObj(Integer::toString).collect(Collectors.joining(",")),
                     "seconds=" + seconds, "connections=" + connections, "routes=" + routes, slow,
-                    "serverPid=" + ProcessHandle.current().pid()));
+                    "serverPid=" + ProcessHandle.current().pid(), "receiverPid=" + alertLoad.receiverPid()));
             System.out.println("load generator: " + String.join(" ", command.subList(0, 4)) + " ... "
                     + String.join(" ", command.subList(6, command.size())).replace(ADMIN, "<admin>"));
             Process generator = new ProcessBuilder(command).inheritIO().start();

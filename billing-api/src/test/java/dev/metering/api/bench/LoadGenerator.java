@@ -47,7 +47,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * java -cp ... dev.metering.api.bench.LoadGenerator port=8080 token=... orgs=10000 rates=500,1000 seconds=10 \
- *      [connections=64] [serverPid=123] [routes=noop,check] [ports=8080,8081] [ttl=1] [warm=5]
+ *      [connections=64] [serverPid=123] [receiverPid=456] [routes=noop,check] [ports=8080,8081] [ttl=1] [warm=5]
  * </pre>
  */
 public final class LoadGenerator {
@@ -80,6 +80,7 @@ public final class LoadGenerator {
         int seconds = Integer.parseInt(a.getOrDefault("seconds", "10"));
         int connections = Integer.parseInt(a.getOrDefault("connections", "64"));
         long serverPid = Long.parseLong(a.getOrDefault("serverPid", "-1"));
+        long receiverPid = Long.parseLong(a.getOrDefault("receiverPid", "-1"));
         String[] order = a.getOrDefault("routes", "noop,check").split(",");
         int slowMillis = Integer.parseInt(a.getOrDefault("slow", "0"));
         int ttl = Integer.parseInt(a.getOrDefault("ttl", "1"));
@@ -118,9 +119,9 @@ public final class LoadGenerator {
                         : route.startsWith("reserve:") ? "/api/v1/usage/{orgId}/reservations" : "/health";
                 Requests requests = gen.route(route, checks, new SplittableRandom(42), ttl, "p" + phase[0]++);
                 double[] before = serverBuckets(scraper, base, metricsRoute);
-                Cpu cpu0 = Cpu.read(serverPid);
+                Cpu cpu0 = Cpu.read(serverPid, receiverPid);
                 Result r = gen.run(requests, rate, seconds);
-                Cpu cpu1 = Cpu.read(serverPid);
+                Cpu cpu1 = Cpu.read(serverPid, receiverPid);
                 double[] after = serverBuckets(scraper, base, metricsRoute);
                 String name = route.equals("check") ? "check" : route.equals("noop") ? "noop `/health`" : route;
                 System.out.println(row(name, rate, r, before, after, cpu0, cpu1)
@@ -412,7 +413,7 @@ public final class LoadGenerator {
         double seconds = (r.lastCompletion() - r.firstDue()) / 1e9;
         double wall = (c1.nanos - c0.nanos) / 1e9;
         return String.format(Locale.ROOT,
-                "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%% | %s "
+                "| %s | %d | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.1f%% / %.1f%% / %.1f%% | %.0f%% | %.0f%% | %.0f%%%s | %s "
                         + "| %.0f / %.0f |",
                 route, rate, l.length, r.completed() / seconds, r.errors(), pct(l, 0.50), pct(l, 0.99), pct(l, 0.999),
                 l[l.length - 1] / 1e6,
@@ -420,6 +421,8 @@ public final class LoadGenerator {
                 100 * (c1.serverCpuNanos - c0.serverCpuNanos) / 1e9 / wall,
                 100 * (c1.childrenCpuNanos - c0.childrenCpuNanos) / 1e9 / wall,
                 100 * (c1.ownCpuNanos - c0.ownCpuNanos) / 1e9 / wall,
+                c1.receiverCpuNanos < 0 ? "" : String.format(Locale.ROOT, " (webhook receiver %.0f%%)",
+                        100 * (c1.receiverCpuNanos - c0.receiverCpuNanos) / 1e9 / wall),
                 loadAverage(), (c1.serverCpuNanos - c0.serverCpuNanos) / 1e3 / r.completed(),
                 (c1.childrenCpuNanos - c0.childrenCpuNanos) / 1e3 / r.completed())
                 + (r.errors() > 0 ? " statuses " + r.statuses() : "");
@@ -447,12 +450,13 @@ public final class LoadGenerator {
     }
 
     /**
-     * CPU time over a phase (100% = one core): the server JVM's, its child processes' (the
-     * PostgreSQL server and its backends, when the benchmark started it) and this JVM's.
+     * CPU time over a phase (100% = one core): the server JVM's, its other child processes' (the
+     * PostgreSQL server and its backends, when the benchmark started it), this JVM's and the
+     * webhook receiver's (a child of the server JVM too; -1 without one).
      */
-    record Cpu(long nanos, long serverCpuNanos, long childrenCpuNanos, long ownCpuNanos) {
+    record Cpu(long nanos, long serverCpuNanos, long childrenCpuNanos, long ownCpuNanos, long receiverCpuNanos) {
 
-        static Cpu read(long serverPid) {
+        static Cpu read(long serverPid, long receiverPid) {
             long own = ProcessHandle.current().pid();
             long children = 0;
             if (serverPid >= 0) {
@@ -474,14 +478,16 @@ public final class LoadGenerator {
                     // not Linux: no figure
                 }
                 for (Map.Entry<Long, Long> p : cpu.entrySet()) {
-                    if (p.getKey() != own && descendsFrom(p.getKey(), serverPid, parents)) {
+                    if (p.getKey() != own && p.getKey() != receiverPid && descendsFrom(p.getKey(), serverPid, parents)) {
                         children += p.getValue();
                     }
                 }
             }
             long[] server = stat(serverPid);
             long[] self = stat(own);
-            return new Cpu(System.nanoTime(), server == null ? 0 : server[1], children, self == null ? 0 : self[1]);
+            long[] receiver = stat(receiverPid);
+            return new Cpu(System.nanoTime(), server == null ? 0 : server[1], children, self == null ? 0 : self[1],
+                    receiver == null ? -1 : receiver[1]);
         }
 
         private static boolean descendsFrom(long pid, long ancestor, Map<Long, Long> parents) {
