@@ -79,7 +79,12 @@ public final class Alerting implements AutoCloseable {
         try {
             r.run();
         } catch (RuntimeException e) {
-            log.warn("{} failed: {}", what, e.toString());
+            if (Thread.currentThread().isInterrupted()) {
+                // close() interrupts a pass in flight: the next start resumes from the stored state
+                log.debug("{} stopped by shutdown: {}", what, e.toString());
+            } else {
+                log.warn("{} failed: {}", what, e.toString());
+            }
         }
     }
 
