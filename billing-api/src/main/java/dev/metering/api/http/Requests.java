@@ -188,13 +188,7 @@ public final class Requests {
     }
 
     public static void onlyFields(JsonNode node, Set<String> known) {
-        // the hint (a sorted list) is built only for a body that has an unknown field
-        for (java.util.Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            if (!known.contains(it.next())) {
-                fields(node).onlyFields(known, JsonFields.oneOf(known));
-                return;
-            }
-        }
+        fields(node).onlyFields(known, () -> JsonFields.oneOf(known));
     }
 
     public static String text(JsonNode node, String field, boolean required) {

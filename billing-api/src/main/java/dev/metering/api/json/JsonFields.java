@@ -59,10 +59,19 @@ public final class JsonFields {
 
     /** Reports each field not in {@code known}: "unknown field" and {@code hint}. */
     public void onlyFields(Set<String> known, String hint) {
+        onlyFields(known, () -> hint);
+    }
+
+    /** As {@link #onlyFields(Set, String)}; the hint is built only when a field is unknown. */
+    public void onlyFields(Set<String> known, java.util.function.Supplier<String> hint) {
+        String built = null;
         for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!known.contains(f)) {
-                problems.add(path(f), Kind.UNKNOWN, "unknown field" + hint);
+                if (built == null) {
+                    built = hint.get();
+                }
+                problems.add(path(f), Kind.UNKNOWN, "unknown field" + built);
             }
         }
     }
