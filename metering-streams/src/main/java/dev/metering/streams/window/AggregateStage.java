@@ -62,6 +62,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private final Duration emitInterval;
     private final boolean eventLog;
     private final MeteringMetrics metrics;
+    private final PendingRows.RowBudget budget;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> store;
     private PendingRows rows;
@@ -70,6 +71,12 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private long lastPurge = Long.MIN_VALUE;
 
     AggregateStage(Settings settings, MeteringMetrics metrics) {
+        this(settings, metrics, PendingRows.RowBudget.ofHeap());
+    }
+
+    /** With the memory budget for the rows kept in memory, shared by the tasks of an instance. */
+    AggregateStage(Settings settings, MeteringMetrics metrics, PendingRows.RowBudget budget) {
+        this.budget = budget;
         this.graceMs = settings.grace().toMillis();
         this.conversationTtlMs = settings.conversationTtl().toMillis();
         this.emitInterval = settings.emitInterval();
@@ -91,10 +98,12 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
      * coalesces a busy row's writes into one changelog record per commit.
      */
     public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Settings settings, MeteringMetrics metrics) {
+        // one memory budget for the rows kept in memory by all tasks of this topology instance
+        PendingRows.RowBudget budget = PendingRows.RowBudget.ofHeap();
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, MeteredEvent, Object, Object> get() {
-                return new AggregateStage(settings, metrics);
+                return new AggregateStage(settings, metrics, budget);
             }
 
             @Override
@@ -109,7 +118,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.store = context.getStateStore(WINDOWS_STORE);
-        this.rows = new PendingRows(store);
+        if (rows != null) {
+            rows.release(); // a task re-initialized after a failure
+        }
+        this.rows = new PendingRows(store, budget);
         // the row of the newest accepted event is never purged before a newer one exists, so the
         // stored rows give stream time exactly, without a store write per event
         this.streamTime = rows.newestEventAt();
@@ -196,9 +208,22 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
                     expired.add(it.next().key);
                 }
             }
+            rows.forgetBefore(size, cutoff);
             expired.forEach(store::delete);
         }
         conversations.purge(streamTime - conversationTtlMs);
+    }
+
+    /** The rows this task keeps in memory (tests). */
+    int rowsInMemory() {
+        return rows.recentRows();
+    }
+
+    @Override
+    public void close() {
+        if (rows != null) {
+            rows.release();
+        }
     }
 
     private static String nz(String s) {
