@@ -8,6 +8,7 @@ import dev.metering.avro.UsageWindowTotals;
 import dev.metering.events.registry.SchemaRegistryClient;
 import dev.metering.events.serde.AvroDeserializer;
 import dev.metering.events.serde.AvroSerdes;
+import dev.metering.streams.validate.UsageEventDecoder;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -40,7 +41,7 @@ public record MeteringSerdes(Deserializer<UsageEvent> usageEvent, Deserializer<M
      */
     public static MeteringSerdes create(SchemaRegistryClient client, Map<String, ?> config) {
         return new MeteringSerdes(
-                new AvroDeserializer<>(client, UsageEvent.class),
+                new UsageEventDecoder(client, new AvroDeserializer<>(client, UsageEvent.class)),
                 new AvroDeserializer<>(client, ModelPrice.class),
                 AvroSerdes.specific(UsageWindowKey.class, client, config, true),
                 AvroSerdes.specific(UsageWindowTotals.class, client, config, false),
