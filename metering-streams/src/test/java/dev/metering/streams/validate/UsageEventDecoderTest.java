@@ -34,6 +34,16 @@ class UsageEventDecoderTest {
         }
     }
 
+    /** The decoder reads these fields in this order: a schema change must change it too. */
+    @Test
+    void shouldReadTheFieldsOfThisBuildsSchemaInItsOrder() {
+        assertThat(UsageEvent.SCHEMA$.getFields()).extracting(f -> f.name() + " " + f.schema().getType())
+                .containsExactly("eventId STRING", "orgId STRING", "occurredAt LONG", "feature STRING", "userId UNION",
+                        "conversationId UNION", "provider UNION", "model UNION", "source UNION", "quantity LONG",
+                        "inputTokens LONG", "outputTokens LONG", "cachedInputTokens LONG", "costNanos UNION",
+                        "attributes MAP", "cacheWriteTokens LONG", "reasoningTokens LONG", "serviceTier UNION");
+    }
+
     @Test
     void shouldLeaveATruncatedOrOverlongBodyToTheAvroDeserializer() {
         byte[] bytes = serializer.serialize("events", randomEvent(new Random(3), 1));
