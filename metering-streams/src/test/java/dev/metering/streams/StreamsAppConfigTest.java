@@ -30,14 +30,20 @@ class StreamsAppConfigTest {
         assertThat(config.commitInterval()).isEqualTo(Duration.ofMillis(200));
         assertThat(config.metricsPort()).isEqualTo(9464);
         assertThat(config.stateDir()).isEqualTo(Path.of("metering-streams-state"));
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertThat(config.threads()).isEqualTo(Math.min(processors, 8));
         assertThat(config.kafkaProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
                 .doesNotContainKey("schema.registry.url");
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
                 .containsEntry("commit.interval.ms", 200L)
-                .containsEntry("statestore.cache.max.bytes", 64L << 20)
+                .containsEntry("statestore.cache.max.bytes", 0L)
                 .containsEntry("max.task.idle.ms", -1L)
+                .containsEntry("num.stream.threads", Math.min(processors, 8))
                 .containsEntry("application.id", "metering-streams");
+        Map<String, String> oneThread = new java.util.HashMap<>(MINIMAL);
+        oneThread.put("METERING_STREAMS_THREADS", "1");
+        assertThat(StreamsAppConfig.from(ConfigSource.of(oneThread)).threads()).isEqualTo(1);
     }
 
     @Test

@@ -94,8 +94,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     }
 
     /**
-     * The supplier with its store: RocksDB, changelogged, behind Kafka Streams' record cache, which
-     * coalesces a busy row's writes into one changelog record per commit.
+     * The supplier with its store: RocksDB, changelogged, without Kafka Streams' record cache: the
+     * rows an event touches are already in memory ({@link PendingRows}), so every update is written
+     * straight through (one changelog record per row update, where a cache would coalesce a busy
+     * row's updates per commit at a higher cost per event).
      */
     public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Settings settings, MeteringMetrics metrics) {
         // one memory budget for the rows kept in memory by all tasks of this topology instance
@@ -109,7 +111,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
             @Override
             public Set<StoreBuilder<?>> stores() {
                 return Set.of(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(),
-                        Serdes.ByteArray()).withCachingEnabled());
+                        Serdes.ByteArray()));
             }
         };
     }

@@ -18,10 +18,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The aggregate rows of one task and which of them still have to be emitted, kept so that a crash
  * at any point loses no emission, on Kafka Streams' public API only.
  *
- * <p>Rows live in a changelogged key-value store with Kafka Streams' record cache in front, so
- * every update is written to the store (a cache put) and reaches the changelog at the next
- * commit, in the same transaction as the input offsets, however many events changed the row in
- * between. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
+ * <p>Rows live in a changelogged key-value store without a record cache: every update is written
+ * to the store and its changelog at once, so it commits in the same transaction as the input
+ * offsets of the event that made it. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
  * and held in memory until the punctuator drains epoch {@code E} (forwards every held row, then
  * stores {@code drained = E} beside the rows and starts {@code E + 1}). The forwarded records, the
  * rows and {@code drained} commit atomically, so after a crash the committed rows stamped above
