@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 + "METERING_TOPIC_PREFIX (metering.), METERING_GRACE (48h), METERING_FALLBACK_PRICE_PER_1K_TOKENS_USD "
                 + "(none), METERING_TOPIC_PARTITIONS (12), METERING_TOPIC_REPLICATION_FACTOR (broker default), "
                 + "METERING_STREAMS_APPLICATION_ID (metering-streams), METERING_STREAMS_STATE_DIR "
-                + "(metering-streams-state in the working directory; use a persistent volume), METERING_STREAMS_THREADS (1), "
+                + "(metering-streams-state in the working directory; use a persistent volume), METERING_STREAMS_THREADS (the processors, at most 8), "
                 + "METERING_STREAMS_PROCESSING_GUARANTEE (exactly_once_v2), METERING_STREAMS_COMMIT_INTERVAL (200ms), "
                 + "METERING_CONVERSATION_TTL (30d), METERING_EVENT_LOG (off), "
                 + "METERING_STREAMS_METRICS_PORT (9464), METERING_STREAMS_CREATE_TOPICS (true), "

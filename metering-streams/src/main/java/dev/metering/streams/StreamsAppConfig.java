@@ -31,7 +31,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_TOPIC_REPLICATION_FACTOR}</td><td>broker default</td></tr>
  *   <tr><td>{@code METERING_STREAMS_APPLICATION_ID}</td><td>{@code metering-streams}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code metering-streams-state} in the working directory; use a persistent volume</td></tr>
- *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>1</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>the processors the JVM sees, at most 8</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
  *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}; also the interval at which changed aggregate rows are emitted</td></tr>
  *   <tr><td>{@code METERING_CONVERSATION_TTL}</td><td>{@code 30d}: a conversation's totals are kept until it was idle this long</td></tr>
@@ -86,6 +86,13 @@ public record StreamsAppConfig(
     /** Relative to the working directory, not the OS temp directory, which may be cleaned while the service runs. */
     public static final String DEFAULT_STATE_DIR = "metering-streams-state";
 
+    /**
+     * One stream thread per processor, at most 8: under exactly-once a thread waits for its
+     * transaction at every commit, and a second thread processes meanwhile. Threads beyond the
+     * instance's partitions stay idle.
+     */
+    public static final int DEFAULT_THREADS = Math.min(Runtime.getRuntime().availableProcessors(), 8);
+
     /** Variables no longer read, refused with an explanation rather than silently ignored. */
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
 
@@ -107,7 +114,7 @@ public record StreamsAppConfig(
         int rf = source.intInRange("METERING_TOPIC_REPLICATION_FACTOR", -1, -1, Short.MAX_VALUE);
         String applicationId = source.string("METERING_STREAMS_APPLICATION_ID", "metering-streams");
         Path stateDir = Path.of(source.string("METERING_STREAMS_STATE_DIR", DEFAULT_STATE_DIR));
-        int threads = source.intInRange("METERING_STREAMS_THREADS", 1, 1, 64);
+        int threads = source.intInRange("METERING_STREAMS_THREADS", DEFAULT_THREADS, 1, 64);
         Guarantee guarantee = source.enumValue("METERING_STREAMS_PROCESSING_GUARANTEE", Guarantee.class,
                 Guarantee.EXACTLY_ONCE_V2);
         Duration commit = source.duration("METERING_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(200));
