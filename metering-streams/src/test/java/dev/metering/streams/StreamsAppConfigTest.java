@@ -37,7 +37,7 @@ class StreamsAppConfigTest {
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
                 .containsEntry("commit.interval.ms", 200L)
-                .containsEntry("statestore.cache.max.bytes", 0L)
+                .containsEntry("statestore.cache.max.bytes", 64L << 20)
                 .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("num.stream.threads", Math.min(processors, 8))
                 .containsEntry("application.id", "metering-streams");

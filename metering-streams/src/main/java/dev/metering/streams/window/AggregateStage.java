@@ -19,7 +19,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -54,6 +53,8 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
 
     public static final String STAGE = "aggregate";
     public static final String WINDOWS_STORE = "aggregate-windows-store";
+    /** The rows' further writes within an emission epoch, behind the record cache ({@link RowStore}). */
+    public static final String HOT_ROWS_STORE = "aggregate-hot-rows-store";
 
     private static final long PURGE_EVERY_MS = 60_000L;
 
@@ -64,7 +65,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     private final MeteringMetrics metrics;
     private final PendingRows.RowBudget budget;
     private ProcessorContext<Object, Object> context;
-    private KeyValueStore<Bytes, byte[]> store;
+    private RowStore store;
     private PendingRows rows;
     private ConversationExpiry conversations;
     private long streamTime = Long.MIN_VALUE;
@@ -94,10 +95,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     }
 
     /**
-     * The supplier with its store: RocksDB, changelogged, without Kafka Streams' record cache: the
-     * rows an event touches are already in memory ({@link PendingRows}), so every update is written
-     * straight through (one changelog record per row update, where a cache would coalesce a busy
-     * row's updates per commit at a higher cost per event).
+     * The supplier with its stores ({@link RowStore}), RocksDB and changelogged: the rows' first write
+     * in an emission epoch without Kafka Streams' record cache (the rows an event touches are in
+     * memory already, so the cache would only cost), their further writes in the epoch with it (a
+     * busy row then reaches its changelog once per commit).
      */
     public static ProcessorSupplier<String, MeteredEvent, Object, Object> supplier(Settings settings, MeteringMetrics metrics) {
         // one memory budget for the rows kept in memory by all tasks of this topology instance
@@ -110,8 +111,10 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(),
-                        Serdes.ByteArray()));
+                return Set.of(
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray()),
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(HOT_ROWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+                                .withCachingEnabled());
             }
         };
     }
@@ -119,7 +122,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
     @Override
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
-        this.store = context.getStateStore(WINDOWS_STORE);
+        this.store = new RowStore(context.getStateStore(WINDOWS_STORE), context.getStateStore(HOT_ROWS_STORE));
         if (rows != null) {
             rows.release(); // a task re-initialized after a failure
         }

@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Finds idle CONVERSATION rows without scanning them all: an index in the same store, one entry
@@ -21,9 +20,9 @@ final class ConversationExpiry {
     private static final byte INDEX = 0x7e;
     private static final byte[] PRESENT = new byte[0];
 
-    private final KeyValueStore<Bytes, byte[]> store;
+    private final RowStore store;
 
-    ConversationExpiry(KeyValueStore<Bytes, byte[]> store) {
+    ConversationExpiry(RowStore store) {
         this.store = store;
     }
 

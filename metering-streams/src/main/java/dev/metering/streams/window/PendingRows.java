@@ -12,15 +12,15 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The aggregate rows of one task and which of them still have to be emitted, kept so that a crash
  * at any point loses no emission, on Kafka Streams' public API only.
  *
- * <p>Rows live in a changelogged key-value store without a record cache: every update is written
- * to the store and its changelog at once, so it commits in the same transaction as the input
- * offsets of the event that made it. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
+ * <p>Rows live in changelogged stores ({@link RowStore}): a row's first update in an epoch is
+ * written through to its store and changelog at once, its further updates in the same epoch go
+ * through Kafka Streams' record cache, which coalesces them per commit. Either way they commit in
+ * the same transaction as the input offsets of the events that made them. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
  * and held in memory until the punctuator drains epoch {@code E} (forwards every held row, then
  * stores {@code drained = E} beside the rows and starts {@code E + 1}). The forwarded records, the
  * rows and {@code drained} commit atomically, so after a crash the committed rows stamped above
@@ -38,20 +38,43 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class PendingRows {
 
     /** A row held for emission: its key, identity and latest totals. */
-    record Row(Bytes key, WindowId id, Totals totals) {
+    static final class Row {
+        private final Bytes key;
+        private final WindowId id;
+        private final Totals totals;
+        /** The epoch of this row's last write ({@code -1}: none since it was read). */
+        private long writtenIn = -1;
+
+        Row(Bytes key, WindowId id, Totals totals) {
+            this.key = key;
+            this.id = id;
+            this.totals = totals;
+        }
+
+        Bytes key() {
+            return key;
+        }
+
+        WindowId id() {
+            return id;
+        }
+
+        Totals totals() {
+            return totals;
+        }
     }
 
     /** Beside the rows, outside every row key range (row keys start with a size ordinal, 0 to 2). */
     static final Bytes DRAINED_KEY = Bytes.wrap(new byte[] {0x7f, 'e', 'p'});
     private static final byte LAST_ROW_PREFIX = 0x10;
 
-    private final KeyValueStore<Bytes, byte[]> store;
+    private final RowStore store;
     private final Map<Bytes, Row> pending = new LinkedHashMap<>();
     private final Recent recent;
     private long epoch;
     private final long newestEventAt;
 
-    PendingRows(KeyValueStore<Bytes, byte[]> store, RowBudget budget) {
+    PendingRows(RowStore store, RowBudget budget) {
         this.store = store;
         byte[] drained = store.get(DRAINED_KEY);
         long lastDrained = drained == null ? 0L : ByteBuffer.wrap(drained).getLong();
@@ -105,7 +128,12 @@ final class PendingRows {
 
     /** Stores the row's new totals; to be called after every change. */
     void updated(Row row) {
-        store.put(row.key(), row.totals().encode(epoch));
+        if (row.writtenIn == epoch) {
+            store.putHot(row.key, row.totals.encode(epoch));
+        } else {
+            store.put(row.key, row.totals.encode(epoch));
+            row.writtenIn = epoch;
+        }
     }
 
     /** The rows held for emission, in the order they first changed. */
@@ -197,7 +225,7 @@ final class PendingRows {
          * Takes the stored rows of the windows holding the newest stored event (none is in a later
          * window, as no stored event is newer), so those windows and all later ones are complete.
          */
-        void load(KeyValueStore<Bytes, byte[]> store, long newestEventAt, Map<Bytes, Row> pending) {
+        void load(RowStore store, long newestEventAt, Map<Bytes, Row> pending) {
             for (WindowSize size : List.of(WindowSize.HOUR, WindowSize.DAY)) {
                 int s = tracked(size);
                 // only windows from 1970 on: a negative start sorts after the positive ones in the store

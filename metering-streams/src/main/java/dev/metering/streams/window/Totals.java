@@ -129,6 +129,11 @@ public final class Totals {
         return ByteBuffer.wrap(encoded, encoded[0] == WITH_V2_COUNTS ? 73 : 72, 8).getLong();
     }
 
+    /** The {@code version} of a row stored by {@link #encode(long)}, without decoding the rest. */
+    static long versionOf(byte[] encoded) {
+        return ByteBuffer.wrap(encoded, encoded[0] == WITH_V2_COUNTS ? 65 : 64, 8).getLong();
+    }
+
     /** {@link #lastEventAt()} of a row stored by {@link #encode(long)}, without decoding the rest. */
     static long lastEventAtOf(byte[] encoded) {
         return ByteBuffer.wrap(encoded, encoded[0] == WITH_V2_COUNTS ? 57 : 56, 8).getLong();

@@ -29,11 +29,15 @@ class AggregateStageRestartTest {
     private final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
                     Stores.inMemoryKeyValueStore(AggregateStage.WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingDisabled().withCachingDisabled().build();
+    private final KeyValueStore<Bytes, byte[]> hot = Stores.keyValueStoreBuilder(
+                    Stores.inMemoryKeyValueStore(AggregateStage.HOT_ROWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+            .withLoggingDisabled().withCachingDisabled().build();
 
     @Test
     void shouldKeepStreamTimeAcrossARestart() {
         MockProcessorContext<Object, Object> first = context();
         store.init(first.getStateStoreContext(), store);
+        hot.init(first.getStateStoreContext(), hot);
         AggregateStage before = start(first);
         process(before, "2026-03-10T12:30:00Z");
         process(before, "2026-03-12T13:00:00Z"); // stream time
@@ -52,14 +56,54 @@ class AggregateStageRestartTest {
     void shouldStartWithoutStreamTimeOnAnEmptyStore() {
         MockProcessorContext<Object, Object> context = context();
         store.init(context.getStateStoreContext(), store);
+        hot.init(context.getStateStoreContext(), hot);
         AggregateStage stage = start(context);
         process(stage, "2020-01-01T00:00:00Z");
         assertThat(refusals(context)).isEmpty();
     }
 
+    @Test
+    void shouldWriteARowsFirstUpdateInAnEpochThroughAndItsFurtherOnesBehindTheCache() {
+        MockProcessorContext<Object, Object> context = context();
+        store.init(context.getStateStoreContext(), store);
+        hot.init(context.getStateStoreContext(), hot);
+        AggregateStage stage = start(context);
+        for (int i = 0; i < 3; i++) {
+            process(stage, "2026-03-10T12:0" + i + ":00Z");
+        }
+        // three rows (detail hour, org hour, org day): first write through, the two others to the hot store
+        assertThat(versions(store)).containsExactly(1L, 1L, 1L);
+        assertThat(versions(hot)).containsExactly(3L, 3L, 3L);
+
+        context.scheduledPunctuators().get(0).getPunctuator().punctuate(0L); // the next epoch
+        process(stage, "2026-03-10T12:05:00Z");
+        assertThat(versions(store)).containsExactly(4L, 4L, 4L);
+        assertThat(versions(hot)).containsExactly(3L, 3L, 3L);
+
+        MockProcessorContext<Object, Object> second = context();
+        AggregateStage restarted = start(second); // reads the newer copy of each row
+        process(restarted, "2026-03-10T12:06:00Z");
+        assertThat(versions(store)).containsExactly(5L, 5L, 5L);
+        second.scheduledPunctuators().get(0).getPunctuator().punctuate(0L);
+        assertThat(second.forwarded()).extracting(f -> ((Totals) f.record().value()).events).containsExactly(5L, 5L, 5L);
+    }
+
+    private static List<Long> versions(KeyValueStore<Bytes, byte[]> store) {
+        List<Long> versions = new java.util.ArrayList<>();
+        try (var it = store.all()) {
+            it.forEachRemaining(kv -> {
+                if (PendingRows.isRowKey(kv.key)) {
+                    versions.add(Totals.versionOf(kv.value));
+                }
+            });
+        }
+        return versions;
+    }
+
     private MockProcessorContext<Object, Object> context() {
         MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
         context.addStateStore(store);
+        context.addStateStore(hot);
         return context;
     }
 

@@ -120,6 +120,9 @@ class RecentRowsTest {
         private final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(AggregateStage.WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
                 .withLoggingDisabled().withCachingDisabled().build();
+        private final KeyValueStore<Bytes, byte[]> hot = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(AggregateStage.HOT_ROWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
+                .withLoggingDisabled().withCachingDisabled().build();
         private final PendingRows.RowBudget budget;
         private final Map<WindowId, Long> latest = new HashMap<>();
         private MockProcessorContext<Object, Object> context;
@@ -132,7 +135,9 @@ class RecentRowsTest {
         void start() {
             context = new MockProcessorContext<>();
             context.addStateStore(store);
+            context.addStateStore(hot);
             store.init(context.getStateStoreContext(), store);
+            hot.init(context.getStateStoreContext(), hot);
             stage = new AggregateStage(SETTINGS, MeteringMetrics.none(), budget);
             stage.init(context);
         }
