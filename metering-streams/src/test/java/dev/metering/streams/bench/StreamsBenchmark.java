@@ -30,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -57,7 +56,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -400,10 +398,9 @@ public final class StreamsBenchmark {
 
     /**
      * The reference: the windowed count a Kafka Streams user writes with the DSL, on the same input,
-     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}) plus the 64 MiB
-     * record cache the DSL's aggregations rely on to coalesce updates (the topology caches nothing):
-     * a count per org (the record key) and hour of the record's timestamp, with the topology's grace,
-     * every update the cache lets through written to an output topic. It decodes nothing: what Kafka
+     * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}, so also its record
+     * cache size): a count per org (the record key) and hour of the record's timestamp, with the
+     * topology's grace, every update written to an output topic. It decodes nothing: what Kafka
      * Streams' own windowed aggregation costs per event.
      */
     private static Run referenceRate(StreamsAppConfig base, String applicationId, Path stateRoot, String bootstrap,
@@ -423,9 +420,7 @@ public final class StreamsBenchmark {
                 .to(out, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(byte[].class, hour.toMillis()), Serdes.Long()));
         long start = System.nanoTime();
         boolean[] failed = {false};
-        Properties properties = StreamsApp.streamsProperties(config);
-        properties.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L << 20);
-        try (KafkaStreams streams = new KafkaStreams(builder.build(), properties)) {
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), StreamsApp.streamsProperties(config))) {
             streams.setUncaughtExceptionHandler(e -> {
                 failed[0] = true;
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
