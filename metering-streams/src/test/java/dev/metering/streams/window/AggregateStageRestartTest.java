@@ -12,12 +12,10 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /** A restarted aggregate stage continues from what its store holds (Kafka Streams restores it from the changelog). */
@@ -26,12 +24,8 @@ class AggregateStageRestartTest {
     private static final AggregateStage.Settings SETTINGS =
             new AggregateStage.Settings(Duration.ofHours(48), Duration.ofDays(30), Duration.ofMillis(100), false);
 
-    private final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
-                    Stores.inMemoryKeyValueStore(AggregateStage.WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
-            .withLoggingDisabled().withCachingDisabled().build();
-    private final KeyValueStore<Bytes, byte[]> hot = Stores.keyValueStoreBuilder(
-                    Stores.inMemoryKeyValueStore(AggregateStage.HOT_ROWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
-            .withLoggingDisabled().withCachingDisabled().build();
+    private final KeyValueStore<Bytes, byte[]> store = TestRowStores.inMemory(AggregateStage.WINDOWS_STORE);
+    private final KeyValueStore<Bytes, byte[]> hot = TestRowStores.inMemory(AggregateStage.HOT_ROWS_STORE);
 
     @Test
     void shouldKeepStreamTimeAcrossARestart() {

@@ -17,12 +17,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -117,12 +115,8 @@ class RecentRowsTest {
     }
 
     private static final class Harness {
-        private final KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(AggregateStage.WINDOWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
-                .withLoggingDisabled().withCachingDisabled().build();
-        private final KeyValueStore<Bytes, byte[]> hot = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(AggregateStage.HOT_ROWS_STORE), Serdes.Bytes(), Serdes.ByteArray())
-                .withLoggingDisabled().withCachingDisabled().build();
+        private final KeyValueStore<Bytes, byte[]> store = TestRowStores.inMemory(AggregateStage.WINDOWS_STORE);
+        private final KeyValueStore<Bytes, byte[]> hot = TestRowStores.inMemory(AggregateStage.HOT_ROWS_STORE);
         private final PendingRows.RowBudget budget;
         private final Map<WindowId, Long> latest = new HashMap<>();
         private MockProcessorContext<Object, Object> context;

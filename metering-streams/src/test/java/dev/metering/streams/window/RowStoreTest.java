@@ -6,12 +6,10 @@ import dev.metering.avro.WindowSize;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 class RowStoreTest {
@@ -95,8 +93,7 @@ class RowStoreTest {
     }
 
     private static KeyValueStore<Bytes, byte[]> store(String name) {
-        KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.Bytes(),
-                Serdes.ByteArray()).withLoggingDisabled().withCachingDisabled().build();
+        KeyValueStore<Bytes, byte[]> store = TestRowStores.inMemory(name);
         MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
         store.init(context.getStateStoreContext(), store);
         return store;
