@@ -20,8 +20,10 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * <p>Rows live in changelogged stores ({@link RowStore}): a row's first update in an epoch is
  * written through to its store and changelog at once, its further updates in the same epoch go
  * through Kafka Streams' record cache, which coalesces them per commit. Either way they commit in
- * the same transaction as the input offsets of the events that made them. Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E}
- * and held in memory until the punctuator drains epoch {@code E} (forwards every held row, then
+ * the same transaction as the input offsets of the events that made them.
+ *
+ * <p>Emission works in epochs: a row changed in epoch {@code E} is stored stamped {@code E} and
+ * held in memory until the punctuator drains epoch {@code E} (forwards every held row, then
  * stores {@code drained = E} beside the rows and starts {@code E + 1}). The forwarded records, the
  * rows and {@code drained} commit atomically, so after a crash the committed rows stamped above
  * the committed {@code drained} are exactly those whose latest state was not emitted: the start-up
