@@ -1,9 +1,9 @@
 package dev.metering.streams.dedupe;
 
+import dev.metering.streams.MemoryBudget;
 import java.util.Iterator;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
 
@@ -28,32 +28,14 @@ import org.apache.kafka.streams.kstream.Windowed;
 final class SeenFilter {
 
     /** Entries the tasks of one instance may hold together. */
-    static final class Budget {
-        private final AtomicLong free;
-
+    static final class Budget extends MemoryBudget {
         Budget(long entries) {
-            this.free = new AtomicLong(entries);
+            super(entries);
         }
 
         /** One eighth of the maximum heap, at 32 bytes per entry (a set at its fullest). */
         static Budget ofHeap() {
             return new Budget(Runtime.getRuntime().maxMemory() / 8 / 32);
-        }
-
-        boolean take(long entries) {
-            if (free.addAndGet(-entries) >= 0) {
-                return true;
-            }
-            free.addAndGet(entries);
-            return false;
-        }
-
-        void giveBack(long entries) {
-            free.addAndGet(entries);
-        }
-
-        long free() {
-            return free.get();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.metering.streams.window;
 
 import dev.metering.avro.WindowSize;
+import dev.metering.streams.MemoryBudget;
 import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.Collections;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 
@@ -169,32 +169,19 @@ final class PendingRows {
     }
 
     /** Rows the tasks of one instance may keep in memory together, about 1/16 of the heap. */
-    static final class RowBudget {
+    static final class RowBudget extends MemoryBudget {
         /** A rough upper bound of one row in memory: key, identity, totals and map entries. */
         private static final long BYTES_PER_ROW = 640;
-        private final AtomicLong free;
         /** Rows taken at a time (the budget is shared and atomic). */
         private final long chunk;
 
         RowBudget(long rows) {
-            this.free = new AtomicLong(rows);
+            super(rows);
             this.chunk = Math.max(1, Math.min(1024, rows / 64));
         }
 
         static RowBudget ofHeap() {
             return new RowBudget(Runtime.getRuntime().maxMemory() / 16 / BYTES_PER_ROW);
-        }
-
-        boolean take(long rows) {
-            if (free.addAndGet(-rows) >= 0) {
-                return true;
-            }
-            free.addAndGet(rows);
-            return false;
-        }
-
-        void giveBack(long rows) {
-            free.addAndGet(rows);
         }
     }
 
