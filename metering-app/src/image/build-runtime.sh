@@ -23,7 +23,10 @@ modules=$modules,java.sql,java.transaction.xa,java.xml,jdk.crypto.ec,jdk.httpser
 jlink=jlink
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/jlink" ]; then jlink=$JAVA_HOME/bin/jlink; fi
 rm -rf "$out"
-"$jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out"
+# left out of the files: the CDS class list (only -Xshare:dump reads it), jrt-fs.jar (lets another JDK read
+# this runtime's modules), the binfmt launcher jexec and libjsig (signal chaining, only when preloaded)
+"$jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 \
+  --exclude-files='**/classlist,**/jrt-fs.jar,**/jexec,**/libjsig.so' --output "$out"
 
 # native symbol tables (function names in a JVM crash report only) are most of libjvm.so's size
 # beyond its code; jlink's --strip-native-debug-symbols removes .debug sections, which the JDK's

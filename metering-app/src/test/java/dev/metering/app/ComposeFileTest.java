@@ -68,6 +68,10 @@ class ComposeFileTest {
                 .doesNotContain("target/metering.jar")
                 .contains("sh build-runtime.sh ");
         assertThat(Files.readString(Path.of("src", "image", "build-runtime.sh"), StandardCharsets.UTF_8)).contains("jlink\" --add-modules ");
+        // the final stage starts from scratch, so its PATH must name BusyBox's directories for the healthchecks' wget
+        String last = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+        assertThat(last).startsWith("\nFROM scratch\n").contains("COPY --from=os / /")
+                .containsPattern("(?m)^ENV PATH=/opt/java/bin:.*:/usr/bin:.*/bin$");
         // every file the build copies from the context is let in by .dockerignore (which starts with *)
         List<String> ignore = Files.readAllLines(Path.of("..", ".dockerignore"), StandardCharsets.UTF_8);
         Matcher copy = Pattern.compile("(?m)^COPY (?!--)(\\S+) ").matcher(dockerfile);

@@ -56,7 +56,7 @@ class UsageMeterConfigTest {
                 "METERING_METER_MAX_BLOCK", "750ms")), UsageEventFixtures.CLOCK);
 
         assertThat(config.bootstrapServers()).isEqualTo("broker:9092");
-        assertThat(config.kafkaProperties()).isEqualTo(Map.of("security.protocol", "SASL_SSL"));
+        assertThat(config.kafkaProperties()).isEqualTo(Map.of("security.protocol", "SASL_SSL", "enable.metrics.push", "false"));
         assertThat(config.schemaRegistry()).isEqualTo(Map.of(
                 "schema.registry.url", "https://sr.example",
                 "basic.auth.credentials.source", "USER_INFO",

@@ -15,6 +15,9 @@ import java.util.TreeMap;
  *       underscores as dots, e.g. {@code METERING_KAFKA_SECURITY_PROTOCOL=SASL_SSL} →
  *       {@code security.protocol=SASL_SSL}, {@code METERING_KAFKA_SASL_JAAS_CONFIG} →
  *       {@code sasl.jaas.config};</li>
+ *   <li>{@code enable.metrics.push} is {@code false}: client metrics push (KIP-714) is not supported, the
+ *       services export their metrics on {@code /metrics}, and the production image leaves its
+ *       OpenTelemetry classes out; {@code METERING_KAFKA_ENABLE_METRICS_PUSH=true} is a configuration problem;</li>
  *   <li>{@code METERING_SCHEMA_REGISTRY_URL} → {@code schema.registry.url};</li>
  *   <li>{@code METERING_SCHEMA_REGISTRY_AUTH=user:pass} → {@code basic.auth.credentials.source=USER_INFO}
  *       and {@code basic.auth.user.info=user:pass}.</li>
@@ -27,6 +30,8 @@ public final class KafkaClientProperties {
     public static final String BOOTSTRAP = "METERING_KAFKA_BOOTSTRAP";
     /** The prefix of pass-through Kafka client properties. */
     public static final String KAFKA_PREFIX = "METERING_KAFKA_";
+    /** Kafka's client metrics push switch, which every client gets as {@code false}. */
+    public static final String METRICS_PUSH = "enable.metrics.push";
     /** The schema registry base URL(s), comma-separated. */
     public static final String SCHEMA_REGISTRY_URL = "METERING_SCHEMA_REGISTRY_URL";
     /** Schema registry basic auth, {@code user:password}. */
@@ -48,12 +53,16 @@ public final class KafkaClientProperties {
     /** Only the Kafka client properties from {@code METERING_KAFKA_*}. */
     public static Map<String, Object> kafka(ConfigSource source) {
         Map<String, Object> properties = new TreeMap<>();
+        properties.put(METRICS_PUSH, "false");
         source.withPrefix(KAFKA_PREFIX).forEach((name, value) -> {
             String property = name.equals(BOOTSTRAP)
                     ? "bootstrap.servers"
                     : name.substring(KAFKA_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
             if (property.isEmpty()) {
                 source.problem(name, "names no Kafka property");
+            } else if (property.equals(METRICS_PUSH) && !value.trim().equalsIgnoreCase("false")) {
+                source.problem(name, "client metrics push is not supported (the services export their metrics on "
+                        + "/metrics); leave it unset or false");
             } else {
                 properties.put(property, value);
             }

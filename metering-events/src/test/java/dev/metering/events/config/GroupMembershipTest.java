@@ -19,6 +19,7 @@ class GroupMembershipTest {
         assertThat(source.problems()).isEmpty();
         Map<String, Object> properties = new HashMap<>(KafkaClientProperties.kafka(source));
         membership.applyTo(properties);
+        properties.remove(KafkaClientProperties.METRICS_PUSH); // KafkaClientPropertiesTest's
         return properties;
     }
 

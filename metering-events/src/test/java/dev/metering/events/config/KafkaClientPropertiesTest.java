@@ -25,8 +25,21 @@ class KafkaClientPropertiesTest {
                 "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"k\" password=\"s\";",
                 "schema.registry.url", "https://psrc-1.confluent.cloud",
                 "basic.auth.credentials.source", "USER_INFO",
-                "basic.auth.user.info", "srkey:srsecret"));
+                "basic.auth.user.info", "srkey:srsecret",
+                "enable.metrics.push", "false"));
         assertThat(source.problems()).isEmpty();
+    }
+
+    @Test
+    void shouldKeepClientMetricsPushOff() {
+        ConfigSource off = ConfigSource.of(Map.of("METERING_KAFKA_ENABLE_METRICS_PUSH", "FALSE"));
+        assertThat(KafkaClientProperties.kafka(off)).isEqualTo(Map.of("enable.metrics.push", "FALSE"));
+        assertThat(off.problems()).isEmpty();
+
+        ConfigSource on = ConfigSource.of(Map.of("METERING_KAFKA_ENABLE_METRICS_PUSH", "true"));
+        assertThat(KafkaClientProperties.kafka(on)).isEqualTo(Map.of("enable.metrics.push", "false"));
+        assertThat(on.problems()).containsExactly("METERING_KAFKA_ENABLE_METRICS_PUSH: client metrics push is not "
+                + "supported (the services export their metrics on /metrics); leave it unset or false");
     }
 
     @Test
