@@ -60,7 +60,9 @@ public final class KafkaClientProperties {
                     : name.substring(KAFKA_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
             if (property.isEmpty()) {
                 source.problem(name, "names no Kafka property");
-            } else if (property.equals(METRICS_PUSH) && !value.trim().equalsIgnoreCase("false")) {
+            } else if ((property.equals(METRICS_PUSH) || property.endsWith("." + METRICS_PUSH))
+                    && !value.trim().equalsIgnoreCase("false")) {
+                // also Kafka Streams' per-client forms, e.g. producer.enable.metrics.push
                 source.problem(name, "client metrics push is not supported (the services export their metrics on "
                         + "/metrics); leave it unset or false");
             } else {

@@ -40,6 +40,11 @@ class KafkaClientPropertiesTest {
         assertThat(KafkaClientProperties.kafka(on)).isEqualTo(Map.of("enable.metrics.push", "false"));
         assertThat(on.problems()).containsExactly("METERING_KAFKA_ENABLE_METRICS_PUSH: client metrics push is not "
                 + "supported (the services export their metrics on /metrics); leave it unset or false");
+
+        ConfigSource producer = ConfigSource.of(Map.of("METERING_KAFKA_PRODUCER_ENABLE_METRICS_PUSH", "true"));
+        assertThat(KafkaClientProperties.kafka(producer)).isEqualTo(Map.of("enable.metrics.push", "false"));
+        assertThat(producer.problems()).singleElement().asString()
+                .startsWith("METERING_KAFKA_PRODUCER_ENABLE_METRICS_PUSH: client metrics push is not supported");
     }
 
     @Test
