@@ -40,7 +40,7 @@ import org.jooq.impl.DSL;
  * cd billing-api &amp;&amp; flock /tmp/metering-bench.lock java -Dbench.pgdata=target/bench-pgdata \
  *      -cp target/test-classes:target/classes:$(cat target/cp.txt) \
  *      dev.metering.api.bench.CheckBenchmark [rates=500,1000,2000,5000] [seconds=10] [connections=64]
- *      [routes=noop,check] [explain] [alerts=on|off] [crossings=200]
+ *      [routes=noop,check] [explain] [alerts=on|off|alternate] [phase=10] [crossings=200]
  * </pre>
  * {@code explain} prints EXPLAIN (ANALYZE, BUFFERS) of the check's usage statement first.
  * With METERING_DB_URL/USER/PASSWORD set it uses that PostgreSQL instead of a devstack one.
@@ -48,6 +48,12 @@ import org.jooq.impl.DSL;
  * load runs (delivered to a local webhook receiver in its own JVM); {@code alerts=off} stops alert detection and
  * delivery, so the same run with {@code alerts=on} shows what alerts cost the check (keep
  * {@code crossings=N} in both: the crossing usage is the sink's work, written either way).
+ * {@code alerts=alternate} compares the two within one run, where runs apart differ by more than
+ * alerts do: alerting is paused in every other {@code phase} seconds of the wall clock, and the
+ * generator prints the checks due in either kind of phase as rows of their own, leaving out each
+ * phase's first {@link LoadGenerator#PHASE_SETTLE_NANOS} (the catch-up of a resumed detector, the
+ * tail of a paused one's pass). The resumed detector evaluates the crossings of the paused phase
+ * too, so an alerts-on phase does more alert work than a steady run would.
  */
 public final class CheckBenchmark {
 
@@ -61,6 +67,8 @@ public final class CheckBenchmark {
         boolean explain = false;
         String slow = "slow=0";
         boolean alerts = true;
+        boolean alternate = false;
+        int phaseSeconds = 10;
         int crossings = 0;
         int orgs = Integer.getInteger("bench.orgs", 10_000);
         for (String a : args) {
@@ -78,6 +86,9 @@ public final class CheckBenchmark {
                 slow = a;
             } else if (a.startsWith("alerts=")) {
                 alerts = !a.equals("alerts=off");
+                alternate = a.equals("alerts=alternate");
+            } else if (a.startsWith("phase=")) {
+                phaseSeconds = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("crossings=")) {
                 crossings = Integer.parseInt(a.substring(10));
             }
@@ -129,8 +140,11 @@ public final class CheckBenchmark {
             if (!alerts) {
                 api.alerting().close();
             }
+            if (alternate) {
+                alternateAlerts(api, phaseSeconds);
+            }
             System.out.printf(Locale.ROOT, "alerts %s, %d threshold crossings/s written next to the checks%n",
-                    alerts ? "on" : "off", crossings);
+                    alternate ? "on and off in turns of " + phaseSeconds + " s" : alerts ? "on" : "off", crossings);
             // the load generator runs in its own JVM (same classpath): it must not share this
             // JVM's heap, GC pauses and JIT with the server it measures
             List<String> command = new ArrayList<>(List.of(
@@ -141,7 +155,8 @@ public final class CheckBenchmark {
                     "port=" + api.port(), "token=" + ADMIN, "orgs=" + orgs,
                     "rates=" + Arrays.stream(rates).mapToObj(Integer::toString).collect(Collectors.joining(",")),
                     "seconds=" + seconds, "connections=" + connections, "routes=" + routes, slow,
-                    "serverPid=" + ProcessHandle.current().pid(), "receiverPid=" + alertLoad.receiverPid()));
+                    "serverPid=" + ProcessHandle.current().pid(), "receiverPid=" + alertLoad.receiverPid(),
+                    "phase=" + (alternate ? phaseSeconds : 0)));
             System.out.println("load generator: " + String.join(" ", command.subList(0, 4)) + " ... "
                     + String.join(" ", command.subList(6, command.size())).replace(ADMIN, "<admin>"));
             Process generator = new ProcessBuilder(command).inheritIO().start();
@@ -155,6 +170,27 @@ public final class CheckBenchmark {
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * Alerting on in the wall clock's even {@code phaseSeconds}-long phases and paused in the odd
+     * ones ({@link LoadGenerator#alertsOn}, which splits the checks the same way).
+     */
+    private static void alternateAlerts(BillingApi api, int phaseSeconds) {
+        Thread t = new Thread(() -> {
+            while (true) {
+                long now = System.currentTimeMillis();
+                api.alerting().pause(!LoadGenerator.alertsOn(now, phaseSeconds));
+                long next = (now / (phaseSeconds * 1000L) + 1) * phaseSeconds * 1000L;
+                try {
+                    Thread.sleep(Math.max(1, next - System.currentTimeMillis()));
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "bench-alerts-alternate");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**

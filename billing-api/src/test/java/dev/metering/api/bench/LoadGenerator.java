@@ -43,16 +43,19 @@ import java.util.concurrent.locks.LockSupport;
  * {@code check:ORG} (one org's check of CHAT_MESSAGE) and {@code reserve:ORG} (a reservation of
  * one CHAT_MESSAGE for ORG, a new requestId each, holding {@code ttl} seconds; its row adds the
  * allowed (201) and refused (200) counts). {@code ports=a,b} spreads the connections over
- * several API instances.
+ * several API instances. {@code phase=N} also prints each route's requests due in the phases with
+ * alerts on and off apart (see {@link CheckBenchmark}, {@code alerts=alternate}).
  *
  * <pre>
  * java -cp ... dev.metering.api.bench.LoadGenerator port=8080 token=... orgs=10000 rates=500,1000 seconds=10 \
- *      [connections=64] [serverPid=123] [receiverPid=456] [routes=noop,check] [ports=8080,8081] [ttl=1] [warm=5]
+ *      [connections=64] [serverPid=123] [receiverPid=456] [routes=noop,check] [ports=8080,8081] [ttl=1] [warm=5] [phase=10]
  * </pre>
  */
 public final class LoadGenerator {
 
     static final long DRAIN_NANOS = 10_000_000_000L;
+    /** With {@code phase=N}: requests due this soon after a phase starts are left out of the phase rows. */
+    static final long PHASE_SETTLE_NANOS = 2_000_000_000L;
     private static final byte[] HEADER_END = {'\r', '\n', '\r', '\n'};
 
     private final InetSocketAddress[] addresses;
@@ -85,6 +88,7 @@ public final class LoadGenerator {
         int slowMillis = Integer.parseInt(a.getOrDefault("slow", "0"));
         int ttl = Integer.parseInt(a.getOrDefault("ttl", "1"));
         int warmSeconds = Integer.parseInt(a.getOrDefault("warm", "5"));
+        int phaseSeconds = Integer.parseInt(a.getOrDefault("phase", "0"));
         int[] ports = Arrays.stream(a.getOrDefault("ports", Integer.toString(port)).split(","))
                 .mapToInt(Integer::parseInt).toArray();
 
@@ -127,6 +131,14 @@ public final class LoadGenerator {
                 System.out.println(row(name, rate, r, before, after, cpu0, cpu1)
                         + (route.startsWith("reserve:") ? " allowed " + r.statuses().getOrDefault(201, 0) + ", refused "
                         + r.statuses().getOrDefault(200, 0) : ""));
+                if (phaseSeconds > 0) {
+                    for (boolean on : new boolean[] {false, true}) {
+                        long[] l = phaseLatencies(r, phaseSeconds, on);
+                        System.out.println(String.format(Locale.ROOT, "| %s, alerts %s phases | %d | %d | | | %.2f | %.2f | %.2f "
+                                + "| %.2f | | | | | | |", name, on ? "on" : "off", rate, l.length, pct(l, 0.50), pct(l, 0.99),
+                                pct(l, 0.999), l[l.length - 1] / 1e6));
+                    }
+                }
                 if (slowMillis > 0) {
                     printSlow(r, slowMillis);
                 }
@@ -443,6 +455,32 @@ public final class LoadGenerator {
         }
         buckets.forEach((t, b) -> System.out.printf(Locale.ROOT, "  slow at %s: %d requests, max %d ms%n",
                 java.time.Instant.ofEpochMilli(t), b[0], b[1]));
+    }
+
+    /**
+     * Whether alerts run at this wall-clock time under {@code CheckBenchmark alerts=alternate}: on
+     * in the even {@code phaseSeconds}-long phases since the epoch, paused in the odd ones.
+     */
+    static boolean alertsOn(long epochMillis, int phaseSeconds) {
+        return (epochMillis / (phaseSeconds * 1000L)) % 2 == 0;
+    }
+
+    /** The sorted latencies of the requests due in one kind of phase, each phase's first seconds left out. */
+    private static long[] phaseLatencies(Result r, int phaseSeconds, boolean on) {
+        long wallStartNanos = System.currentTimeMillis() * 1_000_000L - (System.nanoTime() - r.firstDue());
+        long phaseNanos = phaseSeconds * 1_000_000_000L;
+        long[] dues = r.duesNanos();
+        long[] out = new long[dues.length];
+        int n = 0;
+        for (int i = 0; i < dues.length; i++) {
+            long wall = wallStartNanos + (dues[i] - r.firstDue());
+            if (alertsOn(wall / 1_000_000L, phaseSeconds) == on && wall % phaseNanos >= PHASE_SETTLE_NANOS) {
+                out[n++] = r.latenciesNanos()[i];
+            }
+        }
+        long[] l = Arrays.copyOf(out, Math.max(n, 1));
+        Arrays.sort(l);
+        return l;
     }
 
     private static double pct(long[] sorted, double p) {
