@@ -33,8 +33,8 @@ public final class Alerting implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private volatile boolean paused;
-    // every second: passes 4 times as often raised the checks' p99 measurably (docs/benchmarks.md,
-    // CheckBenchmark alerts=alternate), and alerts arrive well inside their 5 s either way
+    // every second: a quarter of the polling of 250 ms passes, for about a second more between a
+    // crossing and its webhook (p99 1.5 s; docs/benchmarks.md, AlertLatencyBenchmark)
     static final Duration DETECT_EVERY = Duration.ofSeconds(1);
     static final Duration SEND_EVERY = Duration.ofSeconds(1);
 
@@ -100,6 +100,9 @@ public final class Alerting implements AutoCloseable {
             } else {
                 log.warn("{} failed: {}", what, e.toString());
             }
+        } catch (Error e) {
+            // thrown on, it would end this repeating task for good, and alerts would stop unseen
+            log.error("{} failed: {}", what, e.toString(), e);
         }
     }
 

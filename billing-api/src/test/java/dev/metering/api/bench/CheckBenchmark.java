@@ -93,6 +93,14 @@ public final class CheckBenchmark {
                 crossings = Integer.parseInt(a.substring(10));
             }
         }
+        if (alternate && phaseSeconds * 1_000_000_000L <= 2 * LoadGenerator.PHASE_SETTLE_NANOS) {
+            throw new IllegalArgumentException("phase=" + phaseSeconds + ": a phase must be longer than twice the "
+                    + LoadGenerator.PHASE_SETTLE_NANOS / 1_000_000_000L + " s left out at its start");
+        }
+        if (alternate && seconds < 2 * phaseSeconds) {
+            System.out.printf(Locale.ROOT, "note: seconds=%d is shorter than two phases of %d s: one kind of phase may "
+                    + "have no checks%n", seconds, phaseSeconds);
+        }
         String url = System.getenv("METERING_DB_URL");
         String user = System.getenv("METERING_DB_USER");
         String password = System.getenv("METERING_DB_PASSWORD");

@@ -134,7 +134,9 @@ public final class LoadGenerator {
                 if (phaseSeconds > 0) {
                     for (boolean on : new boolean[] {false, true}) {
                         long[] l = phaseLatencies(r, phaseSeconds, on);
-                        System.out.println(String.format(Locale.ROOT, "| %s, alerts %s phases | %d | %d | | | %.2f | %.2f | %.2f "
+                        System.out.println(l.length == 0
+                                ? String.format(Locale.ROOT, "| %s, alerts %s phases | %d | 0 | n/a |", name, on ? "on" : "off", rate)
+                                : String.format(Locale.ROOT, "| %s, alerts %s phases | %d | %d | | | %.2f | %.2f | %.2f "
                                 + "| %.2f | | | | | | |", name, on ? "on" : "off", rate, l.length, pct(l, 0.50), pct(l, 0.99),
                                 pct(l, 0.999), l[l.length - 1] / 1e6));
                     }
@@ -478,7 +480,7 @@ public final class LoadGenerator {
                 out[n++] = r.latenciesNanos()[i];
             }
         }
-        long[] l = Arrays.copyOf(out, Math.max(n, 1));
+        long[] l = Arrays.copyOf(out, n);
         Arrays.sort(l);
         return l;
     }

@@ -227,9 +227,15 @@ public final class ConfigSource {
         return defaultValue;
     }
 
-    /** Records a problem found by the caller (e.g. a check across two variables). */
+    /**
+     * Records a problem found by the caller (e.g. a check across two variables); the same problem
+     * found twice (two settings reading one variable) is listed once.
+     */
     public void problem(String name, String description) {
-        problems.add(name + ": " + description);
+        String problem = name + ": " + description;
+        if (!problems.contains(problem)) {
+            problems.add(problem);
+        }
     }
 
     /** Every problem recorded so far. */

@@ -30,7 +30,7 @@ public final class KafkaClientProperties {
     public static final String BOOTSTRAP = "METERING_KAFKA_BOOTSTRAP";
     /** The prefix of pass-through Kafka client properties. */
     public static final String KAFKA_PREFIX = "METERING_KAFKA_";
-    /** Kafka's client metrics push switch, which every client gets as {@code false}. */
+    /** Kafka's client metrics push switch, which {@link #kafka} sets to {@code false}. */
     public static final String METRICS_PUSH = "enable.metrics.push";
     /** The schema registry base URL(s), comma-separated. */
     public static final String SCHEMA_REGISTRY_URL = "METERING_SCHEMA_REGISTRY_URL";
