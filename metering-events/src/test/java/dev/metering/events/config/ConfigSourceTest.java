@@ -100,4 +100,15 @@ class ConfigSourceTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot read configuration file");
     }
+
+    @Test
+    void shouldListAProblemFoundTwiceOnce() {
+        // two settings reading one variable (e.g. the Kafka pass-through) find its problem twice
+        ConfigSource source = ConfigSource.of(Map.of("METERING_KAFKA_ENABLE_METRICS_PUSH", "true"));
+        KafkaClientProperties.kafka(source);
+        KafkaClientProperties.kafka(source);
+        source.problem("METERING_OTHER", "another problem");
+
+        assertThat(source.problems()).hasSize(2).last().isEqualTo("METERING_OTHER: another problem");
+    }
 }
