@@ -33,8 +33,8 @@ public final class Alerting implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private volatile boolean paused;
-    // every second: a quarter of the polling of 250 ms passes, for about a second more between a
-    // crossing and its webhook (p99 1.5 s; docs/benchmarks.md, AlertLatencyBenchmark)
+    // every second: a quarter of the polling of 250 ms passes, for up to a second more between a
+    // crossing and its webhook (docs/benchmarks.md, AlertLatencyBenchmark)
     static final Duration DETECT_EVERY = Duration.ofSeconds(1);
     static final Duration SEND_EVERY = Duration.ofSeconds(1);
 
