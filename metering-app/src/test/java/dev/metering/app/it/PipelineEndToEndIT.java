@@ -405,17 +405,23 @@ class PipelineEndToEndIT {
 
         /**
          * The rolling 7 days' cost as the check sums it: org rows, each rounded once to nano-USD when
-         * stored, whole UTC days from the daily rows and today from the hourly rows (a half-nano cost
-         * rounds differently in a sum of rows than in the org's exact total).
+         * stored, the window's whole UTC days from the daily rows and its other hours from the hourly
+         * rows (a half-nano cost rounds differently in a sum of rows than in the org's exact total).
+         * The window ends at the next hour, so from 23:00 UTC today is a whole day too.
          */
         private BigDecimal weekCost(String org) {
-            Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
+            Instant end = Instant.now().truncatedTo(ChronoUnit.HOURS).plus(1, ChronoUnit.HOURS);
+            Instant start = end.minus(7, ChronoUnit.DAYS);
+            Instant wholeFrom = start.truncatedTo(ChronoUnit.DAYS).equals(start) ? start
+                    : start.truncatedTo(ChronoUnit.DAYS).plus(1, ChronoUnit.DAYS);
+            Instant wholeTo = end.truncatedTo(ChronoUnit.DAYS);
             Map<String, BigDecimal> rows = new TreeMap<>();
             orgHourCost.forEach((k, cost) -> {
                 String[] f = k.split("\\|", -1);
                 Instant hour = Instant.parse(f[2]);
                 if (f[0].equals(org)) {
-                    rows.merge(f[1] + "|" + (hour.isBefore(today) ? hour.truncatedTo(ChronoUnit.DAYS) : hour), cost,
+                    boolean wholeDay = !hour.isBefore(wholeFrom) && hour.isBefore(wholeTo);
+                    rows.merge(f[1] + "|" + (wholeDay ? hour.truncatedTo(ChronoUnit.DAYS) : hour), cost,
                             BigDecimal::add);
                 }
             });
