@@ -151,11 +151,17 @@ final class BenchPipeline {
         String probeOrg = "bench-probe-" + System.nanoTime();
         URI check = URI.create(stack.apiUrl() + "/api/v1/usage/" + probeOrg + "/check/CHAT_MESSAGE");
         long[] latencies = new long[probes];
+        long[] streamsPart = new long[probes];
+        AggregatesWatch watch = new AggregatesWatch(probeOrg);
+        watch.start();
+        double[] sinkBefore = sinkBatches();
+        Map<String, Double> upsertBefore = upsertSeconds();
         try {
             Thread.sleep(3000); // let the background load reach its rate before the first probe
             for (int i = 0; i < probes; i++) {
                 UsageEvent probe = UsageEvents.builder(Clock.systemUTC()).org(probeOrg).feature("CHAT_MESSAGE")
                         .user("probe").at(Instant.now()).build();
+                watch.firstSeen.set(0);
                 meter.record(probe).toCompletableFuture().get();
                 long acked = System.nanoTime();
                 long expected = i + 1;
@@ -171,12 +177,130 @@ final class BenchPipeline {
                     LockSupport.parkNanos(5_000_000);
                 }
                 latencies[i] = (System.nanoTime() - acked) / 1_000_000;
+                long seen = watch.firstSeen.get();
+                streamsPart[i] = seen == 0 ? latencies[i] : Math.max(0, (seen - acked) / 1_000_000);
             }
         } finally {
             stop.set(true);
+            watch.close();
             load.join(5000);
         }
+        Freshness streams = Freshness.of(streamsPart);
+        long[] rest = new long[probes];
+        for (int i = 0; i < probes; i++) {
+            rest[i] = latencies[i] - streamsPart[i];
+        }
+        Freshness after = Freshness.of(rest);
+        double[] sinkAfter = sinkBatches();
+        double batches = sinkAfter[0] - sinkBefore[0];
+        out.printf("    of which ack -> aggregates committed (streams): p50 / p99 / max %d / %d / %d ms; "
+                        + "aggregates committed -> visible via check (sink, PostgreSQL, API): %d / %d / %d ms%n",
+                streams.p50Millis(), streams.p99Millis(), streams.maxMillis(), after.p50Millis(), after.p99Millis(),
+                after.maxMillis());
+        out.printf("    the sink meanwhile: %,.0f batches, %,.0f aggregate records a batch, %.0f ms a batch from hand-off "
+                        + "to offsets committed (mean)%n", batches, batches == 0 ? 0 : (sinkAfter[1] - sinkBefore[1]) / batches,
+                batches == 0 ? 0 : (sinkAfter[2] - sinkBefore[2]) / batches * 1000);
+        StringBuilder tables = new StringBuilder();
+        upsertSeconds().forEach((table, seconds) -> tables.append(String.format(" %s %.0f ms,", table,
+                batches == 0 ? 0 : (seconds - upsertBefore.getOrDefault(table, 0.0)) / batches * 1000)));
+        out.printf("    of a batch's time, in each table's upsert (mean):%s%n",
+                tables.length() == 0 ? " none" : tables.substring(0, tables.length() - 1));
         return Freshness.of(latencies);
+    }
+
+    /** Seconds the sink spent in each table's upsert so far, by table, from its own metrics. */
+    private Map<String, Double> upsertSeconds() {
+        Map<String, Double> byTable = new java.util.TreeMap<>();
+        for (var snapshot : stack.sink().metricsRegistry().scrape()) {
+            if (snapshot instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot c
+                    && c.getMetadata().getName().equals("metering_sink_upsert_seconds")) {
+                for (var d : c.getDataPoints()) {
+                    byTable.merge(d.getLabels().get("table"), d.getValue(), Double::sum);
+                }
+            }
+        }
+        return byTable;
+    }
+
+    /** The sink's batches, records and summed batch seconds so far, from its own metrics. */
+    private double[] sinkBatches() {
+        var registry = stack.sink().metricsRegistry();
+        double seconds = 0;
+        for (var snapshot : registry.scrape()) {
+            if (snapshot instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot h
+                    && h.getMetadata().getName().equals("metering_sink_batch_write_seconds")) {
+                for (var d : h.getDataPoints()) {
+                    seconds += d.getSum();
+                }
+            }
+        }
+        return new double[] {DemoSummary.counter(registry, "metering_sink_batches"),
+                DemoSummary.counter(registry, "metering_sink_records"), seconds};
+    }
+
+    /**
+     * (c)'s split: a read_committed consumer of the aggregates topic that notes when the first
+     * record of the probe org appears after the probe was sent, i.e. when streams committed it.
+     * It matches the org's UTF-8 bytes in the record key (Avro writes strings as plain UTF-8).
+     */
+    private final class AggregatesWatch extends Thread implements AutoCloseable {
+        final java.util.concurrent.atomic.AtomicLong firstSeen = new java.util.concurrent.atomic.AtomicLong();
+        private final byte[] org;
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private volatile boolean closed;
+
+        AggregatesWatch(String probeOrg) {
+            super("bench-aggregates-watch");
+            setDaemon(true);
+            this.org = probeOrg.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String topic = stack.topics().aggregates();
+            // a short fetch wait: the watch must not add its own delay to the time it measures
+            this.consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", stack.kafka().bootstrapServers(),
+                    "group.id", "bench-watch-" + System.nanoTime(), "enable.auto.commit", false,
+                    "isolation.level", "read_committed", "fetch.max.wait.ms", 5),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!closed) {
+                    for (var r : consumer.poll(Duration.ofMillis(50))) {
+                        if (r.key() != null && contains(r.key(), org)) {
+                            firstSeen.compareAndSet(0, System.nanoTime());
+                        }
+                    }
+                }
+            } catch (org.apache.kafka.common.errors.WakeupException e) {
+                // closing
+            } finally {
+                consumer.close();
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            closed = true;
+            consumer.wakeup();
+            join(5000);
+        }
+
+        private static boolean contains(byte[] haystack, byte[] needle) {
+            outer:
+            for (int i = 0; i <= haystack.length - needle.length; i++) {
+                for (int j = 0; j < needle.length; j++) {
+                    if (haystack[i + j] != needle[j]) {
+                        continue outer;
+                    }
+                }
+                return true;
+            }
+            return false;
+        }
     }
 
     /** (c)'s result: produced -> visible through the check endpoint, in milliseconds. */

@@ -22,6 +22,7 @@ final class SinkMetrics {
     final Counter staleIgnored;
     final Counter collapsed;
     final Counter statements;
+    final Counter upsertSeconds;
     final Counter retries;
     final Counter deadLetters;
     final Counter lateEvents;
@@ -46,6 +47,9 @@ final class SinkMetrics {
         staleIgnored = Counter.builder().name("metering_sink_stale_updates_ignored")
                 .help("Window updates the version guard ignored: the table already held that version or a newer one")
                 .labelNames("table").register(registry);
+        upsertSeconds = Counter.builder().name("metering_sink_upsert_seconds")
+                .help("Time spent in each table's upsert statements; usage_hourly's includes its triggers, "
+                        + "which keep usage_daily and usage_lifetime").labelNames("table").register(registry);
         statements = Counter.builder().name("metering_sink_upsert_statements")
                 .help("Multi-row upsert statements sent (rows per statement = rows / statements)")
                 .labelNames("table").register(registry);
@@ -89,6 +93,7 @@ final class SinkMetrics {
             rowsUpserted.labelValues(target.tableName()).inc(outcome.written());
             staleIgnored.labelValues(target.tableName()).inc(outcome.stale());
             statements.labelValues(target.tableName()).inc(outcome.statements());
+            upsertSeconds.labelValues(target.tableName()).inc(outcome.nanos() / 1e9);
         });
         result.deadLetters().forEach((reason, n) -> deadLetters.labelValues(reason).inc(n));
         lateEvents.inc(result.lateEvents());

@@ -144,9 +144,7 @@ final class SinkWriter implements AutoCloseable {
             try {
                 Map<UsageUpsert.Target, UsageUpsert.Outcome> one =
                         inTransaction(tx -> writeUsage(tx, List.of(update), OffsetDateTime.now(clock)));
-                one.forEach((t, o) -> usage.merge(t, o,
-                        (a, b) -> new UsageUpsert.Outcome(a.written() + b.written(), a.stale() + b.stale(),
-                                a.statements() + b.statements())));
+                one.forEach((t, o) -> usage.merge(t, o, UsageUpsert.Outcome::plus));
             } catch (RuntimeException e) {
                 if (Failures.isTransient(e)) {
                     throw e;
@@ -213,8 +211,12 @@ final class SinkWriter implements AutoCloseable {
                 }
             });
         }
-        byTarget.forEach((target, rows) -> tx.connection(c ->
-                outcomes.put(target, upsert.upsert(c, target, rows, now))));
+        byTarget.forEach((target, rows) -> tx.connection(c -> {
+            long start = System.nanoTime();
+            UsageUpsert.Outcome done = upsert.upsert(c, target, rows, now);
+            outcomes.put(target, new UsageUpsert.Outcome(done.written(), done.stale(), done.statements(),
+                    System.nanoTime() - start));
+        }));
         return outcomes;
     }
 

@@ -100,8 +100,16 @@ final class UsageUpsert {
         }
     }
 
-    /** What one upsert did to one table. */
-    record Outcome(int written, int stale, int statements) {
+    /** What one upsert did to one table; {@code nanos}: the time it took, when the caller measured it. */
+    record Outcome(int written, int stale, int statements, long nanos) {
+        Outcome(int written, int stale, int statements) {
+            this(written, stale, statements, 0);
+        }
+
+        Outcome plus(Outcome other) {
+            return new Outcome(written + other.written, stale + other.stale, statements + other.statements,
+                    nanos + other.nanos);
+        }
     }
 
     private static final DSLContext RENDERER = DSL.using(SQLDialect.POSTGRES,
