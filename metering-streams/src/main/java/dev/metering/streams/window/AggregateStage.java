@@ -185,11 +185,17 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
 
     /** Every emission interval: forwards the latest totals of every row changed since the last one, then purges. */
     private void emit(long now) {
+        boolean any = false;
         for (PendingRows.Row row : rows.held()) {
             // the sink node serializes within forward(), before the next event changes these totals
             context.forward(new Record<Object, Object>(row.id(), row.totals(), now));
+            any = true;
         }
         rows.drained();
+        if (any) {
+            // commit what was just emitted now, not at the commit timer's own phase (up to one interval later)
+            context.commit();
+        }
         if (lastPurge == Long.MIN_VALUE || now - lastPurge >= PURGE_EVERY_MS) {
             lastPurge = now;
             purgeExpired();

@@ -82,6 +82,30 @@ class AggregateStageRestartTest {
         assertThat(second.forwarded()).extracting(f -> ((Totals) f.record().value()).events).containsExactly(5L, 5L, 5L);
     }
 
+    @Test
+    void shouldAskForACommitRightAfterAnEmissionWithRowsOnly() {
+        MockProcessorContext<Object, Object> context = context();
+        store.init(context.getStateStoreContext(), store);
+        hot.init(context.getStateStoreContext(), hot);
+        AggregateStage stage = start(context);
+        var emit = context.scheduledPunctuators().get(0).getPunctuator();
+
+        emit.punctuate(0L); // nothing changed: nothing to commit early
+        assertThat(context.forwarded()).isEmpty();
+        assertThat(context.committed()).isFalse();
+
+        process(stage, "2026-03-10T12:00:00Z");
+        emit.punctuate(1L);
+        assertThat(context.forwarded()).hasSize(3);
+        assertThat(context.committed()).isTrue();
+
+        context.resetCommit();
+        context.resetForwards();
+        emit.punctuate(2L); // drained already
+        assertThat(context.forwarded()).isEmpty();
+        assertThat(context.committed()).isFalse();
+    }
+
     private static List<Long> versions(KeyValueStore<Bytes, byte[]> store) {
         List<Long> versions = new java.util.ArrayList<>();
         try (var it = store.all()) {
