@@ -40,6 +40,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class BenchPipeline {
 
     private final DevStack stack;
+    private final CpuSampler cpu = new CpuSampler();
     private final UsageMeter meter;
     private final PrintStream out;
     /** Also wait for {@code metering.usage_events}: the event log is on and the table exists in this build. */
@@ -82,6 +83,7 @@ final class BenchPipeline {
             batch.add(generator.next(TrafficGenerator.org(org), 1 + org % 6));
         }
         out.printf("producing %,d events and waiting until PostgreSQL holds them ...%n", events);
+        Map<String, Long> cpuBefore = cpu.sample();
         long start = System.nanoTime();
         for (UsageEvent e : batch) {
             meter.record(e);
@@ -91,6 +93,7 @@ final class BenchPipeline {
         awaitVisible(orgEventsBefore + events, eventLogRowsBefore + events, Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - start) / 1e9;
         out.printf("    produced in %.1f s, all committed in PostgreSQL after %.1f s%n", produced, seconds);
+        out.printf("    CPU an event: %s%n", CpuSampler.perEvent(cpuBefore, cpu.sample(), events, seconds));
         return events / seconds;
     }
 
@@ -127,9 +130,11 @@ final class BenchPipeline {
      * (c): background load at {@code rate} events/s over 1,000 orgs; meanwhile one probe event at a
      * time for a probe org, timed from the broker's acknowledgement until the check endpoint counts it.
      */
-    Freshness freshness(String token, double rate, int probes) throws Exception {
-        out.printf("(c) %d probes under %,.0f events/s of background load ...%n", probes, rate);
+    Freshness freshness(String token, double rate, int probes, Duration warmup) throws Exception {
+        out.printf("(c) %d probes under %,.0f events/s of background load, after %d s of it untimed ...%n", probes,
+                rate, warmup.toSeconds());
         AtomicBoolean stop = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong loadSent = new java.util.concurrent.atomic.AtomicLong();
         TrafficGenerator generator = new TrafficGenerator(5, Clock.systemUTC());
         Thread load = new Thread(() -> {
             long start = System.nanoTime();
@@ -141,6 +146,7 @@ final class BenchPipeline {
                     meter.record(generator.next(TrafficGenerator.org(org), 1 + org % 6));
                     sent++;
                 }
+                loadSent.set(sent);
                 LockSupport.parkNanos(1_000_000);
             }
         }, "bench-load");
@@ -154,11 +160,26 @@ final class BenchPipeline {
         long[] streamsPart = new long[probes];
         AggregatesWatch watch = new AggregatesWatch(probeOrg);
         watch.start();
-        double[] sinkBefore = sinkBatches();
-        Map<String, Double> upsertBefore = upsertSeconds();
+        double[] sinkBefore = null;
+        Map<String, Double> upsertBefore = null;
+        Map<String, Long> cpuBefore = null;
+        long sentBefore = 0;
+        long timedFrom = 0;
         try {
             Thread.sleep(3000); // let the background load reach its rate before the first probe
-            for (int i = 0; i < probes; i++) {
+            // untimed probes under the same load first: the probes' path (check endpoint, HTTP client) and
+            // the pipeline at this rate are new code for the JIT, which would otherwise compile during (c)
+            long warmUntil = System.nanoTime() + warmup.toNanos();
+            int timedProbes = 0;
+            for (int i = 0; timedProbes < probes; i++) {
+                boolean timed = System.nanoTime() >= warmUntil;
+                if (timed && cpuBefore == null) {
+                    sinkBefore = sinkBatches();
+                    upsertBefore = upsertSeconds();
+                    cpuBefore = cpu.sample();
+                    sentBefore = loadSent.get();
+                    timedFrom = System.nanoTime();
+                }
                 UsageEvent probe = UsageEvents.builder(Clock.systemUTC()).org(probeOrg).feature("CHAT_MESSAGE")
                         .user("probe").at(Instant.now()).build();
                 watch.firstSeen.set(0);
@@ -176,10 +197,17 @@ final class BenchPipeline {
                     }
                     LockSupport.parkNanos(5_000_000);
                 }
-                latencies[i] = (System.nanoTime() - acked) / 1_000_000;
+                if (!timed) {
+                    LockSupport.parkNanos(50_000_000); // a probe every 50 ms or so while warming up
+                    continue;
+                }
+                latencies[timedProbes] = (System.nanoTime() - acked) / 1_000_000;
                 long seen = watch.firstSeen.get();
-                streamsPart[i] = seen == 0 ? latencies[i] : Math.max(0, (seen - acked) / 1_000_000);
+                streamsPart[timedProbes] = seen == 0 ? latencies[timedProbes] : Math.max(0, (seen - acked) / 1_000_000);
+                timedProbes++;
             }
+            out.printf("    CPU an event meanwhile: %s%n", CpuSampler.perEvent(cpuBefore, cpu.sample(),
+                    loadSent.get() - sentBefore + probes, (System.nanoTime() - timedFrom) / 1e9));
         } finally {
             stop.set(true);
             watch.close();
@@ -205,8 +233,9 @@ final class BenchPipeline {
                 batches == 0 ? 0 : (sinkAfter[5] - sinkBefore[5]) / batches * 1000, sinkAfter[3] - sinkBefore[3],
                 sinkAfter[4] - sinkBefore[4]);
         StringBuilder tables = new StringBuilder();
+        Map<String, Double> before = upsertBefore;
         upsertSeconds().forEach((table, seconds) -> tables.append(String.format(" %s %.0f ms,", table,
-                batches == 0 ? 0 : (seconds - upsertBefore.getOrDefault(table, 0.0)) / batches * 1000)));
+                batches == 0 ? 0 : (seconds - before.getOrDefault(table, 0.0)) / batches * 1000)));
         out.printf("    of a batch's time, in each table's upsert (mean):%s%n",
                 tables.length() == 0 ? " none" : tables.substring(0, tables.length() - 1));
         return Freshness.of(latencies);
