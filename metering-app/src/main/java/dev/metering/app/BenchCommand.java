@@ -103,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--freshness-warmup", defaultValue = "60",
             description = "seconds of (c)'s load and untimed probes before its timed ones, so that (c) measures warm "
-                    + "code, not the JIT compiling the check endpoint's (default: ${DEFAULT-VALUE})")
+                    + "code, not the JIT compiling the check endpoint and the pipeline at this rate (default: ${DEFAULT-VALUE})")
     int freshnessWarmup;
 
     @Option(names = "--update-seconds", defaultValue = "5",
@@ -266,8 +266,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("| (b) sustained, event log on | %s |%n", sustained(on.sustained));
             }
         }
-        out.printf("| (c) freshness at %,.0f events/s, produced -> visible via check: p50 / p99 / max (%d probes) | %d / %d / %d ms |%n",
-                off.freshnessRate, probes, off.freshness.p50Millis(), off.freshness.p99Millis(), off.freshness.maxMillis());
+        out.printf("| (c) freshness at %,.0f events/s, produced -> visible via check: p50 / p99 / max (%d probes, after %d s "
+                        + "of the load untimed) | %d / %d / %d ms |%n",
+                off.freshnessRate, probes, freshnessWarmup, off.freshness.p50Millis(), off.freshness.p99Millis(), off.freshness.maxMillis());
         out.printf("| (d1) per-event UPDATE, one hot org (best of %s connections: %d) | %,.0f events/s |%n",
                 Arrays.toString(connections), off.d1Hot.connections(), off.d1Hot.rate());
         out.printf("| (d1) per-event UPDATE, 10,000 orgs (best: %d connection(s)) | %,.0f events/s |%n", off.d1Spread.connections(),

@@ -7,117 +7,144 @@ import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Where the bench's CPU goes: this JVM's threads by role (from their names, via {@link ThreadMXBean})
- * and the child processes it started (broker, registry, PostgreSQL, from {@code /proc}). A sample
- * is CPU nanoseconds by part; two samples give the CPU each part used in between. Outside Linux the
- * child processes are not measured.
+ * Where the bench's CPU goes: this JVM's threads by role (Java threads by name via
+ * {@link ThreadMXBean}; JIT, GC and RocksDB threads from {@code /proc/self/task}), and the child
+ * processes it started (broker, registry, PostgreSQL, from {@code /proc/<pid>/stat}). A sample is
+ * CPU nanoseconds per thread or process; {@link #perEvent} subtracts two samples id by id, so a
+ * thread or process that started in between counts from zero. What this JVM used beyond its named
+ * threads (threads that ended, VM threads) is "other JVM threads", from the process total. Outside
+ * Linux only the Java threads are measured.
  */
 final class CpuSampler {
 
-    /** {@code /proc/<pid>/stat} counts in clock ticks of 10 ms (USER_HZ is 100 on every Linux platform Java runs on). */
+    /** {@code /proc/.../stat} counts in clock ticks of 10 ms (USER_HZ is 100 on every Linux platform Java runs on). */
     private static final long NANOS_PER_TICK = 10_000_000L;
+    private static final String JVM_TOTAL = "jvm total";
+    private static final String OTHER_JVM = "other JVM threads";
 
     /** The parts, in print order. */
     static final List<String> PARTS = List.of("streams", "sink", "api", "bench load and probes", "JIT compilers",
-            "GC", "other JVM threads", "broker", "registry", "PostgreSQL", "other processes");
+            "GC and VM thread", OTHER_JVM, "broker", "registry", "PostgreSQL", "other processes");
+    private static final List<String> JVM_PARTS = PARTS.subList(0, PARTS.indexOf(OTHER_JVM) + 1);
 
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final String streamsApplicationId;
 
-    /** CPU nanoseconds used so far by each part (threads that ended since are not counted). */
+    /** @param streamsApplicationId the streams service's application id: its threads' names start with it */
+    CpuSampler(String streamsApplicationId) {
+        this.streamsApplicationId = streamsApplicationId;
+    }
+
+    /** CPU nanoseconds so far, keyed by part and thread or process id. */
     Map<String, Long> sample() {
-        Map<String, Long> cpu = new LinkedHashMap<>();
-        PARTS.forEach(p -> cpu.put(p, 0L));
+        Map<String, Long> cpu = new HashMap<>();
         if (threads.isThreadCpuTimeSupported()) {
             for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
                 if (info != null) {
                     long nanos = threads.getThreadCpuTime(info.getThreadId());
                     if (nanos > 0) {
-                        cpu.merge(threadPart(info.getThreadName()), nanos, Long::sum);
+                        cpu.put(threadPart(info.getThreadName(), streamsApplicationId) + "\u0000j" + info.getThreadId(), nanos);
                     }
                 }
             }
         }
-        cpu.merge("JIT compilers", jitAndGcNanos(true), Long::sum);
-        cpu.merge("GC", jitAndGcNanos(false), Long::sum);
+        nativeThreads(cpu);
+        long total = statNanos(Path.of("/proc/self/stat"));
+        if (total > 0) {
+            cpu.put(JVM_TOTAL, total);
+        }
         ProcessHandle.current().descendants().forEach(p -> {
-            long nanos = processNanos(p.pid());
+            long nanos = statNanos(Path.of("/proc", Long.toString(p.pid()), "stat"));
             if (nanos > 0) {
-                cpu.merge(processPart(p.info().commandLine().orElse("")), nanos, Long::sum);
+                cpu.put(processPart(p.info().commandLine().orElse("")) + "\u0000p" + p.pid(), nanos);
             }
         });
         return cpu;
     }
 
-    /** The part a JVM thread belongs to, by the names the services give their threads. */
-    static String threadPart(String name) {
-        // Kafka clients name their threads "<kind> | <client id>", the client ids start with the service's
-        if (name.contains("metering-streams")) {
+    /** The part a Java thread belongs to, by the names the services and Kafka clients give their threads. */
+    static String threadPart(String name, String streamsApplicationId) {
+        // Kafka clients name their threads "<kind> | <client id>"; the services' client ids start with their names
+        if (name.startsWith(streamsApplicationId) || name.contains("| " + streamsApplicationId)) {
             return "streams";
         }
-        if (name.contains("metering-sink")) {
+        if (name.startsWith("metering-sink") || name.contains("| metering-sink")) {
             return "sink";
         }
-        if (name.startsWith("billing-api") || name.contains("metering-billing-api")) {
+        if (name.startsWith("billing-api") || name.contains("| metering-billing-api")) {
             return "api";
         }
-        if (name.equals("main") || name.startsWith("bench-") || name.startsWith("HttpClient-")
-                || name.contains("metering-usage-meter")) {
+        if (name.equals("main") || name.startsWith("bench-") || name.contains("| metering-usage-meter")) {
             return "bench load and probes";
         }
-        return "other JVM threads";
+        return OTHER_JVM;
     }
 
+    /** The part a child process belongs to, by what its command line starts or runs. */
     static String processPart(String commandLine) {
-        if (commandLine.contains("postgres")) {
-            return "PostgreSQL";
-        }
-        if (commandLine.contains("kafka")) {
+        if (commandLine.contains("dev.metering.devstack.KafkaServerMain")) {
             return "broker";
         }
-        if (commandLine.contains("quarkus") || commandLine.contains("apicurio")) {
+        if (commandLine.contains("-Dquarkus.")) {
             return "registry";
+        }
+        String first = commandLine.split(" ", 2)[0];
+        // PostgreSQL's backends rename themselves "postgres: <user> <db> ..."
+        if (first.equals("postgres:") || first.equals("postgres") || first.endsWith("/postgres")) {
+            return "PostgreSQL";
         }
         return "other processes";
     }
 
-    /**
-     * The JIT compiler or GC threads' CPU: not Java threads, so not in {@link ThreadMXBean}; read
-     * from {@code /proc/self/task/<tid>/comm} and {@code stat} (Linux), else 0.
-     */
-    private static long jitAndGcNanos(boolean jit) {
+    /** JIT compiler, GC and RocksDB threads: not Java threads, so read from {@code /proc/self/task} (Linux). */
+    private static void nativeThreads(Map<String, Long> cpu) {
         Path tasks = Path.of("/proc/self/task");
         if (!Files.isDirectory(tasks)) {
-            return 0;
+            return;
         }
-        long total = 0;
+        List<Path> all;
         try (var dirs = Files.list(tasks)) {
-            for (Path task : dirs.collect(Collectors.toList())) {
-                String comm;
-                try {
-                    comm = Files.readString(task.resolve("comm"), StandardCharsets.UTF_8).trim();
-                } catch (IOException e) {
-                    continue; // the thread ended
-                }
-                boolean isJit = comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler");
-                boolean isGc = comm.startsWith("GC Thread") || comm.startsWith("G1 ");
-                if (jit ? isJit : isGc) {
-                    total += statNanos(task.resolve("stat"));
+            all = dirs.collect(Collectors.toList());
+        } catch (IOException e) {
+            return;
+        }
+        for (Path task : all) {
+            String comm;
+            try {
+                comm = Files.readString(task.resolve("comm"), StandardCharsets.UTF_8).trim();
+            } catch (IOException e) {
+                continue; // the thread ended
+            }
+            String part = nativePart(comm);
+            if (part != null) {
+                long nanos = statNanos(task.resolve("stat"));
+                if (nanos > 0) {
+                    cpu.put(part + "\u0000t" + task.getFileName(), nanos);
                 }
             }
-        } catch (IOException e) {
-            return 0;
         }
-        return total;
     }
 
-    private static long processNanos(long pid) {
-        return statNanos(Path.of("/proc", Long.toString(pid), "stat"));
+    /** The part of a native thread by its (15-character) name, or null for threads measured otherwise. */
+    static String nativePart(String comm) {
+        if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+            return "JIT compilers";
+        }
+        if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.equals("VM Thread")) {
+            return "GC and VM thread";
+        }
+        if (comm.startsWith("rocksdb:")) {
+            return "streams";
+        }
+        return null;
     }
 
     /** utime + stime of a {@code /proc/.../stat} file, in nanoseconds; 0 when unreadable. */
@@ -129,28 +156,57 @@ final class CpuSampler {
         }
     }
 
-    /** Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis. */
+    /**
+     * Fields 14 and 15 (utime, stime), plus 16 and 17 (cutime, cstime: children that ended and were
+     * waited for, such as PostgreSQL's autovacuum workers), counted after the command name's closing
+     * parenthesis.
+     */
     static long parseStat(String stat) {
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // fields[0] is field 3 (state): utime is field 14, stime field 15
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK;
+        // fields[0] is field 3 (state): utime is field 14
+        long ticks = 0;
+        for (int i = 11; i <= 14; i++) {
+            ticks += Math.max(0, Long.parseLong(fields[i]));
+        }
+        return ticks * NANOS_PER_TICK;
+    }
+
+    /** CPU nanoseconds by part between two samples, id by id. */
+    static Map<String, Long> used(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> used = new LinkedHashMap<>();
+        PARTS.forEach(p -> used.put(p, 0L));
+        long jvmNamed = 0;
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            if (e.getKey().equals(JVM_TOTAL)) {
+                continue;
+            }
+            String part = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
+            long d = Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+            used.merge(part, d, Long::sum);
+            if (JVM_PARTS.contains(part)) {
+                jvmNamed += d;
+            }
+        }
+        Long totalAfter = after.get(JVM_TOTAL);
+        Long totalBefore = before.get(JVM_TOTAL);
+        if (totalAfter != null && totalBefore != null) {
+            // what the JVM used beyond the threads measured one by one: ended threads, VM threads
+            long unnamed = (totalAfter - totalBefore) - jvmNamed;
+            used.merge(OTHER_JVM, Math.max(0, unnamed), Long::sum);
+        }
+        return used;
     }
 
     /** "part N µs, ..." per event between two samples, largest first, and the cores used in all. */
     static String perEvent(Map<String, Long> before, Map<String, Long> after, long events, double seconds) {
-        Map<String, Long> used = new LinkedHashMap<>();
-        long total = 0;
-        for (String part : PARTS) {
-            long d = Math.max(0, after.getOrDefault(part, 0L) - before.getOrDefault(part, 0L));
-            used.put(part, d);
-            total += d;
-        }
+        Map<String, Long> used = used(before, after);
+        long total = used.values().stream().mapToLong(Long::longValue).sum();
         StringBuilder out = new StringBuilder();
         used.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .filter(e -> e.getValue() > 0)
                 .forEach(e -> out.append(out.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
                         .append(events == 0 ? 0 : e.getValue() / 1000 / events).append(" µs"));
-        return String.format(java.util.Locale.ROOT, "%s; in all %d µs an event, %.2f cores", out, events == 0 ? 0 : total / 1000 / events,
-                seconds <= 0 ? 0 : total / 1e9 / seconds);
+        return String.format(Locale.ROOT, "%s; in all %d µs an event, %.2f cores", out,
+                events == 0 ? 0 : total / 1000 / events, seconds <= 0 ? 0 : total / 1e9 / seconds);
     }
 }

@@ -56,6 +56,7 @@ final class DevStack implements AutoCloseable {
     private KafkaBroker kafka;
     private SchemaRegistryServer registry;
     private StreamsApp streams;
+    private String streamsApplicationId;
     private SinkApp.RunningSink sink;
     private BillingApi api;
 
@@ -121,7 +122,9 @@ final class DevStack implements AutoCloseable {
     private void startServices(Consumer<String> progress) {
         Map<String, String> env = env();
         long t0 = System.nanoTime();
-        streams = track(StreamsApp.start(StreamsAppConfig.from(ConfigSource.of(env))));
+        StreamsAppConfig streamsConfig = StreamsAppConfig.from(ConfigSource.of(env));
+        streamsApplicationId = streamsConfig.applicationId();
+        streams = track(StreamsApp.start(streamsConfig));
         progress.accept("Streams      started (" + secondsSince(t0) + ")");
         sink = track(SinkApp.start(SinkConfig.from(ConfigSource.of(env))));
         api = track(BillingApi.start(BillingApiConfig.from(ConfigSource.of(env)), Clock.systemUTC()));
@@ -202,6 +205,11 @@ final class DevStack implements AutoCloseable {
 
     PostgresServer postgres() {
         return postgres;
+    }
+
+    /** The streams service's application id (its threads' names start with it), null before it started. */
+    String streamsApplicationId() {
+        return streamsApplicationId;
     }
 
     StreamsApp streams() {

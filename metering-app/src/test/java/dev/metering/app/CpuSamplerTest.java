@@ -8,35 +8,56 @@ import org.junit.jupiter.api.Test;
 class CpuSamplerTest {
 
     @Test
-    void shouldReadUserAndSystemTicksAfterACommandNameWithSpacesAndParentheses() {
-        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-        String stat = "4242 (C2 Compi(ler)) S 1 4242 4242 0 -1 4194560 10 0 0 0 250 17 0 0 20 0 1 0 5 0";
-        assertThat(CpuSampler.parseStat(stat)).isEqualTo(267 * 10_000_000L);
+    void shouldReadOwnAndWaitedForChildrensTicksAfterACommandNameWithSpacesAndParentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+        String stat = "4242 (C2 Compi(ler)) S 1 4242 4242 0 -1 4194560 10 0 0 0 250 17 30 3 20 0 1 0 5 0";
+        assertThat(CpuSampler.parseStat(stat)).isEqualTo(300 * 10_000_000L);
     }
 
     @Test
     void shouldAttributeThreadsToTheServiceThatNamedThem() {
-        assertThat(CpuSampler.threadPart("metering-streams-1b2c-StreamThread-1")).isEqualTo("streams");
-        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-streams-1b2c-StreamThread-2-producer"))
+        String app = "metering-streams";
+        assertThat(CpuSampler.threadPart("metering-streams-1b2c-StreamThread-1", app)).isEqualTo("streams");
+        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-streams-1b2c-StreamThread-2-producer", app))
                 .isEqualTo("streams");
-        assertThat(CpuSampler.threadPart("metering-sink-writer")).isEqualTo("sink");
-        assertThat(CpuSampler.threadPart("kafka-coordinator-heartbeat-thread | metering-sink")).isEqualTo("sink");
-        assertThat(CpuSampler.threadPart("billing-api-http-12")).isEqualTo("api");
-        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-billing-api-ingest")).isEqualTo("api");
-        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-usage-meter"))
+        assertThat(CpuSampler.threadPart("bench-streams-StreamThread-1", "bench-streams")).isEqualTo("streams");
+        assertThat(CpuSampler.threadPart("metering-sink-writer", app)).isEqualTo("sink");
+        assertThat(CpuSampler.threadPart("kafka-coordinator-heartbeat-thread | metering-sink", app)).isEqualTo("sink");
+        assertThat(CpuSampler.threadPart("billing-api-http-12", app)).isEqualTo("api");
+        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-billing-api-ingest", app)).isEqualTo("api");
+        assertThat(CpuSampler.threadPart("kafka-producer-network-thread | metering-usage-meter", app))
                 .isEqualTo("bench load and probes");
-        assertThat(CpuSampler.threadPart("HttpClient-8-Worker-3")).isEqualTo("bench load and probes");
-        assertThat(CpuSampler.threadPart("Finalizer")).isEqualTo("other JVM threads");
-        assertThat(CpuSampler.processPart("/usr/lib/postgresql/bin/postgres -D /tmp/x")).isEqualTo("PostgreSQL");
-        assertThat(CpuSampler.processPart("java -cp kafka_2.13.jar kafka.Kafka server.properties")).isEqualTo("broker");
-        assertThat(CpuSampler.processPart("java -Dquarkus.http.port=1 -jar app.jar")).isEqualTo("registry");
+        assertThat(CpuSampler.threadPart("HttpClient-8-Worker-3", app)).isEqualTo("other JVM threads");
+        assertThat(CpuSampler.nativePart("C2 CompilerThre")).isEqualTo("JIT compilers");
+        assertThat(CpuSampler.nativePart("G1 Conc#0")).isEqualTo("GC and VM thread");
+        assertThat(CpuSampler.nativePart("rocksdb:low")).isEqualTo("streams");
+        assertThat(CpuSampler.nativePart("metering-sink")).isNull(); // a Java thread: measured by name instead
     }
 
     @Test
-    void shouldPrintEachPartsCpuPerEventLargestFirstAndTheCoresUsed() {
-        Map<String, Long> before = Map.of("streams", 1_000_000_000L, "sink", 0L);
-        Map<String, Long> after = Map.of("streams", 3_000_000_000L, "sink", 500_000_000L, "PostgreSQL", 1_500_000_000L);
-        assertThat(CpuSampler.perEvent(before, after, 100_000, 2.0))
-                .isEqualTo("streams 20 µs, PostgreSQL 15 µs, sink 5 µs; in all 40 µs an event, 2.00 cores");
+    void shouldTellChildProcessesByWhatTheyRunNotByTheirClassPath() {
+        assertThat(CpuSampler.processPart("/tmp/pg/bin/postgres -D /tmp/x -p 5432")).isEqualTo("PostgreSQL");
+        assertThat(CpuSampler.processPart("postgres: metering metering 127.0.0.1(35858) INSERT")).isEqualTo("PostgreSQL");
+        assertThat(CpuSampler.processPart("/usr/bin/java -cp /m2/postgresql-42.7.4.jar:/m2/kafka.jar "
+                + "dev.metering.devstack.ParentWatchdog dev.metering.devstack.KafkaServerMain server.properties"))
+                .isEqualTo("broker");
+        assertThat(CpuSampler.processPart("/usr/bin/java -Dquarkus.http.port=1 -jar /tmp/postgres-free/app.jar"))
+                .isEqualTo("registry");
+    }
+
+    @Test
+    void shouldSubtractIdByIdAndGiveTheJvmsUnnamedCpuToOtherThreads() {
+        Map<String, Long> before = Map.of("streams\u0000j1", 1_000_000_000L, "sink\u0000j2", 300_000_000L,
+                "sink\u0000j3", 200_000_000L, "jvm total", 10_000_000_000L);
+        // thread 3 ended (its CPU is in the JVM's total only); thread 4 started in between
+        Map<String, Long> after = Map.of("streams\u0000j1", 3_000_000_000L, "sink\u0000j2", 500_000_000L,
+                "sink\u0000j4", 300_000_000L, "PostgreSQL\u0000p9", 1_500_000_000L, "jvm total", 13_000_000_000L);
+        Map<String, Long> used = CpuSampler.used(before, after);
+        assertThat(used.get("streams")).isEqualTo(2_000_000_000L);
+        assertThat(used.get("sink")).isEqualTo(500_000_000L);
+        assertThat(used.get("other JVM threads")).isEqualTo(500_000_000L);
+        assertThat(used.get("PostgreSQL")).isEqualTo(1_500_000_000L);
+        assertThat(CpuSampler.perEvent(before, after, 100_000, 2.25))
+                .isEqualTo("streams 20 µs, PostgreSQL 15 µs, sink 5 µs, other JVM threads 5 µs; in all 45 µs an event, 2.00 cores");
     }
 }

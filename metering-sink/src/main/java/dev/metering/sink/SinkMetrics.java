@@ -48,8 +48,9 @@ final class SinkMetrics {
                 .help("Window updates the version guard ignored: the table already held that version or a newer one")
                 .labelNames("table").register(registry);
         upsertSeconds = Counter.builder().name("metering_sink_upsert_seconds")
-                .help("Time spent in each table's upsert statements; usage_hourly's includes its triggers, "
-                        + "which keep usage_daily and usage_lifetime").labelNames("table").register(registry);
+                .help("Time spent in each table's upsert statements, their triggers included (usage_hourly's keep "
+                        + "usage_daily and usage_lifetime, org_usage_hourly's org_usage_lifetime)")
+                .labelNames("table").register(registry);
         statements = Counter.builder().name("metering_sink_upsert_statements")
                 .help("Multi-row upsert statements sent (rows per statement = rows / statements)")
                 .labelNames("table").register(registry);
