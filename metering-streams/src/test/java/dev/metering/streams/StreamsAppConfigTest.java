@@ -36,7 +36,7 @@ class StreamsAppConfigTest {
                 .doesNotContainKey("schema.registry.url");
         assertThat(StreamsApp.streamsProperties(config))
                 .containsEntry("processing.guarantee", "exactly_once_v2")
-                .containsEntry("commit.interval.ms", 200L)
+                .containsEntry("commit.interval.ms", 1000L)
                 .containsEntry("statestore.cache.max.bytes", 64L << 20)
                 .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("num.stream.threads", Math.min(processors, 8))

@@ -397,6 +397,16 @@ public final class StreamsBenchmark {
     }
 
     /**
+     * The service's properties for a topology without emissions: it commits on Kafka Streams' timer
+     * only, so the timer runs at the interval the topology's emissions commit at.
+     */
+    private static java.util.Properties timerCommitted(StreamsAppConfig config) {
+        java.util.Properties p = StreamsApp.streamsProperties(config);
+        p.put(org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        return p;
+    }
+
+    /**
      * The reference: the windowed count a Kafka Streams user writes with the DSL, on the same input,
      * guarantee and settings as the topology ({@link StreamsApp#streamsProperties}, so also its record
      * cache size): a count per org (the record key) and hour of the record's timestamp, with the
@@ -420,7 +430,7 @@ public final class StreamsBenchmark {
                 .to(out, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(byte[].class, hour.toMillis()), Serdes.Long()));
         long start = System.nanoTime();
         boolean[] failed = {false};
-        try (KafkaStreams streams = new KafkaStreams(builder.build(), StreamsApp.streamsProperties(config))) {
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), timerCommitted(config))) {
             streams.setUncaughtExceptionHandler(e -> {
                 failed[0] = true;
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -479,7 +489,7 @@ public final class StreamsBenchmark {
                 }).to(out, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
         long start = System.nanoTime();
         boolean[] failed = {false};
-        try (KafkaStreams streams = new KafkaStreams(builder.build(), StreamsApp.streamsProperties(config))) {
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), timerCommitted(config))) {
             streams.setUncaughtExceptionHandler(e -> {
                 failed[0] = true;
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
