@@ -181,6 +181,17 @@ public final class StreamsApp implements AutoCloseable {
 
     /** Kafka Streams' own commit timer, in emission intervals (METERING_STREAMS_COMMIT_INTERVAL). */
     static final int COMMIT_TIMER_INTERVALS = 5;
+    /**
+     * The longest the timer is stretched to: a transaction holding only dead letters stays open until
+     * the timer commits it, and exactly-once producers abort transactions older than 10 s.
+     */
+    static final Duration COMMIT_TIMER_MAX = Duration.ofSeconds(5);
+
+    /** Kafka Streams' commit.interval.ms for an emission interval: five of them, at most 5 s, never below one. */
+    static long commitTimerMillis(Duration emissionInterval) {
+        long interval = emissionInterval.toMillis();
+        return Math.max(interval, Math.min(interval * COMMIT_TIMER_INTERVALS, COMMIT_TIMER_MAX.toMillis()));
+    }
 
     /** The Kafka Streams properties the service runs with (also used by the benchmark's framework floor). */
     public static Properties streamsProperties(StreamsAppConfig config) {
@@ -189,7 +200,7 @@ public final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.guarantee().value());
         // each emission that changed rows asks for its commit at once (AggregateStage); the timer only
         // commits what no emission does (refused or duplicate events' offsets), so it need not double them
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis() * COMMIT_TIMER_INTERVALS);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitTimerMillis(config.commitInterval()));
         // the record cache holds only the busy aggregate rows' further writes within an emission epoch
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L << 20);
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());

@@ -33,7 +33,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code metering-streams-state} in the working directory; use a persistent volume</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>the processors the JVM sees, at most 8</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
- *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}: changed aggregate rows are emitted and committed this often (Kafka Streams' own timer: 5 times it)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}: changed aggregate rows are emitted and committed this often (Kafka Streams' own timer: 5 times it, at most 5 s, never below it)</td></tr>
  *   <tr><td>{@code METERING_CONVERSATION_TTL}</td><td>{@code 30d}: a conversation's totals are kept until it was idle this long</td></tr>
  *   <tr><td>{@code METERING_EVENT_LOG}</td><td>{@code off}; {@code on}: every counted event is written, priced, to {@code usage.priced}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>

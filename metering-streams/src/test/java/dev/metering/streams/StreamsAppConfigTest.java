@@ -41,6 +41,10 @@ class StreamsAppConfigTest {
                 .containsEntry("max.task.idle.ms", -1L)
                 .containsEntry("num.stream.threads", Math.min(processors, 8))
                 .containsEntry("application.id", "metering-streams");
+        // the timer commits what no emission does: five intervals, at most 5 s, never below one interval
+        assertThat(StreamsApp.commitTimerMillis(Duration.ofMillis(200))).isEqualTo(1000L);
+        assertThat(StreamsApp.commitTimerMillis(Duration.ofSeconds(2))).isEqualTo(5000L);
+        assertThat(StreamsApp.commitTimerMillis(Duration.ofSeconds(30))).isEqualTo(30_000L);
         Map<String, String> oneThread = new java.util.HashMap<>(MINIMAL);
         oneThread.put("METERING_STREAMS_THREADS", "1");
         assertThat(StreamsAppConfig.from(ConfigSource.of(oneThread)).threads()).isEqualTo(1);
