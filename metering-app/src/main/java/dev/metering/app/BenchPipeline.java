@@ -235,8 +235,8 @@ final class BenchPipeline {
                 timedProbes++;
             }
             if (acrossMidnight > 0) {
-                out.printf("    %d probe(s) sent just before UTC midnight and counted in the day before were sent again%n",
-                        acrossMidnight);
+                out.printf("    %d probe(s) counted in the day that ended before the check showed them were not timed; "
+                        + "as many more were sent%n", acrossMidnight);
             }
             out.printf("    CPU an event meanwhile: %s%n", CpuSampler.perEvent(cpuBefore, cpu.sample(),
                     loadSent.get() - sentBefore + probes, (System.nanoTime() - timedFrom) / 1e9));
@@ -256,8 +256,8 @@ final class BenchPipeline {
         out.printf("    of which ack -> aggregates committed (streams): p50 / p99 / max %d / %d / %d ms; "
                         + "aggregates committed -> visible via check (sink, PostgreSQL, API): %d / %d / %d ms%s%n",
                 streams.p50Millis(), streams.p99Millis(), streams.maxMillis(), after.p50Millis(), after.p99Millis(),
-                after.maxMillis(), missed == 0 ? "" : " (the aggregates watch saw " + missed
-                        + " probe(s) only after the check did: counted as streams time)");
+                after.maxMillis(), missed == 0 ? "" : " (the aggregates watch had not seen " + missed
+                        + " probe(s) when the check counted them: their whole time is counted as streams)");
         out.printf("    the sink meanwhile: %,.0f batches, %,.0f aggregate records a batch, %.0f ms a batch to decode, write "
                         + "and commit its offsets (mean), of which %.0f ms committing offsets; %,.0f batches took over 0.5 s, "
                         + "%,.0f over 1 s%n", batches,
