@@ -193,7 +193,7 @@ public final class AggregateStage implements Processor<String, MeteredEvent, Obj
         }
         rows.drained();
         if (any) {
-            // commit what was just emitted now, not at the commit timer's own phase (up to one interval later)
+            // commit what was just emitted at once: Kafka Streams' own timer runs at five intervals (StreamsApp)
             context.commit();
         }
         if (lastPurge == Long.MIN_VALUE || now - lastPurge >= PURGE_EVERY_MS) {
