@@ -165,7 +165,7 @@ final class BenchPipeline {
         AggregatesWatch watch = new AggregatesWatch(probeOrg); // before the load: if it cannot start, nothing runs
         watch.start();
         load.start();
-        double[] sinkBefore = null;
+        SinkTotals sinkBefore = null;
         Map<String, Double> upsertBefore = null;
         Map<String, Long> cpuBefore = null;
         long sentBefore = 0;
@@ -251,8 +251,8 @@ final class BenchPipeline {
             rest[i] = latencies[i] - streamsPart[i];
         }
         Freshness after = Freshness.of(rest);
-        double[] sinkAfter = sinkBatches();
-        double batches = sinkAfter[0] - sinkBefore[0];
+        SinkTotals sink = sinkBatches().minus(sinkBefore);
+        double batches = sink.batches();
         out.printf("    of which ack -> aggregates committed (streams): p50 / p99 / max %d / %d / %d ms; "
                         + "aggregates committed -> visible via check (sink, PostgreSQL, API): %d / %d / %d ms%s%n",
                 streams.p50Millis(), streams.p99Millis(), streams.maxMillis(), after.p50Millis(), after.p99Millis(),
@@ -261,10 +261,9 @@ final class BenchPipeline {
         out.printf("    the sink meanwhile: %,.0f batches, %,.0f aggregate records a batch, %.0f ms a batch to decode, write "
                         + "and commit its offsets (mean), of which %.0f ms committing offsets; %,.0f batches took over 0.5 s, "
                         + "%,.0f over 1 s%n", batches,
-                batches == 0 ? 0 : (sinkAfter[1] - sinkBefore[1]) / batches,
-                batches == 0 ? 0 : (sinkAfter[2] - sinkBefore[2]) / batches * 1000,
-                batches == 0 ? 0 : (sinkAfter[5] - sinkBefore[5]) / batches * 1000, sinkAfter[3] - sinkBefore[3],
-                sinkAfter[4] - sinkBefore[4]);
+                batches == 0 ? 0 : sink.records() / batches,
+                batches == 0 ? 0 : sink.seconds() / batches * 1000,
+                batches == 0 ? 0 : sink.commitSeconds() / batches * 1000, sink.overHalf(), sink.overOne());
         StringBuilder tables = new StringBuilder();
         Map<String, Double> before = upsertBefore;
         upsertSeconds().forEach((table, seconds) -> tables.append(String.format(" %s %.0f ms,", table,
@@ -288,8 +287,19 @@ final class BenchPipeline {
         return byTable;
     }
 
-    /** The sink's batches, records and summed batch seconds so far, from its own metrics. */
-    private double[] sinkBatches() {
+    /**
+     * The sink's totals so far, from its own metrics: batches, records, seconds writing them, batches
+     * over 0.5 s and over 1 s, seconds committing their offsets.
+     */
+    record SinkTotals(double batches, double records, double seconds, double overHalf, double overOne,
+                      double commitSeconds) {
+        SinkTotals minus(SinkTotals before) {
+            return new SinkTotals(batches - before.batches, records - before.records, seconds - before.seconds,
+                    overHalf - before.overHalf, overOne - before.overOne, commitSeconds - before.commitSeconds);
+        }
+    }
+
+    private SinkTotals sinkBatches() {
         var registry = stack.sink().metricsRegistry();
         double seconds = 0;
         double overHalf = 0;
@@ -318,8 +328,8 @@ final class BenchPipeline {
                 }
             }
         }
-        return new double[] {DemoSummary.counter(registry, "metering_sink_batches"),
-                DemoSummary.counter(registry, "metering_sink_records"), seconds, overHalf, overOne, commits};
+        return new SinkTotals(DemoSummary.counter(registry, "metering_sink_batches"),
+                DemoSummary.counter(registry, "metering_sink_records"), seconds, overHalf, overOne, commits);
     }
 
     /**

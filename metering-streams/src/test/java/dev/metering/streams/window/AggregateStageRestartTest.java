@@ -30,8 +30,7 @@ class AggregateStageRestartTest {
     @Test
     void shouldKeepStreamTimeAcrossARestart() {
         MockProcessorContext<Object, Object> first = context();
-        store.init(first.getStateStoreContext(), store);
-        hot.init(first.getStateStoreContext(), hot);
+        initStores(first);
         AggregateStage before = start(first);
         process(before, "2026-03-10T12:30:00Z");
         process(before, "2026-03-12T13:00:00Z"); // stream time
@@ -49,8 +48,7 @@ class AggregateStageRestartTest {
     @Test
     void shouldStartWithoutStreamTimeOnAnEmptyStore() {
         MockProcessorContext<Object, Object> context = context();
-        store.init(context.getStateStoreContext(), store);
-        hot.init(context.getStateStoreContext(), hot);
+        initStores(context);
         AggregateStage stage = start(context);
         process(stage, "2020-01-01T00:00:00Z");
         assertThat(refusals(context)).isEmpty();
@@ -59,8 +57,7 @@ class AggregateStageRestartTest {
     @Test
     void shouldWriteARowsFirstUpdateInAnEpochThroughAndItsFurtherOnesBehindTheCache() {
         MockProcessorContext<Object, Object> context = context();
-        store.init(context.getStateStoreContext(), store);
-        hot.init(context.getStateStoreContext(), hot);
+        initStores(context);
         AggregateStage stage = start(context);
         for (int i = 0; i < 3; i++) {
             process(stage, "2026-03-10T12:0" + i + ":00Z");
@@ -85,8 +82,7 @@ class AggregateStageRestartTest {
     @Test
     void shouldAskForACommitRightAfterAnEmissionWithRowsOnly() {
         MockProcessorContext<Object, Object> context = context();
-        store.init(context.getStateStoreContext(), store);
-        hot.init(context.getStateStoreContext(), hot);
+        initStores(context);
         AggregateStage stage = start(context);
         var emit = context.scheduledPunctuators().get(0).getPunctuator();
 
@@ -116,6 +112,12 @@ class AggregateStageRestartTest {
             });
         }
         return versions;
+    }
+
+    /** Opens both row stores on {@code context}, as Kafka Streams does before a task's first start. */
+    private void initStores(MockProcessorContext<Object, Object> context) {
+        store.init(context.getStateStoreContext(), store);
+        hot.init(context.getStateStoreContext(), hot);
     }
 
     private MockProcessorContext<Object, Object> context() {
