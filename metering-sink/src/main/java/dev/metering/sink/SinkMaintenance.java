@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The sink's housekeeping, every few minutes on a thread and connection of its own (idempotent,
  * so any number of sink instances may run it): deletes conversations idle for the conversation
- * TTL, and, with the event log on, creates the event log's partitions for yesterday to two days
+ * TTL and the usage change feed older than an hour, and, with the event log on, creates the event log's partitions for yesterday to two days
  * ahead and drops whole partitions past the retention (a DROP, never a row-by-row DELETE).
  * A failure is logged and tried again at the next run; it never stops the sink.
  */
@@ -34,6 +34,8 @@ final class SinkMaintenance implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SinkMaintenance.class);
     private static final DateTimeFormatter SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd");
     private static final int DELETE_CHUNK = 10_000;
+    /** How long the usage change feed is kept; the API's alert detector reads it every second. */
+    static final Duration CHANGES_KEPT = Duration.ofHours(1);
 
     private final String url;
     private final Properties properties;
@@ -78,6 +80,7 @@ final class SinkMaintenance implements AutoCloseable {
             if (conversations > 0) {
                 log.info("deleted {} conversations idle since before {}", conversations, now.minus(conversationTtl));
             }
+            deleteOldChanges(c);
             if (eventLog != null) {
                 LocalDate today = now.toLocalDate();
                 c.setAutoCommit(false);
@@ -103,6 +106,21 @@ final class SinkMaintenance implements AutoCloseable {
             } while (n == DELETE_CHUNK);
         }
         return total;
+    }
+
+    /**
+     * Deletes the alert detector's usage change feed (V18) older than {@link #CHANGES_KEPT}: the
+     * rows are stamped by the database, so their age is measured by its clock too.
+     */
+    private static void deleteOldChanges(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("delete from metering.usage_changes where ctid in (select ctid "
+                + "from metering.usage_changes where written_at < now() - make_interval(secs => ?) limit "
+                + DELETE_CHUNK + ")")) {
+            s.setLong(1, CHANGES_KEPT.toSeconds());
+            while (s.executeUpdate() == DELETE_CHUNK) {
+                // the next chunk
+            }
+        }
     }
 
     /** Drops the partitions of days before {@code oldestKept}. */

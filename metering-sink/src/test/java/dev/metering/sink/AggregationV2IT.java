@@ -218,6 +218,27 @@ class AggregationV2IT {
     }
 
     @Test
+    void shouldFeedEachWrittenUserOrgAndConversationToTheChangeFeedAndKeepItAnHour() throws Exception {
+        Instant h10 = DAY.plusSeconds(10 * 3600);
+        write(batch(update(Aggregates.key().org("acme").user("u1").hour(h10).build(), Aggregates.totals().events(1).version(1).build()),
+                update(Aggregates.key().org("acme").user("u2").hour(h10).build(), Aggregates.totals().events(1).version(1).build()),
+                update(Aggregates.key().org("acme").orgGrain().hour(h10).build(), Aggregates.totals().events(2).version(1).build()),
+                update(Aggregates.key().org("acme").orgGrain().day(DAY).build(), Aggregates.totals().events(2).version(1).build()),
+                update(Aggregates.key().org("globex").conversation("c-1").build(), Aggregates.totals().events(1).version(1).build())));
+        // a stale replay changes no row, so it names nothing
+        write(batch(update(Aggregates.key().org("acme").user("u1").hour(h10).build(), Aggregates.totals().events(1).version(1).build())));
+
+        assertThat(rows("SELECT conversations, o, s FROM metering.usage_changes, unnest(org_ids, subject_ids) AS x(o, s) "
+                + "ORDER BY 1, 2, 3")).containsExactly("f|acme|", "f|acme|", "f|acme|u1", "f|acme|u2", "t|globex|c-1");
+
+        rows("UPDATE metering.usage_changes SET written_at = now() - interval '61 minutes' WHERE conversations RETURNING id");
+        new SinkMaintenance(url, SinkWriter.connectionProperties(postgres.user(), postgres.password()),
+                Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofDays(30), null, Duration.ofDays(35)).runOnce();
+        assertThat(rows("SELECT count(*) FROM metering.usage_changes WHERE conversations")).containsExactly("0");
+        assertThat(rows("SELECT count(*) FROM metering.usage_changes WHERE NOT conversations")).containsExactly("3");
+    }
+
+    @Test
     void shouldWriteCacheWriteAndReasoningTokensToEveryUsageTableAndSumThemIntoTheDay() throws Exception {
         UsageWindowKey h10 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(10 * 3600)).build();
         UsageWindowKey h11 = Aggregates.key().org("acme").user("u1").hour(DAY.plusSeconds(11 * 3600)).build();

@@ -70,7 +70,7 @@ public final class AlertDetector implements AutoCloseable {
         this.dsl = dsl;
         this.subscriptions = new SubscriptionRepository(dsl);
         this.credits = new CreditRepository(dsl);
-        this.changes = new ChangeFeed(service, repository);
+        this.changes = new ChangeFeed(service, repository, clock);
         this.metrics = metrics;
         this.clock = clock;
     }
@@ -90,13 +90,12 @@ public final class AlertDetector implements AutoCloseable {
             List<Map.Entry<String, ChangeFeed.Work>> chunk = orgs.subList(from, Math.min(orgs.size(), from + CHUNK));
             try {
                 recorded += evaluate(chunk, windowsFrom, now);
-                chunk.forEach(e -> changes.evaluated(e.getValue()));
             } catch (RuntimeException ex) {
-                log.warn("alert evaluation of {} orgs (from {}) failed: {}", chunk.size(), chunk.get(0).getKey(),
-                        ex.toString());
+                changes.failed(chunk);
+                log.warn("alert evaluation of {} orgs (from {}) failed, tried again at the next pass: {}", chunk.size(),
+                        chunk.get(0).getKey(), ex.toString());
             }
         }
-        changes.passDone();
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
             recorded += record(repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000).stream()
                     .map(Crossings::expiring).toList(), now);

@@ -2,8 +2,6 @@ package dev.metering.api.alert;
 
 import static dev.metering.db.jooq.Tables.ALERTS;
 import static dev.metering.db.jooq.Tables.CREDIT_GRANTS;
-import static dev.metering.db.jooq.Tables.USAGE_HOURLY;
-import static org.jooq.impl.DSL.max;
 
 import dev.metering.api.credit.CreditGrant;
 import java.time.Instant;
@@ -23,16 +21,26 @@ import org.jooq.impl.DSL;
  */
 public final class AlertRepository {
 
-    /** An (org, user) whose hourly usage rows changed; {@code userId} empty for usage without a user. */
-    public record Changed(String orgId, String userId, Instant updatedAt) {
+    /**
+     * Usage of an org written: of one of its users ({@code subjectId} empty for usage without a
+     * user and for org-grain rows), or of one of its conversations.
+     */
+    public record UsageChange(String orgId, String subjectId, boolean conversation) {
+    }
+
+    /**
+     * A snapshot's place in {@code metering.usage_changes}: the first transaction id it did not
+     * see start ({@code xmax}) and those it saw running ({@code inProgress}), as text (xid8).
+     */
+    public record FeedPosition(String xmax, String[] inProgress) {
+    }
+
+    /** What {@link #changesAfter} read. */
+    public record FeedRead(FeedPosition next, List<UsageChange> changes, boolean overflow) {
     }
 
     /** A recorded alert as listed: {@code body} is the webhook payload's JSON. */
     public record Recorded(long id, String type, Instant createdAt, String messageId, String body) {
-    }
-
-    /** An (org, conversation) whose conversation totals changed. */
-    public record ChangedConversation(String orgId, String conversationId, Instant updatedAt) {
     }
 
     /** An org whose subscription or credit grants were written at {@code revision}. */
@@ -156,38 +164,72 @@ public final class AlertRepository {
     }
 
     /**
-     * (org, user) pairs whose hourly rows of windows from {@code windowsFrom} on were written after
-     * {@code since} (all of them when null), oldest change first, at most {@code limit}.
+     * Where the current snapshot of the database stands in {@code metering.usage_changes}: a read
+     * from here on returns every row committed after it.
      */
-    public List<Changed> changedUsage(Instant windowsFrom, Instant since, int limit) {
-        var updated = max(USAGE_HOURLY.UPDATED_AT);
-        var condition = USAGE_HOURLY.WINDOW_START.ge(windowsFrom.atOffset(ZoneOffset.UTC));
-        if (since != null) {
-            condition = condition.and(USAGE_HOURLY.UPDATED_AT.gt(since.atOffset(ZoneOffset.UTC)));
-        }
-        List<Changed> out = new ArrayList<>();
-        dsl.select(USAGE_HOURLY.ORG_ID, USAGE_HOURLY.USER_ID, updated).from(USAGE_HOURLY)
-                .where(condition)
-                .groupBy(USAGE_HOURLY.ORG_ID, USAGE_HOURLY.USER_ID)
-                .orderBy(updated).limit(limit)
-                .forEach(r -> out.add(new Changed(r.value1(), r.value2(), r.value3().toInstant())));
+    public FeedPosition feedPosition() {
+        return dsl.resultQuery("SELECT pg_snapshot_xmax(s)::text, ARRAY(SELECT pg_snapshot_xip(s)::text) "
+                        + "FROM pg_current_snapshot() s")
+                .fetchOne(r -> new FeedPosition(r.get(0, String.class), r.get(1, String[].class)));
+    }
+
+    /**
+     * The rows of {@code metering.usage_changes} that the snapshot of {@code after} could not see,
+     * at most {@code limit} of them ({@code overflow} when there are more: none are returned), and
+     * the position of this read. One statement, so the rows and the new position come from one
+     * snapshot: a row this read cannot see was written by a transaction still running (in its
+     * in-progress list) or not yet started (from its xmax on), and the next read takes it.
+     */
+    public FeedRead changesAfter(FeedPosition after, int limit) {
+        List<UsageChange> changes = new ArrayList<>();
+        FeedPosition[] next = new FeedPosition[1];
+        int[] rows = new int[1];
+        dsl.resultQuery("SELECT pg_snapshot_xmax(s.snap)::text, ARRAY(SELECT pg_snapshot_xip(s.snap)::text), c.conversations, "
+                        + "c.org_ids, c.subject_ids FROM (SELECT pg_current_snapshot() AS snap) s "
+                        + "LEFT JOIN LATERAL (SELECT conversations, org_ids, subject_ids FROM metering.usage_changes "
+                        + "WHERE tx >= CAST(? AS xid8) OR tx = ANY (CAST(? AS xid8[])) ORDER BY id LIMIT ?) c ON true",
+                        after.xmax(), DSL.val(after.inProgress()), limit + 1)
+                .forEach(r -> {
+                    next[0] = new FeedPosition(r.get(0, String.class), r.get(1, String[].class));
+                    String[] orgs = r.get(3, String[].class);
+                    if (orgs == null || ++rows[0] > limit) {
+                        return;
+                    }
+                    String[] subjects = r.get(4, String[].class);
+                    boolean conversations = r.get(2, Boolean.class);
+                    for (int i = 0; i < orgs.length; i++) {
+                        changes.add(new UsageChange(orgs[i], subjects[i], conversations));
+                    }
+                });
+        boolean overflow = rows[0] > limit;
+        return new FeedRead(next[0], overflow ? List.of() : changes, overflow);
+    }
+
+    /**
+     * One page of the (org, user) pairs with hourly usage of windows from {@code windowsFrom} on,
+     * in key order after ({@code afterOrg}, {@code afterUser}); for evaluating recent usage whole.
+     */
+    public List<UsageChange> usersWithUsage(Instant windowsFrom, String afterOrg, String afterUser, int limit) {
+        List<UsageChange> out = new ArrayList<>();
+        dsl.resultQuery("SELECT DISTINCT org_id, user_id FROM metering.usage_hourly WHERE window_start >= CAST(? AS timestamptz) "
+                        + "AND (org_id, user_id) > (?, ?) ORDER BY org_id, user_id LIMIT ?",
+                        windowsFrom.atOffset(ZoneOffset.UTC), afterOrg, afterUser, limit)
+                .forEach(r -> out.add(new UsageChange(r.get(0, String.class), r.get(1, String.class), false)));
         return out;
     }
 
     /**
-     * (org, conversation) pairs whose totals were written after {@code since} (all when null) with
-     * an event from {@code lastEventFrom} on (the index the sink's TTL clean-up uses), oldest change
-     * first, at most {@code limit}.
+     * One page of the (org, conversation) pairs with an event from {@code lastEventFrom} on, in
+     * key order after ({@code afterOrg}, {@code afterConversation}).
      */
-    public List<ChangedConversation> changedConversations(Instant lastEventFrom, Instant since, int limit) {
-        List<ChangedConversation> out = new ArrayList<>();
-        dsl.resultQuery("SELECT org_id, conversation_id, max(updated_at) AS changed FROM metering.conversation_usage "
-                        + "WHERE last_event_at >= CAST(? AS timestamptz) AND updated_at > CAST(? AS timestamptz) "
-                        + "GROUP BY org_id, conversation_id ORDER BY changed LIMIT ?",
-                        lastEventFrom.atOffset(ZoneOffset.UTC),
-                        (since == null ? Instant.EPOCH : since).atOffset(ZoneOffset.UTC), limit)
-                .forEach(r -> out.add(new ChangedConversation(r.get(0, String.class), r.get(1, String.class),
-                        r.get(2, OffsetDateTime.class).toInstant())));
+    public List<UsageChange> conversationsWithUsage(Instant lastEventFrom, String afterOrg, String afterConversation,
+                                                    int limit) {
+        List<UsageChange> out = new ArrayList<>();
+        dsl.resultQuery("SELECT DISTINCT org_id, conversation_id FROM metering.conversation_usage "
+                        + "WHERE last_event_at >= CAST(? AS timestamptz) AND (org_id, conversation_id) > (?, ?) "
+                        + "ORDER BY org_id, conversation_id LIMIT ?",
+                        lastEventFrom.atOffset(ZoneOffset.UTC), afterOrg, afterConversation, limit)
+                .forEach(r -> out.add(new UsageChange(r.get(0, String.class), r.get(1, String.class), true)));
         return out;
     }
 

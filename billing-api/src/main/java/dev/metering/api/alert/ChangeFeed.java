@@ -3,10 +3,10 @@ package dev.metering.api.alert;
 import dev.metering.api.account.AccountCache;
 import dev.metering.api.account.BillingService;
 import dev.metering.api.plan.Plan;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -17,28 +17,28 @@ import java.util.Set;
 
 /**
  * What the alert detector evaluates in a pass: orgs whose usage changed since the previous pass
- * (hourly rows: org and user limits; conversation totals: conversation limits), orgs whose
- * subscription or credit grants changed (a lowered override or a new plan can put usage past a
- * threshold without new usage), and, after a catalog change, every org on a changed plan, in
- * slices of {@link #SWEEP_SLICE} per pass.
+ * (org and user limits; conversation totals: conversation limits), orgs whose subscription or
+ * credit grants changed (a lowered override or a new plan can put usage past a threshold without
+ * new usage), and, after a catalog change, every org on a changed plan, in slices of
+ * {@link #SWEEP_SLICE} per pass.
  *
- * <p>Usage is followed by {@code updated_at} watermarks, each the newest seen minus an overlap for
- * sink transactions that commit late (all of it every {@link #FULL_OVERLAP_EVERY} passes, a
- * short one in between); within the overlap, a row already evaluated at the same
- * {@code updated_at} is not taken again. At the first pass it takes usage of windows from the
- * look-back on. Subscription and grant changes are followed by their {@code revision} (one
+ * <p>Usage changes come from {@code metering.usage_changes}, which a statement trigger on every
+ * usage table fills (V18): each pass reads the rows its previous read's snapshot could not see,
+ * so it costs what changed, however much recent usage there is. At the first pass, after
+ * {@link #STALE_AFTER} without a successful read (the sink keeps feed rows an hour) and when more
+ * than {@link #MAX_FEED_ROWS} rows wait, it evaluates every user and conversation with usage in
+ * the look-back instead, {@link #MAX_CHANGES_PER_PASS} a pass, from a feed position taken first
+ * (so nothing written meanwhile is missed). Orgs whose evaluation failed are taken again at the
+ * next pass. Subscription and grant changes are followed by their {@code revision} (one
  * sequence), looking back {@link #REVISION_LOOKBACK} revisions for writes that commit out of
  * order, as the account cache does. Used by one pass at a time.
  */
 final class ChangeFeed {
 
-    static final Duration OVERLAP = Duration.ofSeconds(30);
-    /**
-     * Most passes look back only this far: re-reading the whole overlap every pass costs a pass
-     * as many rows as 30 s of changes; every {@link #FULL_OVERLAP_EVERY}-th pass reads all of it.
-     */
-    static final Duration SHORT_OVERLAP = Duration.ofSeconds(2);
-    static final int FULL_OVERLAP_EVERY = 20;
+    /** Rows of the feed one pass reads at most (each usage statement of the sink writes one or two). */
+    static final int MAX_FEED_ROWS = 2_000;
+    /** Half the hour the sink keeps feed rows: a reader further behind may have lost some. */
+    static final Duration STALE_AFTER = Duration.ofMinutes(30);
     static final int MAX_CHANGES_PER_PASS = 50_000;
     static final int REVISION_LOOKBACK = 256;
     static final int SWEEP_SLICE = 1_000;
@@ -47,92 +47,99 @@ final class ChangeFeed {
     static final class Work {
         final Set<String> users = new LinkedHashSet<>();
         final Set<String> conversations = new LinkedHashSet<>();
-        final Map<String, Instant> rows = new HashMap<>();
         boolean whole;
+
+        void add(Work other) {
+            users.addAll(other.users);
+            conversations.addAll(other.conversations);
+            whole |= other.whole;
+        }
     }
 
     /** A catalog change being swept: the changed plans and the last org id done. */
     private record Sweep(List<String> planIds, String defaultPlanId, String after) {
     }
 
+    /** Recent usage evaluated whole, a page a pass: the last (org, user) and (org, conversation) taken. */
+    private record CatchUp(String org, String user, boolean usersDone, String conversationOrg, String conversation) {
+        static final CatchUp START = new CatchUp("", "", false, "", "");
+    }
+
     private final BillingService service;
     private final AlertRepository repository;
-    private Instant usageWatermark;
-    private Instant conversationWatermark;
-    /** Usage rows (org and user, or org and conversation) evaluated within the overlap, by updated_at. */
-    private final Map<String, Instant> evaluated = new HashMap<>();
+    private final Clock clock;
+    private AlertRepository.FeedPosition position;
+    private Instant lastRead;
+    private CatchUp catchUp;
+    /** Orgs whose evaluation failed: taken again at the next pass. */
+    private final Map<String, Work> retry = new LinkedHashMap<>();
     private Long revision;
     private final Set<Long> handledRevisions = new HashSet<>();
     private AccountCache.CatalogState catalog;
     private Sweep sweep;
-    private long passes;
 
-    ChangeFeed(BillingService service, AlertRepository repository) {
+    ChangeFeed(BillingService service, AlertRepository repository, Clock clock) {
         this.service = service;
         this.repository = repository;
+        this.clock = clock;
     }
 
     /** The orgs to evaluate now, usage of windows from {@code windowsFrom} on. */
     Map<String, Work> next(Instant windowsFrom) {
         Map<String, Work> orgs = new LinkedHashMap<>();
-        Duration overlap = passes++ % FULL_OVERLAP_EVERY == 0 ? OVERLAP : SHORT_OVERLAP;
-        Instant newest = usageWatermark;
-        for (AlertRepository.Changed c : repository.changedUsage(windowsFrom, since(usageWatermark, overlap),
-                MAX_CHANGES_PER_PASS)) {
-            newest = later(newest, c.updatedAt());
-            take(orgs, c.orgId(), "u" + c.userId(), c.updatedAt()).users.add(c.userId());
+        synchronized (this) {
+            retry.forEach((org, work) -> orgs.computeIfAbsent(org, o -> new Work()).add(work));
+            retry.clear();
         }
-        usageWatermark = newest;
-        newest = conversationWatermark;
-        for (AlertRepository.ChangedConversation c : repository.changedConversations(windowsFrom,
-                since(conversationWatermark, overlap), MAX_CHANGES_PER_PASS)) {
-            newest = later(newest, c.updatedAt());
-            take(orgs, c.orgId(), "c" + c.conversationId(), c.updatedAt()).conversations.add(c.conversationId());
+        Instant now = clock.instant();
+        if (position == null || lastRead.isBefore(now.minus(STALE_AFTER))) {
+            position = repository.feedPosition();
+            catchUp = CatchUp.START;
+        } else {
+            AlertRepository.FeedRead read = repository.changesAfter(position, MAX_FEED_ROWS);
+            position = read.next();
+            if (read.overflow()) {
+                catchUp = CatchUp.START;
+            }
+            read.changes().forEach(c -> take(orgs, c));
         }
-        conversationWatermark = newest;
+        lastRead = now;
+        if (catchUp != null) {
+            catchUp(orgs, windowsFrom);
+        }
         orgChanges(orgs);
         catalogChanges(orgs);
         return orgs;
     }
 
-    /** The org's rows of {@code work} were evaluated: not taken again at the same updated_at. */
-    synchronized void evaluated(Work work) {
-        evaluated.putAll(work.rows);
+    /** The evaluation of these orgs failed: they are taken again at the next pass. */
+    synchronized void failed(List<Map.Entry<String, Work>> orgs) {
+        orgs.forEach(e -> retry.computeIfAbsent(e.getKey(), o -> new Work()).add(e.getValue()));
     }
 
-    /**
-     * At the end of a pass: forgets rows older than the overlap, at full passes only (a row kept
-     * longer is only skipped again at the same updated_at; a sweep of every row per pass is not).
-     */
-    synchronized void passDone() {
-        if ((passes - 1) % FULL_OVERLAP_EVERY != 0) {
-            return;
-        }
-        Instant a = usageWatermark;
-        Instant b = conversationWatermark;
-        Instant oldest = a == null ? b : b == null ? a : a.isBefore(b) ? a : b;
-        if (oldest != null) {
-            Instant forgetBefore = oldest.minus(OVERLAP);
-            evaluated.values().removeIf(t -> t.isBefore(forgetBefore));
+    private static void take(Map<String, Work> orgs, AlertRepository.UsageChange c) {
+        Work w = orgs.computeIfAbsent(c.orgId(), o -> new Work());
+        if (!c.subjectId().isEmpty()) {
+            (c.conversation() ? w.conversations : w.users).add(c.subjectId());
         }
     }
 
-    private synchronized Work take(Map<String, Work> orgs, String orgId, String row, Instant updatedAt) {
-        String key = orgId + "\u0000" + row;
-        if (updatedAt.equals(evaluated.get(key))) {
-            return new Work();
+    /** One page of every user, then of every conversation, with usage in the look-back. */
+    private void catchUp(Map<String, Work> orgs, Instant windowsFrom) {
+        CatchUp c = catchUp;
+        List<AlertRepository.UsageChange> page = c.usersDone()
+                ? repository.conversationsWithUsage(windowsFrom, c.conversationOrg(), c.conversation(), MAX_CHANGES_PER_PASS)
+                : repository.usersWithUsage(windowsFrom, c.org(), c.user(), MAX_CHANGES_PER_PASS);
+        page.forEach(u -> take(orgs, u));
+        boolean pageDone = page.size() < MAX_CHANGES_PER_PASS;
+        if (c.usersDone()) {
+            AlertRepository.UsageChange last = page.isEmpty() ? null : page.get(page.size() - 1);
+            catchUp = pageDone ? null : new CatchUp(c.org(), c.user(), true, last.orgId(), last.subjectId());
+        } else {
+            AlertRepository.UsageChange last = page.isEmpty() ? null : page.get(page.size() - 1);
+            catchUp = pageDone ? new CatchUp(c.org(), c.user(), true, "", "")
+                    : new CatchUp(last.orgId(), last.subjectId(), false, "", "");
         }
-        Work w = orgs.computeIfAbsent(orgId, o -> new Work());
-        w.rows.put(key, updatedAt);
-        return w;
-    }
-
-    private static Instant since(Instant watermark, Duration overlap) {
-        return watermark == null ? null : watermark.minus(overlap);
-    }
-
-    private static Instant later(Instant a, Instant b) {
-        return a == null || b.isAfter(a) ? b : a;
     }
 
     /**
