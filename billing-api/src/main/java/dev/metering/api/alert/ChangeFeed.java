@@ -31,7 +31,7 @@ import java.util.Set;
  * (so nothing written meanwhile is missed). Orgs whose evaluation failed are taken again at the
  * next pass. Subscription and grant changes are followed by their {@code revision} (one
  * sequence), looking back {@link #REVISION_LOOKBACK} revisions for writes that commit out of
- * order, as the account cache does. Used by one pass at a time.
+ * order, as the account cache does. Used by one thread, one pass at a time.
  */
 final class ChangeFeed {
 
@@ -86,11 +86,8 @@ final class ChangeFeed {
 
     /** The orgs to evaluate now, usage of windows from {@code windowsFrom} on. */
     Map<String, Work> next(Instant windowsFrom) {
-        Map<String, Work> orgs = new LinkedHashMap<>();
-        synchronized (this) {
-            retry.forEach((org, work) -> orgs.computeIfAbsent(org, o -> new Work()).add(work));
-            retry.clear();
-        }
+        Map<String, Work> orgs = new LinkedHashMap<>(retry);
+        retry.clear();
         Instant now = clock.instant();
         if (position == null || lastRead.isBefore(now.minus(STALE_AFTER))) {
             position = repository.feedPosition();
@@ -104,17 +101,30 @@ final class ChangeFeed {
             read.changes().forEach(c -> take(orgs, c));
         }
         lastRead = now;
-        if (catchUp != null) {
-            catchUp(orgs, windowsFrom);
+        try {
+            if (catchUp != null) {
+                catchUp(orgs, windowsFrom);
+            }
+            orgChanges(orgs);
+            catalogChanges(orgs);
+        } catch (RuntimeException e) {
+            // the feed has moved past what was read: keep it for the next pass
+            failed(List.copyOf(orgs.entrySet()));
+            throw e;
         }
-        orgChanges(orgs);
-        catalogChanges(orgs);
         return orgs;
     }
 
-    /** The evaluation of these orgs failed: they are taken again at the next pass. */
-    synchronized void failed(List<Map.Entry<String, Work>> orgs) {
+    /**
+     * The evaluation of these orgs failed: they are taken again at the next pass (beyond
+     * {@link #MAX_CHANGES_PER_PASS} waiting orgs, the recent windows are evaluated whole instead).
+     */
+    void failed(List<Map.Entry<String, Work>> orgs) {
         orgs.forEach(e -> retry.computeIfAbsent(e.getKey(), o -> new Work()).add(e.getValue()));
+        if (retry.size() > MAX_CHANGES_PER_PASS) {
+            retry.clear();
+            catchUp = CatchUp.START;
+        }
     }
 
     private static void take(Map<String, Work> orgs, AlertRepository.UsageChange c) {
