@@ -141,15 +141,13 @@ final class ChangeFeed {
                 ? repository.conversationsWithUsage(windowsFrom, c.conversationOrg(), c.conversation(), MAX_CHANGES_PER_PASS)
                 : repository.usersWithUsage(windowsFrom, c.org(), c.user(), MAX_CHANGES_PER_PASS);
         page.forEach(u -> take(orgs, u));
-        boolean pageDone = page.size() < MAX_CHANGES_PER_PASS;
-        if (c.usersDone()) {
-            AlertRepository.UsageChange last = page.isEmpty() ? null : page.get(page.size() - 1);
-            catchUp = pageDone ? null : new CatchUp(c.org(), c.user(), true, last.orgId(), last.subjectId());
-        } else {
-            AlertRepository.UsageChange last = page.isEmpty() ? null : page.get(page.size() - 1);
-            catchUp = pageDone ? new CatchUp(c.org(), c.user(), true, "", "")
-                    : new CatchUp(last.orgId(), last.subjectId(), false, "", "");
+        if (page.size() < MAX_CHANGES_PER_PASS) {
+            catchUp = c.usersDone() ? null : new CatchUp(c.org(), c.user(), true, "", "");
+            return;
         }
+        AlertRepository.UsageChange last = page.get(page.size() - 1);
+        catchUp = c.usersDone() ? new CatchUp(c.org(), c.user(), true, last.orgId(), last.subjectId())
+                : new CatchUp(last.orgId(), last.subjectId(), false, "", "");
     }
 
     /**
