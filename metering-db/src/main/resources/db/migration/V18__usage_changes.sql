@@ -1,19 +1,22 @@
 -- V18: a change feed of usage for the alert detector. Never edit once landed.
 --
--- Each statement that writes usage_hourly, org_usage_hourly, org_usage_daily or
--- conversation_usage adds ONE row here, by a statement trigger: the distinct (org, user) or
--- (org, conversation) keys it wrote. The detector reads the rows no earlier read could see (by
--- transaction id against its last snapshot), so a pass costs what changed since the previous
--- one, not a scan of every row of the recent windows. Every writer feeds it (the sink, imports,
--- repairs, tests) without knowing about it. Rows are kept an hour (the sink's maintenance
--- deletes older ones); a detector further behind evaluates the recent windows whole instead.
+-- Statement triggers on usage_hourly, org_usage_hourly, org_usage_daily and conversation_usage
+-- add a row here for each statement's inserted rows and one for its updated rows (an upsert can
+-- add both; a statement that changes nothing adds none): the distinct (org, user) or (org,
+-- conversation) keys. The detector reads the rows no earlier read could see (by transaction id
+-- against its last snapshot), so a pass costs what changed since the previous one, not a scan of
+-- every row of the recent windows. Every writer feeds it (the sink, imports, repairs, tests)
+-- without knowing about it. Rows are kept an hour after they were added (the sink's maintenance
+-- deletes older ones; a transaction open longer than that loses its rows); a detector further
+-- behind evaluates the recent windows whole instead.
 
 /* [jooq ignore start] */
 CREATE TABLE metering.usage_changes (
     id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     -- the writing transaction: rows are read by it, in commit-safe order (see the detector)
     tx            xid8        NOT NULL DEFAULT pg_current_xact_id(),
-    written_at    timestamptz NOT NULL DEFAULT now(),
+    -- when the row was added (not when its transaction began), for the retention
+    written_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     org_ids       text[]      NOT NULL,
     -- parallel to org_ids: the user ('' for none and for org-grain rows) or the conversation
     subject_ids   text[]      NOT NULL,

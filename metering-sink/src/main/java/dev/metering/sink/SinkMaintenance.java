@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The sink's housekeeping, every few minutes on a thread and connection of its own (idempotent,
  * so any number of sink instances may run it): deletes conversations idle for the conversation
- * TTL and the usage change feed older than an hour, and, with the event log on, creates the event log's partitions for yesterday to two days
- * ahead and drops whole partitions past the retention (a DROP, never a row-by-row DELETE).
+ * TTL and the usage change feed older than an hour, and, with the event log on, creates the
+ * event log's partitions for yesterday to two days ahead and drops whole partitions past the
+ * retention (a DROP, never a row-by-row DELETE).
  * A failure is logged and tried again at the next run; it never stops the sink.
  */
 final class SinkMaintenance implements AutoCloseable {
@@ -80,7 +81,10 @@ final class SinkMaintenance implements AutoCloseable {
             if (conversations > 0) {
                 log.info("deleted {} conversations idle since before {}", conversations, now.minus(conversationTtl));
             }
-            deleteOldChanges(c);
+            int changes = deleteOldChanges(c);
+            if (changes > 0) {
+                log.debug("deleted {} usage change feed rows older than {}", changes, CHANGES_KEPT);
+            }
             if (eventLog != null) {
                 LocalDate today = now.toLocalDate();
                 c.setAutoCommit(false);
@@ -112,15 +116,19 @@ final class SinkMaintenance implements AutoCloseable {
      * Deletes the alert detector's usage change feed (V18) older than {@link #CHANGES_KEPT}: the
      * rows are stamped by the database, so their age is measured by its clock too.
      */
-    private static void deleteOldChanges(Connection c) throws SQLException {
+    private static int deleteOldChanges(Connection c) throws SQLException {
+        int total = 0;
         try (PreparedStatement s = c.prepareStatement("delete from metering.usage_changes where ctid in (select ctid "
                 + "from metering.usage_changes where written_at < now() - make_interval(secs => ?) limit "
                 + DELETE_CHUNK + ")")) {
             s.setLong(1, CHANGES_KEPT.toSeconds());
-            while (s.executeUpdate() == DELETE_CHUNK) {
-                // the next chunk
-            }
+            int n;
+            do {
+                n = s.executeUpdate();
+                total += n;
+            } while (n == DELETE_CHUNK);
         }
+        return total;
     }
 
     /** Drops the partitions of days before {@code oldestKept}. */

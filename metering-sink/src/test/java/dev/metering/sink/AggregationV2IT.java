@@ -230,12 +230,17 @@ class AggregationV2IT {
 
         assertThat(rows("SELECT conversations, o, s FROM metering.usage_changes, unnest(org_ids, subject_ids) AS x(o, s) "
                 + "ORDER BY 1, 2, 3")).containsExactly("f|acme|", "f|acme|", "f|acme|u1", "f|acme|u2", "t|globex|c-1");
+        // one upsert statement that updates u1 and inserts u3: a row for each kind of change
+        write(batch(update(Aggregates.key().org("acme").user("u1").hour(h10).build(), Aggregates.totals().events(2).version(2).build()),
+                update(Aggregates.key().org("acme").user("u3").hour(h10).build(), Aggregates.totals().events(1).version(1).build())));
+        assertThat(rows("SELECT array_to_string(subject_ids, ',') FROM metering.usage_changes ORDER BY id DESC LIMIT 2"))
+                .containsExactlyInAnyOrder("u1", "u3");
 
         rows("UPDATE metering.usage_changes SET written_at = now() - interval '61 minutes' WHERE conversations RETURNING id");
         new SinkMaintenance(url, SinkWriter.connectionProperties(postgres.user(), postgres.password()),
                 Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofDays(30), null, Duration.ofDays(35)).runOnce();
         assertThat(rows("SELECT count(*) FROM metering.usage_changes WHERE conversations")).containsExactly("0");
-        assertThat(rows("SELECT count(*) FROM metering.usage_changes WHERE NOT conversations")).containsExactly("3");
+        assertThat(rows("SELECT count(*) FROM metering.usage_changes WHERE NOT conversations")).containsExactly("5");
     }
 
     @Test

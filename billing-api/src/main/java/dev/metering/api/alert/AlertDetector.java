@@ -84,17 +84,35 @@ public final class AlertDetector implements AutoCloseable {
     public synchronized int runOnce() {
         Instant now = clock.instant();
         Instant windowsFrom = now.truncatedTo(ChronoUnit.HOURS).minus(LOOKBACK);
-        List<Map.Entry<String, ChangeFeed.Work>> orgs = new ArrayList<>(changes.next(windowsFrom).entrySet());
+        List<List<Map.Entry<String, ChangeFeed.Work>>> chunks = new ArrayList<>();
+        List<Map.Entry<String, ChangeFeed.Work>> fresh = new ArrayList<>();
+        for (Map.Entry<String, ChangeFeed.Work> e : changes.next(windowsFrom).entrySet()) {
+            // an org that failed before goes on its own, so one that always fails holds up no other
+            if (e.getValue().alone) {
+                chunks.add(List.of(e));
+            } else {
+                fresh.add(e);
+            }
+        }
+        for (int from = 0; from < fresh.size(); from += CHUNK) {
+            chunks.add(fresh.subList(from, Math.min(fresh.size(), from + CHUNK)));
+        }
         int recorded = 0;
-        for (int from = 0; from < orgs.size(); from += CHUNK) {
-            List<Map.Entry<String, ChangeFeed.Work>> chunk = orgs.subList(from, Math.min(orgs.size(), from + CHUNK));
+        boolean anyEvaluated = false;
+        List<Map.Entry<String, ChangeFeed.Work>> failed = new ArrayList<>();
+        for (List<Map.Entry<String, ChangeFeed.Work>> chunk : chunks) {
             try {
                 recorded += evaluate(chunk, windowsFrom, now);
+                anyEvaluated = true;
             } catch (RuntimeException ex) {
-                changes.failed(chunk);
+                failed.addAll(chunk);
                 log.warn("alert evaluation of {} orgs (from {}) failed, tried again at the next pass: {}", chunk.size(),
                         chunk.get(0).getKey(), ex.toString());
             }
+        }
+        for (String org : changes.failed(failed, anyEvaluated)) {
+            log.error("alert evaluation of org {} failed {} times while other orgs' succeeded: its changes up to now "
+                    + "are not evaluated again", org, ChangeFeed.MAX_FAILURES);
         }
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
             recorded += record(repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000).stream()

@@ -35,8 +35,11 @@ public final class AlertRepository {
     public record FeedPosition(String xmax, String[] inProgress) {
     }
 
-    /** What {@link #changesAfter} read. */
-    public record FeedRead(FeedPosition next, List<UsageChange> changes, boolean overflow) {
+    /**
+     * What {@link #changesAfter} read: the position of its snapshot, the changes, the last row id
+     * read, and whether the page was full (more rows may follow that id).
+     */
+    public record FeedRead(FeedPosition next, List<UsageChange> changes, long lastId, boolean full) {
     }
 
     /** A recorded alert as listed: {@code body} is the webhook payload's JSON. */
@@ -174,35 +177,39 @@ public final class AlertRepository {
     }
 
     /**
-     * The rows of {@code metering.usage_changes} that the snapshot of {@code after} could not see,
-     * at most {@code limit} of them ({@code overflow} when there are more: none are returned), and
-     * the position of this read. One statement, so the rows and the new position come from one
-     * snapshot: a row this read cannot see was written by a transaction still running (in its
-     * in-progress list) or not yet started (from its xmax on), and the next read takes it.
+     * One page of the rows of {@code metering.usage_changes} that the snapshot of {@code after}
+     * could not see, those with an id above {@code afterId}, at most {@code limit} rows in id
+     * order, and the position of this read. One statement, so the rows and the new position come
+     * from one snapshot: a row this read cannot see was written by a transaction still running (in
+     * its in-progress list) or not yet started (from its xmax on), and a read from the new
+     * position takes it.
      */
-    public FeedRead changesAfter(FeedPosition after, int limit) {
+    public FeedRead changesAfter(FeedPosition after, long afterId, int limit) {
         List<UsageChange> changes = new ArrayList<>();
         FeedPosition[] next = new FeedPosition[1];
-        int[] rows = new int[1];
-        dsl.resultQuery("SELECT pg_snapshot_xmax(s.snap)::text, ARRAY(SELECT pg_snapshot_xip(s.snap)::text), c.conversations, "
-                        + "c.org_ids, c.subject_ids FROM (SELECT pg_current_snapshot() AS snap) s "
-                        + "LEFT JOIN LATERAL (SELECT conversations, org_ids, subject_ids FROM metering.usage_changes "
-                        + "WHERE tx >= CAST(? AS xid8) OR tx = ANY (CAST(? AS xid8[])) ORDER BY id LIMIT ?) c ON true",
-                        after.xmax(), DSL.val(after.inProgress()), limit + 1)
+        long[] last = {afterId, 0};
+        dsl.resultQuery("SELECT pg_snapshot_xmax(s.snap)::text, ARRAY(SELECT pg_snapshot_xip(s.snap)::text), c.id, "
+                        + "c.conversations, c.org_ids, c.subject_ids FROM (SELECT pg_current_snapshot() AS snap) s "
+                        + "LEFT JOIN LATERAL (SELECT id, conversations, org_ids, subject_ids FROM metering.usage_changes "
+                        + "WHERE (tx >= CAST(? AS xid8) OR tx = ANY (CAST(? AS xid8[]))) AND id > ? ORDER BY id LIMIT ?) c "
+                        + "ON true ORDER BY c.id",
+                        after.xmax(), DSL.val(after.inProgress()), afterId, limit)
                 .forEach(r -> {
                     next[0] = new FeedPosition(r.get(0, String.class), r.get(1, String[].class));
-                    String[] orgs = r.get(3, String[].class);
-                    if (orgs == null || ++rows[0] > limit) {
+                    Long id = r.get(2, Long.class);
+                    if (id == null) {
                         return;
                     }
-                    String[] subjects = r.get(4, String[].class);
-                    boolean conversations = r.get(2, Boolean.class);
+                    last[0] = id;
+                    last[1]++;
+                    String[] orgs = r.get(4, String[].class);
+                    String[] subjects = r.get(5, String[].class);
+                    boolean conversations = r.get(3, Boolean.class);
                     for (int i = 0; i < orgs.length; i++) {
                         changes.add(new UsageChange(orgs[i], subjects[i], conversations));
                     }
                 });
-        boolean overflow = rows[0] > limit;
-        return new FeedRead(next[0], overflow ? List.of() : changes, overflow);
+        return new FeedRead(next[0], changes, last[0], last[1] == limit);
     }
 
     /**

@@ -22,37 +22,48 @@ import java.util.Set;
  * new usage), and, after a catalog change, every org on a changed plan, in slices of
  * {@link #SWEEP_SLICE} per pass.
  *
- * <p>Usage changes come from {@code metering.usage_changes}, which a statement trigger on every
- * usage table fills (V18): each pass reads the rows its previous read's snapshot could not see,
- * so it costs what changed, however much recent usage there is. At the first pass, after
- * {@link #STALE_AFTER} without a successful read (the sink keeps feed rows an hour) and when more
- * than {@link #MAX_FEED_ROWS} rows wait, it evaluates every user and conversation with usage in
- * the look-back instead, {@link #MAX_CHANGES_PER_PASS} a pass, from a feed position taken first
- * (so nothing written meanwhile is missed). Orgs whose evaluation failed are taken again at the
- * next pass. Subscription and grant changes are followed by their {@code revision} (one
- * sequence), looking back {@link #REVISION_LOOKBACK} revisions for writes that commit out of
- * order, as the account cache does. Used by one thread, one pass at a time.
+ * <p>Usage changes come from {@code metering.usage_changes}, which statement triggers on the
+ * usage tables fill (V18): each pass reads the rows its previous read's snapshot could not see,
+ * in pages of {@link #FEED_PAGE} rows, up to {@link #MAX_CHANGES_PER_PASS} orgs a pass (the rest
+ * at the next), so it costs what changed, however much recent usage there is. At the first pass
+ * and after {@link #STALE_AFTER} without a successful read (the sink keeps feed rows an hour), it
+ * evaluates every user and conversation with usage in the look-back instead, a page of
+ * {@link #MAX_CHANGES_PER_PASS} a pass, from a feed position taken first (so nothing written
+ * meanwhile is missed). Orgs whose evaluation failed are taken again at the next pass, one by
+ * one. Subscription and grant changes are followed by their {@code revision} (one sequence),
+ * looking back {@link #REVISION_LOOKBACK} revisions for writes that commit out of order, as the
+ * account cache does. Used by one thread, one pass at a time.
  */
 final class ChangeFeed {
 
-    /** Rows of the feed one pass reads at most (each usage statement of the sink writes one or two). */
-    static final int MAX_FEED_ROWS = 2_000;
+    /** Feed rows read per statement: each holds the keys of one sink statement (up to a batch's). */
+    static final int FEED_PAGE = 100;
     /** Half the hour the sink keeps feed rows: a reader further behind may have lost some. */
     static final Duration STALE_AFTER = Duration.ofMinutes(30);
     static final int MAX_CHANGES_PER_PASS = 50_000;
+    /** An org whose evaluation failed this many times on its own, while others' succeeded, is given up. */
+    static final int MAX_FAILURES = 5;
     static final int REVISION_LOOKBACK = 256;
     static final int SWEEP_SLICE = 1_000;
 
-    /** What to evaluate of one org; {@code whole}: also its recent users and conversations. */
+    /**
+     * What to evaluate of one org; {@code whole}: also its recent users and conversations;
+     * {@code alone}: an evaluation with it failed, so it is evaluated on its own; {@code failures}:
+     * its evaluations that failed while others' succeeded.
+     */
     static final class Work {
         final Set<String> users = new LinkedHashSet<>();
         final Set<String> conversations = new LinkedHashSet<>();
         boolean whole;
+        boolean alone;
+        int failures;
 
         void add(Work other) {
             users.addAll(other.users);
             conversations.addAll(other.conversations);
             whole |= other.whole;
+            alone |= other.alone;
+            failures = Math.max(failures, other.failures);
         }
     }
 
@@ -60,15 +71,19 @@ final class ChangeFeed {
     private record Sweep(List<String> planIds, String defaultPlanId, String after) {
     }
 
-    /** Recent usage evaluated whole, a page a pass: the last (org, user) and (org, conversation) taken. */
-    private record CatchUp(String org, String user, boolean usersDone, String conversationOrg, String conversation) {
-        static final CatchUp START = new CatchUp("", "", false, "", "");
+    /** Recent usage evaluated whole, a page a pass: users, then conversations, after (org, subject). */
+    private record CatchUp(boolean conversations, String org, String subject) {
+        static final CatchUp START = new CatchUp(false, "", "");
     }
 
     private final BillingService service;
     private final AlertRepository repository;
     private final Clock clock;
+    /** The snapshot whose unseen rows are read. */
     private AlertRepository.FeedPosition position;
+    /** While paging through the rows of {@link #position}: the last id read and the first page's position. */
+    private long pagedTo;
+    private AlertRepository.FeedPosition pagedNext;
     private Instant lastRead;
     private CatchUp catchUp;
     /** Orgs whose evaluation failed: taken again at the next pass. */
@@ -86,45 +101,73 @@ final class ChangeFeed {
 
     /** The orgs to evaluate now, usage of windows from {@code windowsFrom} on. */
     Map<String, Work> next(Instant windowsFrom) {
-        Map<String, Work> orgs = new LinkedHashMap<>(retry);
+        Map<String, Work> orgs = new LinkedHashMap<>();
+        retry.forEach((org, work) -> orgs.computeIfAbsent(org, o -> new Work()).add(work));
         retry.clear();
-        Instant now = clock.instant();
-        if (position == null || lastRead.isBefore(now.minus(STALE_AFTER))) {
-            position = repository.feedPosition();
-            catchUp = CatchUp.START;
-        } else {
-            AlertRepository.FeedRead read = repository.changesAfter(position, MAX_FEED_ROWS);
-            position = read.next();
-            if (read.overflow()) {
-                catchUp = CatchUp.START;
-            }
-            read.changes().forEach(c -> take(orgs, c));
-        }
-        lastRead = now;
         try {
+            Instant now = clock.instant();
+            if (position == null || lastRead.isBefore(now.minus(STALE_AFTER))) {
+                position = repository.feedPosition();
+                pagedNext = null;
+                catchUp = CatchUp.START;
+            } else {
+                readFeed(orgs);
+            }
+            lastRead = now;
             if (catchUp != null) {
                 catchUp(orgs, windowsFrom);
             }
             orgChanges(orgs);
             catalogChanges(orgs);
         } catch (RuntimeException e) {
-            // the feed has moved past what was read: keep it for the next pass
-            failed(List.copyOf(orgs.entrySet()));
+            // what was taken (the feed may have moved past it) is kept for the next pass
+            orgs.forEach((org, work) -> retry.computeIfAbsent(org, o -> new Work()).add(work));
             throw e;
         }
         return orgs;
     }
 
     /**
-     * The evaluation of these orgs failed: they are taken again at the next pass (beyond
-     * {@link #MAX_CHANGES_PER_PASS} waiting orgs, the recent windows are evaluated whole instead).
+     * Reads the feed rows {@link #position} did not see, page by page by id, until a page is not
+     * full or the pass has enough orgs; then the first page's snapshot is the next position (rows
+     * committed after it are read again from there: once more is harmless, never is not).
      */
-    void failed(List<Map.Entry<String, Work>> orgs) {
-        orgs.forEach(e -> retry.computeIfAbsent(e.getKey(), o -> new Work()).add(e.getValue()));
-        if (retry.size() > MAX_CHANGES_PER_PASS) {
-            retry.clear();
-            catchUp = CatchUp.START;
+    private void readFeed(Map<String, Work> orgs) {
+        AlertRepository.FeedRead read;
+        do {
+            read = repository.changesAfter(position, pagedNext == null ? 0 : pagedTo, FEED_PAGE);
+            if (pagedNext == null) {
+                pagedNext = read.next();
+            }
+            pagedTo = read.lastId();
+            read.changes().forEach(c -> take(orgs, c));
+        } while (read.full() && orgs.size() < MAX_CHANGES_PER_PASS);
+        if (!read.full()) {
+            position = pagedNext;
+            pagedNext = null;
         }
+    }
+
+    /**
+     * The evaluation of these orgs failed: they are taken again at the next pass, on their own.
+     * {@code counted}: other evaluations of the pass succeeded, so the failure is the org's own;
+     * an org failing {@link #MAX_FAILURES} such times is given up (logged by the caller).
+     *
+     * @return the orgs given up
+     */
+    List<String> failed(List<Map.Entry<String, Work>> orgs, boolean counted) {
+        List<String> givenUp = new ArrayList<>();
+        for (Map.Entry<String, Work> e : orgs) {
+            Work w = e.getValue();
+            w.alone = true;
+            w.failures += counted ? 1 : 0;
+            if (w.failures >= MAX_FAILURES) {
+                givenUp.add(e.getKey());
+            } else {
+                retry.computeIfAbsent(e.getKey(), o -> new Work()).add(w);
+            }
+        }
+        return givenUp;
     }
 
     private static void take(Map<String, Work> orgs, AlertRepository.UsageChange c) {
@@ -137,17 +180,16 @@ final class ChangeFeed {
     /** One page of every user, then of every conversation, with usage in the look-back. */
     private void catchUp(Map<String, Work> orgs, Instant windowsFrom) {
         CatchUp c = catchUp;
-        List<AlertRepository.UsageChange> page = c.usersDone()
-                ? repository.conversationsWithUsage(windowsFrom, c.conversationOrg(), c.conversation(), MAX_CHANGES_PER_PASS)
-                : repository.usersWithUsage(windowsFrom, c.org(), c.user(), MAX_CHANGES_PER_PASS);
+        List<AlertRepository.UsageChange> page = c.conversations()
+                ? repository.conversationsWithUsage(windowsFrom, c.org(), c.subject(), MAX_CHANGES_PER_PASS)
+                : repository.usersWithUsage(windowsFrom, c.org(), c.subject(), MAX_CHANGES_PER_PASS);
         page.forEach(u -> take(orgs, u));
         if (page.size() < MAX_CHANGES_PER_PASS) {
-            catchUp = c.usersDone() ? null : new CatchUp(c.org(), c.user(), true, "", "");
-            return;
+            catchUp = c.conversations() ? null : new CatchUp(true, "", "");
+        } else {
+            AlertRepository.UsageChange last = page.get(page.size() - 1);
+            catchUp = new CatchUp(c.conversations(), last.orgId(), last.subjectId());
         }
-        AlertRepository.UsageChange last = page.get(page.size() - 1);
-        catchUp = c.usersDone() ? new CatchUp(c.org(), c.user(), true, last.orgId(), last.subjectId())
-                : new CatchUp(last.orgId(), last.subjectId(), false, "", "");
     }
 
     /**

@@ -45,20 +45,20 @@ class UsageChangesIT {
                 + "updated_at, version) VALUES ('acme', 'c1', 'CHAT_MESSAGE', 4, 4, 0, 0, 0, 0, 0, now(), now(), now(), 1), "
                 + "('acme', 'c1', 'AI_COMPLETION', 1, 1, 0, 0, 0, 0, 0, now(), now(), now(), 1)");
 
-        AlertRepository.FeedRead first = s.repository().changesAfter(start, 100);
+        AlertRepository.FeedRead first = s.repository().changesAfter(start, 0, 100);
 
-        assertThat(first.overflow()).isFalse();
+        assertThat(first.full()).isFalse();
         // detail rows name their user; org-grain rows the org alone (""), each statement once
         assertThat(first.changes()).containsExactlyInAnyOrder(
                 change("acme", "u1"), change("acme", ""), change("acme", ""),
                 change("acme", "u2"), change("acme", ""), change("acme", ""),
                 change("globex", ""), change("globex", ""), change("globex", ""),
                 new AlertRepository.UsageChange("acme", "c1", true));
-        AlertRepository.FeedRead second = s.repository().changesAfter(first.next(), 100);
+        AlertRepository.FeedRead second = s.repository().changesAfter(first.next(), 0, 100);
         assertThat(second.changes()).isEmpty();
 
         sink.messages("acme", "u1", T, 5);
-        assertThat(s.repository().changesAfter(second.next(), 100).changes())
+        assertThat(s.repository().changesAfter(second.next(), 0, 100).changes())
                 .containsExactlyInAnyOrder(change("acme", "u1"), change("acme", ""), change("acme", ""));
     }
 
@@ -74,30 +74,34 @@ class UsageChangesIT {
             }
             new SinkRows(s.dsl()).messages("fast", "u1", T, 1);
 
-            AlertRepository.FeedRead whileRunning = s.repository().changesAfter(start, 100);
+            AlertRepository.FeedRead whileRunning = s.repository().changesAfter(start, 0, 100);
             assertThat(whileRunning.changes()).extracting(AlertRepository.UsageChange::orgId).containsOnly("fast");
 
             slow.commit();
-            AlertRepository.FeedRead afterCommit = s.repository().changesAfter(whileRunning.next(), 100);
+            AlertRepository.FeedRead afterCommit = s.repository().changesAfter(whileRunning.next(), 0, 100);
             assertThat(afterCommit.changes()).containsExactly(change("slow", "u9"));
-            assertThat(s.repository().changesAfter(afterCommit.next(), 100).changes()).isEmpty();
+            assertThat(s.repository().changesAfter(afterCommit.next(), 0, 100).changes()).isEmpty();
         }
     }
 
     @Test
-    void shouldReportAnOverflowInsteadOfAPartOfTheWaitingRows() {
-        Setup s = setup("usage_changes_overflow");
+    void shouldPageThroughTheWaitingRowsByIdAndSayWhenAPageIsFull() {
+        Setup s = setup("usage_changes_pages_by_id");
         AlertRepository.FeedPosition start = s.repository().feedPosition();
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             s.dsl().execute(hourRow("org-" + i, "u"));
         }
 
-        assertThat(s.repository().changesAfter(start, 4).changes()).hasSize(4);
-        AlertRepository.FeedRead over = s.repository().changesAfter(start, 3);
-        assertThat(over.overflow()).isTrue();
-        assertThat(over.changes()).isEmpty();
-        // the position still moves on: the caller evaluates the recent windows whole instead
-        assertThat(s.repository().changesAfter(over.next(), 3).changes()).isEmpty();
+        AlertRepository.FeedRead first = s.repository().changesAfter(start, 0, 2);
+        assertThat(first.full()).isTrue();
+        assertThat(first.changes()).extracting(AlertRepository.UsageChange::orgId).containsExactly("org-0", "org-1");
+        AlertRepository.FeedRead second = s.repository().changesAfter(start, first.lastId(), 2);
+        assertThat(second.changes()).extracting(AlertRepository.UsageChange::orgId).containsExactly("org-2", "org-3");
+        AlertRepository.FeedRead last = s.repository().changesAfter(start, second.lastId(), 2);
+        assertThat(last.full()).isFalse();
+        assertThat(last.changes()).extracting(AlertRepository.UsageChange::orgId).containsExactly("org-4");
+        // from the first page's position on, nothing it saw comes back
+        assertThat(s.repository().changesAfter(first.next(), 0, 2).changes()).isEmpty();
     }
 
     @Test

@@ -143,6 +143,24 @@ class AlertsIT {
     }
 
     @Test
+    void shouldAlertEveryOrgOfManyFeedPagesWrittenBetweenTwoPassesInOnePass() throws Exception {
+        try (ApiServer s = ApiServer.start("alerts_feed_pages")) {
+            s.applyCatalog(CATALOG);
+            s.api.alerting().detector().runOnce();
+            // three feed rows an org (hour, org hour, org day): 750 rows, several pages of 100
+            int orgs = 250;
+            for (int i = 0; i < orgs; i++) {
+                s.sink.messages("org-" + i, "", s.clock.instant(), 80);
+            }
+
+            assertThat(s.api.alerting().detector().runOnce()).isEqualTo(orgs);
+            assertThat(s.db.resultQuery("SELECT count(DISTINCT org_id) FROM metering.alerts").fetchOne(0, Integer.class))
+                    .isEqualTo(orgs);
+            assertThat(s.api.alerting().detector().runOnce()).isZero();
+        }
+    }
+
+    @Test
     void shouldRecordEachThresholdOfAJumpAlertAgainInANewWindowAndPerUser() throws Exception {
         try (ApiServer s = ApiServer.start("alerts_windows")) {
             s.applyCatalog(CATALOG);
