@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It shares PostgreSQL and the CPU with checks, so its cost per pass is a few statements per
  * {@link #CHUNK} orgs, not per org: accounts and usage of a chunk are read in batches, evaluated in
- * memory, and its crossings recorded in one transaction. One thread, on the connections it is given.
+ * memory, and its crossings recorded in one transaction (an org whose evaluation failed is retried on
+ * its own, at most {@link #CHUNK} such a pass). One thread, on the connections it is given.
  */
 public final class AlertDetector implements AutoCloseable {
 
@@ -86,33 +87,36 @@ public final class AlertDetector implements AutoCloseable {
         Instant windowsFrom = now.truncatedTo(ChronoUnit.HOURS).minus(LOOKBACK);
         List<List<Map.Entry<String, ChangeFeed.Work>>> chunks = new ArrayList<>();
         List<Map.Entry<String, ChangeFeed.Work>> fresh = new ArrayList<>();
+        List<Map.Entry<String, ChangeFeed.Work>> later = new ArrayList<>();
         for (Map.Entry<String, ChangeFeed.Work> e : changes.next(windowsFrom).entrySet()) {
-            // an org that failed before goes on its own, so one that always fails holds up no other
-            if (e.getValue().alone) {
+            // an org whose evaluation failed goes on its own, so one that always fails holds up no
+            // other; at most a chunk's worth a pass, so a failed pass is not retried at 500 times the cost
+            if (!e.getValue().alone) {
+                fresh.add(e);
+            } else if (chunks.size() < CHUNK) {
                 chunks.add(List.of(e));
             } else {
-                fresh.add(e);
+                later.add(e);
             }
         }
+        changes.later(later);
         for (int from = 0; from < fresh.size(); from += CHUNK) {
             chunks.add(fresh.subList(from, Math.min(fresh.size(), from + CHUNK)));
         }
         int recorded = 0;
-        boolean anyEvaluated = false;
         List<Map.Entry<String, ChangeFeed.Work>> failed = new ArrayList<>();
         for (List<Map.Entry<String, ChangeFeed.Work>> chunk : chunks) {
             try {
                 recorded += evaluate(chunk, windowsFrom, now);
-                anyEvaluated = true;
             } catch (RuntimeException ex) {
                 failed.addAll(chunk);
-                log.warn("alert evaluation of {} orgs (from {}) failed, tried again at the next pass: {}", chunk.size(),
-                        chunk.get(0).getKey(), ex.toString());
+                log.warn("alert evaluation of {} org(s) from {} failed: {}", chunk.size(), chunk.get(0).getKey(),
+                        ex.toString());
             }
         }
-        for (String org : changes.failed(failed, anyEvaluated)) {
-            log.error("alert evaluation of org {} failed {} times while other orgs' succeeded: its changes up to now "
-                    + "are not evaluated again", org, ChangeFeed.MAX_FAILURES);
+        for (String org : changes.failed(failed)) {
+            log.error("alert evaluation of org {} failed {} times: its usage changes up to now are not evaluated again",
+                    org, ChangeFeed.MAX_FAILURES);
         }
         if (lastExpiryScan == null || !now.isBefore(lastExpiryScan.plus(EXPIRY_SCAN_EVERY))) {
             recorded += record(repository.expiringWithoutAlert(now, now.plus(EXPIRY_HORIZON), 1_000).stream()

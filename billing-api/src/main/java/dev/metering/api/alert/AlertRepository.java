@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.StringJoiner;
 import java.util.function.LongFunction;
 import org.jooq.DSLContext;
 import org.jooq.Record1;
@@ -188,12 +189,20 @@ public final class AlertRepository {
         List<UsageChange> changes = new ArrayList<>();
         FeedPosition[] next = new FeedPosition[1];
         long[] last = {afterId, 0};
+        // the position as literals (numbers, parsed here), not binds: a generic plan, which the
+        // driver's server-side prepare leads to, cannot know how few rows lie past xmax and walks
+        // the whole feed in id order (43 ms for an hour of rows instead of 0.1 ms)
+        String xmax = Long.toString(Long.parseLong(after.xmax()));
+        StringJoiner xip = new StringJoiner(",", "{", "}");
+        for (String x : after.inProgress()) {
+            xip.add(Long.toString(Long.parseLong(x)));
+        }
         dsl.resultQuery("SELECT pg_snapshot_xmax(s.snap)::text, ARRAY(SELECT pg_snapshot_xip(s.snap)::text), c.id, "
                         + "c.conversations, c.org_ids, c.subject_ids FROM (SELECT pg_current_snapshot() AS snap) s "
                         + "LEFT JOIN LATERAL (SELECT id, conversations, org_ids, subject_ids FROM metering.usage_changes "
-                        + "WHERE (tx >= CAST(? AS xid8) OR tx = ANY (CAST(? AS xid8[]))) AND id > ? ORDER BY id LIMIT ?) c "
-                        + "ON true ORDER BY c.id",
-                        after.xmax(), DSL.val(after.inProgress()), afterId, limit)
+                        + "WHERE (tx >= '" + xmax + "'::xid8 OR tx = ANY ('" + xip + "'::xid8[])) AND id > ? "
+                        + "ORDER BY id LIMIT ?) c ON true ORDER BY c.id",
+                        afterId, limit)
                 .forEach(r -> {
                     next[0] = new FeedPosition(r.get(0, String.class), r.get(1, String[].class));
                     Long id = r.get(2, Long.class);

@@ -23,9 +23,10 @@ import java.util.Set;
  * {@link #SWEEP_SLICE} per pass.
  *
  * <p>Usage changes come from {@code metering.usage_changes}, which statement triggers on the
- * usage tables fill (V18): each pass reads the rows its previous read's snapshot could not see,
- * in pages of {@link #FEED_PAGE} rows, up to {@link #MAX_CHANGES_PER_PASS} orgs a pass (the rest
- * at the next), so it costs what changed, however much recent usage there is. At the first pass
+ * usage tables fill (V18): each pass reads the rows that a snapshot could not see (the first
+ * page's of the previous complete read, so a row may be read twice, never not at all), in pages
+ * of {@link #FEED_PAGE} rows, up to {@link #MAX_CHANGES_PER_PASS} orgs a pass (the rest at the
+ * next), so it costs what changed, however much recent usage there is. At the first pass
  * and after {@link #STALE_AFTER} without a successful read (the sink keeps feed rows an hour), it
  * evaluates every user and conversation with usage in the look-back instead, a page of
  * {@link #MAX_CHANGES_PER_PASS} a pass, from a feed position taken first (so nothing written
@@ -41,7 +42,7 @@ final class ChangeFeed {
     /** Half the hour the sink keeps feed rows: a reader further behind may have lost some. */
     static final Duration STALE_AFTER = Duration.ofMinutes(30);
     static final int MAX_CHANGES_PER_PASS = 50_000;
-    /** An org whose evaluation failed this many times on its own, while others' succeeded, is given up. */
+    /** An org whose evaluation failed this many times (in passes whose reads succeeded) is given up. */
     static final int MAX_FAILURES = 5;
     static final int REVISION_LOOKBACK = 256;
     static final int SWEEP_SLICE = 1_000;
@@ -49,7 +50,7 @@ final class ChangeFeed {
     /**
      * What to evaluate of one org; {@code whole}: also its recent users and conversations;
      * {@code alone}: an evaluation with it failed, so it is evaluated on its own; {@code failures}:
-     * its evaluations that failed while others' succeeded.
+     * how many evaluations with it failed.
      */
     static final class Work {
         final Set<String> users = new LinkedHashSet<>();
@@ -149,25 +150,29 @@ final class ChangeFeed {
     }
 
     /**
-     * The evaluation of these orgs failed: they are taken again at the next pass, on their own.
-     * {@code counted}: other evaluations of the pass succeeded, so the failure is the org's own;
-     * an org failing {@link #MAX_FAILURES} such times is given up (logged by the caller).
+     * The evaluation of these orgs failed (in a pass whose reads had just succeeded): they are
+     * taken again at the next pass, each on its own; an org failing {@link #MAX_FAILURES} times is
+     * given up (logged by the caller).
      *
      * @return the orgs given up
      */
-    List<String> failed(List<Map.Entry<String, Work>> orgs, boolean counted) {
+    List<String> failed(List<Map.Entry<String, Work>> orgs) {
         List<String> givenUp = new ArrayList<>();
         for (Map.Entry<String, Work> e : orgs) {
             Work w = e.getValue();
             w.alone = true;
-            w.failures += counted ? 1 : 0;
-            if (w.failures >= MAX_FAILURES) {
+            if (++w.failures >= MAX_FAILURES) {
                 givenUp.add(e.getKey());
             } else {
                 retry.computeIfAbsent(e.getKey(), o -> new Work()).add(w);
             }
         }
         return givenUp;
+    }
+
+    /** Orgs this pass did not get to: taken again at the next pass, as they are. */
+    void later(List<Map.Entry<String, Work>> orgs) {
+        orgs.forEach(e -> retry.computeIfAbsent(e.getKey(), o -> new Work()).add(e.getValue()));
     }
 
     private static void take(Map<String, Work> orgs, AlertRepository.UsageChange c) {
