@@ -33,7 +33,7 @@ import java.util.TreeMap;
  *   <tr><td>{@code METERING_STREAMS_STATE_DIR}</td><td>{@code metering-streams-state} in the working directory; use a persistent volume</td></tr>
  *   <tr><td>{@code METERING_STREAMS_THREADS}</td><td>the processors the JVM sees, at most 8</td></tr>
  *   <tr><td>{@code METERING_STREAMS_PROCESSING_GUARANTEE}</td><td>{@code exactly_once_v2} ({@code at_least_once} for benchmarks only)</td></tr>
- *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}: changed aggregate rows are emitted and committed this often (Kafka Streams' own timer: 5 times it, at most 5 s, never below it)</td></tr>
+ *   <tr><td>{@code METERING_STREAMS_COMMIT_INTERVAL}</td><td>{@code 200ms}: changed aggregate rows are emitted and committed this often (Kafka Streams' own timer: 5 times it, at most 5 s, never below it); at most 5 s with exactly-once</td></tr>
  *   <tr><td>{@code METERING_CONVERSATION_TTL}</td><td>{@code 30d}: a conversation's totals are kept until it was idle this long</td></tr>
  *   <tr><td>{@code METERING_EVENT_LOG}</td><td>{@code off}; {@code on}: every counted event is written, priced, to {@code usage.priced}</td></tr>
  *   <tr><td>{@code METERING_STREAMS_METRICS_PORT}</td><td>9464; 0: any free port; -1: off</td></tr>
@@ -95,6 +95,8 @@ public record StreamsAppConfig(
 
     /** Variables no longer read, refused with an explanation rather than silently ignored. */
     static final List<String> REMOVED = List.of("METERING_STREAMS_EMIT_INTERVAL");
+    /** Kafka Streams' exactly-once producers abort a transaction after 10 s: half that, for the work of an interval. */
+    static final Duration MAX_EXACTLY_ONCE_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
     /** Reads and validates everything; throws one {@code ConfigException} listing every problem. */
     public static StreamsAppConfig from(ConfigSource source) {
@@ -120,6 +122,9 @@ public record StreamsAppConfig(
         Duration commit = source.duration("METERING_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(200));
         if (commit.isZero()) {
             source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be greater than 0");
+        } else if (guarantee == Guarantee.EXACTLY_ONCE_V2 && commit.compareTo(MAX_EXACTLY_ONCE_COMMIT_INTERVAL) > 0) {
+            source.problem("METERING_STREAMS_COMMIT_INTERVAL", "must be at most 5s with exactly_once_v2: each interval's "
+                    + "rows go out in one transaction, and the broker aborts a transaction open for 10 s");
         }
         for (String removed : REMOVED) {
             if (source.get(removed).isPresent()) {

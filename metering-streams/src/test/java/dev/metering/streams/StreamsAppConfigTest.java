@@ -97,6 +97,23 @@ class StreamsAppConfigTest {
     }
 
     @Test
+    void shouldRefuseACommitIntervalLongerThanFiveSecondsWithExactlyOnceOnly() {
+        Map<String, String> env = new java.util.HashMap<>(MINIMAL);
+        env.put("METERING_STREAMS_COMMIT_INTERVAL", "5s");
+        assertThat(StreamsAppConfig.from(ConfigSource.of(env)).commitInterval()).isEqualTo(Duration.ofSeconds(5));
+
+        env.put("METERING_STREAMS_COMMIT_INTERVAL", "6s");
+        assertThatThrownBy(() -> StreamsAppConfig.from(ConfigSource.of(env)))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        "METERING_STREAMS_COMMIT_INTERVAL: must be at most 5s with exactly_once_v2: each interval's rows go "
+                                + "out in one transaction, and the broker aborts a transaction open for 10 s"));
+
+        env.put("METERING_STREAMS_PROCESSING_GUARANTEE", "at_least_once");
+        env.put("METERING_STREAMS_COMMIT_INTERVAL", "30s");
+        assertThat(StreamsAppConfig.from(ConfigSource.of(env)).commitInterval()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
     void shouldReportEveryProblemAtOnce() {
         Map<String, String> env = Map.of(
                 "METERING_SCHEMA_REGISTRY_URL", "127.0.0.1:8081",
