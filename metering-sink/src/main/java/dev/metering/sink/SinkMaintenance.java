@@ -99,17 +99,7 @@ final class SinkMaintenance implements AutoCloseable {
     }
 
     private static int deleteIdleConversations(Connection c, OffsetDateTime idleSince) throws SQLException {
-        int total = 0;
-        try (PreparedStatement s = c.prepareStatement("delete from metering.conversation_usage where ctid in (select ctid "
-                + "from metering.conversation_usage where last_event_at < ? limit " + DELETE_CHUNK + ")")) {
-            s.setObject(1, idleSince);
-            int n;
-            do {
-                n = s.executeUpdate();
-                total += n;
-            } while (n == DELETE_CHUNK);
-        }
-        return total;
+        return deleteInChunks(c, "metering.conversation_usage", "last_event_at < ?", idleSince);
     }
 
     /**
@@ -117,11 +107,17 @@ final class SinkMaintenance implements AutoCloseable {
      * rows are stamped by the database, so their age is measured by its clock too.
      */
     private static int deleteOldChanges(Connection c) throws SQLException {
+        return deleteInChunks(c, "metering.usage_changes", "written_at < now() - make_interval(secs => ?)",
+                CHANGES_KEPT.toSeconds());
+    }
+
+    /** Deletes the rows of {@code table} matching {@code condition}, {@link #DELETE_CHUNK} a statement. */
+    private static int deleteInChunks(Connection c, String table, String condition, Object parameter)
+            throws SQLException {
         int total = 0;
-        try (PreparedStatement s = c.prepareStatement("delete from metering.usage_changes where ctid in (select ctid "
-                + "from metering.usage_changes where written_at < now() - make_interval(secs => ?) limit "
-                + DELETE_CHUNK + ")")) {
-            s.setLong(1, CHANGES_KEPT.toSeconds());
+        try (PreparedStatement s = c.prepareStatement("delete from " + table + " where ctid in (select ctid from "
+                + table + " where " + condition + " limit " + DELETE_CHUNK + ")")) {
+            s.setObject(1, parameter);
             int n;
             do {
                 n = s.executeUpdate();
