@@ -24,6 +24,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,7 +51,8 @@ final class BenchPipeline {
 
     BenchPipeline(DevStack stack, UsageMeter meter, PrintStream out, boolean eventLogOn) throws SQLException {
         this.stack = stack;
-        this.cpu = new CpuSampler(stack.streamsApplicationId() == null ? "metering-streams" : stack.streamsApplicationId());
+        this.cpu = new CpuSampler(stack.streamsApplicationId() == null ? "metering-streams" : stack.streamsApplicationId(),
+                this::postgresRoles);
         this.meter = meter;
         this.out = out;
         try (Connection c = connect()) {
@@ -103,6 +105,11 @@ final class BenchPipeline {
     /** The org (1..1000) of the {@code i}-th event of (b): a fixed stride that visits all orgs evenly. */
     static int benchOrg(long i) {
         return 1 + (int) (i * 7919 % 1000); // long: i * 7919 overflows an int from i = 271,189 on
+    }
+
+    /** This machine's CPU by part, now: for {@link CpuSampler#perEvent}. */
+    Map<String, Long> cpuSample() {
+        return cpu.sample();
     }
 
     /** (a): a plain byte-array consumer reads the loaded events topic from the beginning. */
@@ -470,6 +477,23 @@ final class BenchPipeline {
 
     Connection connect() throws SQLException {
         return DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(), stack.postgres().password());
+    }
+
+    /** PostgreSQL's processes by role, for {@link CpuSampler}: the sink's backends name themselves. */
+    private Map<Long, String> postgresRoles() {
+        Map<Long, String> roles = new HashMap<>();
+        try (Connection c = connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pid, backend_type, COALESCE(application_name, '') FROM pg_stat_activity")) {
+            while (rs.next()) {
+                String type = rs.getString(2);
+                roles.put(rs.getLong(1), rs.getString(3).equals("metering-sink") ? "sink"
+                        : type.equals("client backend") ? "other clients"
+                        : type.startsWith("autovacuum") ? "autovacuum" : "WAL and checkpoints");
+            }
+        } catch (SQLException e) {
+            return Map.of(); // told by their titles instead
+        }
+        return roles;
     }
 
     /** Events counted in the org totals the check reads. */

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -136,6 +137,8 @@ final class BenchSteadyState {
         }
         double readBefore = 0;
         long holdStart = 0;
+        long sentAtHold = 0;
+        Map<String, Long> cpuAtHold = Map.of();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong sent = new AtomicLong();
         Thread load = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
@@ -152,6 +155,8 @@ final class BenchSteadyState {
                     holding = true;
                     holdStart = System.nanoTime();
                     readBefore = pipeline.streamsRead();
+                    sentAtHold = sent.get();
+                    cpuAtHold = pipeline.cpuSample();
                 }
                 samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
                 if (t >= total) {
@@ -159,7 +164,10 @@ final class BenchSteadyState {
                 }
                 LockSupport.parkNanos(250_000_000);
             }
-            double read = (pipeline.streamsRead() - readBefore) / ((System.nanoTime() - holdStart) / 1e9);
+            double held = (System.nanoTime() - holdStart) / 1e9;
+            double read = (pipeline.streamsRead() - readBefore) / held;
+            Map<String, Long> cpuAtEnd = pipeline.cpuSample();
+            long sentInHold = sent.get() - sentAtHold;
             stop.set(true);
             load.join(10_000);
             long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - logBase) : 0;
@@ -171,6 +179,7 @@ final class BenchSteadyState {
                     + "%.2f s (end)%s -> %s%n", rate, s.sentRate(), s.readRate(), s.writtenRate(), s.midLag(), s.endLag(),
                     pipeline.tracksEventLog() ? String.format(", event log %.2f s", logLag / rate) : "",
                     !s.offered() ? "not offered (the bench's producer is the limit)" : s.sustained() ? "sustained" : "NOT sustained");
+            out.printf("      CPU an event sent during the hold: %s%n", CpuSampler.perEvent(cpuAtHold, cpuAtEnd, sentInHold, held));
             // the next step starts on a drained pipeline, so one overloaded step does not fail the next
             pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
             return s;

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -20,8 +21,11 @@ import java.util.stream.Collectors;
  * processes it started (broker, registry, PostgreSQL, from {@code /proc/<pid>/stat}). A sample is
  * CPU nanoseconds per thread or process; {@link #perEvent} subtracts two samples id by id, so a
  * thread or process that started in between counts from zero. What this JVM used beyond its named
- * threads (threads that ended, VM threads) is "other JVM threads", from the process total. Outside
- * Linux only the Java threads are measured.
+ * threads (threads that ended, VM threads) is "other JVM threads", from the process total.
+ * PostgreSQL's share is also split by role: the sink's backends (by application name), other
+ * clients, autovacuum, WAL and checkpoints, and ended processes (the postmaster's count of its
+ * children that exited: autovacuum workers and closed connections). Outside Linux only the Java
+ * threads are measured.
  */
 final class CpuSampler {
 
@@ -35,12 +39,23 @@ final class CpuSampler {
             "GC and VM thread", OTHER_JVM, "broker", "registry", "PostgreSQL", "other processes");
     private static final List<String> JVM_PARTS = PARTS.subList(0, PARTS.indexOf(OTHER_JVM) + 1);
 
+    /** PostgreSQL's CPU is also split by what its processes do, printed after its total. */
+    static final String POSTGRES = "PostgreSQL";
+    static final List<String> POSTGRES_ROLES = List.of("sink", "other clients", "autovacuum", "WAL and checkpoints",
+            "ended processes");
+
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final String streamsApplicationId;
+    private final Supplier<Map<Long, String>> postgresRoles;
 
-    /** @param streamsApplicationId the streams service's application id: its threads' names start with it */
-    CpuSampler(String streamsApplicationId) {
+    /**
+     * @param streamsApplicationId the streams service's application id: its threads' names start with it
+     * @param postgresRoles PostgreSQL backends' pids to their role (one of {@link #POSTGRES_ROLES}),
+     *                      asked at each sample; processes it does not name are told by their title
+     */
+    CpuSampler(String streamsApplicationId, Supplier<Map<Long, String>> postgresRoles) {
         this.streamsApplicationId = streamsApplicationId;
+        this.postgresRoles = postgresRoles;
     }
 
     /** CPU nanoseconds so far, keyed by part and thread or process id. */
@@ -61,10 +76,16 @@ final class CpuSampler {
         if (total > 0) {
             cpu.put(JVM_TOTAL, total);
         }
+        Map<Long, String> roles = postgresRoles.get();
         ProcessHandle.current().descendants().forEach(p -> {
             long nanos = statNanos(Path.of("/proc", Long.toString(p.pid()), "stat"));
             if (nanos > 0) {
-                cpu.put(processPart(p.info().commandLine().orElse("")) + "\u0000p" + p.pid(), nanos);
+                String commandLine = p.info().commandLine().orElse("");
+                String part = processPart(commandLine);
+                if (part.equals(POSTGRES)) {
+                    part = POSTGRES + "\u0001" + roles.getOrDefault(p.pid(), postgresRole(commandLine));
+                }
+                cpu.put(part + "\u0000p" + p.pid(), nanos);
             }
         });
         return cpu;
@@ -99,9 +120,26 @@ final class CpuSampler {
         String first = commandLine.split(" ", 2)[0];
         // PostgreSQL's backends rename themselves "postgres: <user> <db> ..."
         if (first.equals("postgres:") || first.equals("postgres") || first.endsWith("/postgres")) {
-            return "PostgreSQL";
+            return POSTGRES;
         }
         return "other processes";
+    }
+
+    /**
+     * What a PostgreSQL process does, by the title it gives itself. The postmaster's CPU is that of
+     * its children that ended (autovacuum workers, closed connections), as it barely uses any itself.
+     */
+    static String postgresRole(String commandLine) {
+        if (!commandLine.startsWith("postgres:")) {
+            return "ended processes";
+        }
+        if (commandLine.contains("autovacuum")) {
+            return "autovacuum";
+        }
+        if (commandLine.matches("postgres: (walwriter|checkpointer|background writer|walsummarizer|logical replication launcher).*")) {
+            return "WAL and checkpoints";
+        }
+        return "other clients";
     }
 
     /** JIT compiler, GC and RocksDB threads: not Java threads, so read from {@code /proc/self/task} (Linux). */
@@ -182,6 +220,10 @@ final class CpuSampler {
             }
             String part = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
             long d = Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+            if (part.startsWith(POSTGRES + "\u0001")) {
+                used.merge(part, d, Long::sum);
+                part = POSTGRES;
+            }
             used.merge(part, d, Long::sum);
             if (JVM_PARTS.contains(part)) {
                 jvmNamed += d;
@@ -200,12 +242,28 @@ final class CpuSampler {
     /** "part N µs, ..." per event between two samples, largest first, and the cores used in all. */
     static String perEvent(Map<String, Long> before, Map<String, Long> after, long events, double seconds) {
         Map<String, Long> used = used(before, after);
+        Map<String, Long> roles = new LinkedHashMap<>();
+        used.keySet().removeIf(part -> {
+            if (part.startsWith(POSTGRES + "\u0001")) {
+                roles.put(part.substring(POSTGRES.length() + 1), used.get(part));
+                return true;
+            }
+            return false;
+        });
         long total = used.values().stream().mapToLong(Long::longValue).sum();
         StringBuilder out = new StringBuilder();
         used.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .filter(e -> e.getValue() > 0)
-                .forEach(e -> out.append(out.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
-                        .append(events == 0 ? 0 : e.getValue() / 1000 / events).append(" µs"));
+                .forEach(e -> {
+                    out.append(out.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+                            .append(events == 0 ? 0 : e.getValue() / 1000 / events).append(" µs");
+                    if (e.getKey().equals(POSTGRES) && !roles.isEmpty()) {
+                        out.append(roles.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                                .filter(r -> r.getValue() > 0)
+                                .map(r -> r.getKey() + " " + (events == 0 ? 0 : r.getValue() / 1000 / events))
+                                .collect(Collectors.joining(", ", " (", ")")));
+                    }
+                });
         return String.format(Locale.ROOT, "%s; in all %d µs an event, %.2f cores", out,
                 events == 0 ? 0 : total / 1000 / events, seconds <= 0 ? 0 : total / 1e9 / seconds);
     }

@@ -60,4 +60,23 @@ class CpuSamplerTest {
         assertThat(CpuSampler.perEvent(before, after, 100_000, 2.25))
                 .isEqualTo("streams 20 µs, PostgreSQL 15 µs, sink 5 µs, other JVM threads 5 µs; in all 45 µs an event, 2.00 cores");
     }
+
+    @Test
+    void shouldTellWhatAPostgresProcessDoesByItsTitle() {
+        assertThat(CpuSampler.postgresRole("postgres: metering metering 127.0.0.1(35858) INSERT")).isEqualTo("other clients");
+        assertThat(CpuSampler.postgresRole("postgres: autovacuum worker metering")).isEqualTo("autovacuum");
+        assertThat(CpuSampler.postgresRole("postgres: walwriter ")).isEqualTo("WAL and checkpoints");
+        assertThat(CpuSampler.postgresRole("postgres: checkpointer ")).isEqualTo("WAL and checkpoints");
+        assertThat(CpuSampler.postgresRole("/tmp/pg/bin/postgres -D /tmp/x -p 5432")).isEqualTo("ended processes");
+    }
+
+    @Test
+    void shouldPrintPostgresByRoleAfterItsTotal() {
+        Map<String, Long> before = Map.of("PostgreSQL\u0001sink\u0000p7", 1_000_000_000L);
+        Map<String, Long> after = Map.of("PostgreSQL\u0001sink\u0000p7", 2_000_000_000L,
+                "PostgreSQL\u0001autovacuum\u0000p8", 500_000_000L, "streams\u0000j1", 300_000_000L);
+        assertThat(CpuSampler.used(before, after).get("PostgreSQL")).isEqualTo(1_500_000_000L);
+        assertThat(CpuSampler.perEvent(before, after, 100_000, 1))
+                .isEqualTo("PostgreSQL 15 µs (sink 10, autovacuum 5), streams 3 µs; in all 18 µs an event, 1.80 cores");
+    }
 }
