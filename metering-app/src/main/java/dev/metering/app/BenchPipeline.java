@@ -107,7 +107,7 @@ final class BenchPipeline {
         return 1 + (int) (i * 7919 % 1000); // long: i * 7919 overflows an int from i = 271,189 on
     }
 
-    /** This machine's CPU by part, now: for {@link CpuSampler#perEvent}. */
+    /** The CPU used so far by this JVM and the processes it started, by part: for {@link CpuSampler#perEvent}. */
     Map<String, Long> cpuSample() {
         return cpu.sample();
     }
@@ -479,20 +479,33 @@ final class BenchPipeline {
         return DriverManager.getConnection(stack.postgres().jdbcUrl(), stack.postgres().user(), stack.postgres().password());
     }
 
-    /** PostgreSQL's processes by role, for {@link CpuSampler}: the sink's backends name themselves. */
+    /**
+     * PostgreSQL's processes by role, for {@link CpuSampler}: the sink's backends name themselves;
+     * a parallel worker works for its leader. Empty when it cannot be read (titles tell them then).
+     */
     private Map<Long, String> postgresRoles() {
         Map<Long, String> roles = new HashMap<>();
+        Map<Long, Long> leaders = new HashMap<>();
         try (Connection c = connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pid, backend_type, COALESCE(application_name, '') FROM pg_stat_activity")) {
+             ResultSet rs = st.executeQuery("SELECT pid, backend_type, application_name, leader_pid FROM pg_stat_activity "
+                     + "WHERE pid IS NOT NULL")) {
             while (rs.next()) {
+                long pid = rs.getLong(1);
                 String type = rs.getString(2);
-                roles.put(rs.getLong(1), rs.getString(3).equals("metering-sink") ? "sink"
-                        : type.equals("client backend") ? "other clients"
-                        : type.startsWith("autovacuum") ? "autovacuum" : "WAL and checkpoints");
+                roles.put(pid, "metering-sink".equals(rs.getString(3)) ? CpuSampler.SINK_BACKENDS
+                        : "client backend".equals(type) ? CpuSampler.OTHER_CLIENTS
+                        : type != null && type.startsWith("autovacuum") ? CpuSampler.AUTOVACUUM
+                        : "parallel worker".equals(type) ? CpuSampler.OTHER_CLIENTS
+                        : CpuSampler.BACKGROUND);
+                long leader = rs.getLong(4);
+                if (!rs.wasNull() && leader != pid) {
+                    leaders.put(pid, leader);
+                }
             }
-        } catch (SQLException e) {
-            return Map.of(); // told by their titles instead
+        } catch (SQLException | RuntimeException e) {
+            return Map.of();
         }
+        leaders.forEach((worker, leader) -> roles.put(worker, roles.getOrDefault(leader, CpuSampler.OTHER_CLIENTS)));
         return roles;
     }
 

@@ -153,10 +153,10 @@ final class BenchSteadyState {
                 double t = (System.nanoTime() - start) / 1e9;
                 if (!holding && t >= settings.warmSeconds()) {
                     holding = true;
+                    cpuAtHold = pipeline.cpuSample();
+                    sentAtHold = sent.get();
                     holdStart = System.nanoTime();
                     readBefore = pipeline.streamsRead();
-                    sentAtHold = sent.get();
-                    cpuAtHold = pipeline.cpuSample();
                 }
                 samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
                 if (t >= total) {
@@ -166,8 +166,8 @@ final class BenchSteadyState {
             }
             double held = (System.nanoTime() - holdStart) / 1e9;
             double read = (pipeline.streamsRead() - readBefore) / held;
-            Map<String, Long> cpuAtEnd = pipeline.cpuSample();
             long sentInHold = sent.get() - sentAtHold;
+            Map<String, Long> cpuAtEnd = pipeline.cpuSample();
             stop.set(true);
             load.join(10_000);
             long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - logBase) : 0;
@@ -183,6 +183,8 @@ final class BenchSteadyState {
             // the next step starts on a drained pipeline, so one overloaded step does not fail the next
             pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
             return s;
+        } finally {
+            stop.set(true); // a step that failed must not leave its load running
         }
     }
 

@@ -23,9 +23,9 @@ import java.util.stream.Collectors;
  * thread or process that started in between counts from zero. What this JVM used beyond its named
  * threads (threads that ended, VM threads) is "other JVM threads", from the process total.
  * PostgreSQL's share is also split by role: the sink's backends (by application name), other
- * clients, autovacuum, WAL and checkpoints, and ended processes (the postmaster's count of its
- * children that exited: autovacuum workers and closed connections). Outside Linux only the Java
- * threads are measured.
+ * clients, autovacuum, background processes (WAL writer, checkpointer, background writer), and the
+ * postmaster with its count of children that exited (autovacuum workers, closed connections) during
+ * the interval. Outside Linux only the Java threads are measured.
  */
 final class CpuSampler {
 
@@ -39,10 +39,16 @@ final class CpuSampler {
             "GC and VM thread", OTHER_JVM, "broker", "registry", "PostgreSQL", "other processes");
     private static final List<String> JVM_PARTS = PARTS.subList(0, PARTS.indexOf(OTHER_JVM) + 1);
 
-    /** PostgreSQL's CPU is also split by what its processes do, printed after its total. */
+    /** PostgreSQL's CPU is also split by what its processes do ({@link #POSTGRES_ROLES}), printed after its total. */
     static final String POSTGRES = "PostgreSQL";
-    static final List<String> POSTGRES_ROLES = List.of("sink", "other clients", "autovacuum", "WAL and checkpoints",
-            "ended processes");
+    static final String SINK_BACKENDS = "sink's backends";
+    static final String OTHER_CLIENTS = "other clients";
+    static final String AUTOVACUUM = "autovacuum";
+    static final String BACKGROUND = "background processes";
+    static final String ENDED = "postmaster and ended processes";
+    static final List<String> POSTGRES_ROLES = List.of(SINK_BACKENDS, OTHER_CLIENTS, AUTOVACUUM, BACKGROUND, ENDED);
+    /** Separates a PostgreSQL process's role from {@link #POSTGRES} in a sample's key. */
+    private static final String ROLE = "\u0001";
 
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final String streamsApplicationId;
@@ -80,15 +86,33 @@ final class CpuSampler {
         ProcessHandle.current().descendants().forEach(p -> {
             long nanos = statNanos(Path.of("/proc", Long.toString(p.pid()), "stat"));
             if (nanos > 0) {
-                String commandLine = p.info().commandLine().orElse("");
+                String commandLine = commandLine(p);
                 String part = processPart(commandLine);
                 if (part.equals(POSTGRES)) {
-                    part = POSTGRES + "\u0001" + roles.getOrDefault(p.pid(), postgresRole(commandLine));
+                    part = POSTGRES + ROLE + roles.getOrDefault(p.pid(), postgresRole(commandLine));
                 }
                 cpu.put(part + "\u0000p" + p.pid(), nanos);
             }
         });
         return cpu;
+    }
+
+    /**
+     * The command line as the process shows it now: {@code /proc/<pid>/cmdline}, where PostgreSQL's
+     * processes put their titles ({@link ProcessHandle.Info#commandLine} gives the executable's path
+     * instead whenever it can read it).
+     */
+    private static String commandLine(ProcessHandle p) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+            String line = new String(raw, StandardCharsets.UTF_8).replace('\u0000', ' ').trim();
+            if (!line.isEmpty()) {
+                return line;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process ended: ask the JDK
+        }
+        return p.info().commandLine().orElse("");
     }
 
     /** The part a Java thread belongs to, by the names the services and Kafka clients give their threads. */
@@ -131,15 +155,15 @@ final class CpuSampler {
      */
     static String postgresRole(String commandLine) {
         if (!commandLine.startsWith("postgres:")) {
-            return "ended processes";
+            return ENDED; // the postmaster, whose own work is small beside that of its ended children
         }
         if (commandLine.contains("autovacuum")) {
-            return "autovacuum";
+            return AUTOVACUUM;
         }
         if (commandLine.matches("postgres: (walwriter|checkpointer|background writer|walsummarizer|logical replication launcher).*")) {
-            return "WAL and checkpoints";
+            return BACKGROUND;
         }
-        return "other clients";
+        return OTHER_CLIENTS;
     }
 
     /** JIT compiler, GC and RocksDB threads: not Java threads, so read from {@code /proc/self/task} (Linux). */
@@ -213,14 +237,18 @@ final class CpuSampler {
     static Map<String, Long> used(Map<String, Long> before, Map<String, Long> after) {
         Map<String, Long> used = new LinkedHashMap<>();
         PARTS.forEach(p -> used.put(p, 0L));
+        // matched by thread or process id alone: a PostgreSQL process's role may read differently in two samples
+        Map<String, Long> beforeById = byId(before);
+        Map<String, Long> afterById = byId(after);
         long jvmNamed = 0;
         for (Map.Entry<String, Long> e : after.entrySet()) {
             if (e.getKey().equals(JVM_TOTAL)) {
                 continue;
             }
-            String part = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
-            long d = Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
-            if (part.startsWith(POSTGRES + "\u0001")) {
+            int id = e.getKey().indexOf('\u0000');
+            String part = e.getKey().substring(0, id);
+            long d = Math.max(0, e.getValue() - beforeById.getOrDefault(e.getKey().substring(id), 0L));
+            if (part.startsWith(POSTGRES + ROLE)) {
                 used.merge(part, d, Long::sum);
                 part = POSTGRES;
             }
@@ -228,6 +256,21 @@ final class CpuSampler {
             if (JVM_PARTS.contains(part)) {
                 jvmNamed += d;
             }
+        }
+        // a PostgreSQL process that ended in between reaches the postmaster's count of ended children
+        // with its whole life: what it had used before the first sample is not part of this interval
+        long endedEarlier = 0;
+        for (Map.Entry<String, Long> e : before.entrySet()) {
+            int id = e.getKey().indexOf('\u0000');
+            if (id >= 0 && e.getKey().startsWith(POSTGRES) && !afterById.containsKey(e.getKey().substring(id))) {
+                endedEarlier += e.getValue();
+            }
+        }
+        String ended = POSTGRES + ROLE + ENDED;
+        long cut = Math.min(endedEarlier, used.getOrDefault(ended, 0L));
+        if (cut > 0) {
+            used.merge(ended, -cut, Long::sum);
+            used.merge(POSTGRES, -cut, Long::sum);
         }
         Long totalAfter = after.get(JVM_TOTAL);
         Long totalBefore = before.get(JVM_TOTAL);
@@ -239,12 +282,24 @@ final class CpuSampler {
         return used;
     }
 
+    /** A sample keyed by thread or process id alone (the part of each key from its {@code \u0000} on). */
+    private static Map<String, Long> byId(Map<String, Long> sample) {
+        Map<String, Long> byId = new HashMap<>();
+        sample.forEach((key, nanos) -> {
+            int id = key.indexOf('\u0000');
+            if (id >= 0) {
+                byId.put(key.substring(id), nanos);
+            }
+        });
+        return byId;
+    }
+
     /** "part N µs, ..." per event between two samples, largest first, and the cores used in all. */
     static String perEvent(Map<String, Long> before, Map<String, Long> after, long events, double seconds) {
         Map<String, Long> used = used(before, after);
         Map<String, Long> roles = new LinkedHashMap<>();
         used.keySet().removeIf(part -> {
-            if (part.startsWith(POSTGRES + "\u0001")) {
+            if (part.startsWith(POSTGRES + ROLE)) {
                 roles.put(part.substring(POSTGRES.length() + 1), used.get(part));
                 return true;
             }
@@ -260,7 +315,7 @@ final class CpuSampler {
                     if (e.getKey().equals(POSTGRES) && !roles.isEmpty()) {
                         out.append(roles.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                                 .filter(r -> r.getValue() > 0)
-                                .map(r -> r.getKey() + " " + (events == 0 ? 0 : r.getValue() / 1000 / events))
+                                .map(r -> r.getKey() + " " + (events == 0 ? 0 : r.getValue() / 1000 / events) + " µs")
                                 .collect(Collectors.joining(", ", " (", ")")));
                     }
                 });

@@ -65,18 +65,39 @@ class CpuSamplerTest {
     void shouldTellWhatAPostgresProcessDoesByItsTitle() {
         assertThat(CpuSampler.postgresRole("postgres: metering metering 127.0.0.1(35858) INSERT")).isEqualTo("other clients");
         assertThat(CpuSampler.postgresRole("postgres: autovacuum worker metering")).isEqualTo("autovacuum");
-        assertThat(CpuSampler.postgresRole("postgres: walwriter ")).isEqualTo("WAL and checkpoints");
-        assertThat(CpuSampler.postgresRole("postgres: checkpointer ")).isEqualTo("WAL and checkpoints");
-        assertThat(CpuSampler.postgresRole("/tmp/pg/bin/postgres -D /tmp/x -p 5432")).isEqualTo("ended processes");
+        assertThat(CpuSampler.postgresRole("postgres: walwriter")).isEqualTo("background processes");
+        assertThat(CpuSampler.postgresRole("postgres: checkpointer")).isEqualTo("background processes");
+        assertThat(CpuSampler.postgresRole("/tmp/pg/bin/postgres -D /tmp/x -p 5432")).isEqualTo("postmaster and ended processes");
     }
 
     @Test
     void shouldPrintPostgresByRoleAfterItsTotal() {
-        Map<String, Long> before = Map.of("PostgreSQL\u0001sink\u0000p7", 1_000_000_000L);
-        Map<String, Long> after = Map.of("PostgreSQL\u0001sink\u0000p7", 2_000_000_000L,
+        Map<String, Long> before = Map.of("PostgreSQL\u0001sink's backends\u0000p7", 1_000_000_000L);
+        Map<String, Long> after = Map.of("PostgreSQL\u0001sink's backends\u0000p7", 2_000_000_000L,
                 "PostgreSQL\u0001autovacuum\u0000p8", 500_000_000L, "streams\u0000j1", 300_000_000L);
         assertThat(CpuSampler.used(before, after).get("PostgreSQL")).isEqualTo(1_500_000_000L);
-        assertThat(CpuSampler.perEvent(before, after, 100_000, 1))
-                .isEqualTo("PostgreSQL 15 µs (sink 10, autovacuum 5), streams 3 µs; in all 18 µs an event, 1.80 cores");
+        assertThat(CpuSampler.perEvent(before, after, 100_000, 1)).isEqualTo(
+                "PostgreSQL 15 µs (sink's backends 10 µs, autovacuum 5 µs), streams 3 µs; in all 18 µs an event, 1.80 cores");
+    }
+
+    @Test
+    void shouldMatchAPostgresProcessByItsPidWhateverItsRoleReadInEachSample() {
+        // pg_stat_activity could not be read in the first sample: the backend was told by its title
+        Map<String, Long> before = Map.of("PostgreSQL\u0001other clients\u0000p7", 9_000_000_000L);
+        Map<String, Long> after = Map.of("PostgreSQL\u0001sink's backends\u0000p7", 9_400_000_000L);
+        Map<String, Long> used = CpuSampler.used(before, after);
+        assertThat(used.get("PostgreSQL")).isEqualTo(400_000_000L);
+        assertThat(used.get("PostgreSQL\u0001sink's backends")).isEqualTo(400_000_000L);
+    }
+
+    @Test
+    void shouldCountOnlyTheIntervalOfAPostgresProcessThatEndedInIt() {
+        // worker p9 had used 2 s when sampled, ended after 0.5 s more; the postmaster p1 then counts all 2.5 s
+        Map<String, Long> before = Map.of("PostgreSQL\u0001postmaster and ended processes\u0000p1", 10_000_000_000L,
+                "PostgreSQL\u0001autovacuum\u0000p9", 2_000_000_000L);
+        Map<String, Long> after = Map.of("PostgreSQL\u0001postmaster and ended processes\u0000p1", 12_500_000_000L);
+        Map<String, Long> used = CpuSampler.used(before, after);
+        assertThat(used.get("PostgreSQL")).isEqualTo(500_000_000L);
+        assertThat(used.get("PostgreSQL\u0001postmaster and ended processes")).isEqualTo(500_000_000L);
     }
 }
