@@ -127,6 +127,44 @@ final class BenchSteadyState {
         return new Result(pass, producerBound, fail < Double.POSITIVE_INFINITY, steps);
     }
 
+    /**
+     * Offers {@code rate} for {@code seconds}, unjudged, then waits until PostgreSQL holds every
+     * event: the pipeline's JVM has just started, and its JIT compilers spend a quarter of the
+     * machine for about a minute on code that runs at such rates (printed), which is not what a
+     * running pipeline sustains.
+     */
+    void warm(double rate, double seconds) throws Exception {
+        if (seconds <= 0) {
+            return;
+        }
+        out.printf("(b) sustained: first %.0f s of %,.0f/s, not judged ...%n", seconds, rate);
+        long orgBase;
+        long logBase;
+        try (Connection c = pipeline.connect()) {
+            orgBase = BenchPipeline.orgEvents(c);
+            logBase = pipeline.eventLogRows(c);
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong sent = new AtomicLong();
+        Thread load = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
+        load.setDaemon(true);
+        Map<String, Long> cpuBefore = pipeline.cpuSample();
+        long start = System.nanoTime();
+        load.start();
+        try {
+            Thread.sleep((long) (seconds * 1000));
+        } finally {
+            stop.set(true);
+            load.join(10_000);
+        }
+        double took = (System.nanoTime() - start) / 1e9;
+        out.printf("    CPU an event sent meanwhile: %s%n", CpuSampler.perEvent(cpuBefore, pipeline.cpuSample(), sent.get(), took));
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " events were not accepted by the broker");
+        }
+        pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
+    }
+
     /** Offers {@code rate} for warm-up + hold on a drained pipeline and judges the step. */
     private Step step(double rate) throws Exception {
         long orgBase;
