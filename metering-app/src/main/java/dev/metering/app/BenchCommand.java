@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
                 + "... FOR UPDATE, limits checked, INSERT a usage record, UPDATE the counters, COMMIT) on the same PostgreSQL, "
                 + "one hot org and 10,000 orgs, best of several connection counts; then (b) again on a second fresh stack with "
                 + "METERING_EVENT_LOG=on; and the ratios.",
-            "The default run takes 11 to 13 minutes; --hold, --events and --update-seconds make it longer and steadier. "
+            "The default run takes 10 to 12 minutes; --hold, --events and --update-seconds make it longer and steadier. "
                 + "Method of each row: docs/benchmarks.md."})
 final class BenchCommand implements Callable<Integer> {
 
@@ -262,8 +262,9 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("| (a) raw Kafka consume of the loaded events topic | %,.0f records/s |%n", off.consume);
         out.printf("| (b) burst: pipeline end to end, produce -> committed in PostgreSQL (%,d events) | %,.0f events/s |%n", events,
                 off.burst);
-        String held = String.format("held %.0f s after %.0f s warm-up (the first after %.0f s more), lag at the end <= %.1f s "
-                + "of traffic and grown <= %.1f s over the second half", hold, stepWarmup, sustainedWarmup, maxLag, maxLagGrowth);
+        String held = String.format("held %.0f s after %.0f s warm-up%s, lag at the end <= %.1f s of traffic and grown <= %.1f s "
+                + "over the second half", hold, stepWarmup,
+                sustainedWarmup > 0 ? String.format(" (the first after %.0f s more)", sustainedWarmup) : "", maxLag, maxLagGrowth);
         if (off.sustained != null) {
             out.printf("| (b) sustained: highest offered rate %s | %s |%n", held, sustained(off.sustained));
         }

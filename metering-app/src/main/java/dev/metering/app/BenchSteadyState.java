@@ -129,7 +129,7 @@ final class BenchSteadyState {
 
     /**
      * Offers {@code rate} for {@code seconds}, unjudged, then waits until PostgreSQL holds every
-     * event: the pipeline's JVM has just started, and its JIT compilers spend a quarter of the
+     * event: the pipeline's JVM has just started, and its JIT compilers spend a fifth of the
      * machine for about a minute on code that runs at such rates (printed), which is not what a
      * running pipeline sustains.
      */
@@ -189,6 +189,7 @@ final class BenchSteadyState {
             boolean holding = false;
             while (true) {
                 double t = (System.nanoTime() - start) / 1e9;
+                samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
                 if (!holding && t >= settings.warmSeconds()) {
                     holding = true;
                     cpuAtHold = pipeline.cpuSample();
@@ -196,16 +197,16 @@ final class BenchSteadyState {
                     holdStart = System.nanoTime();
                     readBefore = pipeline.streamsRead();
                 }
-                samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
                 if (t >= total) {
                     break;
                 }
                 LockSupport.parkNanos(250_000_000);
             }
+            // each window runs from just after one CPU sample to just after the other
+            Map<String, Long> cpuAtEnd = pipeline.cpuSample();
+            long sentInHold = sent.get() - sentAtHold;
             double held = (System.nanoTime() - holdStart) / 1e9;
             double read = (pipeline.streamsRead() - readBefore) / held;
-            long sentInHold = sent.get() - sentAtHold;
-            Map<String, Long> cpuAtEnd = pipeline.cpuSample();
             stop.set(true);
             load.join(10_000);
             long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - logBase) : 0;
