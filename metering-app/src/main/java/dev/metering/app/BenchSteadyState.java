@@ -3,6 +3,7 @@ package dev.metering.app;
 import dev.metering.app.demo.TrafficGenerator;
 import java.io.PrintStream;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -138,58 +139,37 @@ final class BenchSteadyState {
             return;
         }
         out.printf("(b) sustained: first %.0f s of %,.0f/s, not judged ...%n", seconds, rate);
-        long orgBase;
-        long logBase;
-        try (Connection c = pipeline.connect()) {
-            orgBase = BenchPipeline.orgEvents(c);
-            logBase = pipeline.eventLogRows(c);
-        }
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong sent = new AtomicLong();
-        Thread load = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
-        load.setDaemon(true);
+        Load load = new Load(rate);
         Map<String, Long> cpuBefore = pipeline.cpuSample();
         long start = System.nanoTime();
-        load.start();
+        load.thread.start();
         try {
             Thread.sleep((long) (seconds * 1000));
         } finally {
-            stop.set(true);
-            load.join(10_000);
+            load.stop();
         }
         double took = (System.nanoTime() - start) / 1e9;
-        out.printf("    CPU an event sent meanwhile: %s%n", CpuSampler.perEvent(cpuBefore, pipeline.cpuSample(), sent.get(), took));
-        if (failures.get() > 0) {
-            throw new IllegalStateException(failures.get() + " events were not accepted by the broker");
-        }
-        pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
+        out.printf("    CPU an event sent meanwhile: %s%n", CpuSampler.perEvent(cpuBefore, pipeline.cpuSample(), load.sent.get(), took));
+        load.awaitDrained();
     }
 
     /** Offers {@code rate} for warm-up + hold on a drained pipeline and judges the step. */
     private Step step(double rate) throws Exception {
-        long orgBase;
-        long logBase;
-        try (Connection c = pipeline.connect()) {
-            orgBase = BenchPipeline.orgEvents(c);
-            logBase = pipeline.eventLogRows(c);
-        }
+        Load load = new Load(rate);
+        AtomicLong sent = load.sent;
         double readBefore = 0;
         long holdStart = 0;
         long sentAtHold = 0;
         Map<String, Long> cpuAtHold = Map.of();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong sent = new AtomicLong();
-        Thread load = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
-        load.setDaemon(true);
         List<Sample> samples = new ArrayList<>();
         double total = settings.warmSeconds() + settings.holdSeconds();
         long start = System.nanoTime();
-        load.start();
+        load.thread.start();
         try (Connection c = pipeline.connect()) {
             boolean holding = false;
             while (true) {
                 double t = (System.nanoTime() - start) / 1e9;
-                samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - orgBase));
+                samples.add(new Sample(t, sent.get(), BenchPipeline.orgEvents(c) - load.orgBase));
                 if (!holding && t >= settings.warmSeconds()) {
                     holding = true;
                     cpuAtHold = pipeline.cpuSample();
@@ -207,12 +187,9 @@ final class BenchSteadyState {
             long sentInHold = sent.get() - sentAtHold;
             double held = (System.nanoTime() - holdStart) / 1e9;
             double read = (pipeline.streamsRead() - readBefore) / held;
-            stop.set(true);
-            load.join(10_000);
-            long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - logBase) : 0;
-            if (failures.get() > 0) {
-                throw new IllegalStateException(failures.get() + " events were not accepted by the broker");
-            }
+            load.stop();
+            long logLag = pipeline.tracksEventLog() ? sent.get() - (pipeline.eventLogRows(c) - load.logBase) : 0;
+            load.checkAccepted();
             Step s = judge(samples, rate, read, logLag, settings);
             out.printf("    %,8.0f/s offered: sent %,.0f/s, streams read %,.0f/s, PostgreSQL %,.0f/s; lag %.2f s (middle) "
                     + "%.2f s (end)%s -> %s%n", rate, s.sentRate(), s.readRate(), s.writtenRate(), s.midLag(), s.endLag(),
@@ -220,10 +197,45 @@ final class BenchSteadyState {
                     !s.offered() ? "not offered (the bench's producer is the limit)" : s.sustained() ? "sustained" : "NOT sustained");
             out.printf("      CPU an event sent during the hold: %s%n", CpuSampler.perEvent(cpuAtHold, cpuAtEnd, sentInHold, held));
             // the next step starts on a drained pipeline, so one overloaded step does not fail the next
-            pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
+            load.awaitDrained();
             return s;
         } finally {
-            stop.set(true); // a step that failed must not leave its load running
+            load.stop.set(true); // a step that failed must not leave its load running
+        }
+    }
+
+    /** The load at one rate (not started), with the totals PostgreSQL held before it. */
+    private final class Load {
+        final long orgBase;
+        final long logBase;
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong sent = new AtomicLong();
+        final Thread thread;
+
+        Load(double rate) throws SQLException {
+            try (Connection c = pipeline.connect()) {
+                orgBase = BenchPipeline.orgEvents(c);
+                logBase = pipeline.eventLogRows(c);
+            }
+            thread = new Thread(() -> offer(rate, sent, stop), "bench-steady-load");
+            thread.setDaemon(true);
+        }
+
+        void stop() throws InterruptedException {
+            stop.set(true);
+            thread.join(10_000);
+        }
+
+        void checkAccepted() {
+            if (failures.get() > 0) {
+                throw new IllegalStateException(failures.get() + " events were not accepted by the broker");
+            }
+        }
+
+        /** Fails if the broker refused any event, else waits until PostgreSQL holds every event sent. */
+        void awaitDrained() throws Exception {
+            checkAccepted();
+            pipeline.awaitVisible(orgBase + sent.get(), logBase + sent.get(), Duration.ofMinutes(5));
         }
     }
 
